@@ -1,0 +1,73 @@
+package gbdt
+
+import "math"
+
+// PredictRaw returns the model's raw score (log-odds) for one row of feature
+// values indexed like Model.FeatureNames; NaN marks a missing value.
+func (m *Model) PredictRaw(row []float64) float64 {
+	var s float64
+	for i := range m.Trees {
+		s += m.Trees[i].Predict(row)
+	}
+	return s
+}
+
+// Predict returns the probability of the positive class for one row.
+func (m *Model) Predict(row []float64) float64 {
+	return sigmoid(m.PredictRaw(row))
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// Predict returns the tree's output for one row.
+func (t *Tree) Predict(row []float64) float64 {
+	return t.LeafValue[t.Leaf(row)]
+}
+
+// Leaf returns the index of the leaf that row falls into, following
+// LightGBM's decision rules (Tree::NumericalDecision and
+// Tree::CategoricalDecision) so that predictions match LightGBM's exactly.
+func (t *Tree) Leaf(row []float64) int {
+	if t.NumLeaves <= 1 {
+		return 0
+	}
+	node := 0
+	for node >= 0 {
+		if t.goLeft(node, row[t.SplitFeature[node]]) {
+			node = t.LeftChild[node]
+		} else {
+			node = t.RightChild[node]
+		}
+	}
+	return ^node
+}
+
+func (t *Tree) goLeft(node int, v float64) bool {
+	dt := t.DecisionType[node]
+	if dt&catMask != 0 {
+		if math.IsNaN(v) || v < 0 {
+			return false
+		}
+		k := int(t.Threshold[node])
+		return inBitset(t.CatThreshold[t.CatBoundaries[k]:t.CatBoundaries[k+1]], int(v))
+	}
+	missing := (dt >> missingTypeShift) & 3
+	if math.IsNaN(v) && missing != MissingNaN {
+		v = 0
+	}
+	if (missing == MissingZero && isZero(v)) || (missing == MissingNaN && math.IsNaN(v)) {
+		return dt&defaultLeft != 0
+	}
+	return v <= t.Threshold[node]
+}
+
+// isZero mirrors LightGBM's kZeroThreshold test for the "zero" missing type.
+func isZero(v float64) bool { return v > -1e-35 && v <= 1e-35 }
+
+func inBitset(words []uint32, c int) bool {
+	i := c / 32
+	if i >= len(words) {
+		return false
+	}
+	return words[i]>>(uint(c)%32)&1 != 0
+}
