@@ -1,0 +1,82 @@
+// Command pipeline trains, tracks, promotes and serves credit-risk models,
+// speaking MLflow's tracking and registry protocols.
+//
+// Each subcommand lives in its own file; this file only wires the
+// application together and maps errors to exit codes: 0 success, 1 failure,
+// 2 usage error (and 3, from promote, for a failed gate).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…"; otherwise
+// it comes from the module's build information.
+var Version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args))
+}
+
+func run(ctx context.Context, args []string) int {
+	app := newApp()
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	var exit cli.ExitCoder
+	if errors.As(err, &exit) {
+		if msg := exit.Error(); msg != "" {
+			fmt.Fprintln(app.ErrWriter, "pipeline:", msg)
+		}
+		return exit.ExitCode()
+	}
+	fmt.Fprintln(app.ErrWriter, "pipeline:", err)
+	return 1
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "pipeline",
+		Usage:   "train, track, promote and serve credit-risk models with MLflow",
+		Version: version(),
+		Commands: []*cli.Command{
+			versionCommand(),
+		},
+		// Usage errors (unknown flags, missing arguments) exit with 2.
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cli.Exit(err.Error(), 2)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "pipeline: unknown command %q; see \"pipeline help\"\n", name)
+			cli.OsExiter(2)
+		},
+		ErrWriter: os.Stderr,
+		Writer:    os.Stdout,
+	}
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+// usageError marks a bad flag or argument, which exits with code 2.
+func usageError(format string, args ...any) error {
+	return cli.Exit(fmt.Sprintf(format, args...), 2)
+}
