@@ -1,0 +1,358 @@
+package data
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Options say how to read a training file.
+type Options struct {
+	// Name is the file's name in errors and in Table.Source.
+	Name string
+	// Label is the label column; Positive the label value of the positive
+	// class (compared with the trimmed field, e.g. "bad" or "1").
+	Label    string
+	Positive string
+	// Types overrides the inferred type of columns by name: Numeric,
+	// Categorical or Ignore (e.g. an ID column). Naming a column the file
+	// lacks is an error, so typos don't pass silently.
+	Types map[string]Kind
+}
+
+// Table is a loaded training file: the feature columns (ignored columns
+// left out) and the 0/1 label. Rows are in file order.
+type Table struct {
+	Source   string
+	Columns  []Column
+	Label    []float64 // 1 for the positive class, 0 otherwise
+	LabelCol string    // name of the label column
+	Positive string    // label value of the positive class
+	Negative string    // the other label value
+	Lines    []int     // line of each row in the source, for messages
+}
+
+// Column is one feature. For a Numeric column Values holds the numbers;
+// for a Categorical one the codes, indexes into Levels. NaN is missing in
+// both. Levels is sorted (numerically when every level is a number, else
+// bytewise), so the codes depend only on the set of values.
+type Column struct {
+	Name   string
+	Kind   Kind
+	Values []float64
+	Levels []string
+}
+
+// LoadFile loads a CSV file; opts.Name defaults to path.
+func LoadFile(path string, opts Options) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load data: %w", err)
+	}
+	defer f.Close()
+	if opts.Name == "" {
+		opts.Name = path
+	}
+	return Load(f, opts)
+}
+
+// Load reads a CSV training file: a header row, then one row per example.
+// Fields are trimmed of surrounding white space. Empty, NA, NaN and null
+// (any case) are missing values. A column is numeric if every non-missing
+// value in the whole file parses as a number, else categorical, unless
+// opts.Types says otherwise. Every error is an *Error.
+func Load(r io.Reader, opts Options) (*Table, error) {
+	name := opts.Name
+	if name == "" {
+		name = "input"
+	}
+	if opts.Label == "" {
+		return nil, &Error{File: name, Msg: "no label column given", Kind: ErrOptions}
+	}
+	if strings.TrimSpace(opts.Positive) == "" {
+		return nil, &Error{File: name, Msg: "no positive label value given", Kind: ErrOptions}
+	}
+	src, err := openCSV(r, name)
+	if err != nil {
+		return nil, err
+	}
+	header := src.header
+	labelIdx := slices.Index(header, strings.TrimSpace(opts.Label))
+	if labelIdx < 0 {
+		return nil, &Error{File: name, Line: 1, Column: opts.Label,
+			Msg:  "label column not found; columns are " + quoteList(header, 50),
+			Kind: ErrNoLabel}
+	}
+	kinds := make([]Kind, len(header))
+	for col, k := range opts.Types {
+		i := slices.Index(header, col)
+		switch {
+		case i < 0:
+			return nil, &Error{File: name, Line: 1, Column: col,
+				Msg:  "type given for a column the file lacks; columns are " + quoteList(header, 50),
+				Kind: ErrUnknownColumn}
+		case i == labelIdx:
+			return nil, &Error{File: name, Line: 1, Column: col, Msg: "is the label column; it cannot be given a type", Kind: ErrOptions}
+		case k < Numeric || k > Ignore:
+			return nil, &Error{File: name, Line: 1, Column: col, Msg: fmt.Sprintf("invalid column type %v", k), Kind: ErrOptions}
+		}
+		kinds[i] = k
+	}
+
+	cols := make([][]string, len(header))
+	var lines []int
+	for {
+		rec, line, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for j, v := range rec {
+			if kinds[j] != Ignore {
+				cols[j] = append(cols[j], strings.TrimSpace(v))
+			}
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return nil, &Error{File: name, Msg: "no data rows (header only)", Kind: ErrEmpty}
+	}
+
+	t := &Table{Source: name, LabelCol: header[labelIdx], Positive: strings.TrimSpace(opts.Positive), Lines: lines}
+	if err := t.setLabel(cols[labelIdx]); err != nil {
+		return nil, err
+	}
+	for j, h := range header {
+		if j == labelIdx || kinds[j] == Ignore {
+			continue
+		}
+		c, err := t.column(h, kinds[j], cols[j])
+		if err != nil {
+			return nil, err
+		}
+		t.Columns = append(t.Columns, c)
+		cols[j] = nil // let the strings go as soon as possible
+	}
+	return t, nil
+}
+
+// setLabel converts the label strings to 0/1, checking that there are
+// exactly two values and that one is the positive value.
+func (t *Table) setLabel(vals []string) error {
+	t.Label = make([]float64, len(vals))
+	seen := map[string]bool{}
+	var distinct []string
+	for i, v := range vals {
+		if isMissing(v) {
+			return &Error{File: t.Source, Line: t.Lines[i], Column: t.LabelCol, Msg: fmt.Sprintf("missing label value %q", v), Kind: ErrMissingLabel}
+		}
+		if !seen[v] {
+			seen[v] = true
+			distinct = append(distinct, v)
+		}
+		if v == t.Positive {
+			t.Label[i] = 1
+		}
+	}
+	sortLevels(distinct)
+	if !seen[t.Positive] {
+		return &Error{File: t.Source, Column: t.LabelCol,
+			Msg:  fmt.Sprintf("positive value %q never occurs; values seen: %s", t.Positive, quoteList(distinct, 20)),
+			Kind: ErrNoPositive}
+	}
+	if len(distinct) != 2 {
+		return &Error{File: t.Source, Column: t.LabelCol,
+			Msg:  fmt.Sprintf("label has %s, need exactly 2: %s", plural(len(distinct), "distinct value"), quoteList(distinct, 20)),
+			Kind: ErrLabelValues}
+	}
+	for _, v := range distinct {
+		if v != t.Positive {
+			t.Negative = v
+		}
+	}
+	return nil
+}
+
+// column types one feature column, inferring its kind when k is 0.
+func (t *Table) column(name string, k Kind, vals []string) (Column, error) {
+	c := Column{Name: name, Kind: k, Values: make([]float64, len(vals))}
+	if k != Categorical {
+		numeric := true
+		for i, v := range vals {
+			if isMissing(v) {
+				c.Values[i] = math.NaN()
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil && !isRangeErr(err) {
+				if k == Numeric {
+					return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
+						Msg: fmt.Sprintf("value %q is not a number (the column is set to numeric)", v), Kind: ErrNotNumber}
+				}
+				numeric = false
+				break
+			}
+			if math.IsInf(f, 0) {
+				return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
+					Msg: fmt.Sprintf("value %q is not a finite number (make the column categorical, or fix the value)", v), Kind: ErrNotFinite}
+			}
+			c.Values[i] = f
+		}
+		if numeric {
+			c.Kind = Numeric
+			return c, nil
+		}
+	}
+	c.Kind = Categorical
+	code := map[string]int{}
+	for _, v := range vals {
+		if !isMissing(v) {
+			code[v] = 0
+		}
+	}
+	c.Levels = make([]string, 0, len(code))
+	for v := range code {
+		c.Levels = append(c.Levels, v)
+	}
+	sortLevels(c.Levels)
+	for i, v := range c.Levels {
+		code[v] = i
+	}
+	for i, v := range vals {
+		if n, ok := code[v]; ok {
+			c.Values[i] = float64(n)
+		} else {
+			c.Values[i] = math.NaN()
+		}
+	}
+	return c, nil
+}
+
+// isRangeErr reports a number too large or small for float64; ParseFloat
+// then returns ±Inf or 0, which the caller checks like any value.
+func isRangeErr(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// sortLevels sorts category levels: by numeric value when all are numbers
+// (so "2" < "10"), ties and everything else bytewise. The order fixes the
+// codes, so it must not depend on the order rows appear in.
+func sortLevels(levels []string) {
+	nums := make([]float64, len(levels))
+	for i, l := range levels {
+		f, err := strconv.ParseFloat(l, 64)
+		if err != nil || math.IsNaN(f) {
+			slices.Sort(levels)
+			return
+		}
+		nums[i] = f
+	}
+	idx := make([]int, len(levels))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(nums[a], nums[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(levels[a], levels[b])
+	})
+	sorted := make([]string, len(levels))
+	for i, j := range idx {
+		sorted[i] = levels[j]
+	}
+	copy(levels, sorted)
+}
+
+// Rows returns the number of rows.
+func (t *Table) Rows() int { return len(t.Label) }
+
+// FeatureNames returns the feature column names in order.
+func (t *Table) FeatureNames() []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Column returns the feature column with the given name.
+func (t *Table) Column(name string) (*Column, bool) {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return &t.Columns[i], true
+		}
+	}
+	return nil, false
+}
+
+// PositiveRate returns the fraction of rows in the positive class.
+func (t *Table) PositiveRate() float64 {
+	if len(t.Label) == 0 {
+		return 0
+	}
+	var n float64
+	for _, y := range t.Label {
+		n += y
+	}
+	return n / float64(len(t.Label))
+}
+
+// Row writes row i's feature values into dst (grown if needed) and
+// returns it.
+func (t *Table) Row(i int, dst []float64) []float64 {
+	dst = slices.Grow(dst[:0], len(t.Columns))[:len(t.Columns)]
+	for j := range t.Columns {
+		dst[j] = t.Columns[j].Values[i]
+	}
+	return dst
+}
+
+// Matrix returns the given rows (all rows when rows is nil) as a row-major
+// feature matrix, one slice per row sharing one backing array.
+func (t *Table) Matrix(rows []int) [][]float64 {
+	if rows == nil {
+		rows = make([]int, t.Rows())
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	nf := len(t.Columns)
+	back := make([]float64, len(rows)*nf)
+	out := make([][]float64, len(rows))
+	for k, i := range rows {
+		out[k] = back[k*nf : (k+1)*nf : (k+1)*nf]
+		for j := range t.Columns {
+			out[k][j] = t.Columns[j].Values[i]
+		}
+	}
+	return out
+}
+
+// Subset returns a table of the given rows, in the given order. Levels are
+// kept whole (shared with t, not to be modified), so codes keep their
+// meaning.
+func (t *Table) Subset(rows []int) *Table {
+	s := &Table{Source: t.Source, LabelCol: t.LabelCol, Positive: t.Positive, Negative: t.Negative,
+		Label: make([]float64, len(rows)), Lines: make([]int, len(rows)), Columns: make([]Column, len(t.Columns))}
+	for k, i := range rows {
+		s.Label[k] = t.Label[i]
+		s.Lines[k] = t.Lines[i]
+	}
+	for j, c := range t.Columns {
+		v := make([]float64, len(rows))
+		for k, i := range rows {
+			v[k] = c.Values[i]
+		}
+		s.Columns[j] = Column{Name: c.Name, Kind: c.Kind, Values: v, Levels: c.Levels}
+	}
+	return s
+}
