@@ -70,16 +70,6 @@ func ParseSchema(b []byte) (*Schema, error) {
 	return &s, nil
 }
 
-// MarshalJSON writes the schema with a non-nil features list.
-func (s *Schema) MarshalJSON() ([]byte, error) {
-	type plain Schema
-	p := plain(*s)
-	if p.Features == nil {
-		p.Features = []Feature{}
-	}
-	return json.Marshal(p)
-}
-
 // WriteJSON writes the schema's JSON form as saved in the model directory:
 // indented, without HTML escaping (so "<" stays readable), ending in a
 // newline.
@@ -87,7 +77,11 @@ func (s *Schema) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(s); err != nil {
+	c := *s
+	if c.Features == nil {
+		c.Features = []Feature{} // "features": [] rather than null
+	}
+	if err := enc.Encode(&c); err != nil {
 		return fmt.Errorf("write schema: %w", err)
 	}
 	return nil
