@@ -45,7 +45,10 @@ func (t *Tree) Leaf(row []float64) int {
 func (t *Tree) goLeft(node int, v float64) bool {
 	dt := t.DecisionType[node]
 	if dt&catMask != 0 {
-		if math.IsNaN(v) || v < 0 {
+		// LightGBM truncates the value to a C int: NaN, values <= -1 and
+		// values past the int range (INT_MIN on x86) go right; -0.5 is
+		// category 0.
+		if !(v > -1 && v < 1<<31) {
 			return false
 		}
 		k := int(t.Threshold[node])
@@ -61,8 +64,12 @@ func (t *Tree) goLeft(node int, v float64) bool {
 	return v <= t.Threshold[node]
 }
 
-// isZero mirrors LightGBM's kZeroThreshold test for the "zero" missing type.
-func isZero(v float64) bool { return v > -1e-35 && v <= 1e-35 }
+// zeroWindow is LightGBM's kZeroThreshold, the float 1e-35f widened to
+// double (1.0000000180025095e-35).
+var zeroWindow = float64(float32(1e-35))
+
+// isZero mirrors LightGBM's Tree::IsZero for the "zero" missing type.
+func isZero(v float64) bool { return v >= -zeroWindow && v <= zeroWindow }
 
 func inBitset(words []uint32, c int) bool {
 	i := c / 32
