@@ -1,0 +1,280 @@
+package mlflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Metric is one point of a metric's history.
+//
+// Value may be NaN or ±Inf: they travel as the JSON strings "NaN",
+// "Infinity" and "-Infinity" (protobuf's JSON form). MLflow's SQL stores
+// keep ±Inf as ±MaxFloat64 and give that back; decoding maps it back to ±Inf.
+type Metric struct {
+	Key       string  `json:"key"`
+	Value     float64 `json:"value"`
+	Timestamp int64   `json:"timestamp"` // ms since the epoch
+	Step      int64   `json:"step"`
+}
+
+type metricJSON struct {
+	Key       string          `json:"key"`
+	Value     json.RawMessage `json:"value"`
+	Timestamp int64           `json:"timestamp"`
+	Step      int64           `json:"step"`
+}
+
+// MarshalJSON writes non-finite values as protobuf JSON strings.
+func (m Metric) MarshalJSON() ([]byte, error) {
+	return json.Marshal(metricJSON{Key: m.Key, Value: encodeDouble(m.Value), Timestamp: m.Timestamp, Step: m.Step})
+}
+
+// UnmarshalJSON reads numbers and the strings "NaN", "Infinity", "-Infinity".
+func (m *Metric) UnmarshalJSON(b []byte) error {
+	var j metricJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	v, err := decodeDouble(j.Value)
+	if err != nil {
+		return fmt.Errorf("metric %q value: %w", j.Key, err)
+	}
+	*m = Metric{Key: j.Key, Value: v, Timestamp: j.Timestamp, Step: j.Step}
+	return nil
+}
+
+func encodeDouble(v float64) json.RawMessage {
+	switch {
+	case math.IsNaN(v):
+		return json.RawMessage(`"NaN"`)
+	case math.IsInf(v, 1):
+		return json.RawMessage(`"Infinity"`)
+	case math.IsInf(v, -1):
+		return json.RawMessage(`"-Infinity"`)
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64)
+}
+
+// decodeDouble reads a protobuf JSON double: a number, or a string holding
+// a number, NaN, Infinity or -Infinity. Absent (empty) is 0.
+func decodeDouble(raw json.RawMessage) (float64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s string
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, err
+		}
+	} else {
+		s = string(raw)
+	}
+	switch s {
+	case "NaN":
+		return math.NaN(), nil
+	case "Infinity":
+		return math.Inf(1), nil
+	case "-Infinity":
+		return math.Inf(-1), nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) && raw[0] != '"' {
+		// ParseFloat accepts "inf" and overflowing numbers; JSON does not.
+		return 0, fmt.Errorf("not a number: %s", shortText(raw[:min(len(raw), 40)]))
+	}
+	switch v {
+	case math.MaxFloat64:
+		return math.Inf(1), nil
+	case -math.MaxFloat64:
+		return math.Inf(-1), nil
+	}
+	return v, nil
+}
+
+// GetMetricHistory returns every point logged for a run's metric, in the
+// server's order (by timestamp, step and value). Servers from about 2.10 on
+// page the answer (max_results, page_token); 2.9 ignores both and sends all
+// points at once. Both work here.
+func (c *Client) GetMetricHistory(ctx context.Context, runID, key string) ([]Metric, error) {
+	var all []Metric
+	token := ""
+	for {
+		page, err := c.MetricHistoryPage(ctx, runID, key, 25000, token)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Metrics...)
+		if page.NextPageToken == "" || page.NextPageToken == token {
+			return all, nil
+		}
+		token = page.NextPageToken
+	}
+}
+
+// MetricHistory is one page of a metric's history.
+type MetricHistory struct {
+	Metrics       []Metric `json:"metrics"`
+	NextPageToken string   `json:"next_page_token"`
+}
+
+// MetricHistoryPage returns one page of a metric's history; maxResults 0
+// asks for everything (the only mode of 2.9 servers, which ignore paging).
+func (c *Client) MetricHistoryPage(ctx context.Context, runID, key string, maxResults int64, pageToken string) (*MetricHistory, error) {
+	q := url.Values{"run_id": {runID}, "metric_key": {key}}
+	if maxResults > 0 {
+		q.Set("max_results", strconv.FormatInt(maxResults, 10))
+	}
+	if pageToken != "" {
+		q.Set("page_token", pageToken)
+	}
+	var out MetricHistory
+	if err := c.do(ctx, "GET", "/api/2.0/mlflow/metrics/get-history", q, &out); err != nil {
+		return nil, fmt.Errorf("get history of metric %q of run %s: %w", key, runID, err)
+	}
+	return &out, nil
+}
+
+// Server limits for one log-batch call (mlflow/utils/validation.py, the
+// same in 2.9 and 3.x).
+const (
+	maxMetricsPerBatch  = 1000
+	maxParamsPerBatch   = 100
+	maxTagsPerBatch     = 100
+	maxEntitiesPerBatch = 1000
+	// The server's limit is 1e6 bytes of request; keep room for the
+	// envelope and the JSON escaping of odd characters.
+	maxBatchBytes = 900_000
+)
+
+// Batch is what one LogBatch call records.
+type Batch struct {
+	Metrics []Metric
+	Params  []Param
+	Tags    []Tag
+}
+
+// LogBatch records metrics, params and tags for a run, split into as many
+// log-batch calls as the server's limits need (1000 metrics, 100 params,
+// 100 tags, 1000 entities, 1 MB per call). Everything is validated first, so
+// bad input fails before anything is sent, with an error naming the key.
+// Metrics with a zero timestamp get the current time; identical duplicate
+// params are sent once. Each param travels in exactly one call, and a call
+// replayed after a lost answer is harmless (same timestamps, same values).
+func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
+	chunks, err := splitBatch(b, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("log batch to run %s: %w", runID, err)
+	}
+	for i, ch := range chunks {
+		in := struct {
+			RunID   string   `json:"run_id"`
+			Metrics []Metric `json:"metrics,omitempty"`
+			Params  []Param  `json:"params,omitempty"`
+			Tags    []Tag    `json:"tags,omitempty"`
+		}{runID, ch.Metrics, ch.Params, ch.Tags}
+		if err := c.do(ctx, "POST", "/api/2.0/mlflow/runs/log-batch", in, nil); err != nil {
+			return fmt.Errorf("log batch to run %s (part %d of %d): %w", runID, i+1, len(chunks), err)
+		}
+	}
+	return nil
+}
+
+// LogMetric records one metric point (a one-entry LogBatch).
+func (c *Client) LogMetric(ctx context.Context, runID, key string, value float64, step int64) error {
+	return c.LogBatch(ctx, runID, Batch{Metrics: []Metric{{Key: key, Value: value, Step: step}}})
+}
+
+// LogParam records one param.
+func (c *Client) LogParam(ctx context.Context, runID, key, value string) error {
+	return c.LogBatch(ctx, runID, Batch{Params: []Param{{key, value}}})
+}
+
+// splitBatch validates b and cuts it into calls within the server limits,
+// params first, then tags, then metrics.
+func splitBatch(b Batch, now int64) ([]Batch, error) {
+	seen := make(map[string]string, len(b.Params))
+	var params []Param
+	for _, p := range b.Params {
+		if err := validateParam(p.Key, p.Value); err != nil {
+			return nil, err
+		}
+		if old, ok := seen[p.Key]; ok {
+			if old != p.Value {
+				return nil, fmt.Errorf("param %q given twice with different values (%q, %q); params cannot change", p.Key, old, p.Value)
+			}
+			continue
+		}
+		seen[p.Key] = p.Value
+		params = append(params, p)
+	}
+	for _, t := range b.Tags {
+		if err := validateTag(t.Key, t.Value); err != nil {
+			return nil, err
+		}
+	}
+	metrics := make([]Metric, len(b.Metrics))
+	for i, m := range b.Metrics {
+		if err := validateKey("metric", m.Key); err != nil {
+			return nil, err
+		}
+		if m.Timestamp == 0 {
+			m.Timestamp = now
+		}
+		metrics[i] = m
+	}
+
+	var out []Batch
+	var cur Batch
+	size := 0
+	flush := func() {
+		if len(cur.Metrics)+len(cur.Params)+len(cur.Tags) > 0 {
+			out = append(out, cur)
+		}
+		cur, size = Batch{}, 0
+	}
+	full := func(extra int) bool {
+		return len(cur.Metrics)+len(cur.Params)+len(cur.Tags) >= maxEntitiesPerBatch || size+extra > maxBatchBytes
+	}
+	for _, p := range params {
+		n := jsonSize(p)
+		if len(cur.Params) >= maxParamsPerBatch || full(n) {
+			flush()
+		}
+		cur.Params = append(cur.Params, p)
+		size += n
+	}
+	for _, t := range b.Tags {
+		n := jsonSize(t)
+		if len(cur.Tags) >= maxTagsPerBatch || full(n) {
+			flush()
+		}
+		cur.Tags = append(cur.Tags, t)
+		size += n
+	}
+	for _, m := range metrics {
+		n := jsonSize(m)
+		if len(cur.Metrics) >= maxMetricsPerBatch || full(n) {
+			flush()
+		}
+		cur.Metrics = append(cur.Metrics, m)
+		size += n
+	}
+	flush()
+	return out, nil
+}
+
+// jsonSize is the encoded size of an entry plus its separator.
+func jsonSize(v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return maxBatchBytes // cannot happen for these types; forces a call of its own
+	}
+	return len(b) + 1
+}
