@@ -69,52 +69,46 @@ func DeLong(labels, scoresA, scoresB []float64) (*DeLongResult, error) {
 }
 
 // placements returns the AUC and the structural components of DeLong:
-// v10[i] is the share of goods that bad i outscores, v01[j] the share of
-// bads that outscore good j (ties count one half), via Sun & Xu's midranks.
+// v10[i] is the share of goods that the i-th bad (in row order) outscores,
+// v01[j] the share of bads that outscore the j-th good, ties counting one
+// half. Following Sun & Xu, v10 = (Tz − Tx)/n and v01 = 1 − (Tz − Ty)/m
+// with Tz the midrank of a score among all rows, Tx among the bads and Ty
+// among the goods; one sort yields all three.
 func placements(labels, scores []float64, bads, goods int) (auc float64, v10, v01 []float64) {
-	x := make([]float64, 0, bads) // bad scores
-	y := make([]float64, 0, goods)
+	// k[row] is the row's position among the rows of its class.
+	k := make([]int, len(labels))
+	var nb, ng int
 	for i, l := range labels {
 		if l == 1 {
-			x = append(x, scores[i])
+			k[i], nb = nb, nb+1
 		} else {
-			y = append(y, scores[i])
+			k[i], ng = ng, ng+1
 		}
 	}
-	tx, ty := midranks(x), midranks(y)
-	tz := midranks(append(append(make([]float64, 0, len(scores)), x...), y...))
+	s := &sample{labels: labels, scores: scores, order: ascending(scores), bads: bads, goods: goods}
 	m, n := float64(bads), float64(goods)
 	v10 = make([]float64, bads)
 	v01 = make([]float64, goods)
-	var sum float64
-	for i := range x {
-		v10[i] = (tz[i] - tx[i]) / n
-		sum += tz[i]
-	}
-	for j := range y {
-		v01[j] = 1 - (tz[bads+j]-ty[j])/m
-	}
-	auc = (sum - m*(m+1)/2) / (m * n)
+	var sumTz float64
+	var belowBad, belowGood int // rows of each class below the current tie run
+	s.ties(func(lo, hi, runBads int) {
+		runGoods := hi - lo - runBads
+		tz := float64(lo+1+hi) / 2
+		tx := float64(2*belowBad+1+runBads) / 2
+		ty := float64(2*belowGood+1+runGoods) / 2
+		for _, i := range s.order[lo:hi] {
+			if labels[i] == 1 {
+				v10[k[i]] = (tz - tx) / n
+				sumTz += tz
+			} else {
+				v01[k[i]] = 1 - (tz-ty)/m
+			}
+		}
+		belowBad += runBads
+		belowGood += runGoods
+	})
+	auc = (sumTz - m*(m+1)/2) / (m * n)
 	return auc, v10, v01
-}
-
-// midranks returns the 1-based rank of each value, ties sharing the mean
-// of their ranks.
-func midranks(v []float64) []float64 {
-	order := ascending(v)
-	r := make([]float64, len(v))
-	for lo := 0; lo < len(order); {
-		hi := lo
-		for hi < len(order) && v[order[hi]] == v[order[lo]] {
-			hi++
-		}
-		mid := float64(lo+1+hi) / 2
-		for _, i := range order[lo:hi] {
-			r[i] = mid
-		}
-		lo = hi
-	}
-	return r
 }
 
 // covariance is the 2×2 sample covariance (n−1 denominator) of two

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -223,6 +224,15 @@ func compareJSON(t *testing.T, path string, got, want any) {
 		}
 		for k := range w {
 			compareJSON(t, path+"."+k, g[k], w[k])
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			t.Errorf("%s: got %v, want %v", path, got, want)
+			return
+		}
+		for i := range w {
+			compareJSON(t, fmt.Sprintf("%s[%d]", path, i), g[i], w[i])
 		}
 	case float64:
 		g, ok := got.(float64)
