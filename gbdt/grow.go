@@ -1,0 +1,398 @@
+package gbdt
+
+import (
+	"math"
+)
+
+// binSplit is a tree node's decision on binned data, kept beside the Tree
+// so that training routes rows by bin exactly as the real-valued thresholds
+// route raw values.
+type binSplit struct {
+	feature     int
+	threshold   int // last bin going left (numeric)
+	defaultLeft bool
+	nanBin      int    // the NaN bin, or -1
+	catLeft     []bool // categorical: bins going left; nil for numeric
+}
+
+func (s *binSplit) left(bin int) bool {
+	if s.catLeft != nil {
+		return s.catLeft[bin]
+	}
+	if bin == s.nanBin {
+		return s.defaultLeft
+	}
+	return bin <= s.threshold
+}
+
+// grower grows one tree at a time over the binned training data, reusing
+// its buffers across trees.
+type grower struct {
+	p       *Params
+	s       searcher
+	b       *binned
+	threads int
+	mono    []int8
+	active  []int // features considered for the current tree
+
+	grad, hess []float32
+
+	idx          []int32 // bagged rows, grouped by leaf
+	tmp          []int32
+	begin, count []int
+	hists        [][]histEntry
+	stats        []leafStats
+	best         []splitInfo
+	depth        []int
+	parent       []int // node above each leaf, -1 for the root
+	ordG, ordH   []float32
+	splits       []binSplit
+	blockBest    [][2]splitInfo
+	orders       [][]int
+	allRows      bool // idx holds every row in order (no bagging)
+}
+
+func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
+	n := b.rows
+	g := &grower{
+		p: p, b: b, threads: threads, mono: mono,
+		s: searcher{
+			l1: p.LambdaL1, l2: p.LambdaL2, minGain: p.MinGainToSplit,
+			minData: p.MinDataInLeaf, minHess: p.MinSumHessianInLeaf,
+			maxCatOnehot: p.MaxCatToOnehot, maxCatThreshold: p.MaxCatThreshold,
+			catSmooth: p.CatSmooth, catL2: p.CatL2, minDataPerGroup: p.MinDataPerGroup,
+		},
+		grad: make([]float32, n), hess: make([]float32, n),
+		idx: make([]int32, n), tmp: make([]int32, n),
+		begin: make([]int, p.NumLeaves), count: make([]int, p.NumLeaves),
+		hists: make([][]histEntry, p.NumLeaves),
+		stats: make([]leafStats, p.NumLeaves), best: make([]splitInfo, p.NumLeaves),
+		depth: make([]int, p.NumLeaves), parent: make([]int, p.NumLeaves),
+		ordG: make([]float32, n), ordH: make([]float32, n),
+		blockBest: make([][2]splitInfo, threads),
+		orders:    make([][]int, threads),
+	}
+	for _, m := range mono {
+		if m != 0 {
+			g.s.useMC = true
+		}
+	}
+	return g
+}
+
+// grow builds one tree on the rows in g.idx[:nRows] with the current
+// gradients. It returns the tree with unshrunk outputs and the bin-level
+// splits; leaf l's rows are g.idx[g.begin[l]:g.begin[l]+g.count[l]].
+func (g *grower) grow(nRows int) (*Tree, []binSplit) {
+	p := g.p
+	nl := p.NumLeaves
+	t := &Tree{NumLeaves: 1, LeafValue: []float64{0}, LeafWeight: []float64{0}, LeafCount: []int{nRows}}
+	g.splits = g.splits[:0]
+
+	var sg, sh float64
+	rows := g.idx[:nRows]
+	if g.allRows {
+		for i := range rows {
+			rows[i] = int32(i)
+		}
+		for i := range g.grad {
+			sg += float64(g.grad[i])
+			sh += float64(g.hess[i])
+		}
+	} else {
+		for _, r := range rows {
+			sg += float64(g.grad[r])
+			sh += float64(g.hess[r])
+		}
+	}
+	g.begin[0], g.count[0], g.depth[0], g.parent[0] = 0, nRows, 0, -1
+	g.stats[0] = leafStats{g: sg, h: sh, n: nRows, min: math.Inf(-1), max: math.Inf(1)}
+	t.LeafWeight[0] = sh
+	g.ensureHist(0)
+
+	// Root: build its histogram and search it.
+	var og, oh []float32
+	var hr []int32
+	if g.allRows {
+		og, oh = g.grad, g.hess
+	} else {
+		g.gather(rows)
+		og, oh, hr = g.ordG[:nRows], g.ordH[:nRows], rows
+	}
+	g.best[0] = noSplit()
+	g.featurePass(func(f int, bb *[2]splitInfo, order []int) []int {
+		h := g.featHist(g.hists[0], f)
+		g.b.buildFeature(h, f, hr, og, oh)
+		return g.search(h, f, &g.stats[0], &bb[0], order)
+	}, func(bb *[2]splitInfo) {
+		if bb[0].better(&g.best[0]) {
+			g.best[0] = bb[0]
+		}
+	})
+
+	for t.NumLeaves < nl {
+		leaf := -1
+		for l := 0; l < t.NumLeaves; l++ {
+			if leaf < 0 || g.best[l].better(&g.best[leaf]) {
+				leaf = l
+			}
+		}
+		bs := g.best[leaf]
+		if !(bs.gain > 0) {
+			break
+		}
+		right := g.split(t, leaf, &bs)
+		// Which children may split further (LightGBM's BeforeFindBestSplit).
+		g.best[leaf], g.best[right] = noSplit(), noSplit()
+		if p.MaxDepth > 0 && g.depth[leaf] >= p.MaxDepth {
+			continue
+		}
+		if g.count[leaf] < 2*p.MinDataInLeaf && g.count[right] < 2*p.MinDataInLeaf {
+			continue
+		}
+		if t.NumLeaves == nl {
+			break // no histogram needed: no further split
+		}
+		small, large := leaf, right
+		if g.count[right] < g.count[leaf] {
+			small, large = right, leaf
+		}
+		g.ensureHist(right)
+		parent, buf := g.hists[leaf], g.hists[right]
+		srows := g.idx[g.begin[small] : g.begin[small]+g.count[small]]
+		g.gather(srows)
+		so, sho := g.ordG[:len(srows)], g.ordH[:len(srows)]
+		g.featurePass(func(f int, bb *[2]splitInfo, order []int) []int {
+			hs := g.featHist(buf, f)
+			hl := g.featHist(parent, f)
+			g.b.buildFeature(hs, f, srows, so, sho)
+			subtractHist(hl, hs)
+			order = g.search(hs, f, &g.stats[small], &bb[0], order)
+			return g.search(hl, f, &g.stats[large], &bb[1], order)
+		}, func(bb *[2]splitInfo) {
+			if bb[0].better(&g.best[small]) {
+				g.best[small] = bb[0]
+			}
+			if bb[1].better(&g.best[large]) {
+				g.best[large] = bb[1]
+			}
+		})
+		if small == leaf {
+			g.hists[leaf], g.hists[right] = buf, parent
+		}
+	}
+	return t, g.splits
+}
+
+func (g *grower) ensureHist(l int) {
+	if g.hists[l] == nil {
+		g.hists[l] = make([]histEntry, g.b.offsets[len(g.b.mappers)])
+	}
+}
+
+func (g *grower) featHist(h []histEntry, f int) []histEntry {
+	return h[g.b.offsets[f]:g.b.offsets[f+1]]
+}
+
+// gather copies the gradients of rows into the ordered buffers.
+func (g *grower) gather(rows []int32) {
+	og, oh := g.ordG[:len(rows)], g.ordH[:len(rows)]
+	for i, r := range rows {
+		og[i] = g.grad[r]
+		oh[i] = g.hess[r]
+	}
+}
+
+// featurePass runs work over the active features in contiguous blocks, one
+// per goroutine, then merges each block's best splits in block order so the
+// result does not depend on scheduling.
+func (g *grower) featurePass(work func(f int, bb *[2]splitInfo, order []int) []int, merge func(bb *[2]splitInfo)) {
+	nb := min(g.threads, len(g.active))
+	parallelBlocks(len(g.active), nb, func(lo, hi, blk int) {
+		bb := &g.blockBest[blk]
+		bb[0], bb[1] = noSplit(), noSplit()
+		order := g.orders[blk]
+		for _, f := range g.active[lo:hi] {
+			order = work(f, bb, order)
+		}
+		g.orders[blk] = order
+	})
+	for blk := 0; blk < nb; blk++ {
+		merge(&g.blockBest[blk])
+	}
+}
+
+// search finds feature f's best split for a leaf, if the leaf may split.
+func (g *grower) search(h []histEntry, f int, st *leafStats, best *splitInfo, order []int) []int {
+	m := g.b.mappers[f]
+	if m.categorical {
+		return g.s.categorical(h, m, f, st, order, best)
+	}
+	var mono int8
+	if g.mono != nil {
+		mono = g.mono[f]
+	}
+	g.s.numerical(h, m, f, st, mono, best)
+	return order
+}
+
+// split applies bs to leaf: it partitions the leaf's rows, adds the node to
+// t as LightGBM's Tree::Split does (the left child keeps the leaf's index,
+// the right child is the new last leaf) and returns the right leaf.
+func (g *grower) split(t *Tree, leaf int, bs *splitInfo) int {
+	m := g.b.mappers[bs.feature]
+	sp := binSplit{feature: bs.feature, threshold: bs.threshold, defaultLeft: bs.defaultLeft, nanBin: -1}
+	if m.missing == MissingNaN && !m.categorical {
+		sp.nanBin = m.numBin - 1
+	}
+	if bs.catBins != nil {
+		sp.catLeft = make([]bool, m.numBin)
+		for _, b := range bs.catBins {
+			sp.catLeft[b] = true
+		}
+	}
+	g.splits = append(g.splits, sp)
+
+	// Stable partition of the leaf's rows: left rows first.
+	seg := g.idx[g.begin[leaf] : g.begin[leaf]+g.count[leaf]]
+	nLeft := g.partition(seg, &sp)
+	right := t.NumLeaves
+	g.begin[right] = g.begin[leaf] + nLeft
+	g.count[right] = len(seg) - nLeft
+	g.count[leaf] = nLeft
+
+	node := t.NumLeaves - 1
+	parent := g.parent[leaf]
+	g.parent[leaf], g.parent[right] = node, node
+	if parent >= 0 {
+		if t.LeftChild[parent] == ^leaf {
+			t.LeftChild[parent] = node
+		} else {
+			t.RightChild[parent] = node
+		}
+	}
+	var dt int8
+	var thr float64
+	if m.categorical {
+		dt = catMask
+		thr = float64(t.NumCat)
+		var words []uint32
+		for _, b := range bs.catBins {
+			c := m.bin2cat[b]
+			for len(words) <= c/32 {
+				words = append(words, 0)
+			}
+			words[c/32] |= 1 << (uint(c) % 32)
+		}
+		if t.NumCat == 0 {
+			t.CatBoundaries = []int{0}
+		}
+		t.CatThreshold = append(t.CatThreshold, words...)
+		t.CatBoundaries = append(t.CatBoundaries, len(t.CatThreshold))
+		t.NumCat++
+	} else {
+		thr = avoidInf(m.upper[bs.threshold])
+		if bs.defaultLeft {
+			dt |= defaultLeft
+		}
+	}
+	dt |= int8(m.missing) << missingTypeShift
+	t.SplitFeature = append(t.SplitFeature, bs.feature)
+	t.SplitGain = append(t.SplitGain, float64(float32(bs.gain)))
+	t.Threshold = append(t.Threshold, thr)
+	t.DecisionType = append(t.DecisionType, dt)
+	t.LeftChild = append(t.LeftChild, ^leaf)
+	t.RightChild = append(t.RightChild, ^right)
+	t.InternalValue = append(t.InternalValue, t.LeafValue[leaf])
+	t.InternalWeight = append(t.InternalWeight, t.LeafWeight[leaf])
+	t.InternalCount = append(t.InternalCount, len(seg))
+	t.LeafValue[leaf] = bs.leftOut
+	t.LeafWeight[leaf] = bs.leftH
+	t.LeafCount[leaf] = nLeft
+	t.LeafValue = append(t.LeafValue, bs.rightOut)
+	t.LeafWeight = append(t.LeafWeight, bs.rightH)
+	t.LeafCount = append(t.LeafCount, len(seg)-nLeft)
+	t.NumLeaves++
+
+	st := g.stats[leaf]
+	ls := leafStats{g: bs.leftG, h: bs.leftH, n: nLeft, min: st.min, max: st.max}
+	rs := leafStats{g: bs.rightG, h: bs.rightH, n: len(seg) - nLeft, min: st.min, max: st.max}
+	// Basic monotone constraints: the children's outputs are bounded by the
+	// midpoint of the split's outputs.
+	if g.mono != nil && !m.categorical {
+		mid := (bs.leftOut + bs.rightOut) / 2
+		switch {
+		case g.mono[bs.feature] > 0:
+			ls.max = min(ls.max, mid)
+			rs.min = max(rs.min, mid)
+		case g.mono[bs.feature] < 0:
+			ls.min = max(ls.min, mid)
+			rs.max = min(rs.max, mid)
+		}
+	}
+	g.stats[leaf], g.stats[right] = ls, rs
+	g.depth[leaf]++
+	g.depth[right] = g.depth[leaf]
+	return right
+}
+
+// partition moves the rows of seg going left to its front, keeping order on
+// both sides, and returns their number.
+func (g *grower) partition(seg []int32, sp *binSplit) int {
+	n := 0
+	tmp := g.tmp[:0]
+	b := g.b
+	if b.col8 != nil {
+		col := b.col8[sp.feature]
+		for _, r := range seg {
+			if sp.left(int(col[r])) {
+				seg[n] = r
+				n++
+			} else {
+				tmp = append(tmp, r)
+			}
+		}
+	} else {
+		col := b.col16[sp.feature]
+		for _, r := range seg {
+			if sp.left(int(col[r])) {
+				seg[n] = r
+				n++
+			} else {
+				tmp = append(tmp, r)
+			}
+		}
+	}
+	copy(seg[n:], tmp)
+	return n
+}
+
+// leafOfBinned routes row r through a tree's bin-level splits.
+func leafOfBinned(t *Tree, splits []binSplit, b *binned, r int) int {
+	if t.NumLeaves <= 1 {
+		return 0
+	}
+	node := 0
+	for node >= 0 {
+		sp := &splits[node]
+		if sp.left(b.bin(sp.feature, r)) {
+			node = t.LeftChild[node]
+		} else {
+			node = t.RightChild[node]
+		}
+	}
+	return ^node
+}
+
+// avoidInf is LightGBM's Common::AvoidInf for thresholds written to files.
+func avoidInf(x float64) float64 {
+	switch {
+	case math.IsNaN(x):
+		return 0
+	case x >= 1e300:
+		return 1e300
+	case x <= -1e300:
+		return -1e300
+	}
+	return x
+}

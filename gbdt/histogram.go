@@ -1,0 +1,120 @@
+package gbdt
+
+import "sync"
+
+// histEntry accumulates the gradients and hessians of one bin. As in
+// LightGBM, bins carry no row count: split search estimates counts from
+// hessians (see searcher.count), which keeps entries at 16 bytes.
+type histEntry struct {
+	g, h float64
+}
+
+// buildHist8 adds rows to a feature's histogram. g and h are ordered
+// gradients: g[i] belongs to rows[i], so they are read sequentially.
+func buildHist8(hist []histEntry, col []uint8, rows []int32, g, h []float32) {
+	g = g[:len(rows)]
+	h = h[:len(rows)]
+	for i, r := range rows {
+		e := &hist[col[r]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+}
+
+// buildHist8All adds every row, in order, without an index.
+func buildHist8All(hist []histEntry, col []uint8, g, h []float32) {
+	g = g[:len(col)]
+	h = h[:len(col)]
+	for i, b := range col {
+		e := &hist[b]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+}
+
+func buildHist16(hist []histEntry, col []uint16, rows []int32, g, h []float32) {
+	g = g[:len(rows)]
+	h = h[:len(rows)]
+	for i, r := range rows {
+		e := &hist[col[r]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+}
+
+func buildHist16All(hist []histEntry, col []uint16, g, h []float32) {
+	g = g[:len(col)]
+	h = h[:len(col)]
+	for i, b := range col {
+		e := &hist[b]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+}
+
+// buildFeature fills hist (feature f's slice of a leaf histogram) from the
+// leaf's rows; rows == nil means all rows in order with g, h indexed by row.
+func (b *binned) buildFeature(hist []histEntry, f int, rows []int32, g, h []float32) {
+	clear(hist)
+	if b.col8 != nil {
+		if rows == nil {
+			buildHist8All(hist, b.col8[f], g, h)
+		} else {
+			buildHist8(hist, b.col8[f], rows, g, h)
+		}
+		return
+	}
+	if rows == nil {
+		buildHist16All(hist, b.col16[f], g, h)
+	} else {
+		buildHist16(hist, b.col16[f], rows, g, h)
+	}
+}
+
+// subtractHist turns parent into parent - child: the histogram of a leaf's
+// larger child from the parent's and the smaller child's.
+func subtractHist(parent, child []histEntry) {
+	child = child[:len(parent)]
+	for i := range parent {
+		parent[i].g -= child[i].g
+		parent[i].h -= child[i].h
+	}
+}
+
+// parallelFor runs fn(0..n-1) on up to threads goroutines, each taking a
+// contiguous block, so that work per index never depends on scheduling.
+func parallelFor(n, threads int, fn func(i int)) {
+	parallelBlocks(n, threads, func(lo, hi, _ int) {
+		for i := lo; i < hi; i++ {
+			fn(i)
+		}
+	})
+}
+
+// parallelBlocks splits [0, n) into up to threads contiguous blocks and runs
+// fn(lo, hi, block) for each, the last block on the calling goroutine.
+func parallelBlocks(n, threads int, fn func(lo, hi, block int)) {
+	if threads > n {
+		threads = n
+	}
+	if threads <= 1 {
+		if n > 0 {
+			fn(0, n, 0)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		lo, hi := n*t/threads, n*(t+1)/threads
+		if t == threads-1 {
+			fn(lo, hi, t)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi, t)
+		}()
+	}
+	wg.Wait()
+}
