@@ -137,7 +137,7 @@ const (
 type SearchExperimentsRequest struct {
 	Filter     string   `json:"filter,omitempty"` // e.g. "name LIKE 'credit-%'"
 	OrderBy    []string `json:"order_by,omitempty"`
-	MaxResults int64    `json:"max_results,omitempty"` // server default 1000
+	MaxResults int64    `json:"max_results,omitempty"` // 0: 1000
 	PageToken  string   `json:"page_token,omitempty"`
 	ViewType   ViewType `json:"view_type,omitempty"`
 }
@@ -150,6 +150,10 @@ type ExperimentsPage struct {
 
 // SearchExperiments returns one page of experiments.
 func (c *Client) SearchExperiments(ctx context.Context, req SearchExperimentsRequest) (*ExperimentsPage, error) {
+	if req.MaxResults == 0 {
+		// The servers refuse a missing max_results (proto default 0).
+		req.MaxResults = 1000
+	}
 	var out ExperimentsPage
 	if err := c.do(ctx, "POST", "/api/2.0/mlflow/experiments/search", req, &out); err != nil {
 		return nil, fmt.Errorf("search experiments: %w", err)

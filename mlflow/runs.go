@@ -262,7 +262,7 @@ type SearchRunsRequest struct {
 	ExperimentIDs []string `json:"experiment_ids"`
 	Filter        string   `json:"filter,omitempty"` // e.g. "metrics.auc > 0.7 and tags.`mlflow.runName` = 'x'"
 	RunViewType   ViewType `json:"run_view_type,omitempty"`
-	MaxResults    int64    `json:"max_results,omitempty"` // server default 1000, max 50000
+	MaxResults    int64    `json:"max_results,omitempty"` // 0: 1000; server max 50000
 	OrderBy       []string `json:"order_by,omitempty"`    // e.g. "metrics.auc DESC", "attributes.start_time"
 	PageToken     string   `json:"page_token,omitempty"`
 }
@@ -277,6 +277,9 @@ type RunsPage struct {
 func (c *Client) SearchRuns(ctx context.Context, req SearchRunsRequest) (*RunsPage, error) {
 	if len(req.ExperimentIDs) == 0 {
 		return nil, errors.New("search runs: no experiment IDs")
+	}
+	if req.MaxResults == 0 {
+		req.MaxResults = 1000
 	}
 	var out RunsPage
 	if err := c.do(ctx, "POST", "/api/2.0/mlflow/runs/search", req, &out); err != nil {
