@@ -1,0 +1,63 @@
+"""Python LightGBM side of gbdt's cross-checks (compat_test.go) and benchmark.
+
+    compat.py train DATA.csv SPLIT.json PARAMS.json CATEGORICAL OUTDIR
+        Trains on the split's train rows (validation rows as valid set),
+        saves OUTDIR/model.txt and writes OUTDIR/result.json with the raw
+        scores of the test rows. CATEGORICAL: comma-separated feature
+        indices, or "-".
+    compat.py predict MODEL.txt DATA.csv NCONTRIB OUT.json
+        Loads a model file and writes the raw scores of every row and the
+        pred_contrib values of the first NCONTRIB rows.
+
+DATA.csv has the features and a last "label" column; empty cells are
+missing. Features go to LightGBM as a float64 numpy array, in file order.
+"""
+import json
+import sys
+import time
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+
+def load(path):
+    df = pd.read_csv(path)
+    y = df.pop("label").to_numpy(dtype=np.float64)
+    return df.to_numpy(dtype=np.float64), y, list(df.columns)
+
+
+def train(data, split_path, params_path, categorical, outdir):
+    x, y, names = load(data)
+    with open(split_path) as f:
+        split = json.load(f)
+    with open(params_path) as f:
+        params = json.load(f)
+    cat = [] if categorical == "-" else [int(c) for c in categorical.split(",")]
+    tr, va, te = (np.array(split[k], dtype=np.int64) for k in ("train", "valid", "test"))
+    dtrain = lgb.Dataset(x[tr], y[tr], feature_name=names, categorical_feature=cat)
+    valid_sets = []
+    if len(va):
+        valid_sets = [lgb.Dataset(x[va], y[va], reference=dtrain)]
+    start = time.perf_counter()
+    booster = lgb.train(params, dtrain, valid_sets=valid_sets)
+    seconds = time.perf_counter() - start
+    booster.save_model(f"{outdir}/model.txt")
+    raw = booster.predict(x[te], raw_score=True)
+    with open(f"{outdir}/result.json", "w") as f:
+        json.dump({"test_raw": raw.tolist(), "train_seconds": seconds,
+                   "num_trees": booster.num_trees(), "lightgbm": lgb.__version__}, f)
+
+
+def predict(model, data, ncontrib, out):
+    x, _, _ = load(data)
+    booster = lgb.Booster(model_file=model)
+    raw = booster.predict(x, raw_score=True)
+    contrib = booster.predict(x[: int(ncontrib)], pred_contrib=True)
+    with open(out, "w") as f:
+        json.dump({"raw": raw.tolist(), "contrib": np.asarray(contrib).tolist()}, f)
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"train": train, "predict": predict}[cmd](*args)
