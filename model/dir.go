@@ -1,0 +1,437 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/creditrisk/engine/data"
+)
+
+// Files of a model directory besides the family's data file.
+const (
+	MLmodelFile        = "MLmodel"
+	SchemaFile         = "schema.json"
+	ExampleFile        = "input_example.json"
+	ServingExampleFile = "serving_input_example.json"
+	RequirementsFile   = "requirements.txt"
+	PythonEnvFile      = "python_env.yaml"
+	CondaFile          = "conda.yaml"
+	ChecksumsFile      = "checksums.json"
+)
+
+// Versions written into MLmodel and the Python environment files by
+// default: the stack's MLflow 3.x and the LightGBM it ships with, whose
+// loader reads the files the gbdt package writes.
+const (
+	DefaultMLflowVersion   = "3.17.2"
+	DefaultLightGBMVersion = "4.7.0"
+	DefaultPythonVersion   = "3.11.7"
+)
+
+// SaveOptions are what Save records besides the model. Zero values get
+// defaults: a random UUID, the current time, the Default*Version constants.
+type SaveOptions struct {
+	RunID        string // MLflow run the model belongs to, if any
+	ArtifactPath string // artifact path within the run, e.g. "model"
+	UUID         string // model_uuid (32 hex digits as MLflow writes it)
+	Created      time.Time
+
+	MLflowVersion   string
+	LightGBMVersion string
+	PythonVersion   string
+
+	// Example holds a few encoded rows (as Predict takes them) written to
+	// input_example.json; serve warms a model up with them. Empty rows mean
+	// no example.
+	Example [][]float64
+	// Metadata is merged into MLmodel's metadata.
+	Metadata map[string]any
+}
+
+// Save writes a complete model directory for m into dir, which must not
+// exist or be empty: the model file, schema.json, the input example, the
+// Python environment files (lightgbm flavor), MLmodel and, last,
+// checksums.json with the sha256 of every other file.
+//
+// For the gbdt family the MLmodel has MLflow's lightgbm and python_function
+// flavors exactly as mlflow.lightgbm.save_model writes them for a Booster,
+// so mlflow.pyfunc.load_model(dir).predict(df) works in Python; df holds
+// numeric features and category codes (signature type double, NaN for
+// missing), the same values Predict takes, and gives the same probabilities.
+func Save(dir string, m Model, opts SaveOptions) error {
+	if err := emptyDir(dir); err != nil {
+		return err
+	}
+	schema := m.Schema()
+	if schema == nil || len(schema.Features) == 0 {
+		return fmt.Errorf("save model to %s: the model has no features", dir)
+	}
+	file, ok := dataFiles[m.Flavor()]
+	if !ok {
+		return fmt.Errorf("save model to %s: flavor %q: %w", dir, m.Flavor(), ErrFlavor)
+	}
+	if err := m.Save(dir); err != nil {
+		return fmt.Errorf("save model to %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+		return fmt.Errorf("save model to %s: the %s model did not write %s: %w", dir, m.Flavor(), file, err)
+	}
+	sb, err := indentJSON(schema)
+	if err != nil {
+		return fmt.Errorf("save model to %s: schema: %w", dir, err)
+	}
+	if err := writeFile(dir, SchemaFile, sb); err != nil {
+		return err
+	}
+
+	mv := orDefault(opts.MLflowVersion, DefaultMLflowVersion)
+	pv := orDefault(opts.PythonVersion, DefaultPythonVersion)
+	lv := orDefault(opts.LightGBMVersion, DefaultLightGBMVersion)
+	id := opts.UUID
+	if id == "" {
+		id = strings.ReplaceAll(uuid.NewString(), "-", "")
+	}
+	created := opts.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	sig, err := signatureFor(schema)
+	if err != nil {
+		return fmt.Errorf("save model to %s: signature: %w", dir, err)
+	}
+	mm := &MLmodel{
+		ArtifactPath:   opts.ArtifactPath,
+		MLflowVersion:  mv,
+		ModelUUID:      id,
+		RunID:          opts.RunID,
+		Signature:      sig,
+		UTCTimeCreated: created.UTC().Format("2006-01-02 15:04:05.000000"),
+		Metadata: map[string]any{
+			"creditrisk": map[string]any{
+				"family":               familyOf[m.Flavor()],
+				"schema":               SchemaFile,
+				"checksums":            ChecksumsFile,
+				"categorical_encoding": "codes: index into the feature's levels in " + SchemaFile + ", NaN when missing",
+			},
+		},
+	}
+	maps.Copy(mm.Metadata, opts.Metadata)
+
+	switch m.Flavor() {
+	case FlavorLightGBM:
+		mm.Flavors = map[string]map[string]any{
+			FlavorLightGBM: {"code": nil, "data": file, "lgb_version": lv, "model_class": "lightgbm.basic.Booster"},
+			FlavorPyfunc: {
+				"data":           file,
+				"env":            map[string]any{"conda": CondaFile, "virtualenv": PythonEnvFile},
+				"loader_module":  "mlflow.lightgbm",
+				"python_version": pv,
+			},
+		}
+		for _, f := range pythonEnv(mv, lv, pv) {
+			if err := writeFile(dir, f.name, []byte(f.body)); err != nil {
+				return err
+			}
+		}
+	default:
+		mm.Flavors = map[string]map[string]any{m.Flavor(): {"data": file, "format_version": 1}}
+	}
+
+	if len(opts.Example) > 0 {
+		if err := writeExample(dir, schema, opts.Example); err != nil {
+			return err
+		}
+		mm.SavedInputExampleInfo = &InputExampleInfo{ArtifactPath: ExampleFile, PandasOrient: "split", ServingInputPath: ServingExampleFile, Type: "dataframe"}
+	}
+	mb, err := mm.Marshal()
+	if err != nil {
+		return fmt.Errorf("save model to %s: %w", dir, err)
+	}
+	if err := writeFile(dir, MLmodelFile, mb); err != nil {
+		return err
+	}
+	sums, err := hashDir(dir)
+	if err != nil {
+		return fmt.Errorf("save model to %s: %w", dir, err)
+	}
+	cb, err := indentJSON(checksums{Algorithm: "sha256", Files: sums})
+	if err != nil {
+		return fmt.Errorf("save model to %s: checksums: %w", dir, err)
+	}
+	return writeFile(dir, ChecksumsFile, cb)
+}
+
+// indentJSON writes v indented, with <, > and & as themselves (category
+// levels such as "... < 0 DM" stay readable).
+func indentJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func emptyDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("save model: %w", err)
+	case len(ents) > 0:
+		return fmt.Errorf("save model: %s exists and is not empty", dir)
+	}
+	return nil
+}
+
+func writeFile(dir, name string, b []byte) error {
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		return fmt.Errorf("save model: write %s: %w", name, err)
+	}
+	return nil
+}
+
+type envFile struct{ name, body string }
+
+// pythonEnv returns requirements.txt, python_env.yaml and conda.yaml as
+// mlflow.lightgbm writes them. Only mlflow and lightgbm are pinned: they
+// decide whether the model loads; the others follow from them.
+func pythonEnv(mlflowV, lgbV, pyV string) []envFile {
+	reqs := []string{"mlflow==" + mlflowV, "lightgbm==" + lgbV, "numpy", "pandas", "scikit-learn", "scipy"}
+	var conda strings.Builder
+	fmt.Fprintf(&conda, "channels:\n- conda-forge\ndependencies:\n- python=%s\n- pip\n- pip:\n", pyV)
+	for _, r := range reqs {
+		fmt.Fprintf(&conda, "  - %s\n", r)
+	}
+	conda.WriteString("name: mlflow-env\n")
+	return []envFile{
+		{RequirementsFile, strings.Join(reqs, "\n") + "\n"},
+		{PythonEnvFile, "python: " + pyV + "\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n"},
+		{CondaFile, conda.String()},
+	}
+}
+
+// Dir is a loaded model directory.
+type Dir struct {
+	Path    string
+	MLmodel *MLmodel
+	Flavor  string // the flavor the model was loaded through
+	Model   Model
+	// Example holds the input example's rows encoded for Predict; nil when
+	// the directory has none.
+	Example [][]float64
+}
+
+// Load loads the model of a directory; see Open.
+func Load(dir string) (Model, error) {
+	d, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return d.Model, nil
+}
+
+// Open reads a model directory: MLmodel, the model file of the first
+// flavor this package knows (creditrisk_logistic, creditrisk_forest,
+// lightgbm), the schema (schema.json, or for a lightgbm directory written by
+// Python the MLmodel signature with the model file's pandas_categorical
+// levels) and the input example. It does not check checksums: see Verify.
+func Open(dir string) (*Dir, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, MLmodelFile))
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	mm, err := ParseMLmodel(filepath.Join(dir, MLmodelFile), mb)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	flavor := ""
+	for _, f := range []string{FlavorLogistic, FlavorForest, FlavorLightGBM} {
+		if _, ok := mm.Flavors[f]; ok {
+			flavor = f
+			break
+		}
+	}
+	if flavor == "" {
+		return nil, fmt.Errorf("load model: %s has flavors %s, none of %s, %s, %s: %w",
+			filepath.Join(dir, MLmodelFile), strings.Join(mm.FlavorNames(), ", "), FlavorLightGBM, FlavorLogistic, FlavorForest, ErrFlavor)
+	}
+	file, err := mm.DataFile(flavor)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, file)
+	schema, err := readSchema(dir, flavor, mm, path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	m, err := loaders[flavor](path, schema)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	d := &Dir{Path: dir, MLmodel: mm, Flavor: flavor, Model: m}
+	if info := mm.SavedInputExampleInfo; info != nil && info.ArtifactPath != "" {
+		if !localName(info.ArtifactPath) {
+			return nil, fmt.Errorf("load model: %s: saved_input_example_info.artifact_path %q is not a file inside the model directory: %w", filepath.Join(dir, MLmodelFile), info.ArtifactPath, ErrFormat)
+		}
+		p := filepath.Join(dir, info.ArtifactPath)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("load model: input example: %w", err)
+		}
+		if d.Example, err = ParseExample(p, b, schema); err != nil {
+			return nil, fmt.Errorf("load model: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// readSchema reads schema.json, or builds the schema from the signature for
+// a lightgbm directory without one.
+func readSchema(dir, flavor string, mm *MLmodel, modelPath string) (*data.Schema, error) {
+	p := filepath.Join(dir, SchemaFile)
+	b, err := os.ReadFile(p)
+	if err == nil {
+		s, err := data.ParseSchema(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", p, err, ErrFormat)
+		}
+		return s, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) || flavor != FlavorLightGBM {
+		return nil, err
+	}
+	specs, err := mm.InputSpecs()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, MLmodelFile), err)
+	}
+	mb, err := os.ReadFile(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	levels, err := pandasCategorical(mb)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	s, err := schemaFromSignature(specs, levels)
+	if err != nil {
+		return nil, fmt.Errorf("%s (no %s): %w", filepath.Join(dir, MLmodelFile), SchemaFile, err)
+	}
+	return s, nil
+}
+
+// ParseExample decodes an input example in pandas split orient
+// ({"columns": [...], "data": [[...]]}, as MLflow writes input_example.json)
+// or wrapped as a scoring request ({"dataframe_split": {...}}) into rows for
+// Predict. Numbers are taken as they are (category codes for categorical
+// features), strings of a categorical feature are looked up among its
+// levels, null is missing. name is used in errors.
+func ParseExample(name string, b []byte, s *data.Schema) ([][]float64, error) {
+	var ex struct {
+		Columns []string `json:"columns"`
+		Data    [][]any  `json:"data"`
+		Split   *struct {
+			Columns []string `json:"columns"`
+			Data    [][]any  `json:"data"`
+		} `json:"dataframe_split"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&ex); err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", name, err, ErrFormat)
+	}
+	if ex.Split != nil {
+		ex.Columns, ex.Data = ex.Split.Columns, ex.Split.Data
+	}
+	if len(ex.Columns) == 0 {
+		return nil, fmt.Errorf("%s: no columns: %w", name, ErrFormat)
+	}
+	pos := make(map[string]int, len(s.Features))
+	for i, f := range s.Features {
+		pos[f.Name] = i
+	}
+	col := make([]int, len(ex.Columns))
+	seen := make([]bool, len(s.Features))
+	for j, c := range ex.Columns {
+		i, ok := pos[c]
+		if !ok {
+			return nil, fmt.Errorf("%s: column %q is not a feature of the model: %w", name, c, ErrFormat)
+		}
+		if seen[i] {
+			return nil, fmt.Errorf("%s: column %q given twice: %w", name, c, ErrFormat)
+		}
+		seen[i] = true
+		col[j] = i
+	}
+	rows := make([][]float64, len(ex.Data))
+	for r, vals := range ex.Data {
+		if len(vals) != len(ex.Columns) {
+			return nil, fmt.Errorf("%s: row %d has %d values for %d columns: %w", name, r, len(vals), len(ex.Columns), ErrFormat)
+		}
+		row := make([]float64, len(s.Features))
+		for i := range row {
+			row[i] = nan
+		}
+		for j, v := range vals {
+			i := col[j]
+			x, err := exampleValue(&s.Features[i], v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: row %d, column %q: %v: %w", name, r, ex.Columns[j], err, ErrFormat)
+			}
+			row[i] = x
+		}
+		rows[r] = row
+	}
+	return rows, nil
+}
+
+func exampleValue(f *data.Feature, v any) (float64, error) {
+	switch v := v.(type) {
+	case nil:
+		return nan, nil
+	case json.Number:
+		x, err := v.Float64()
+		if err != nil {
+			return 0, fmt.Errorf("bad number %q", v.String())
+		}
+		return x, nil
+	case bool:
+		if v {
+			return 1, nil
+		}
+		return 0, nil
+	case string:
+		if f.Type != data.Categorical {
+			return 0, fmt.Errorf("a string for a numeric feature")
+		}
+		if i := slices.Index(f.Levels, v); i >= 0 {
+			return float64(i), nil
+		}
+		return nan, nil // an unseen category is missing, as in serving
+	}
+	return 0, fmt.Errorf("unexpected %T", v)
+}

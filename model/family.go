@@ -1,0 +1,26 @@
+package model
+
+import (
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/model/lgbm"
+)
+
+// dataFiles is the model file of each flavor this package saves.
+var dataFiles = map[string]string{
+	FlavorLightGBM: lgbm.FileName,
+}
+
+// familyOf maps a flavor to its family name.
+var familyOf = map[string]string{
+	FlavorLightGBM: FamilyGBDT,
+	FlavorLogistic: FamilyLogistic,
+	FlavorForest:   FamilyForest,
+}
+
+// loaders load each flavor's model file.
+var loaders = map[string]func(path string, s *data.Schema) (Model, error){
+	FlavorLightGBM: func(p string, s *data.Schema) (Model, error) { return lgbm.Load(p, s) },
+}
+
+// pandasCategorical reads a LightGBM model file's category levels.
+func pandasCategorical(model []byte) ([][]string, error) { return lgbm.PandasCategorical(model) }
