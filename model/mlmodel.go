@@ -42,8 +42,8 @@ type InputExampleInfo struct {
 // Signature is MLmodel's signature: inputs and outputs are JSON strings of
 // column or tensor specs, as MLflow stores them.
 type Signature struct {
-	Inputs  string `yaml:"inputs"`
-	Outputs string `yaml:"outputs"`
+	Inputs  string  `yaml:"inputs"`
+	Outputs string  `yaml:"outputs"`
 	Params  *string `yaml:"params"`
 }
 
