@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // csvSource reads records of a CSV file with a header row and turns every
@@ -40,6 +41,9 @@ func openCSV(r io.Reader, name string) (*csvSource, error) {
 	seen := make(map[string]int, len(rec))
 	for i, h := range rec {
 		h = strings.TrimSpace(h)
+		if !utf8.ValidString(h) {
+			return nil, &Error{File: name, Line: 1, Column: strings.ToValidUTF8(h, "\uFFFD"), Msg: fmt.Sprintf("header field %d is not valid UTF-8 (the file must be UTF-8)", i+1), Kind: ErrSyntax}
+		}
 		if h == "" {
 			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("header field %d is empty: every column needs a name", i+1), Kind: ErrSyntax}
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Options say how to read a training file.
@@ -220,6 +221,14 @@ func (t *Table) column(name string, k Kind, vals []string) (Column, error) {
 	c.Levels = make([]string, 0, len(code))
 	for v := range code {
 		c.Levels = append(c.Levels, v)
+	}
+	for _, l := range c.Levels {
+		if !utf8.ValidString(l) {
+			// Levels go into the schema's JSON, which cannot hold them.
+			i := slices.Index(vals, l)
+			return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
+				Msg: fmt.Sprintf("value %q is not valid UTF-8 (the file must be UTF-8)", l), Kind: ErrSyntax}
+		}
 	}
 	sortLevels(c.Levels)
 	for i, v := range c.Levels {

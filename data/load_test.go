@@ -79,6 +79,8 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate column", "a,y,a\n1,bad,2\n", opts(), data.ErrDuplicateColumn, 1, "a"},
 		{"duplicate after trim", "a, a ,y\n1,2,bad\n", opts(), data.ErrDuplicateColumn, 1, "a"},
 		{"empty column name", "a,,y\n1,2,bad\n", opts(), data.ErrSyntax, 1, ""},
+		{"invalid UTF-8 header", "a\xff,y\n1,bad\n", opts(), data.ErrSyntax, 1, "a\uFFFD"},
+		{"invalid UTF-8 value", "a,y\nok,bad\nb\xffd,good\n", opts(), data.ErrSyntax, 3, "a"},
 		{"missing label value", "a,y\n1,bad\n2,\n", opts(), data.ErrMissingLabel, 3, "y"},
 		{"NA label value", "a,y\n1,bad\n2,good\n3,NA\n", opts(), data.ErrMissingLabel, 4, "y"},
 		{"type for unknown column", "a,y\n1,bad\n", opts("b=ignore"), data.ErrUnknownColumn, 1, "b"},
