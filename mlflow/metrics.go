@@ -68,26 +68,30 @@ func decodeDouble(raw json.RawMessage) (float64, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return 0, nil
 	}
-	var s string
+	num := raw
 	if raw[0] == '"' {
+		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return 0, err
 		}
-	} else {
-		s = string(raw)
+		switch s {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
+		num = []byte(s)
 	}
-	switch s {
-	case "NaN":
-		return math.NaN(), nil
-	case "Infinity":
-		return math.Inf(1), nil
-	case "-Infinity":
-		return math.Inf(-1), nil
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) && raw[0] != '"' {
-		// ParseFloat accepts "inf" and overflowing numbers; JSON does not.
+	// JSON number syntax only: ParseFloat alone would take "inf" and hex.
+	var n json.Number
+	if json.Unmarshal(num, &n) != nil || len(num) == 0 || num[0] == '"' {
 		return 0, fmt.Errorf("not a number: %s", shortText(raw[:min(len(raw), 40)]))
+	}
+	v, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
+		return 0, fmt.Errorf("not a double: %s", shortText(raw[:min(len(raw), 40)]))
 	}
 	switch v {
 	case math.MaxFloat64:
@@ -230,43 +234,40 @@ func splitBatch(b Batch, now int64) ([]Batch, error) {
 		metrics[i] = m
 	}
 
+	// Each call takes as many params, then tags, then metrics as the
+	// limits allow, so calls are few and every entry is sent once.
 	var out []Batch
-	var cur Batch
-	size := 0
-	flush := func() {
-		if len(cur.Metrics)+len(cur.Params)+len(cur.Tags) > 0 {
-			out = append(out, cur)
+	for len(params)+len(b.Tags)+len(metrics) > 0 {
+		var cur Batch
+		size := 0
+		room := func(n int) bool {
+			return len(cur.Metrics)+len(cur.Params)+len(cur.Tags) < maxEntitiesPerBatch && size+n <= maxBatchBytes
 		}
-		cur, size = Batch{}, 0
-	}
-	full := func(extra int) bool {
-		return len(cur.Metrics)+len(cur.Params)+len(cur.Tags) >= maxEntitiesPerBatch || size+extra > maxBatchBytes
-	}
-	for _, p := range params {
-		n := jsonSize(p)
-		if len(cur.Params) >= maxParamsPerBatch || full(n) {
-			flush()
+		for len(params) > 0 && len(cur.Params) < maxParamsPerBatch {
+			n := jsonSize(params[0])
+			if !room(n) {
+				break
+			}
+			cur.Params, params, size = append(cur.Params, params[0]), params[1:], size+n
 		}
-		cur.Params = append(cur.Params, p)
-		size += n
-	}
-	for _, t := range b.Tags {
-		n := jsonSize(t)
-		if len(cur.Tags) >= maxTagsPerBatch || full(n) {
-			flush()
+		tags := b.Tags
+		for len(tags) > 0 && len(cur.Tags) < maxTagsPerBatch {
+			n := jsonSize(tags[0])
+			if !room(n) {
+				break
+			}
+			cur.Tags, tags, size = append(cur.Tags, tags[0]), tags[1:], size+n
 		}
-		cur.Tags = append(cur.Tags, t)
-		size += n
-	}
-	for _, m := range metrics {
-		n := jsonSize(m)
-		if len(cur.Metrics) >= maxMetricsPerBatch || full(n) {
-			flush()
+		b.Tags = tags
+		for len(metrics) > 0 && len(cur.Metrics) < maxMetricsPerBatch {
+			n := jsonSize(metrics[0])
+			if !room(n) {
+				break
+			}
+			cur.Metrics, metrics, size = append(cur.Metrics, metrics[0]), metrics[1:], size+n
 		}
-		cur.Metrics = append(cur.Metrics, m)
-		size += n
+		out = append(out, cur)
 	}
-	flush()
 	return out, nil
 }
 

@@ -99,7 +99,10 @@ func retryAfter(h string, now time.Time) time.Duration {
 		if s < 0 {
 			return 0
 		}
-		return min(time.Duration(s)*time.Second, maxWait)
+		if s > int(maxWait/time.Second) { // also keeps the multiplication from overflowing
+			return maxWait
+		}
+		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		if d := t.Sub(now); d > 0 {
