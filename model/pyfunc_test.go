@@ -1,0 +1,96 @@
+package model
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/creditrisk/engine/internal/stacktest"
+)
+
+// runPython runs a script of testdata with the stack's Python.
+func runPython(t *testing.T, python string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, args...)
+	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI=", "PYTHONWARNINGS=ignore")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", python, args, err, out)
+	}
+}
+
+// TestPyfuncPredictsLikeGo saves a gbdt model directory and scores the same
+// rows (codes for categories, some values missing) with Python's
+// mlflow.pyfunc and mlflow.lightgbm: the probabilities must equal Go's.
+func TestPyfuncPredictsLikeGo(t *testing.T) {
+	python := stacktest.Python(t)
+	m := trainedGBDT(t)
+	rows := matrix(german(t))[:200]
+	// Missing values, numeric and categorical, must route the same way.
+	for i := 0; i < len(rows); i += 7 {
+		rows[i] = append([]float64(nil), rows[i]...)
+		rows[i][i%len(rows[i])] = math.NaN()
+		rows[i][(i+3)%len(rows[i])] = math.NaN()
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := Save(dir, m, SaveOptions{Example: rows[:3]}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Predict(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"columns": m.Schema().Names(), "data": nullNaN(rows)}
+	b, _ := json.Marshal(in)
+	rowsPath := filepath.Join(t.TempDir(), "rows.json")
+	outPath := filepath.Join(t.TempDir(), "out.json")
+	if err := os.WriteFile(rowsPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runPython(t, python, filepath.Join("testdata", "pyfunc_predict.py"), dir, rowsPath, outPath)
+	var got struct {
+		Pyfunc, LightGBM []float64
+		MLflow           string
+	}
+	ob, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(ob, &got); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mlflow %s scored %d rows", got.MLflow, len(got.Pyfunc))
+	for name, p := range map[string][]float64{"pyfunc": got.Pyfunc, "lightgbm": got.LightGBM} {
+		if len(p) != len(want) {
+			t.Fatalf("%s: %d predictions, want %d", name, len(p), len(want))
+		}
+		worst := 0.0
+		for i := range p {
+			worst = math.Max(worst, math.Abs(p[i]-want[i]))
+		}
+		if worst > 1e-12 {
+			t.Errorf("%s: largest difference from Go %g", name, worst)
+		}
+	}
+}
+
+// nullNaN turns rows into JSON-able values, NaN as null.
+func nullNaN(rows [][]float64) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = make([]any, len(r))
+		for j, v := range r {
+			if !math.IsNaN(v) {
+				out[i][j] = v
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,93 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/stacktest"
+)
+
+// checkPythonDir loads a directory written by Python's mlflow.lightgbm (no
+// schema.json: the features come from the signature and the category
+// levels from model.lgb's pandas_categorical), scores the German credit
+// CSV and compares with the probabilities Python's LightGBM gave.
+func checkPythonDir(t *testing.T, dir, predictions string) {
+	t.Helper()
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(dir); !errors.Is(err, ErrNoChecksums) {
+		t.Errorf("Verify of a Python directory: %v, want ErrNoChecksums", err)
+	}
+	s := d.Model.Schema()
+	if f := s.Features[0]; f.Type != data.Categorical || len(f.Levels) != 4 {
+		t.Fatalf("feature 0 from the signature: %+v", f)
+	}
+	if f := s.Features[1]; f.Type != data.Numeric {
+		t.Fatalf("feature 1 from the signature: %+v", f)
+	}
+	batch, err := s.LoadBatch(bytes.NewReader(data.DefaultCSV()), "german_credit.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Model.Predict(batch.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct{ Probabilities []float64 }
+	b, err := os.ReadFile(predictions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Probabilities) != len(got) {
+		t.Fatalf("%d predictions, Python has %d", len(got), len(want.Probabilities))
+	}
+	worst := 0.0
+	for i := range got {
+		worst = math.Max(worst, math.Abs(got[i]-want.Probabilities[i]))
+	}
+	if worst > 1e-12 {
+		t.Fatalf("largest difference from Python's LightGBM: %g", worst)
+	}
+	// The input example holds category strings; they are encoded by level.
+	if len(d.Example) != 3 {
+		t.Fatalf("input example: %d rows", len(d.Example))
+	}
+	ex, err := d.Model.Predict(d.Example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ex {
+		if math.Abs(ex[i]-want.Probabilities[i]) > 1e-12 {
+			t.Fatalf("input example row %d: %v, Python %v", i, ex[i], want.Probabilities[i])
+		}
+	}
+}
+
+// TestPythonDirGolden uses the committed fixture (see make_python_lgbm.py).
+func TestPythonDirGolden(t *testing.T) {
+	checkPythonDir(t, filepath.Join("testdata", "python_lgbm"), filepath.Join("testdata", "python_lgbm_predictions.json"))
+}
+
+// TestPythonDirLive writes a fresh directory with the stack's Python.
+func TestPythonDirLive(t *testing.T) {
+	python := stacktest.Python(t)
+	tmp := t.TempDir()
+	csv := filepath.Join(tmp, "german_credit.csv")
+	if err := os.WriteFile(csv, data.DefaultCSV(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, preds := filepath.Join(tmp, "model"), filepath.Join(tmp, "pred.json")
+	runPython(t, python, filepath.Join("testdata", "make_python_lgbm.py"), csv, dir, preds)
+	checkPythonDir(t, dir, preds)
+}
