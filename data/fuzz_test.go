@@ -58,16 +58,9 @@ func FuzzLoad(f *testing.F) {
 			if !sameFloats(b.X[i], m[i]) {
 				t.Fatalf("row %d: batch %v, table %v", i, b.X[i], m[i])
 			}
-			row := map[string]any{}
-			for j, c := range tab.Columns {
-				switch v := m[i][j]; {
-				case math.IsNaN(v):
-					row[c.Name] = nil
-				case c.Kind == data.Categorical:
-					row[c.Name] = c.Levels[int(v)]
-				default:
-					row[c.Name] = v
-				}
+			row := tab.Record(i)
+			if _, err := json.Marshal(row); err != nil {
+				t.Fatalf("row %d: record does not marshal: %v", i, err)
 			}
 			x, unseen, err := back.EncodeRow(row)
 			if err != nil || len(unseen) > 0 || !sameFloats(x, m[i]) {

@@ -365,3 +365,22 @@ func (t *Table) Subset(rows []int) *Table {
 	}
 	return s
 }
+
+// Record returns row i in the form a scoring request sends it: numeric
+// features as float64, categorical ones as their level string, missing
+// values as nil. [Schema.EncodeRow] turns it back into the row; it serves
+// as the model directory's input example.
+func (t *Table) Record(i int) map[string]any {
+	out := make(map[string]any, len(t.Columns))
+	for _, c := range t.Columns {
+		switch v := c.Values[i]; {
+		case math.IsNaN(v):
+			out[c.Name] = nil
+		case c.Kind == Categorical:
+			out[c.Name] = c.Levels[int(v)]
+		default:
+			out[c.Name] = v
+		}
+	}
+	return out
+}

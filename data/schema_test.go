@@ -176,15 +176,7 @@ func TestEncodeRowMatchesTable(t *testing.T) {
 	tab := germanTable(t)
 	s := tab.Schema()
 	for i := range tab.Rows() {
-		row := map[string]any{}
-		for _, c := range tab.Columns {
-			v := c.Values[i]
-			if c.Kind == data.Categorical {
-				row[c.Name] = c.Levels[int(v)]
-			} else {
-				row[c.Name] = v
-			}
-		}
+		row := tab.Record(i)
 		x, unseen, err := s.EncodeRow(row)
 		if err != nil || len(unseen) > 0 {
 			t.Fatalf("row %d: %v, unseen %q", i, err, unseen)
