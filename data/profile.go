@@ -12,6 +12,8 @@ const PSIEpsilon = 1e-4
 
 // Profile is the reference distribution of the training data, saved in the
 // model directory, that drift monitoring compares live traffic with.
+// Features are in the table's (and so the schema's) feature order, so
+// Features[i] bins element i of an encoded row.
 type Profile struct {
 	Rows     int         `json:"rows"`
 	Features []Histogram `json:"features"`

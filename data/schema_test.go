@@ -310,3 +310,28 @@ func TestParseTypes(t *testing.T) {
 	}
 	_ = strconv.Itoa
 }
+
+func BenchmarkEncodeRow(b *testing.B) {
+	tab := germanTable(b)
+	s := tab.Schema()
+	row := tab.Record(7)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.EncodeRow(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadBatchGerman(b *testing.B) {
+	tab := germanTable(b)
+	s := tab.Schema()
+	raw := data.DefaultCSV()
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.LoadBatch(bytes.NewReader(raw), "german.csv"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
