@@ -3,11 +3,13 @@ package model
 import (
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/model/lgbm"
+	"github.com/creditrisk/engine/model/logistic"
 )
 
 // dataFiles is the model file of each flavor this package saves.
 var dataFiles = map[string]string{
 	FlavorLightGBM: lgbm.FileName,
+	FlavorLogistic: logistic.FileName,
 }
 
 // familyOf maps a flavor to its family name.
@@ -20,6 +22,7 @@ var familyOf = map[string]string{
 // loaders load each flavor's model file.
 var loaders = map[string]func(path string, s *data.Schema) (Model, error){
 	FlavorLightGBM: func(p string, s *data.Schema) (Model, error) { return lgbm.Load(p, s) },
+	FlavorLogistic: func(p string, s *data.Schema) (Model, error) { return logistic.Load(p, s) },
 }
 
 // pandasCategorical reads a LightGBM model file's category levels.

@@ -8,6 +8,7 @@ import (
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/model/lgbm"
+	"github.com/creditrisk/engine/model/logistic"
 )
 
 // TrainOptions are the family-independent training options.
@@ -28,6 +29,12 @@ func Train(ctx context.Context, family string, train, valid *data.Table, opts Tr
 	switch family {
 	case FamilyGBDT:
 		m, err := lgbm.Train(ctx, train, valid, opts.Params, opts.OnIteration)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	case FamilyLogistic:
+		m, err := logistic.Train(ctx, train, opts.Params)
 		if err != nil {
 			return nil, err
 		}
