@@ -302,7 +302,7 @@ func findBinZeroAsOneBin(distinct []float64, counts []int, maxBin, total, minDat
 func findBin(values []float64, categorical bool, maxBin, minDataInBin, minSplit int) *binMapper {
 	m := &binMapper{categorical: categorical, missing: MissingNone}
 	total := len(values)
-	var nonzero []float64
+	nonzero := make([]float64, 0, len(values))
 	naCount := 0
 	for _, v := range values {
 		switch {

@@ -1,0 +1,137 @@
+package gbdt
+
+import (
+	"context"
+	"encoding/binary"
+	"flag"
+	"math"
+	"os"
+	"testing"
+)
+
+var trainDump = flag.String("train.dump", "", "BenchmarkTrainSynthetic1M: also write the data set as little-endian float64 (28 feature columns, then labels) to this file for LightGBM")
+
+// benchBinned quantises a synthetic set for the histogram and split benchmarks.
+func benchBinned(b *testing.B, n, nf int) (*binned, []float32, []float32) {
+	d := synthetic(n, nf, 1)
+	p := DefaultParams()
+	bn := quantise(d, &p, 1, 1)
+	g := make([]float32, n)
+	h := make([]float32, n)
+	r := newRand(2)
+	for i := range g {
+		g[i] = float32(r.float() - 0.5)
+		h[i] = float32(r.float() * 0.25)
+	}
+	return bn, g, h
+}
+
+// BenchmarkHistogram builds the histogram of one feature over 1M rows, all
+// rows in order (a root) and half the rows through an index (a child).
+func BenchmarkHistogram(b *testing.B) {
+	const n = 1_000_000
+	bn, g, h := benchBinned(b, n, 1)
+	hist := make([]histEntry, bn.offsets[1])
+	b.Run("all", func(b *testing.B) {
+		b.SetBytes(n)
+		for b.Loop() {
+			bn.buildFeature(hist, 0, nil, g, h)
+		}
+	})
+	rows := make([]int32, 0, n/2)
+	for i := 0; i < n; i += 2 {
+		rows = append(rows, int32(i))
+	}
+	b.Run("half", func(b *testing.B) {
+		b.SetBytes(int64(len(rows)))
+		for b.Loop() {
+			bn.buildFeature(hist, 0, rows, g[:len(rows)], h[:len(rows)])
+		}
+	})
+}
+
+// BenchmarkSplitSearch searches one 255-bin numeric feature and one
+// 40-category feature.
+func BenchmarkSplitSearch(b *testing.B) {
+	bn, g, h := benchBinned(b, 100_000, 1)
+	hist := make([]histEntry, bn.offsets[1])
+	bn.buildFeature(hist, 0, nil, g, h)
+	var st leafStats
+	for _, e := range hist {
+		st.g += e.g
+		st.h += e.h
+	}
+	st.n, st.min, st.max = 100_000, math.Inf(-1), math.Inf(1)
+	p := DefaultParams()
+	s := newGrower(&p, bn, nil, 1).s
+	b.Run("numerical", func(b *testing.B) {
+		for b.Loop() {
+			best := noSplit()
+			s.numerical(hist, bn.mappers[0], 0, &st, 0, &best)
+		}
+	})
+	cat := &binMapper{categorical: true, numBin: 41, missing: MissingNaN}
+	chist := make([]histEntry, 41)
+	for i := range chist {
+		chist[i] = hist[i*5]
+	}
+	var order []int
+	b.Run("categorical", func(b *testing.B) {
+		for b.Loop() {
+			best := noSplit()
+			order = s.categorical(chist, cat, 0, &st, order, &best)
+		}
+	})
+}
+
+func benchTrain(b *testing.B, d *Dataset, p Params) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Train(context.Background(), p, d, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchParams are the comparison settings: 500 iterations, 63 leaves,
+// learning rate 0.05, 2 threads.
+func benchParams() Params {
+	p := DefaultParams()
+	p.NumIterations, p.NumLeaves, p.LearningRate, p.NumThreads = 500, 63, 0.05, 2
+	return p
+}
+
+// BenchmarkTrainSynthetic trains end to end on 100,000 × 28 random rows.
+func BenchmarkTrainSynthetic(b *testing.B) {
+	d := synthetic(100_000, 28, 7)
+	p := benchParams()
+	p.NumIterations = 100
+	benchTrain(b, d, p)
+}
+
+// BenchmarkTrainSynthetic1M is the 1,000,000 × 28 comparison with LightGBM.
+func BenchmarkTrainSynthetic1M(b *testing.B) {
+	d := synthetic(1_000_000, 28, 7)
+	if *trainDump != "" {
+		f, err := os.Create(*trainDump)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range append(d.Columns, d.Labels) {
+			if err := binary.Write(f, binary.LittleEndian, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchTrain(b, d, benchParams())
+}
+
+// BenchmarkTrainTaiwan is the taiwan_default.csv comparison with LightGBM.
+func BenchmarkTrainTaiwan(b *testing.B) {
+	d := loadTaiwan(b)
+	train := &Dataset{Columns: d.cols, Labels: d.labels, Names: d.names, Categorical: d.categorical}
+	benchTrain(b, train, benchParams())
+}

@@ -1,0 +1,442 @@
+package gbdt
+
+import (
+	"context"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParamsSet(t *testing.T) {
+	for _, tc := range []struct {
+		key, value string
+		check      func(p Params) bool
+		err        string // substring of the error; "" for success
+	}{
+		{"num_iterations", "7", func(p Params) bool { return p.NumIterations == 7 }, ""},
+		{"num_boost_round", "8", func(p Params) bool { return p.NumIterations == 8 }, ""},
+		{"n_estimators", "9", func(p Params) bool { return p.NumIterations == 9 }, ""},
+		{"eta", "0.3", func(p Params) bool { return p.LearningRate == 0.3 }, ""},
+		{"num_leaves", "63", func(p Params) bool { return p.NumLeaves == 63 }, ""},
+		{"max_depth", "5", func(p Params) bool { return p.MaxDepth == 5 }, ""},
+		{"min_child_samples", "5", func(p Params) bool { return p.MinDataInLeaf == 5 }, ""},
+		{"min_child_weight", "0.5", func(p Params) bool { return p.MinSumHessianInLeaf == 0.5 }, ""},
+		{"reg_alpha", "1", func(p Params) bool { return p.LambdaL1 == 1 }, ""},
+		{"reg_lambda", "2", func(p Params) bool { return p.LambdaL2 == 2 }, ""},
+		{"min_split_gain", "0.1", func(p Params) bool { return p.MinGainToSplit == 0.1 }, ""},
+		{"colsample_bytree", "0.5", func(p Params) bool { return p.FeatureFraction == 0.5 }, ""},
+		{"subsample", "0.8", func(p Params) bool { return p.BaggingFraction == 0.8 }, ""},
+		{"subsample_freq", "1", func(p Params) bool { return p.BaggingFreq == 1 }, ""},
+		{"max_bin", "63", func(p Params) bool { return p.MaxBin == 63 }, ""},
+		{"early_stopping_rounds", "10", func(p Params) bool { return p.EarlyStoppingRound == 10 }, ""},
+		{"random_state", "42", func(p Params) bool { return p.Seed == 42 && p.SeedSet }, ""},
+		{"max_cat_to_onehot", "8", func(p Params) bool { return p.MaxCatToOnehot == 8 }, ""},
+		{"max_cat_threshold", "16", func(p Params) bool { return p.MaxCatThreshold == 16 }, ""},
+		{"cat_smooth", "5", func(p Params) bool { return p.CatSmooth == 5 }, ""},
+		{"cat_l2", "1", func(p Params) bool { return p.CatL2 == 1 }, ""},
+		{"min_data_per_group", "50", func(p Params) bool { return p.MinDataPerGroup == 50 }, ""},
+		{"monotone_constraints", "1,0,-1", func(p Params) bool { return reflect.DeepEqual(p.MonotoneConstraints, []int8{1, 0, -1}) }, ""},
+		{"n_jobs", "2", func(p Params) bool { return p.NumThreads == 2 }, ""},
+		{"objective", "binary", nil, ""},
+		{"verbose", "-1", nil, ""},
+		{"num_leaves", "many", nil, `num_leaves="many": not an integer`},
+		{"learning_rate", "fast", nil, `learning_rate="fast": not a number`},
+		{"learning_rate", "NaN", nil, "not a number"},
+		{"monotone_constraints", "1,2", nil, "want comma-separated -1, 0 or 1"},
+		{"objective", "regression", nil, "only objective=binary"},
+		{"boosting", "dart", nil, "only boosting=gbdt"},
+		{"num_leavs", "3", nil, "num_leavs: unknown parameter"},
+	} {
+		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
+			p := DefaultParams()
+			err := p.Set(tc.key, tc.value)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrParam) {
+					t.Fatalf("Set: err = %v, want ErrParam containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if tc.check != nil && !tc.check(p) {
+				t.Errorf("Set did not apply: %+v", p)
+			}
+		})
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	good := func() *Dataset { return synthetic(200, 3, 1) }
+	with := func(f func(d *Dataset)) *Dataset { d := good(); f(d); return d }
+	params := func(f func(p *Params)) Params { p := DefaultParams(); p.NumIterations = 2; f(&p); return p }
+	for _, tc := range []struct {
+		name  string
+		p     Params
+		train *Dataset
+		valid *Dataset
+		is    error
+		err   string
+	}{
+		{"nil", params(func(*Params) {}), nil, nil, ErrData, "training set is nil"},
+		{"no features", params(func(*Params) {}), &Dataset{Labels: []float64{0, 1}}, nil, ErrData, "no features"},
+		{"no rows", params(func(*Params) {}), &Dataset{Columns: [][]float64{{}}}, nil, ErrData, "no rows"},
+		{"ragged", params(func(*Params) {}), with(func(d *Dataset) { d.Columns[1] = d.Columns[1][:10] }), nil, ErrData, "feature 1 has 10 rows"},
+		{"labels", params(func(*Params) {}), with(func(d *Dataset) { d.Labels = d.Labels[:5] }), nil, ErrData, "5 labels for 200 rows"},
+		{"label 2", params(func(*Params) {}), with(func(d *Dataset) { d.Labels[7] = 2 }), nil, ErrData, "label of row 7 is 2"},
+		{"label NaN", params(func(*Params) {}), with(func(d *Dataset) { d.Labels[3] = math.NaN() }), nil, ErrData, "label of row 3 is NaN"},
+		{"one class", params(func(*Params) {}), with(func(d *Dataset) { clear(d.Labels) }), nil, ErrData, "all 0"},
+		{"names", params(func(*Params) {}), with(func(d *Dataset) { d.Names = []string{"a"} }), nil, ErrData, "1 names for 3 features"},
+		{"category too large", params(func(*Params) {}), with(func(d *Dataset) {
+			d.Categorical = []bool{false, true, false}
+			for i := range d.Columns[1] {
+				d.Columns[1][i] = float64(i % 4)
+			}
+			d.Columns[1][9] = 5e6
+		}), nil, ErrData, "exceeds the largest supported category code 1048575"},
+		{"category not integer", params(func(*Params) {}), with(func(d *Dataset) { d.Categorical = []bool{true, false, false} }), nil, ErrData, "not an integer code"},
+		{"valid width", params(func(*Params) {}), good(), synthetic(10, 2, 1), ErrData, "validation set has 2 features, training set has 3"},
+		{"early stopping without valid", params(func(p *Params) { p.EarlyStoppingRound = 5 }), good(), nil, ErrParam, "needs a validation set"},
+		{"monotone length", params(func(p *Params) { p.MonotoneConstraints = []int8{1} }), good(), nil, ErrParam, "1 values for 3 features"},
+		{"num_leaves", params(func(p *Params) { p.NumLeaves = 1 }), good(), nil, ErrParam, "num_leaves=1"},
+		{"bagging_fraction", params(func(p *Params) { p.BaggingFraction = 0 }), good(), nil, ErrParam, "bagging_fraction=0"},
+		{"max_bin", params(func(p *Params) { p.MaxBin = 1 }), good(), nil, ErrParam, "max_bin=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Train(context.Background(), tc.p, tc.train, tc.valid, nil)
+			if err == nil || !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("err = %v, want %v containing %q", err, tc.is, tc.err)
+			}
+		})
+	}
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := Train(ctx, DefaultParams(), good(), nil, nil); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+}
+
+// TestTrainDeterministic trains with bagging and feature sampling on one and
+// two goroutines: the models must be identical.
+func TestTrainDeterministic(t *testing.T) {
+	d := synthetic(5000, 8, 3)
+	p := DefaultParams()
+	p.NumIterations, p.BaggingFraction, p.BaggingFreq, p.FeatureFraction = 20, 0.7, 1, 0.6
+	p.Seed, p.SeedSet = 42, true
+	p.NumThreads = 2
+	a := trainOrFatal(t, p, d, nil, nil)
+	b := trainOrFatal(t, p, d, nil, nil)
+	p.NumThreads = 1
+	c := trainOrFatal(t, p, d, nil, nil)
+	// num_threads is recorded in Params; compare everything else.
+	c.Params = b.Params
+	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(b, c) {
+		t.Fatal("same data and parameters gave different models")
+	}
+	p.Seed = 43
+	e := trainOrFatal(t, p, d, nil, nil)
+	if reflect.DeepEqual(e.Trees, a.Trees) {
+		t.Error("a different seed gave the same trees despite bagging")
+	}
+}
+
+// TestTrainNaN checks LightGBM's missing type NaN: a feature with NaN in
+// training gets NaN splits that send NaN the better way, a feature without
+// gets missing type None.
+func TestTrainNaN(t *testing.T) {
+	n := 4000
+	r := newRand(5)
+	d := &Dataset{Columns: [][]float64{make([]float64, n), make([]float64, n)}, Labels: make([]float64, n)}
+	for i := 0; i < n; i++ {
+		x0, x1 := r.float(), r.float()
+		p := 0.1 + 0.5*x1
+		if r.float() < 0.3 {
+			x0 = math.NaN()
+			p = 0.9
+		} else if x0 > 0.5 {
+			p += 0.2
+		}
+		d.Columns[0][i], d.Columns[1][i] = x0, x1
+		if r.float() < p {
+			d.Labels[i] = 1
+		}
+	}
+	p := DefaultParams()
+	p.NumIterations = 30
+	var last Iteration
+	m := trainOrFatal(t, p, d, nil, func(it Iteration) { last = it })
+	if got := logLoss(modelScores(m, d), d.Labels); math.Abs(got-last.TrainLogLoss) > 1e-12 {
+		t.Errorf("model log loss %v, trainer's %v: NaN routing differs", got, last.TrainLogLoss)
+	}
+	var nanSplits int
+	for _, tr := range m.Trees {
+		for k, f := range tr.SplitFeature {
+			missing := (tr.DecisionType[k] >> missingTypeShift) & 3
+			switch f {
+			case 0:
+				if missing != MissingNaN {
+					t.Fatalf("split on the NaN feature has missing type %d", missing)
+				}
+				nanSplits++
+			case 1:
+				if missing != MissingNone {
+					t.Fatalf("split on the NaN-free feature has missing type %d", missing)
+				}
+			}
+		}
+	}
+	if nanSplits == 0 {
+		t.Fatal("no split on the feature with NaN")
+	}
+	pNaN := m.Predict([]float64{math.NaN(), 0.5})
+	pLow, pHigh := m.Predict([]float64{0.2, 0.5}), m.Predict([]float64{0.8, 0.5})
+	if !(pNaN > pHigh && pHigh > pLow) {
+		t.Errorf("P(NaN)=%.3f, P(high)=%.3f, P(low)=%.3f: want NaN > high > low", pNaN, pHigh, pLow)
+	}
+	// A NaN in a NaN-free feature is treated as 0 (missing type None).
+	if a, b := m.Predict([]float64{0.8, math.NaN()}), m.Predict([]float64{0.8, 0}); a != b {
+		t.Errorf("NaN in a None feature predicts %v, 0 predicts %v", a, b)
+	}
+	if !strings.HasPrefix(m.FeatureInfos[0], "[") || m.FeatureInfos[1] == "none" {
+		t.Errorf("feature infos %q", m.FeatureInfos)
+	}
+}
+
+// TestTrainConstantColumns: constant and all-NaN columns are kept out of
+// splits and described as "none".
+func TestTrainConstantColumns(t *testing.T) {
+	d := synthetic(1000, 2, 9)
+	nan := make([]float64, 1000)
+	seven := make([]float64, 1000)
+	for i := range nan {
+		nan[i], seven[i] = math.NaN(), 7
+	}
+	d.Columns = append(d.Columns, nan, seven)
+	p := DefaultParams()
+	p.NumIterations = 10
+	m := trainOrFatal(t, p, d, nil, nil)
+	if m.FeatureInfos[2] != "none" || m.FeatureInfos[3] != "none" {
+		t.Errorf("feature infos %q, want none for the constant columns", m.FeatureInfos)
+	}
+	if m.SplitImportance[2] != 0 || m.SplitImportance[3] != 0 {
+		t.Errorf("split importance %v: constant columns were split on", m.SplitImportance)
+	}
+	if m.FeatureNames[3] != "Column_3" {
+		t.Errorf("default names %q", m.FeatureNames)
+	}
+}
+
+// catData makes rows whose label depends on a categorical feature with k
+// categories; the categories in pos are mostly positive.
+func catData(n, k int, pos map[int]bool, seed uint64) *Dataset {
+	r := newRand(seed)
+	d := &Dataset{Columns: [][]float64{make([]float64, n), make([]float64, n)}, Labels: make([]float64, n), Categorical: []bool{true, false}}
+	for i := 0; i < n; i++ {
+		c := r.intn(k)
+		x := r.float()
+		p := 0.15 + 0.2*x
+		if pos[c] {
+			p = 0.75
+		}
+		d.Columns[0][i], d.Columns[1][i] = float64(c), x
+		if r.float() < p {
+			d.Labels[i] = 1
+		}
+	}
+	return d
+}
+
+func TestTrainCategorical(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		k    int
+		pos  map[int]bool
+	}{
+		{"one-vs-rest", 3, map[int]bool{1: true}},
+		{"many-vs-many", 30, map[int]bool{3: true, 7: true, 11: true, 20: true, 25: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			train, test := catData(20000, tc.k, tc.pos, 1), catData(5000, tc.k, tc.pos, 2)
+			p := DefaultParams()
+			p.NumIterations = 30
+			var last Iteration
+			m := trainOrFatal(t, p, train, test, func(it Iteration) { last = it })
+			var cats int
+			for _, tr := range m.Trees {
+				cats += tr.NumCat
+				if len(tr.CatBoundaries) != tr.NumCat+1 && tr.NumCat > 0 {
+					t.Fatalf("cat_boundaries %v for %d categorical splits", tr.CatBoundaries, tr.NumCat)
+				}
+			}
+			if cats == 0 {
+				t.Fatal("no categorical split")
+			}
+			if d := math.Abs(auc(modelScores(m, test), test.Labels) - last.ValidAUC); d > 1e-12 {
+				t.Errorf("model AUC differs from the trainer's by %g", d)
+			}
+			for c := 0; c < tc.k; c++ {
+				pc := m.Predict([]float64{float64(c), 0.5})
+				if tc.pos[c] && pc < 0.6 || !tc.pos[c] && pc > 0.4 {
+					t.Errorf("P(category %d) = %.3f", c, pc)
+				}
+			}
+			// Unseen, negative and NaN categories all go right, like LightGBM.
+			unseen := m.Predict([]float64{float64(tc.k + 50), 0.5})
+			for _, v := range []float64{-3, math.NaN()} {
+				if got := m.Predict([]float64{v, 0.5}); got != unseen {
+					t.Errorf("P(%v) = %v, P(unseen) = %v", v, got, unseen)
+				}
+			}
+		})
+	}
+}
+
+// TestTrainMonotone checks monotone_constraints: along a constrained
+// feature predictions never move against the constraint, although the data
+// (a sine) would make them.
+func TestTrainMonotone(t *testing.T) {
+	n := 5000
+	r := newRand(11)
+	d := &Dataset{Columns: [][]float64{make([]float64, n), make([]float64, n), make([]float64, n)}, Labels: make([]float64, n)}
+	for i := 0; i < n; i++ {
+		x0, x1, x2 := r.float()*4, r.float()*4, r.float()
+		s := x0 + 1.5*math.Sin(3*x0) - x1 - math.Cos(4*x1) + x2 - 1
+		d.Columns[0][i], d.Columns[1][i], d.Columns[2][i] = x0, x1, x2
+		if r.float() < 1/(1+math.Exp(-s)) {
+			d.Labels[i] = 1
+		}
+	}
+	p := DefaultParams()
+	p.NumIterations, p.NumLeaves = 50, 15
+	p.MonotoneConstraints = []int8{1, -1, 0}
+	m := trainOrFatal(t, p, d, nil, nil)
+	free := p
+	free.MonotoneConstraints = nil
+	mf := trainOrFatal(t, free, d, nil, nil)
+	violations := func(m *Model, f int, sign float64) int {
+		bad := 0
+		for k := 0; k < 200; k++ {
+			row := []float64{r.float() * 4, r.float() * 4, r.float()}
+			prev := math.Inf(-1) * sign
+			for step := 0; step <= 80; step++ {
+				row[f] = -0.5 + 5*float64(step)/80
+				v := m.PredictRaw(row)
+				if sign*(v-prev) < -1e-12 {
+					bad++
+				}
+				prev = v
+			}
+		}
+		return bad
+	}
+	if v := violations(m, 0, 1); v != 0 {
+		t.Errorf("%d decreases along the increasing feature", v)
+	}
+	if v := violations(m, 1, -1); v != 0 {
+		t.Errorf("%d increases along the decreasing feature", v)
+	}
+	if violations(mf, 0, 1) == 0 {
+		t.Error("without constraints the model is monotone too: the test cannot fail")
+	}
+}
+
+func TestTrainEarlyStopping(t *testing.T) {
+	train, test := loadGerman(t).split()
+	p := DefaultParams()
+	p.NumIterations, p.LearningRate, p.EarlyStoppingRound = 500, 0.3, 10
+	var losses []float64
+	m := trainOrFatal(t, p, train, test, func(it Iteration) { losses = append(losses, it.ValidLogLoss) })
+	best := 0
+	for i, l := range losses {
+		if l < losses[best] {
+			best = i
+		}
+	}
+	if len(losses) != best+1+p.EarlyStoppingRound {
+		t.Errorf("stopped after %d iterations, best was %d: want %d more", len(losses), best+1, p.EarlyStoppingRound)
+	}
+	if len(m.Trees) != best+1 {
+		t.Fatalf("kept %d trees, want the best iteration's %d", len(m.Trees), best+1)
+	}
+	if got := logLoss(modelScores(m, test), test.Labels); math.Abs(got-losses[best]) > 1e-12 {
+		t.Errorf("model validation log loss %v, best %v", got, losses[best])
+	}
+}
+
+// TestHistogramSubtraction: parent minus the smaller child equals the
+// larger child built directly.
+func TestHistogramSubtraction(t *testing.T) {
+	d := synthetic(10000, 3, 4)
+	p := DefaultParams()
+	b := quantise(d, &p, 1, 2)
+	r := newRand(1)
+	g, h := make([]float32, b.rows), make([]float32, b.rows)
+	var left, right []int32
+	for i := range g {
+		g[i], h[i] = float32(r.float()-0.5), float32(r.float()*0.25)
+		if r.float() < 0.3 {
+			left = append(left, int32(i))
+		} else {
+			right = append(right, int32(i))
+		}
+	}
+	gather := func(rows []int32) ([]float32, []float32) {
+		og, oh := make([]float32, len(rows)), make([]float32, len(rows))
+		for i, r := range rows {
+			og[i], oh[i] = g[r], h[r]
+		}
+		return og, oh
+	}
+	for f := range d.Columns {
+		nb := b.offsets[f+1] - b.offsets[f]
+		parent, small, direct := make([]histEntry, nb), make([]histEntry, nb), make([]histEntry, nb)
+		b.buildFeature(parent, f, nil, g, h)
+		lg, lh := gather(left)
+		b.buildFeature(small, f, left, lg, lh)
+		rg, rh := gather(right)
+		b.buildFeature(direct, f, right, rg, rh)
+		subtractHist(parent, small)
+		for i := range parent {
+			if math.Abs(parent[i].g-direct[i].g) > 1e-9 || math.Abs(parent[i].h-direct[i].h) > 1e-9 {
+				t.Fatalf("feature %d bin %d: subtracted %+v, direct %+v", f, i, parent[i], direct[i])
+			}
+		}
+	}
+}
+
+func TestFindBin(t *testing.T) {
+	// Few distinct values: bounds are the midpoints, nudged up one ulp, and
+	// the last bin is open; zero (absent here) keeps a bin of its own below
+	// the positive values, as in LightGBM.
+	m := findBin([]float64{1, 1, 1, 2, 2, 2, 3, 3, 3, 3}, false, 255, 3, 1)
+	want := []float64{zeroThreshold, math.Nextafter(1.5, 2), math.Nextafter(2.5, 3), math.Inf(1)}
+	if !reflect.DeepEqual(m.upper, want) || m.missing != MissingNone || m.info() != "[1:3]" {
+		t.Errorf("upper %v missing %d info %s", m.upper, m.missing, m.info())
+	}
+	// NaN gets the last bin; zero its own bin between negatives and positives.
+	m = findBin([]float64{-2, -2, -2, 0, 0, 0, 5, 5, 5, math.NaN()}, false, 255, 3, 1)
+	if m.missing != MissingNaN || m.numBin != len(m.upper)+1 || m.valueToBin(math.NaN()) != m.numBin-1 {
+		t.Errorf("NaN bin: %+v", m)
+	}
+	if b0, bn, bp := m.valueToBin(0), m.valueToBin(-2), m.valueToBin(5); !(bn < b0 && b0 < bp) {
+		t.Errorf("bins -2:%d 0:%d 5:%d", bn, b0, bp)
+	}
+	// Many distinct values: at most max_bin bins of similar counts.
+	vals := make([]float64, 10000)
+	for i := range vals {
+		vals[i] = float64(i)
+	}
+	m = findBin(vals, false, 16, 3, 1)
+	if m.numBin != 16 {
+		t.Errorf("%d bins, want 16", m.numBin)
+	}
+	// Categorical: bin 0 is NaN/other, categories by count, LightGBM's info.
+	m = findBin([]float64{2, 2, 2, 2, 0, 0, 0, 1, 1, 1, 1, 1, math.NaN()}, true, 255, 3, 1)
+	if m.info() != "-1:1:2:0" || m.valueToBin(1) != 1 || m.valueToBin(-1) != 0 || m.missing != MissingNaN {
+		t.Errorf("categorical: info %s, %+v", m.info(), m)
+	}
+}
