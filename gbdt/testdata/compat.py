@@ -8,6 +8,9 @@
     compat.py predict MODEL.txt DATA.csv NCONTRIB OUT.json
         Loads a model file and writes the raw scores of every row and the
         pred_contrib values of the first NCONTRIB rows.
+    compat.py predict_bench MODEL.txt DATA.csv ROWS REPEAT THREADS
+        Times booster.predict on the first ROWS rows (median of REPEAT runs)
+        and prints a JSON line (scripts/bench-gbdt).
 
 DATA.csv has the features and a last "label" column; empty cells are
 missing. Features go to LightGBM as a float64 numpy array, in file order.
@@ -58,6 +61,20 @@ def predict(model, data, ncontrib, out):
         json.dump({"raw": raw.tolist(), "contrib": np.asarray(contrib).tolist()}, f)
 
 
+def predict_bench(model, data, rows, repeat, threads):
+    x, _, _ = load(data)
+    x = np.ascontiguousarray(x[: int(rows)])
+    booster = lgb.Booster(model_file=model)
+    times = []
+    for _ in range(int(repeat)):
+        start = time.perf_counter()
+        booster.predict(x, num_threads=int(threads))
+        times.append(time.perf_counter() - start)
+    med = sorted(times)[len(times) // 2]
+    print(json.dumps({"rows": len(x), "median_seconds": round(med, 4),
+                      "rows_per_second": round(len(x) / med), "runs": len(times)}))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"train": train, "predict": predict}[cmd](*args)
+    {"train": train, "predict": predict, "predict_bench": predict_bench}[cmd](*args)

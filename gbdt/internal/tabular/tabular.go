@@ -35,14 +35,19 @@ var ErrCSV = errors.New("bad CSV")
 // ReadCSV reads a CSV file with a header. The label column is 1 where it
 // equals positive, else 0; drop names columns that are not features. A
 // column with a non-numeric value is categorical: its distinct strings, in
-// sorted order, become codes 0, 1, ...; empty cells are missing (NaN).
-// LightGBM needs names without spaces, so spaces in names become "_".
+// sorted order, become codes 0, 1, ... (numeric-looking cells of such a
+// column are first normalised, so "1.0" and "1" are one level); empty cells
+// are missing (NaN). LightGBM needs names without spaces, so spaces in names
+// become "_". Numeric columns are kept as numbers while reading, so memory
+// stays near that of the final table.
 func ReadCSV(r io.Reader, label, positive string, drop ...string) (*Table, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
+	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
+	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read CSV header: %w", err)
 	}
+	header = slices.Clone(header)
 	li := slices.Index(header, label)
 	if li < 0 {
 		return nil, fmt.Errorf("%w: no label column %q in header", ErrCSV, label)
@@ -56,7 +61,12 @@ func ReadCSV(r io.Reader, label, positive string, drop ...string) (*Table, error
 		cols = append(cols, i)
 		t.Names = append(t.Names, strings.ReplaceAll(strings.TrimSpace(h), " ", "_"))
 	}
-	var raw [][]string
+	// One column at a time: numbers while every cell parses, strings from
+	// the first cell that does not (interned, since a cell's string shares
+	// memory with its whole line).
+	nums := make([][]float64, len(cols))
+	strs := make([][]string, len(cols))
+	intern := map[string]string{}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -65,58 +75,92 @@ func ReadCSV(r io.Reader, label, positive string, drop ...string) (*Table, error
 		if err != nil {
 			return nil, fmt.Errorf("read CSV: %w", err)
 		}
-		raw = append(raw, rec)
+		y := 0.0
 		if rec[li] == positive {
-			t.Labels = append(t.Labels, 1)
-		} else {
-			t.Labels = append(t.Labels, 0)
+			y = 1
+		}
+		t.Labels = append(t.Labels, y)
+		for f, c := range cols {
+			cell := strings.TrimSpace(rec[c])
+			if strs[f] == nil {
+				v := math.NaN()
+				if cell != "" {
+					x, err := strconv.ParseFloat(cell, 64)
+					if err == nil {
+						v = x
+					} else {
+						strs[f] = make([]string, 0, cap(nums[f]))
+						for _, x := range nums[f] {
+							strs[f] = append(strs[f], numText(x))
+						}
+						nums[f] = nil
+					}
+				}
+				if strs[f] == nil {
+					nums[f] = append(nums[f], v)
+					continue
+				}
+			}
+			s, ok := intern[cell]
+			if !ok {
+				s = strings.Clone(cell)
+				intern[s] = s
+			}
+			strs[f] = append(strs[f], s)
 		}
 	}
-	if len(raw) == 0 {
+	n := len(t.Labels)
+	if n == 0 {
 		return nil, fmt.Errorf("%w: no data rows", ErrCSV)
 	}
-	t.Rows = make([][]float64, len(raw))
+	t.Rows = make([][]float64, n)
+	flat := make([]float64, n*len(cols))
 	for i := range t.Rows {
-		t.Rows[i] = make([]float64, len(cols))
+		t.Rows[i] = flat[i*len(cols) : (i+1)*len(cols) : (i+1)*len(cols)]
 	}
 	t.Categorical = make([]bool, len(cols))
 	t.Levels = make([][]string, len(cols))
-	for f, c := range cols {
-		numeric := true
-		for _, rec := range raw {
-			if s := strings.TrimSpace(rec[c]); s != "" {
-				if _, err := strconv.ParseFloat(s, 64); err != nil {
-					numeric = false
-					break
-				}
+	for f := range cols {
+		if strs[f] == nil {
+			for i, v := range nums[f] {
+				t.Rows[i][f] = v
 			}
-		}
-		if numeric {
-			for i, rec := range raw {
-				t.Rows[i][f] = math.NaN()
-				if s := strings.TrimSpace(rec[c]); s != "" {
-					t.Rows[i][f], _ = strconv.ParseFloat(s, 64)
-				}
-			}
+			nums[f] = nil
 			continue
 		}
 		var levels []string
-		for _, rec := range raw {
-			if s := strings.TrimSpace(rec[c]); s != "" && !slices.Contains(levels, s) {
+		seen := map[string]bool{}
+		for _, s := range strs[f] {
+			if s != "" && !seen[s] {
+				seen[s] = true
 				levels = append(levels, s)
 			}
 		}
 		slices.Sort(levels)
+		code := make(map[string]float64, len(levels))
+		for i, s := range levels {
+			code[s] = float64(i)
+		}
 		t.Categorical[f] = true
 		t.Levels[f] = levels
-		for i, rec := range raw {
+		for i, s := range strs[f] {
 			t.Rows[i][f] = math.NaN()
-			if s := strings.TrimSpace(rec[c]); s != "" {
-				t.Rows[i][f] = float64(slices.Index(levels, s))
+			if s != "" {
+				t.Rows[i][f] = code[s]
 			}
 		}
+		strs[f] = nil
 	}
 	return t, nil
+}
+
+// numText is the text of an empty (NaN) or numeric cell met before a
+// column turned out to be categorical.
+func numText(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // WriteCSV writes the features and a "label" column, with a header;
@@ -266,9 +310,9 @@ func Credit(n int, seed uint64) *Table {
 	return t
 }
 
-// Numeric generates n rows of nf standard-normal features whose label
-// follows a logistic model with pairwise interactions and thresholds, in
-// the spirit of the Higgs benchmark (28 features there).
+// Numeric generates n rows of nf standard-normal features (rounded to four
+// decimals) whose label follows a logistic model with pairwise interactions
+// and thresholds, in the spirit of the Higgs benchmark (28 features there).
 func Numeric(n, nf int, seed uint64) *Table {
 	r := NewRand(seed)
 	t := &Table{Categorical: make([]bool, nf), Levels: make([][]string, nf)}
@@ -280,7 +324,8 @@ func Numeric(n, nf int, seed uint64) *Table {
 	for i := 0; i < n; i++ {
 		row := make([]float64, nf)
 		for f := range row {
-			row[f] = r.Normal()
+			// Four decimals keep a 1,000,000-row CSV near 200 MB.
+			row[f] = math.Round(r.Normal()*1e4) / 1e4
 		}
 		var z float64
 		for f, v := range row {

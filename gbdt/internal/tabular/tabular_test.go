@@ -107,3 +107,22 @@ func TestNewSplit(t *testing.T) {
 		t.Error("split not deterministic")
 	}
 }
+
+func TestReadCSVMixedColumn(t *testing.T) {
+	// A column that looks numeric at first becomes categorical later.
+	in := "code,y\n1.0,1\n,0\n2,1\nx,0\n1,1\n"
+	tab, err := ReadCSV(strings.NewReader(in), "y", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tab.Categorical[0] || !reflect.DeepEqual(tab.Levels[0], []string{"1", "2", "x"}) {
+		t.Fatalf("categorical %v levels %q", tab.Categorical, tab.Levels[0])
+	}
+	want := []float64{0, math.NaN(), 1, 2, 0}
+	for i, w := range want {
+		g := tab.Rows[i][0]
+		if !(g == w || math.IsNaN(g) && math.IsNaN(w)) {
+			t.Errorf("row %d: code %v, want %v", i, g, w)
+		}
+	}
+}
