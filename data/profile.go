@@ -17,6 +17,45 @@ const PSIEpsilon = 1e-4
 type Profile struct {
 	Rows     int         `json:"rows"`
 	Features []Histogram `json:"features"`
+	// Score is the histogram of the model's scores on the same rows, when
+	// the trainer adds one (NewHistogram("score", scores, 10)).
+	Score *Histogram `json:"score,omitempty"`
+}
+
+// Drift is one feature's PSI against the reference.
+type Drift struct {
+	Name string  `json:"name"`
+	PSI  float64 `json:"psi"`
+}
+
+// Drift bins encoded rows (as from Schema.EncodeRow or Schema.LoadBatch,
+// in schema order) per feature and returns each feature's PSI against the
+// reference, in feature order.
+func (p *Profile) Drift(rows [][]float64) ([]Drift, error) {
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("drift: no rows")
+	}
+	counts := make([][]float64, len(p.Features))
+	for j := range p.Features {
+		counts[j] = make([]float64, p.Features[j].Buckets())
+	}
+	for i, r := range rows {
+		if len(r) != len(p.Features) {
+			return nil, fmt.Errorf("drift: row %d has %d values, the profile %d features", i, len(r), len(p.Features))
+		}
+		for j := range p.Features {
+			counts[j][p.Features[j].Bucket(r[j])]++
+		}
+	}
+	out := make([]Drift, len(p.Features))
+	for j := range p.Features {
+		psi, err := p.Features[j].PSI(counts[j])
+		if err != nil {
+			return nil, fmt.Errorf("drift: %w", err)
+		}
+		out[j] = Drift{Name: p.Features[j].Name, PSI: psi}
+	}
+	return out, nil
 }
 
 // Histogram is the distribution of one feature (or of the model's score)

@@ -163,3 +163,49 @@ func TestPSIMatchesEvaluate(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileDrift(t *testing.T) {
+	tab := germanTable(t)
+	s, err := tab.Split(data.DefaultFractions(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := data.NewProfile(tab.Subset(s.Train))
+	same, err := ref.Drift(tab.Matrix(s.Train))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := ref.Drift(tab.Matrix(s.Test))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Older applicants, and nobody owning their home: drift in two features.
+	shifted := tab.Matrix(s.Test)
+	age := slices.Index(tab.FeatureNames(), "age_in_years")
+	housing := slices.Index(tab.FeatureNames(), "housing")
+	for _, r := range shifted {
+		r[age] += 15
+		r[housing] = math.NaN()
+	}
+	moved, err := ref.Drift(shifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, d := range test {
+		if d.Name != tab.Columns[j].Name || same[j].PSI > 1e-15 {
+			t.Errorf("%s: PSI of the reference against itself %v", d.Name, same[j].PSI)
+		}
+		if d.PSI > 0.25 {
+			t.Errorf("%s: PSI of a random test split %v", d.Name, d.PSI)
+		}
+		if shiftedFeature := j == age || j == housing; shiftedFeature != (moved[j].PSI > 1) {
+			t.Errorf("%s: PSI after the shift %v", d.Name, moved[j].PSI)
+		}
+	}
+	if _, err := ref.Drift(nil); err == nil {
+		t.Error("Drift accepted no rows")
+	}
+	if _, err := ref.Drift([][]float64{{1}}); err == nil {
+		t.Error("Drift accepted a short row")
+	}
+}
