@@ -3,6 +3,7 @@ package artifact_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
@@ -264,5 +265,91 @@ func TestProxyStore(t *testing.T) {
 			}
 			checkBucket(t, mc, dest[server], "mlartifacts/"+under)
 		})
+	}
+}
+
+// TestResolveModels: models:/ references resolve through the registry to
+// the version's source, by alias, version and stage.
+func TestResolveModels(t *testing.T) {
+	for server, c := range clients(t) {
+		t.Run(server, func(t *testing.T) {
+			ctx := t.Context()
+			run := newRun(t, c, "")
+			name := "resolve-" + suffix(t)
+			if _, err := c.CreateRegisteredModel(ctx, mlflow.CreateRegisteredModelRequest{Name: name}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.DeleteRegisteredModel(t.Context(), name) })
+			var sources []string
+			for i := range 2 {
+				src := fmt.Sprintf("%s/model-%d", run.Info.ArtifactURI, i)
+				if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: src, RunID: run.Info.RunID}); err != nil {
+					t.Fatal(err)
+				}
+				sources = append(sources, src)
+			}
+			if err := c.SetRegisteredModelAlias(ctx, name, "champion", "2"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.TransitionModelVersionStage(ctx, name, "1", mlflow.StageProduction, false); err != nil {
+				t.Fatal(err)
+			}
+			for ref, want := range map[string]string{
+				"models:/" + name + "@champion":   sources[1],
+				"models:/" + name + "/1":          sources[0],
+				"models:/" + name + "/2":          sources[1],
+				"models:/" + name + "/Production": sources[0],
+			} {
+				got, err := artifact.Resolve(ctx, c, ref)
+				if err != nil || got != want {
+					t.Errorf("Resolve(%s) = %q, %v; want %q", ref, got, err, want)
+				}
+			}
+			for _, ref := range []string{"models:/" + name + "@nobody", "models:/" + name + "/Staging", "models:/" + name + "-missing/1"} {
+				if got, err := artifact.Resolve(ctx, c, ref); !errors.Is(err, mlflow.ErrNotFound) {
+					t.Errorf("Resolve(%s) = %q, %v; want ErrNotFound", ref, got, err)
+				}
+			}
+		})
+	}
+}
+
+// TestProxyStoreAuth: proxy calls carry the client's credentials on the
+// basic-auth server, and fail clearly without them.
+func TestProxyStoreAuth(t *testing.T) {
+	uri, user, password := stacktest.AuthServer(t)
+	c, err := mlflow.NewClient(uri, mlflow.WithBasicAuth(user, password), mlflow.WithRetries(1, 100*time.Millisecond, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := newRun(t, c, "mlflow-artifacts:/authtest-"+suffix(t))
+	st, err := artifact.Open(run.Info.ArtifactURI, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	writeTree(t, src, map[string][]byte{"a.txt": []byte("auth")})
+	if err := st.Upload(t.Context(), filepath.Join(src, "a.txt"), "x/a.txt"); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "a.txt")
+	if err := st.Download(t.Context(), "x/a.txt", dst); err != nil {
+		t.Fatal(err)
+	}
+	if got := readTree(t, filepath.Dir(dst)); string(got["a.txt"]) != "auth" {
+		t.Errorf("read back %q", got["a.txt"])
+	}
+
+	anon, err := mlflow.NewClient(uri, mlflow.WithRetries(0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, err := artifact.Open(run.Info.ArtifactURI, anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ast.Upload(t.Context(), filepath.Join(src, "a.txt"), "x/b.txt")
+	if !errors.Is(err, mlflow.ErrUnauthenticated) || strings.Contains(err.Error(), password) {
+		t.Errorf("upload without credentials: %v, want ErrUnauthenticated", err)
 	}
 }

@@ -224,7 +224,7 @@ func TestOpen(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		uri, want string // want: Go type of the store, or "error"
-		client        *mlflow.Client
+		client    *mlflow.Client
 	}{
 		{"s3://bucket/1/abc/artifacts", "*s3.Store", nil},
 		{"s3://bucket", "*s3.Store", nil},
