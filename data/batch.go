@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -112,8 +111,8 @@ func (s *Schema) LoadBatch(r io.Reader, name string) (*Batch, error) {
 				x[i] = math.NaN()
 				continue
 			}
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil && !isRangeErr(err) {
+			n, ok := parseNumber(v)
+			if !ok {
 				return nil, &Error{File: name, Line: line, Column: f.Name,
 					Msg: fmt.Sprintf("value %q is not a number (the feature is numeric)", v), Kind: ErrNotNumber}
 			}

@@ -185,14 +185,14 @@ func (t *Table) setLabel(vals []string) error {
 func (t *Table) column(name string, k Kind, vals []string) (Column, error) {
 	c := Column{Name: name, Kind: k, Values: make([]float64, len(vals))}
 	if k != Categorical {
-		numeric := true
+		numeric, inf := true, -1
 		for i, v := range vals {
 			if isMissing(v) {
 				c.Values[i] = math.NaN()
 				continue
 			}
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil && !isRangeErr(err) {
+			f, ok := parseNumber(v)
+			if !ok {
 				if k == Numeric {
 					return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
 						Msg: fmt.Sprintf("value %q is not a number (the column is set to numeric)", v), Kind: ErrNotNumber}
@@ -200,11 +200,14 @@ func (t *Table) column(name string, k Kind, vals []string) (Column, error) {
 				numeric = false
 				break
 			}
-			if math.IsInf(f, 0) {
-				return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
-					Msg: fmt.Sprintf("value %q is not a finite number (make the column categorical, or fix the value)", v), Kind: ErrNotFinite}
+			if math.IsInf(f, 0) && inf < 0 {
+				inf = i // an error only if the column stays numeric
 			}
 			c.Values[i] = f
+		}
+		if numeric && inf >= 0 {
+			return c, &Error{File: t.Source, Line: t.Lines[inf], Column: name,
+				Msg: fmt.Sprintf("value %q is not a finite number (make the column categorical, or fix the value)", vals[inf]), Kind: ErrNotFinite}
 		}
 		if numeric {
 			c.Kind = Numeric
@@ -244,6 +247,21 @@ func (t *Table) column(name string, k Kind, vals []string) (Column, error) {
 	return c, nil
 }
 
+// parseNumber parses a decimal number as training files write it. Unlike
+// strconv.ParseFloat alone it refuses hexadecimal ("0x1p3") and digit
+// separators ("1_000"), which no CSV writer means as numbers. Overflow
+// gives ±Inf, which callers reject.
+func parseNumber(s string) (float64, bool) {
+	if strings.IndexByte(s, '_') >= 0 || strings.IndexByte(s, 'x') >= 0 || strings.IndexByte(s, 'X') >= 0 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !isRangeErr(err) {
+		return 0, false
+	}
+	return f, true
+}
+
 // isRangeErr reports a number too large or small for float64; ParseFloat
 // then returns ±Inf or 0, which the caller checks like any value.
 func isRangeErr(err error) bool {
@@ -257,8 +275,8 @@ func isRangeErr(err error) bool {
 func sortLevels(levels []string) {
 	nums := make([]float64, len(levels))
 	for i, l := range levels {
-		f, err := strconv.ParseFloat(l, 64)
-		if err != nil || math.IsNaN(f) {
+		f, ok := parseNumber(l)
+		if !ok || math.IsNaN(f) {
 			slices.Sort(levels)
 			return
 		}

@@ -70,6 +70,9 @@ func TestLoadErrors(t *testing.T) {
 		{"unterminated quote", "a,y\n\"1,bad\n", opts(), data.ErrSyntax, 2, ""},
 		{"forced numeric", "a,y\n1,bad\nx,good\n", opts("a=numeric"), data.ErrNotNumber, 3, "a"},
 		{"infinite value", "a,y\n1,bad\n-Inf,good\n", opts(), data.ErrNotFinite, 3, "a"},
+		{"infinite value forced numeric", "a,y\n1,bad\ninf,good\n", opts("a=numeric"), data.ErrNotFinite, 3, "a"},
+		{"hex forced numeric", "a,y\n1,bad\n0x1p3,good\n", opts("a=numeric"), data.ErrNotNumber, 3, "a"},
+		{"digit separator forced numeric", "a,y\n1,bad\n1_000,good\n", opts("a=numeric"), data.ErrNotNumber, 3, "a"},
 		{"overflowing value", "a,y\n1,bad\n1e999,good\n", opts(), data.ErrNotFinite, 3, "a"},
 		{"no label column", "a,b\n1,2\n", opts(), data.ErrNoLabel, 1, "y"},
 		{"label three values", "a,y\n1,bad\n2,good\n3,ok\n", opts(), data.ErrLabelValues, 0, "y"},
@@ -183,6 +186,21 @@ func TestLoadTypes(t *testing.T) {
 	check("mixed", data.Categorical, []string{"1", "2", "3", "x"}, []float64{0, 1, nan, 3, 2})
 	// Numeric levels sort by value, so "10" comes after "2".
 	check("numcat", data.Categorical, []string{"1", "2", "10"}, []float64{2, 1, 0, 1, nan})
+}
+
+// A column is typed from the whole file: an infinite value is an error
+// only when the column is numeric, and a later non-number makes it
+// categorical.
+func TestInfInCategoricalColumn(t *testing.T) {
+	tab, err := data.Load(strings.NewReader("a,b,y\ninf,0x10,bad\nabc,1_0,good\n"), opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]string{{"abc", "inf"}, {"0x10", "1_0"}} {
+		if c := tab.Columns[i]; c.Kind != data.Categorical || !slices.Equal(c.Levels, want) {
+			t.Errorf("%s: %v %q, want categorical %q", c.Name, c.Kind, c.Levels, want)
+		}
+	}
 }
 
 func TestLevelsIndependentOfRowOrder(t *testing.T) {

@@ -121,7 +121,7 @@ func (s *Schema) index() (*schemaIndex, error) {
 					return nil, fmt.Errorf("feature %q: level %q given twice", f.Name, l)
 				}
 				x.codes[i][l] = code
-				if v, err := strconv.ParseFloat(l, 64); err == nil && !math.IsNaN(v) {
+				if v, ok := parseNumber(l); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 					if _, dup := x.nums[i][v]; !dup {
 						x.nums[i][v] = code
 					}
@@ -249,7 +249,7 @@ func (x *schemaIndex) category(i int, s string) (float64, bool) {
 	if c, ok := x.codes[i][t]; ok {
 		return float64(c), false
 	}
-	if n, err := strconv.ParseFloat(t, 64); err == nil {
+	if n, ok := parseNumber(t); ok {
 		if c, ok := x.nums[i][n]; ok {
 			return float64(c), false
 		}
