@@ -54,6 +54,16 @@ type sklearnGolden struct {
 	Columns map[string]struct {
 		AUC, LogLoss, Brier, KS, Accuracy, Precision, Recall, F1 float64
 		Confusion                                                struct{ TN, FP, FN, TP int }
+		// Only for score_a and score_t.
+		ECE         *float64
+		Calibration []struct {
+			Count                       int
+			MeanPredicted, ObservedRate float64
+		}
+		Lift []struct {
+			Bads        int
+			Lift, Gains float64
+		}
 	} `json:"columns"`
 	PSIBvsA float64 `json:"psi_b_vs_a"`
 }
@@ -72,7 +82,7 @@ func readGolden(t testing.TB, name string, v any) {
 // fixKeys lets the snake_case keys of the Python output match Go field
 // names (log_loss → LogLoss) through encoding/json's case-insensitive match.
 func fixKeys(b []byte) []byte {
-	for _, k := range []string{"log_loss", "std_err", "var_a", "var_b", "auc_a", "auc_b"} {
+	for _, k := range []string{"log_loss", "std_err", "var_a", "var_b", "auc_a", "auc_b", "mean_predicted", "observed_rate"} {
 		b = bytes.ReplaceAll(b, []byte(`"`+k+`"`), []byte(`"`+string(bytes.ReplaceAll([]byte(k), []byte("_"), nil))+`"`))
 	}
 	return b
@@ -115,6 +125,29 @@ func TestSklearnGolden(t *testing.T) {
 			if c.TrueNegative != want.Confusion.TN || c.FalsePositive != want.Confusion.FP ||
 				c.FalseNegative != want.Confusion.FN || c.TruePositive != want.Confusion.TP {
 				t.Errorf("confusion %+v, reference %+v", c, want.Confusion)
+			}
+			if want.ECE != nil {
+				near(t, "ece", r.ECE, *want.ECE)
+				if len(r.Calibration) != len(want.Calibration) || len(r.Lift) != len(want.Lift) {
+					t.Fatalf("%d calibration bins and %d lift rows, reference %d and %d",
+						len(r.Calibration), len(r.Lift), len(want.Calibration), len(want.Lift))
+				}
+				for i, w := range want.Calibration {
+					c := r.Calibration[i]
+					if c.Count != w.Count {
+						t.Errorf("calibration bin %d count %d, reference %d", i+1, c.Count, w.Count)
+					}
+					near(t, fmt.Sprintf("calibration[%d].mean_predicted", i), c.MeanPredicted, w.MeanPredicted)
+					near(t, fmt.Sprintf("calibration[%d].observed_rate", i), c.ObservedRate, w.ObservedRate)
+				}
+				for i, w := range want.Lift {
+					l := r.Lift[i]
+					if l.Bads != w.Bads {
+						t.Errorf("lift decile %d bads %d, reference %d", i+1, l.Bads, w.Bads)
+					}
+					near(t, fmt.Sprintf("lift[%d].lift", i), l.Lift, w.Lift)
+					near(t, fmt.Sprintf("lift[%d].gains", i), l.Gains, w.Gains)
+				}
 			}
 			// The stand-alone functions agree with Evaluate.
 			auc, err := evaluate.AUC(labels, s)

@@ -1,5 +1,6 @@
 """Reference values for the evaluate package from scikit-learn, scipy and
-numpy, on scores.csv. TestSklearnGolden compares the Go results with the
+numpy, on scores.csv (calibration, ECE, lift and PSI are written here in
+numpy from their definitions in the Go doc comments). TestSklearnGolden compares the Go results with the
 committed output; TestSklearnReferenceLive reruns this script with the
 stack's PIPELINE_PYTHON and checks it still gives the committed values.
 
@@ -36,6 +37,27 @@ for col in ("score_a", "score_b", "score_t"):
         "f1": f1_score(y, pred),
         "confusion": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
     }
+
+# Calibration and lift tables (numpy): ten groups of rows cut at positions
+# floor(g*n/10) of the stable ascending sort (calibration) or of its reverse
+# (lift, highest scores first).
+def groups(order):
+    n = len(order)
+    return [order[g * n // 10:(g + 1) * n // 10] for g in range(10)]
+
+
+for col in ("score_a", "score_t"):
+    p = data[col]
+    asc = np.argsort(p, kind="stable")
+    cal = [{"count": len(g), "mean_predicted": float(p[g].mean()), "observed_rate": float(y[g].mean())}
+           for g in groups(asc)]
+    ece = sum(c["count"] * abs(c["mean_predicted"] - c["observed_rate"]) for c in cal) / len(p)
+    lift, cum = [], 0
+    for g in groups(asc[::-1]):
+        cum += int(y[g].sum())
+        lift.append({"bads": int(y[g].sum()), "lift": float(y[g].mean() / y.mean()),
+                     "gains": cum / int(y.sum())})
+    out["columns"][col].update(calibration=cal, ece=ece, lift=lift)
 
 # PSI of score_b against score_a: bins cut at numpy's linear deciles of the
 # expected sample, right-closed, empty shares raised to 1e-4.
