@@ -88,9 +88,13 @@ func Open(uri string, c *mlflow.Client) (Store, error) {
 // models:/<name>/<stage> into the version's download URI. Other URIs come
 // back unchanged.
 func Resolve(ctx context.Context, c *mlflow.Client, uri string) (string, error) {
+	isRef := strings.HasPrefix(uri, "runs:") || strings.HasPrefix(uri, "models:")
+	if isRef && c == nil {
+		return "", fmt.Errorf("resolve %s: needs an MLflow client", uri)
+	}
 	switch {
 	case strings.HasPrefix(uri, "runs:"):
-		runID, p, err := parseRef(uri, "runs:")
+		runID, p, err := ParseRunURI(uri)
 		if err != nil {
 			return "", err
 		}
@@ -103,6 +107,15 @@ func Resolve(ctx context.Context, c *mlflow.Client, uri string) (string, error) 
 		return resolveModel(ctx, c, uri)
 	}
 	return uri, nil
+}
+
+// ParseRunURI splits runs:/<run_id>/<path> into the run ID and the
+// (possibly empty) artifact path.
+func ParseRunURI(uri string) (runID, artifactPath string, err error) {
+	if !strings.HasPrefix(uri, "runs:") {
+		return "", "", fmt.Errorf("run URI %q does not start with runs:", uri)
+	}
+	return parseRef(uri, "runs:")
 }
 
 // parseRef splits scheme:/<first>/<rest> (also scheme:///<first>/<rest>).
@@ -120,37 +133,60 @@ func parseRef(uri, scheme string) (first, rest string, err error) {
 	return first, rest, nil
 }
 
-func resolveModel(ctx context.Context, c *mlflow.Client, uri string) (string, error) {
-	s := strings.TrimLeft(strings.TrimPrefix(uri, "models:"), "/")
-	var mv *mlflow.ModelVersion
-	var err error
+// ModelRef is a parsed models:/ URI: a version, a stage or an alias of a
+// registered model (exactly one of the three is set).
+type ModelRef struct {
+	Name, Version, Stage, Alias string
+}
+
+// ParseModelURI parses models:/<name>/<version>, models:/<name>/<stage> and
+// models:/<name>@<alias>.
+func ParseModelURI(uri string) (ModelRef, error) {
+	rest, ok := strings.CutPrefix(uri, "models:")
+	if !ok {
+		return ModelRef{}, fmt.Errorf("model URI %q does not start with models:", uri)
+	}
+	s := strings.TrimPrefix(rest, "/")
 	if name, alias, ok := strings.Cut(s, "@"); ok {
-		if name == "" || alias == "" || strings.Contains(alias, "/") {
-			return "", fmt.Errorf("model URI %q: want models:/<name>@<alias>", uri)
+		if name == "" || alias == "" || strings.ContainsAny(name, "/@") || strings.ContainsAny(alias, "/@") {
+			return ModelRef{}, fmt.Errorf("model URI %q: want models:/<name>@<alias>", uri)
 		}
-		mv, err = c.GetModelVersionByAlias(ctx, name, alias)
-	} else {
-		name, ref, _ := strings.Cut(s, "/")
-		if name == "" || ref == "" || strings.Contains(ref, "/") {
-			return "", fmt.Errorf("model URI %q: want models:/<name>/<version or stage> or models:/<name>@<alias>", uri)
-		}
-		if _, convErr := strconv.ParseUint(ref, 10, 64); convErr == nil {
-			mv = &mlflow.ModelVersion{Name: name, Version: ref}
-		} else {
-			var vs []mlflow.ModelVersion
-			vs, err = c.GetLatestVersions(ctx, name, ref)
-			if err == nil && len(vs) == 0 {
-				err = fmt.Errorf("no version of model %q in stage %s: %w", name, ref, mlflow.ErrNotFound)
-			}
-			if err == nil {
-				mv = &vs[0]
-			}
-		}
+		return ModelRef{Name: name, Alias: alias}, nil
 	}
+	name, ref, _ := strings.Cut(s, "/")
+	if name == "" || ref == "" || strings.Contains(ref, "/") {
+		return ModelRef{}, fmt.Errorf("model URI %q: want models:/<name>/<version or stage> or models:/<name>@<alias>", uri)
+	}
+	if _, err := strconv.ParseUint(ref, 10, 63); err == nil {
+		return ModelRef{Name: name, Version: ref}, nil
+	}
+	return ModelRef{Name: name, Stage: ref}, nil
+}
+
+func resolveModel(ctx context.Context, c *mlflow.Client, uri string) (string, error) {
+	ref, err := ParseModelURI(uri)
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", uri, err)
+		return "", err
 	}
-	u, err := c.GetModelVersionDownloadURI(ctx, mv.Name, mv.Version)
+	version := ref.Version
+	switch {
+	case ref.Alias != "":
+		mv, err := c.GetModelVersionByAlias(ctx, ref.Name, ref.Alias)
+		if err != nil {
+			return "", fmt.Errorf("resolve %s: %w", uri, err)
+		}
+		version = mv.Version
+	case ref.Stage != "":
+		vs, err := c.GetLatestVersions(ctx, ref.Name, ref.Stage)
+		if err != nil {
+			return "", fmt.Errorf("resolve %s: %w", uri, err)
+		}
+		if len(vs) == 0 {
+			return "", fmt.Errorf("resolve %s: no version of model %q in stage %s: %w", uri, ref.Name, ref.Stage, mlflow.ErrNotFound)
+		}
+		version = vs[0].Version
+	}
+	u, err := c.GetModelVersionDownloadURI(ctx, ref.Name, version)
 	if err != nil {
 		return "", fmt.Errorf("resolve %s: %w", uri, err)
 	}
