@@ -80,8 +80,11 @@ func run() error {
 	fmt.Printf("server %s, experiment %s, %d runs per side, %d params, %d metrics x %d steps, %d files x %d KiB\n",
 		c.TrackingURI(), expName, *runs, nParams, len(keys), steps, nFiles, fileBytes>>10)
 	for _, mode := range strings.Split(*modes, ",") {
-		var goTimes []float64
-		var goRuns []string
+		// Rounds alternate the sides, so both see the same load on a
+		// shared machine.
+		var goTimes, pyTimes []float64
+		var ids []string
+		version, imports := "", 0.0
 		for range *runs {
 			start := time.Now()
 			id, err := logGo(ctx, c, exp.ID, dir, mode)
@@ -89,35 +92,53 @@ func run() error {
 				return fmt.Errorf("go %s: %w", mode, err)
 			}
 			goTimes = append(goTimes, time.Since(start).Seconds())
-			goRuns = append(goRuns, id)
+			ids = append(ids, id)
+
+			py, err := logPython(ctx, *python, *script, c.TrackingURI(), expName, dir, mode)
+			if err != nil {
+				return fmt.Errorf("python %s: %w", mode, err)
+			}
+			pyTimes = append(pyTimes, py.Times...)
+			ids = append(ids, py.RunIDs...)
+			version, imports = py.Version, py.Import
 		}
-		cmd := exec.CommandContext(ctx, *python, *script, c.TrackingURI(), expName, fmt.Sprint(*runs), dir, mode)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("python %s: %w", mode, err)
-		}
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		var py struct {
-			Version string    `json:"version"`
-			Import  float64   `json:"import_s"`
-			Times   []float64 `json:"times"`
-			RunIDs  []string  `json:"run_ids"`
-		}
-		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &py); err != nil {
-			return fmt.Errorf("python output: %w", err)
-		}
-		for _, id := range append(goRuns, py.RunIDs...) {
+		for _, id := range ids {
 			if err := check(ctx, c, id); err != nil {
 				return fmt.Errorf("%s: %w", mode, err)
 			}
 		}
-		g, p := median(goTimes), median(py.Times)
+		g, p := median(goTimes), median(pyTimes)
 		fmt.Printf("%-8s  go: median %.3f s (runs %s)\n", mode, g, list(goTimes))
-		fmt.Printf("%-8s  python mlflow %s: median %.3f s (runs %s; import %.2f s not counted)\n", mode, py.Version, p, list(py.Times), py.Import)
+		fmt.Printf("%-8s  python mlflow %s: median %.3f s (runs %s; interpreter start and import, %.1f s, not counted)\n", mode, version, p, list(pyTimes), imports)
 		fmt.Printf("%-8s  python/go = %.2fx\n", mode, p/g)
 	}
 	return nil
+}
+
+type pyResult struct {
+	Version string    `json:"version"`
+	Import  float64   `json:"import_s"`
+	Times   []float64 `json:"times"`
+	RunIDs  []string  `json:"run_ids"`
+}
+
+// logPython logs one run with the official client, timed inside Python.
+func logPython(ctx context.Context, python, script, uri, expName, dir, mode string) (*pyResult, error) {
+	cmd := exec.CommandContext(ctx, python, script, uri, expName, "1", dir, mode)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var py pyResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &py); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	if len(py.Times) != 1 || len(py.RunIDs) != 1 {
+		return nil, fmt.Errorf("output %s: want one run", lines[len(lines)-1])
+	}
+	return &py, nil
 }
 
 // logGo logs one run the way the pipeline does.
