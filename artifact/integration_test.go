@@ -264,6 +264,17 @@ func TestProxyStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkBucket(t, mc, dest[server], "mlartifacts/"+under)
+
+			// The proxy's delete removes a directory.
+			if err := c.DeleteProxyArtifact(t.Context(), under+"/notes"); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := st.List(t.Context(), "notes"); err != nil || len(got) != 0 {
+				t.Errorf("after delete: %q, %v", names(got), err)
+			}
+			if got := objects(t, mc, dest[server], "mlartifacts/"+under+"/notes"); len(got) != 0 {
+				t.Errorf("objects left after delete: %v", got)
+			}
 		})
 	}
 }

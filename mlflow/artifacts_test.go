@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -78,9 +79,12 @@ func FuzzDecodeProxyList(f *testing.F) {
 
 func TestProxyRequests(t *testing.T) {
 	type req struct{ method, path, query, ctype, body string }
+	var mu sync.Mutex
 	var got []req
 	c := regFake(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
 		got = append(got, req{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Content-Type"), string(b)})
 		if r.Method == http.MethodGet && r.URL.Path == proxyPrefix {
 			io.WriteString(w, `{"files": [{"path": "MLmodel", "file_size": 5}]}`)
@@ -119,6 +123,8 @@ func TestProxyRequests(t *testing.T) {
 		{"GET", proxyPrefix + "/1/r/artifacts/model/MLmodel", "", "", ""},
 		{"DELETE", proxyPrefix + "/1/r/artifacts/model", "", "", ""},
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if !slices.Equal(got, want) {
 		t.Errorf("requests:\n got  %q\n want %q", got, want)
 	}
@@ -132,9 +138,12 @@ func TestProxyRequests(t *testing.T) {
 // TestListArtifactsPages follows next_page_token and decodes the tracking
 // server's artifacts/list.
 func TestListArtifactsPages(t *testing.T) {
+	var mu sync.Mutex
 	var queries []string
 	c := regFake(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		queries = append(queries, r.URL.RawQuery)
+		mu.Unlock()
 		page := map[string]any{"root_uri": "s3://mlflow/1/r/artifacts"}
 		switch r.URL.Query().Get("page_token") {
 		case "":
@@ -152,6 +161,8 @@ func TestListArtifactsPages(t *testing.T) {
 	if !slices.Equal(files, []FileInfo{{Path: "model/a", Size: 1}, {Path: "model/b", IsDir: true}}) {
 		t.Errorf("files %+v", files)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if fmt.Sprint(queries) != "[path=model&run_id=r page_token=p2&path=model&run_id=r]" {
 		t.Errorf("queries %v", queries)
 	}
