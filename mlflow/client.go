@@ -275,7 +275,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any, rep
 		}
 		body = b
 	}
-	resp, err := c.send(ctx, method, path, query, func() (io.ReadCloser, int64) {
+	newBody := func() (io.ReadCloser, int64) {
 		if method == http.MethodGet || method == http.MethodHead {
 			return nil, 0
 		}
@@ -283,14 +283,31 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any, rep
 			body = []byte("{}")
 		}
 		return io.NopCloser(bytes.NewReader(body)), int64(len(body))
-	}, "application/json", replay)
-	if err != nil {
-		return err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return c.scrub(fmt.Errorf("mlflow: %s %s: read answer: %w", method, path, err))
+	var data []byte
+	for attempt := 1; ; attempt++ {
+		resp, err := c.send(ctx, method, path, query, newBody, "application/json", replay)
+		if err != nil {
+			return err
+		}
+		data, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			break
+		}
+		err = c.scrub(fmt.Errorf("mlflow: %s %s: read answer: %w", method, path, err))
+		// The connection broke inside the answer: the call was handled,
+		// so only a call that may be replayed is sent again.
+		if !replay || attempt > c.retry.max || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(c.retry.backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("mlflow: %s %s: %w (while waiting to retry after: %v)", method, path, ctx.Err(), err)
+		case <-t.C:
+		}
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil

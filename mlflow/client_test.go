@@ -371,3 +371,30 @@ func TestDecodeErrorNamesCall(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+func TestRetryTruncatedAnswer(t *testing.T) {
+	t.Parallel()
+	for _, once := range []bool{false, true} {
+		var calls atomic.Int32
+		c := setup(t, func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				w.Header().Set("Content-Length", "100")
+				_, _ = io.WriteString(w, `{"runs":[`)
+				http.NewResponseController(w).Flush()
+				hijackClose(t, w)
+				return
+			}
+			writeJSON(w, 200, map[string]any{"runs": []any{}})
+		})
+		var out struct{ Runs []any }
+		var err error
+		if once {
+			err = c.doOnce(t.Context(), "POST", "/x", nil, &out)
+		} else {
+			err = c.do(t.Context(), "POST", "/x", nil, &out)
+		}
+		if once != (err != nil) || !once && calls.Load() != 2 || once && calls.Load() != 1 {
+			t.Errorf("once=%v: err %v after %d requests", once, err, calls.Load())
+		}
+	}
+}
