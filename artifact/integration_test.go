@@ -2,6 +2,7 @@ package artifact_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,15 @@ func objects(t *testing.T, mc *minio.Client, bucket, prefix string) map[string]m
 		out[strings.TrimPrefix(obj.Key, prefix+"/")] = obj
 	}
 	return out
+}
+
+// removeAll deletes the objects a test wrote below prefix.
+func removeAll(t *testing.T, mc *minio.Client, bucket, prefix string) {
+	ctx := context.Background() // t.Context() is done during cleanup
+	objs := mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix + "/", Recursive: true})
+	for e := range mc.RemoveObjects(ctx, bucket, objs, minio.RemoveObjectsOptions{}) {
+		t.Errorf("remove %s: %v", e.ObjectName, e.Err)
+	}
 }
 
 // checkBucket verifies that the sample (under "model") and the single
@@ -111,6 +121,7 @@ func TestS3Store(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { removeAll(t, mc, "mlflow", prefix) })
 	exercise(t, st)
 	checkBucket(t, mc, "mlflow", prefix)
 	checkContentTypes(t, mc, "mlflow", prefix)
