@@ -57,6 +57,9 @@ type SaveOptions struct {
 	Example [][]float64
 	// Metadata is merged into MLmodel's metadata.
 	Metadata map[string]any
+	// Files are extra files of the directory by name, e.g. the training
+	// data's reference_profile.json; checksums.json covers them too.
+	Files map[string][]byte
 }
 
 // Save writes a complete model directory for m into dir, which must not
@@ -153,6 +156,11 @@ func Save(dir string, m Model, opts SaveOptions) error {
 			return err
 		}
 		mm.SavedInputExampleInfo = &InputExampleInfo{ArtifactPath: ExampleFile, PandasOrient: "split", ServingInputPath: ServingExampleFile, Type: "dataframe"}
+	}
+	for name, b := range opts.Files {
+		if err := writeFile(dir, name, b); err != nil {
+			return err
+		}
 	}
 	mb, err := mm.Marshal()
 	if err != nil {

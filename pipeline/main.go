@@ -51,6 +51,7 @@ func newApp() *cli.App {
 		Usage:   "train, track, promote and serve credit-risk models with MLflow",
 		Version: version(),
 		Commands: []*cli.Command{
+			trainCommand(),
 			versionCommand(),
 		},
 		// Usage errors (unknown flags, missing arguments) exit with 2.

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/train"
+)
+
+func trainCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train and evaluate a model, log it to MLflow and optionally register it",
+		Description: `Loads the loan data (the embedded German credit data unless --data is given),
+splits it, trains the model family, evaluates it on the held-out test split and,
+when MLFLOW_TRACKING_URI is set, logs the run to MLflow.
+
+Settings come from the flags, then the environment, then --config, then defaults.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Usage: "YAML config file (see configs/train.yaml)", EnvVars: []string{"PIPELINE_CONFIG"}},
+			&cli.StringFlag{Name: "data", Usage: "CSV file of loans (default: embedded German credit data)", EnvVars: []string{"PIPELINE_DATA"}},
+			&cli.StringFlag{Name: "label", Usage: "label column of --data", EnvVars: []string{"PIPELINE_LABEL"}},
+			&cli.StringFlag{Name: "positive", Usage: "label value of a default, e.g. bad or 1", EnvVars: []string{"PIPELINE_POSITIVE"}},
+			&cli.StringFlag{Name: "model", Usage: "model family: " + strings.Join(train.Families, ", "), EnvVars: []string{"PIPELINE_MODEL"}},
+			&cli.StringSliceFlag{Name: "set", Usage: "model hyper-parameter key=value (repeatable)"},
+			&cli.StringFlag{Name: "experiment", Usage: "MLflow experiment name", EnvVars: []string{"MLFLOW_EXPERIMENT_NAME"}},
+			&cli.StringFlag{Name: "run-name", Usage: "MLflow run name", EnvVars: []string{"MLFLOW_RUN_NAME"}},
+			&cli.StringFlag{Name: "description", Usage: "run description (mlflow.note.content)"},
+			&cli.StringFlag{Name: "register", Usage: "register the model under this name", EnvVars: []string{"PIPELINE_REGISTER"}},
+			&cli.StringFlag{Name: "out", Usage: "directory for the run's local files (default: a new folder under ./runs)"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+		},
+		Action: runTrain,
+	}
+}
+
+func runTrain(c *cli.Context) error {
+	cfg, err := trainConfig(c)
+	if err != nil {
+		return err
+	}
+	format := c.String("output")
+	if format != "text" && format != "json" {
+		return usageError("--output: %q is neither text nor json", format)
+	}
+	out := c.String("out")
+	if out == "" {
+		out = filepath.Join("runs", time.Now().UTC().Format("20060102-150405")+"-"+cfg.Model.Family)
+	}
+	opts := train.Options{OutDir: out}
+	if os.Getenv("MLFLOW_TRACKING_URI") != "" {
+		client, err := mlflow.NewClientFromEnv()
+		if err != nil {
+			return usageError("MLFLOW_TRACKING_URI: %v", err)
+		}
+		opts.Tracker = train.NewServer(client)
+		opts.Tags = sourceTags()
+	} else if cfg.Tracking.Register != "" {
+		return usageError("--register needs a tracking server: set MLFLOW_TRACKING_URI")
+	}
+	if format == "text" {
+		p := newProgress(c.App.ErrWriter)
+		opts.OnIteration = p.iteration
+		defer p.done()
+	}
+	res, err := train.Run(c.Context, cfg, opts)
+	if err != nil {
+		var ce *train.ConfigError
+		if errors.As(err, &ce) {
+			return usageError("%v", err)
+		}
+		return err
+	}
+	if format == "json" {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return printSummary(c.App.Writer, res)
+}
+
+// trainConfig merges the config file, the environment and the flags.
+func trainConfig(c *cli.Context) (train.Config, error) {
+	cfg := train.DefaultConfig()
+	if path := c.String("config"); path != "" {
+		var err error
+		if cfg, err = train.LoadConfig(path); err != nil {
+			return cfg, usageError("--config: %v", err)
+		}
+	}
+	str := func(flag string, dst *string) {
+		if c.IsSet(flag) {
+			*dst = c.String(flag)
+		}
+	}
+	str("data", &cfg.Data.Path)
+	str("label", &cfg.Data.Label)
+	str("positive", &cfg.Data.Positive)
+	str("model", &cfg.Model.Family)
+	str("experiment", &cfg.Tracking.Experiment)
+	str("run-name", &cfg.Tracking.RunName)
+	str("description", &cfg.Tracking.Description)
+	str("register", &cfg.Tracking.Register)
+	for _, kv := range c.StringSlice("set") {
+		if err := cfg.Set(kv); err != nil {
+			return cfg, usageError("%v", err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError("%v", err)
+	}
+	return cfg, nil
+}
+
+// sourceTags are the system tags the Python client sets, so runs look native.
+func sourceTags() map[string]string {
+	tags := map[string]string{}
+	for _, t := range mlflow.DefaultSource().Tags() {
+		tags[t.Key] = t.Value
+	}
+	return tags
+}
+
+func printSummary(w io.Writer, res *train.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	row("family", res.Family)
+	row("rows (train/validation/test)", fmt.Sprintf("%d / %d / %d", res.Rows.Train, res.Rows.Validation, res.Rows.Test))
+	row("run id", res.RunID)
+	row("run", res.RunURL)
+	row("model", res.ModelURI)
+	if res.Registered != nil {
+		row("registered", fmt.Sprintf("models:/%s/%s", res.Registered.Name, res.Registered.Version))
+	}
+	row("local files", res.OutDir)
+	keys := make([]string, 0, len(res.Metrics))
+	for k := range res.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		row(k, fmt.Sprintf("%.4f", res.Metrics[k]))
+	}
+	if res.RunID == "" {
+		fmt.Fprintf(tw, "\nMLFLOW_TRACKING_URI is not set: nothing was logged to MLflow; the model, plots and\nevaluation.json are in %s\n", res.OutDir)
+	}
+	return tw.Flush()
+}
+
+// progress shows boosting iterations: a bar on a terminal, a line every
+// 50 iterations otherwise (logs stay readable).
+type progress struct {
+	w     io.Writer
+	tty   bool
+	start time.Time
+	last  gbdt.Iteration
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) iteration(it gbdt.Iteration) {
+	p.last = it
+	if p.tty {
+		fmt.Fprintf(p.w, "\rtraining: iteration %4d  valid log loss %.4f  valid AUC %.4f  %s", it.Iter, it.ValidLogLoss, it.ValidAUC, time.Since(p.start).Round(100*time.Millisecond))
+		return
+	}
+	if it.Iter%50 == 0 {
+		fmt.Fprintf(p.w, "training: iteration %d valid_log_loss=%.4f valid_auc=%.4f\n", it.Iter, it.ValidLogLoss, it.ValidAUC)
+	}
+}
+
+func (p *progress) done() {
+	if p.tty && p.last.Iter > 0 {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,290 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/model"
+)
+
+// Tracker is the part of an MLflow tracking and registry server a training
+// run uses. *mlflow.Client implements it.
+type Tracker interface {
+	TrackingURI() string
+	GetOrCreateExperiment(ctx context.Context, req mlflow.CreateExperimentRequest) (*mlflow.Experiment, error)
+	CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*mlflow.Run, error)
+	LogBatch(ctx context.Context, runID string, b mlflow.Batch) error
+	LogInputs(ctx context.Context, runID string, inputs []mlflow.DatasetInput) error
+	LogModel(ctx context.Context, runID string, m json.RawMessage) error
+	TerminateRun(ctx context.Context, runID string, status mlflow.RunStatus) error
+	GetOrCreateRegisteredModel(ctx context.Context, name string) (*mlflow.RegisteredModel, error)
+	CreateModelVersion(ctx context.Context, req mlflow.CreateModelVersionRequest) (*mlflow.ModelVersion, error)
+	WaitModelVersionReady(ctx context.Context, name, version string, timeout time.Duration) (*mlflow.ModelVersion, error)
+	DeleteModelVersion(ctx context.Context, name, version string) error
+	SetModelVersionTag(ctx context.Context, name, version, key, value string) error
+	ArtifactStore(uri string) (artifact.Store, error)
+}
+
+// server is a Tracker backed by an MLflow tracking server.
+type server struct{ *mlflow.Client }
+
+// NewServer returns a Tracker that records runs on the tracking server c
+// talks to, with artifacts in the store each run's artifact URI names.
+func NewServer(c *mlflow.Client) Tracker { return server{c} }
+
+func (s server) ArtifactStore(uri string) (artifact.Store, error) {
+	return artifact.Open(uri, s.Client)
+}
+
+// recorder logs one run.
+type recorder struct {
+	t            Tracker
+	runID        string
+	experimentID string
+	artifactURI  string
+}
+
+// Metric keys of the per-iteration learning curves.
+const (
+	metricTrainLoss = "train_log_loss"
+	metricValidLoss = "validation_log_loss"
+	metricTrainAUC  = "train_auc"
+	metricValidAUC  = "validation_auc"
+)
+
+func startRun(ctx context.Context, t Tracker, cfg Config, table *data.Table, extra map[string]string) (*recorder, error) {
+	exp, err := t.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: cfg.Tracking.Experiment})
+	if err != nil {
+		return nil, fmt.Errorf("experiment %q: %w", cfg.Tracking.Experiment, err)
+	}
+	var tags []mlflow.Tag
+	for _, k := range sortedKeys(extra) {
+		tags = append(tags, mlflow.Tag{Key: k, Value: extra[k]})
+	}
+	if cfg.Tracking.Description != "" {
+		tags = append(tags, mlflow.Tag{Key: "mlflow.note.content", Value: cfg.Tracking.Description})
+	}
+	tags = append(tags, mlflow.Tag{Key: "model_family", Value: cfg.Model.Family})
+	run, err := t.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp.ID, RunName: cfg.Tracking.RunName, Tags: tags})
+	if err != nil {
+		return nil, fmt.Errorf("create run in experiment %s: %w", exp.ID, err)
+	}
+	r := &recorder{t: t, runID: run.Info.RunID, experimentID: exp.ID, artifactURI: run.Info.ArtifactURI}
+	if err := r.logInput(ctx, cfg, table); err != nil {
+		return r, r.finish(ctx, err)
+	}
+	return r, nil
+}
+
+// url is the run's page in the MLflow UI.
+func (r *recorder) url() string {
+	base := strings.TrimRight(r.t.TrackingURI(), "/")
+	if !strings.HasPrefix(base, "http") {
+		return ""
+	}
+	return fmt.Sprintf("%s/#/experiments/%s/runs/%s", base, r.experimentID, r.runID)
+}
+
+// finish ends the run: FINISHED after success, KILLED after cancellation,
+// FAILED otherwise. It returns runErr, or the error of ending the run.
+func (r *recorder) finish(ctx context.Context, runErr error) error {
+	status := mlflow.RunFinished
+	switch {
+	case runErr == nil:
+	case ctx.Err() != nil || errors.Is(runErr, context.Canceled):
+		status = mlflow.RunKilled
+	default:
+		status = mlflow.RunFailed
+	}
+	// The run's own context may be cancelled already (Ctrl-C): end the run
+	// with a fresh, bounded one so it is not left RUNNING.
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.t.TerminateRun(endCtx, r.runID, status); err != nil {
+		if runErr != nil {
+			return fmt.Errorf("%w (and marking run %s %s failed: %v)", runErr, r.runID, status, err)
+		}
+		return fmt.Errorf("end run %s: %w", r.runID, err)
+	}
+	return runErr
+}
+
+func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table) error {
+	src := cfg.Data.Path
+	if src == "" {
+		src = "embedded:german_credit.csv"
+	} else if abs, err := filepath.Abs(src); err == nil {
+		src = abs
+	}
+	srcJSON, _ := json.Marshal(map[string]string{"uri": src})
+	in := mlflow.DatasetInput{
+		Tags: []mlflow.Tag{{Key: "mlflow.data.context", Value: "training"}},
+		Dataset: mlflow.Dataset{
+			Name:       datasetName(table.Source),
+			Digest:     table.ShortDigest(),
+			SourceType: "local",
+			Source:     string(srcJSON),
+			Schema:     table.MLflowSchema(),
+			Profile:    table.MLflowProfile(),
+		},
+	}
+	if err := r.t.LogInputs(ctx, r.runID, []mlflow.DatasetInput{in}); err != nil {
+		return fmt.Errorf("log dataset input: %w", err)
+	}
+	return nil
+}
+
+func (r *recorder) logParams(ctx context.Context, params map[string]string) error {
+	var b mlflow.Batch
+	for _, k := range sortedKeys(params) {
+		b.Params = append(b.Params, mlflow.Param{Key: k, Value: params[k]})
+	}
+	if err := r.t.LogBatch(ctx, r.runID, b); err != nil {
+		return fmt.Errorf("log params: %w", err)
+	}
+	return nil
+}
+
+// logMetrics logs the learning curves, one point per iteration as its step,
+// and the final test metrics.
+func (r *recorder) logMetrics(ctx context.Context, iters []gbdt.Iteration, final map[string]float64) error {
+	now := time.Now().UnixMilli()
+	var b mlflow.Batch
+	add := func(key string, v float64, step int64) {
+		if !math.IsNaN(v) {
+			b.Metrics = append(b.Metrics, mlflow.Metric{Key: key, Value: v, Timestamp: now, Step: step})
+		}
+	}
+	for _, it := range iters {
+		step := int64(it.Iter)
+		add(metricTrainLoss, it.TrainLogLoss, step)
+		add(metricValidLoss, it.ValidLogLoss, step)
+		add(metricTrainAUC, it.TrainAUC, step)
+		add(metricValidAUC, it.ValidAUC, step)
+	}
+	for _, k := range sortedKeys(final) {
+		add(k, final[k], 0)
+	}
+	if err := r.t.LogBatch(ctx, r.runID, b); err != nil {
+		return fmt.Errorf("log metrics: %w", err)
+	}
+	return nil
+}
+
+// uploadArtifacts copies the run's output directory to its artifact root.
+func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
+	store, err := r.t.ArtifactStore(r.artifactURI)
+	if err != nil {
+		return fmt.Errorf("artifact store %s: %w", r.artifactURI, err)
+	}
+	if err := store.UploadDir(ctx, dir, ""); err != nil {
+		return fmt.Errorf("upload artifacts to %s: %w", r.artifactURI, err)
+	}
+	return nil
+}
+
+// logModel records the model directory in the run's
+// mlflow.log-model.history, as MLflow's own log_model does.
+func (r *recorder) logModel(ctx context.Context, dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "MLmodel"))
+	if err != nil {
+		return fmt.Errorf("log model: %w", err)
+	}
+	mm, err := model.ParseMLmodel(filepath.Join(dir, "MLmodel"), b)
+	if err != nil {
+		return fmt.Errorf("log model: %w", err)
+	}
+	// The entry MLflow's Model.get_tags_dict gives: the MLmodel without
+	// signature, example and metadata, flavors without their "config".
+	js, err := json.Marshal(map[string]any{
+		"run_id":           r.runID,
+		"artifact_path":    mm.ArtifactPath,
+		"utc_time_created": mm.UTCTimeCreated,
+		"model_uuid":       mm.ModelUUID,
+		"flavors":          mm.Flavors,
+	})
+	if err != nil {
+		return fmt.Errorf("log model: %w", err)
+	}
+	if err := r.t.LogModel(ctx, r.runID, js); err != nil {
+		return fmt.Errorf("log model: %w", err)
+	}
+	return nil
+}
+
+// registerTimeout bounds the wait for a new version to become READY.
+const registerTimeout = 5 * time.Minute
+
+// register creates a version of the registered model name from the run's
+// model directory, waits until it is READY and tags it with the headline
+// test metrics and the model file's sha256. A version that does not become
+// READY is deleted, so nothing half-made stays in the registry.
+func (r *recorder) register(ctx context.Context, name, modelDir string, metrics map[string]float64) (*Registration, error) {
+	if _, err := r.t.GetOrCreateRegisteredModel(ctx, name); err != nil {
+		return nil, fmt.Errorf("register %q: %w", name, err)
+	}
+	sums, err := model.Checksums(modelDir)
+	if err != nil {
+		return nil, fmt.Errorf("register %q: %w", name, err)
+	}
+	var tags []mlflow.Tag
+	for _, k := range []string{"test_auc", "test_gini", "test_ks", "test_brier", "test_log_loss"} {
+		if v, ok := metrics[k]; ok {
+			tags = append(tags, mlflow.Tag{Key: k, Value: fmt.Sprintf("%.6f", v)})
+		}
+	}
+	if f, err := modelFile(modelDir); err == nil {
+		tags = append(tags, mlflow.Tag{Key: "model_file", Value: f}, mlflow.Tag{Key: "model_sha256", Value: sums[f]})
+	}
+	source := strings.TrimRight(r.artifactURI, "/") + "/model"
+	mv, err := r.t.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: source, RunID: r.runID, Tags: tags})
+	if err != nil {
+		return nil, fmt.Errorf("register %q: %w", name, err)
+	}
+	if _, err := r.t.WaitModelVersionReady(ctx, name, mv.Version, registerTimeout); err != nil {
+		delCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if derr := r.t.DeleteModelVersion(delCtx, name, mv.Version); derr != nil {
+			return nil, fmt.Errorf("register %q version %s: %w (and deleting it failed: %v)", name, mv.Version, err, derr)
+		}
+		return nil, fmt.Errorf("register %q version %s: %w", name, mv.Version, err)
+	}
+	return &Registration{Name: name, Version: mv.Version}, nil
+}
+
+// modelFile is the main model file of a model directory: the data file of
+// its first flavor other than python_function.
+func modelFile(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "MLmodel"))
+	if err != nil {
+		return "", err
+	}
+	mm, err := model.ParseMLmodel(filepath.Join(dir, "MLmodel"), b)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range mm.FlavorNames() {
+		if f != model.FlavorPyfunc {
+			return mm.DataFile(f)
+		}
+	}
+	return "", fmt.Errorf("%s: no model flavor", dir)
+}
+
+// datasetName is the name the MLflow UI shows for the run's dataset: the
+// file's base name without extension ("german_credit" for the embedded data).
+func datasetName(source string) string {
+	base := filepath.Base(strings.TrimPrefix(source, "embedded:"))
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}

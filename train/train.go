@@ -1,0 +1,349 @@
+// Package train is the training flow behind `pipeline train`: it loads and
+// splits the loan data, trains a model of the configured family, evaluates
+// it on the held-out test split, writes the model directory, plots and
+// evaluation, and records all of it as an MLflow run — params, per-iteration
+// and test metrics, system tags, the dataset input, artifacts — before
+// registering a model version when asked.
+//
+// A run either completes or is marked FAILED (KILLED when cancelled); a
+// model version is only created once every artifact is uploaded, so the
+// registry never points at missing files.
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/model"
+)
+
+// Options are what a run needs besides its Config.
+type Options struct {
+	// Tracker records the run; nil keeps the results in OutDir only.
+	Tracker Tracker
+	// OutDir receives the run's files: model/, plots/, evaluation.json.
+	OutDir string
+	// OnIteration, if set, sees each boosting iteration (for progress).
+	OnIteration func(gbdt.Iteration)
+	// Tags are extra run tags, e.g. the system tags of the run's source.
+	Tags map[string]string
+}
+
+// Result is what a finished run produced.
+type Result struct {
+	RunID        string             `json:"run_id,omitempty"`
+	ExperimentID string             `json:"experiment_id,omitempty"`
+	RunURL       string             `json:"run_url,omitempty"`
+	ArtifactURI  string             `json:"artifact_uri,omitempty"`
+	ModelURI     string             `json:"model_uri"`
+	ModelDir     string             `json:"model_dir"`
+	OutDir       string             `json:"out_dir"`
+	Family       string             `json:"family"`
+	Metrics      map[string]float64 `json:"metrics"`
+	Registered   *Registration      `json:"registered,omitempty"`
+	Iterations   int                `json:"iterations,omitempty"`
+	Rows         SplitSizes         `json:"rows"`
+}
+
+// Registration is the model version a run registered.
+type Registration struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// SplitSizes are the row counts of each part of the split.
+type SplitSizes struct {
+	Train      int `json:"train"`
+	Validation int `json:"validation"`
+	Test       int `json:"test"`
+}
+
+// Run trains, evaluates and records one model as cfg says.
+func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	table, err := loadTable(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	f := data.Fractions{Train: 1 - cfg.Split.Validation - cfg.Split.Test, Validation: cfg.Split.Validation, Test: cfg.Split.Test}
+	splits, err := table.Split(f, uint64(cfg.Split.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("split %s: %w", table.Source, err)
+	}
+	trainT, validT, testT := table.Subset(splits.Train), table.Subset(splits.Validation), table.Subset(splits.Test)
+
+	res := &Result{
+		Family:  cfg.Model.Family,
+		OutDir:  opts.OutDir,
+		Metrics: map[string]float64{},
+		Rows:    SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
+	}
+	var rec *recorder
+	if opts.Tracker != nil {
+		rec, err = startRun(ctx, opts.Tracker, cfg, table, opts.Tags)
+		if err != nil {
+			return nil, err
+		}
+		res.RunID, res.ExperimentID, res.ArtifactURI = rec.runID, rec.experimentID, rec.artifactURI
+		res.RunURL = rec.url()
+	}
+	err = res.fit(ctx, cfg, opts, rec, table, trainT, validT, testT)
+	if rec != nil {
+		err = rec.finish(ctx, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func loadTable(c DataConfig) (*data.Table, error) {
+	if c.Path == "" {
+		return data.Default()
+	}
+	opts := data.Options{Label: c.Label, Positive: c.Positive}
+	if len(c.Types) > 0 {
+		opts.Types = map[string]data.Kind{}
+		for col, s := range c.Types {
+			k, err := data.ParseKind(s)
+			if err != nil {
+				return nil, &ConfigError{Key: "data.types." + col, Msg: err.Error()}
+			}
+			opts.Types[col] = k
+		}
+	}
+	return data.LoadFile(c.Path, opts)
+}
+
+// fit does the part of a run that can fail after it has started.
+func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, table, trainT, validT, testT *data.Table) error {
+	var iters []gbdt.Iteration
+	m, err := model.Train(ctx, cfg.Model.Family, trainT, validT, model.TrainOptions{
+		Params: cfg.withFamilyDefaults(),
+		OnIteration: func(it gbdt.Iteration) {
+			iters = append(iters, it)
+			if opts.OnIteration != nil {
+				opts.OnIteration(it)
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("train %s: %w", cfg.Model.Family, err)
+	}
+	res.Iterations = len(iters)
+	if rec != nil {
+		if err := rec.logParams(ctx, runParams(cfg, table, m, res.Rows)); err != nil {
+			return err
+		}
+	}
+
+	scores, err := m.Predict(testT.Matrix(nil))
+	if err != nil {
+		return fmt.Errorf("score the test split: %w", err)
+	}
+	report, err := evaluate.Evaluate(testT.Label, scores, cfg.Evaluation.Cutoff)
+	if err != nil {
+		return fmt.Errorf("evaluate the test split: %w", err)
+	}
+	for k, v := range report.Metrics() {
+		res.Metrics["test_"+k] = v
+	}
+
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	if err := writeReport(opts.OutDir, report, testT.Label, scores, cfg.Evaluation.Cutoff, m, iters); err != nil {
+		return err
+	}
+	if err := writeHoldout(filepath.Join(opts.OutDir, HoldoutFile), testT); err != nil {
+		return err
+	}
+	res.ModelDir = filepath.Join(opts.OutDir, "model")
+	if err := saveModel(res.ModelDir, m, trainT, scores, rec); err != nil {
+		return err
+	}
+	res.ModelURI = res.ModelDir
+	if rec == nil {
+		return nil
+	}
+	if err := rec.logMetrics(ctx, iters, res.Metrics); err != nil {
+		return err
+	}
+	if err := rec.uploadArtifacts(ctx, opts.OutDir); err != nil {
+		return err
+	}
+	res.ModelURI = "runs:/" + rec.runID + "/model"
+	if err := rec.logModel(ctx, res.ModelDir); err != nil {
+		return err
+	}
+	if cfg.Tracking.Register != "" {
+		reg, err := rec.register(ctx, cfg.Tracking.Register, res.ModelDir, res.Metrics)
+		if err != nil {
+			return err
+		}
+		res.Registered = reg
+	}
+	return nil
+}
+
+// runParams lists every parameter of the run with its effective value.
+func runParams(cfg Config, table *data.Table, m model.Model, rows SplitSizes) map[string]string {
+	p := map[string]string{}
+	for k, v := range m.Params() {
+		p[k] = v
+	}
+	src := cfg.Data.Path
+	if src == "" {
+		src = "embedded:german_credit.csv"
+	}
+	p["model_family"] = cfg.Model.Family
+	p["data_source"] = src
+	p["data_digest"] = table.ShortDigest()
+	p["label"] = table.LabelCol
+	p["positive"] = table.Positive
+	p["split_seed"] = strconv.FormatInt(cfg.Split.Seed, 10)
+	p["split_train_rows"] = strconv.Itoa(rows.Train)
+	p["split_validation_rows"] = strconv.Itoa(rows.Validation)
+	p["split_test_rows"] = strconv.Itoa(rows.Test)
+	p["cutoff"] = strconv.FormatFloat(cfg.Evaluation.Cutoff, 'g', -1, 64)
+	return p
+}
+
+// writeReport writes evaluation.json and the plots.
+func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutoff float64, m model.Model, iters []gbdt.Iteration) error {
+	f, err := os.Create(filepath.Join(dir, "evaluation.json"))
+	if err != nil {
+		return fmt.Errorf("write evaluation.json: %w", err)
+	}
+	if err := r.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write evaluation.json: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write evaluation.json: %w", err)
+	}
+	plots := filepath.Join(dir, "plots")
+	if _, err := evaluate.WritePlots(plots, labels, scores, cutoff); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	if names, values := importance(m); len(names) > 0 {
+		if err := evaluate.FeatureImportancePlot(filepath.Join(plots, "feature_importance.png"), "Feature importance (gain)", names, values); err != nil {
+			return fmt.Errorf("plots: %w", err)
+		}
+	}
+	if len(iters) > 0 {
+		if err := learningCurves(plots, iters); err != nil {
+			return fmt.Errorf("plots: %w", err)
+		}
+	}
+	return nil
+}
+
+// booster is implemented by the gbdt family, whose trees rank features by
+// the gain of their splits.
+type booster interface {
+	Booster() *gbdt.Model
+}
+
+func importance(m model.Model) ([]string, []float64) {
+	if b, ok := m.(booster); ok {
+		g := b.Booster()
+		return g.FeatureNames, g.GainImportance
+	}
+	return nil, nil
+}
+
+func learningCurves(dir string, iters []gbdt.Iteration) error {
+	curves := func(get func(gbdt.Iteration) (train, valid float64)) []evaluate.Series {
+		t, v := evaluate.Series{Name: "train"}, evaluate.Series{Name: "validation"}
+		for _, it := range iters {
+			a, b := get(it)
+			t.Values, v.Values = append(t.Values, a), append(v.Values, b)
+		}
+		return []evaluate.Series{t, v}
+	}
+	loss := curves(func(it gbdt.Iteration) (float64, float64) { return it.TrainLogLoss, it.ValidLogLoss })
+	if err := evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_loss.png"), "Learning curve", "log loss", loss, len(iters)); err != nil {
+		return err
+	}
+	auc := curves(func(it gbdt.Iteration) (float64, float64) { return it.TrainAUC, it.ValidAUC })
+	return evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_auc.png"), "Learning curve", "AUC", auc, len(iters))
+}
+
+// saveModel writes the model directory with its reference profile and an
+// input example of a few training rows.
+func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float64, rec *recorder) error {
+	example := trainT.Matrix(firstRows(trainT.Rows(), 5))
+	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC()}
+	if rec != nil {
+		opts.RunID = rec.runID
+	}
+	prof := data.NewProfile(trainT)
+	trainScores, err := m.Predict(trainT.Matrix(nil))
+	if err != nil {
+		return fmt.Errorf("score the training split: %w", err)
+	}
+	score := data.NewHistogram("score", trainScores, 10)
+	prof.Score = &score
+	b, err := json.MarshalIndent(prof, "", "  ")
+	if err != nil {
+		return fmt.Errorf("reference profile: %w", err)
+	}
+	opts.Files = map[string][]byte{"reference_profile.json": b}
+	if err := model.Save(dir, m, opts); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// HoldoutFile is the run artifact with the test split's rows in their
+// source form; promote scores champion and challenger on it.
+const HoldoutFile = "holdout.csv"
+
+func writeHoldout(path string, t *data.Table) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", HoldoutFile, err)
+	}
+	if err := t.WriteCSV(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", HoldoutFile, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", HoldoutFile, err)
+	}
+	return nil
+}
+
+func firstRows(n, k int) []int {
+	k = min(n, k)
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+// sortedKeys returns m's keys in order, so logs and batches are stable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var errCanceled = errors.New("training cancelled")
