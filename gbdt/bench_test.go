@@ -79,7 +79,7 @@ func BenchmarkSplitSearch(b *testing.B) {
 	b.Run("categorical", func(b *testing.B) {
 		for b.Loop() {
 			best := noSplit()
-			order = s.categorical(chist, cat, 0, &st, order, &best)
+			s.categorical(chist, cat, 0, &st, &order, &best)
 		}
 	})
 }

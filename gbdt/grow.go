@@ -49,6 +49,10 @@ type grower struct {
 	splits       []binSplit
 	blockBest    [][2]splitInfo
 	orders       [][]int
+	// splittable[l][f] is LightGBM's FeatureHistogram::is_splittable: the
+	// last search of feature f in leaf l found a valid split. A feature not
+	// splittable in a leaf is not searched in its descendants.
+	splittable [][]bool
 	allRows      bool // idx holds every row in order (no bagging)
 }
 
@@ -71,6 +75,10 @@ func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
 		ordG: make([]float32, n), ordH: make([]float32, n),
 		blockBest: make([][2]splitInfo, threads),
 		orders:    make([][]int, threads),
+	}
+	g.splittable = make([][]bool, p.NumLeaves)
+	for l := range g.splittable {
+		g.splittable[l] = make([]bool, len(b.mappers))
 	}
 	for _, m := range mono {
 		if m != 0 {
@@ -120,10 +128,10 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 		og, oh, hr = g.ordG[:nRows], g.ordH[:nRows], rows
 	}
 	g.best[0] = noSplit()
-	g.featurePass(func(f int, bb *[2]splitInfo, order []int) []int {
+	g.featurePass(func(f int, bb *[2]splitInfo, order *[]int) {
 		h := g.featHist(g.hists[0], f)
 		g.b.buildFeature(h, f, hr, og, oh)
-		return g.search(h, f, &g.stats[0], &bb[0], order)
+		g.splittable[0][f] = g.search(h, f, &g.stats[0], &bb[0], order)
 	}, func(bb *[2]splitInfo) {
 		if bb[0].better(&g.best[0]) {
 			g.best[0] = bb[0]
@@ -162,13 +170,17 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 		srows := g.idx[g.begin[small] : g.begin[small]+g.count[small]]
 		g.gather(srows)
 		so, sho := g.ordG[:len(srows)], g.ordH[:len(srows)]
-		g.featurePass(func(f int, bb *[2]splitInfo, order []int) []int {
+		g.featurePass(func(f int, bb *[2]splitInfo, order *[]int) {
+			if !g.splittable[leaf][f] {
+				g.splittable[right][f] = false
+				return
+			}
 			hs := g.featHist(buf, f)
 			hl := g.featHist(parent, f)
 			g.b.buildFeature(hs, f, srows, so, sho)
 			subtractHist(hl, hs)
-			order = g.search(hs, f, &g.stats[small], &bb[0], order)
-			return g.search(hl, f, &g.stats[large], &bb[1], order)
+			g.splittable[small][f] = g.search(hs, f, &g.stats[small], &bb[0], order)
+			g.splittable[large][f] = g.search(hl, f, &g.stats[large], &bb[1], order)
 		}, func(bb *[2]splitInfo) {
 			if bb[0].better(&g.best[small]) {
 				g.best[small] = bb[0]
@@ -206,24 +218,23 @@ func (g *grower) gather(rows []int32) {
 // featurePass runs work over the active features in contiguous blocks, one
 // per goroutine, then merges each block's best splits in block order so the
 // result does not depend on scheduling.
-func (g *grower) featurePass(work func(f int, bb *[2]splitInfo, order []int) []int, merge func(bb *[2]splitInfo)) {
+func (g *grower) featurePass(work func(f int, bb *[2]splitInfo, order *[]int), merge func(bb *[2]splitInfo)) {
 	nb := min(g.threads, len(g.active))
 	parallelBlocks(len(g.active), nb, func(lo, hi, blk int) {
 		bb := &g.blockBest[blk]
 		bb[0], bb[1] = noSplit(), noSplit()
-		order := g.orders[blk]
 		for _, f := range g.active[lo:hi] {
-			order = work(f, bb, order)
+			work(f, bb, &g.orders[blk])
 		}
-		g.orders[blk] = order
 	})
 	for blk := 0; blk < nb; blk++ {
 		merge(&g.blockBest[blk])
 	}
 }
 
-// search finds feature f's best split for a leaf, if the leaf may split.
-func (g *grower) search(h []histEntry, f int, st *leafStats, best *splitInfo, order []int) []int {
+// search finds feature f's best split for a leaf and reports whether f
+// had a valid split there.
+func (g *grower) search(h []histEntry, f int, st *leafStats, best *splitInfo, order *[]int) bool {
 	m := g.b.mappers[f]
 	if m.categorical {
 		return g.s.categorical(h, m, f, st, order, best)
@@ -232,8 +243,7 @@ func (g *grower) search(h []histEntry, f int, st *leafStats, best *splitInfo, or
 	if g.mono != nil {
 		mono = g.mono[f]
 	}
-	g.s.numerical(h, m, f, st, mono, best)
-	return order
+	return g.s.numerical(h, m, f, st, mono, best)
 }
 
 // split applies bs to leaf: it partitions the leaf's rows, adds the node to

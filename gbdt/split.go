@@ -115,8 +115,9 @@ func (s *searcher) fill(c *splitInfo, leaf *leafStats, lg, lh float64, ln int, l
 
 // numerical finds the best threshold of a numeric feature, as LightGBM's
 // FindBestThresholdSequentially: a reverse scan (missing values left) and,
-// for a feature with NaN, a forward scan (missing values right).
-func (s *searcher) numerical(hist []histEntry, m *binMapper, f int, leaf *leafStats, mono int8, best *splitInfo) {
+// for a feature with NaN, a forward scan (missing values right). It reports
+// whether any threshold passed the constraints and beat the leaf's gain.
+func (s *searcher) numerical(hist []histEntry, m *binMapper, f int, leaf *leafStats, mono int8, best *splitInfo) bool {
 	nb := m.numBin
 	gainShift := s.leafGain(leaf.g, leaf.h, s.l2)
 	minShift := gainShift + s.minGain
@@ -208,7 +209,7 @@ func (s *searcher) numerical(hist []histEntry, m *binMapper, f int, leaf *leafSt
 		}
 	}
 	if math.IsInf(bestGain, -1) {
-		return
+		return false
 	}
 	cand.gain = bestGain - minShift
 	cand.threshold = bestT
@@ -217,14 +218,17 @@ func (s *searcher) numerical(hist []histEntry, m *binMapper, f int, leaf *leafSt
 	if cand.better(best) {
 		*best = cand
 	}
+	return true
 }
 
 // categorical finds the best categorical split, as LightGBM's
 // FindBestThresholdCategoricalInner: one category against the rest when the
 // feature has at most max_cat_to_onehot bins, otherwise categories sorted by
 // sum_grad/(sum_hess+cat_smooth) and scanned from both ends. Bin 0 (NaN,
-// negative and rare categories) always goes right. order is scratch space.
-func (s *searcher) categorical(hist []histEntry, m *binMapper, f int, leaf *leafStats, order []int, best *splitInfo) []int {
+// negative and rare categories) always goes right. scratch is reused
+// between calls. Like numerical, it reports whether any split passed the
+// constraints and beat the leaf's gain (LightGBM's is_splittable_).
+func (s *searcher) categorical(hist []histEntry, m *binMapper, f int, leaf *leafStats, scratch *[]int, best *splitInfo) bool {
 	gainShift := s.leafGain(leaf.g, leaf.h, s.l2)
 	minShift := gainShift + s.minGain
 	nb := m.numBin
@@ -261,11 +265,12 @@ func (s *searcher) categorical(hist []histEntry, m *binMapper, f int, leaf *leaf
 			}
 		}
 		if bestBin < 0 {
-			return order
+			return false
 		}
 		left = []int{bestBin}
 	} else {
-		order = order[:0]
+		order := (*scratch)[:0]
+		defer func() { *scratch = order }()
 		for t := 1; t < nb; t++ {
 			if float64(roundInt(hist[t].h*cf)) >= s.catSmooth {
 				order = append(order, t)
@@ -328,7 +333,7 @@ func (s *searcher) categorical(hist []histEntry, m *binMapper, f int, leaf *leaf
 			}
 		}
 		if bestK < 0 {
-			return order
+			return false
 		}
 		for i := 0; i <= bestK; i++ {
 			if bestDir > 0 {
@@ -343,5 +348,5 @@ func (s *searcher) categorical(hist []histEntry, m *binMapper, f int, leaf *leaf
 	if cand.better(best) {
 		*best = cand
 	}
-	return order
+	return true
 }

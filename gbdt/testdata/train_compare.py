@@ -41,10 +41,11 @@ def main():
     X = np.column_stack(cols)
     idx = np.arange(len(y))
     test = idx % 5 == 0
+    rounds = int(params.pop("num_iterations", 100))
     params = dict(params, objective="binary", verbose=-1)
     ds = lgb.Dataset(X[~test], y[~test], categorical_feature=cats, free_raw_data=False)
     start = time.perf_counter()
-    booster = lgb.train(params, ds, num_boost_round=params.pop("num_iterations", 100))
+    booster = lgb.train(params, ds, num_boost_round=rounds)
     elapsed = time.perf_counter() - start
     auc = roc_auc_score(y[test], booster.predict(X[test], raw_score=True))
     print(json.dumps({"auc": auc, "seconds": elapsed, "trees": booster.num_trees()}))
