@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/model/forest"
 	"github.com/creditrisk/engine/model/lgbm"
 	"github.com/creditrisk/engine/model/logistic"
 )
@@ -10,6 +11,7 @@ import (
 var dataFiles = map[string]string{
 	FlavorLightGBM: lgbm.FileName,
 	FlavorLogistic: logistic.FileName,
+	FlavorForest:   forest.FileName,
 }
 
 // familyOf maps a flavor to its family name.
@@ -23,6 +25,7 @@ var familyOf = map[string]string{
 var loaders = map[string]func(path string, s *data.Schema) (Model, error){
 	FlavorLightGBM: func(p string, s *data.Schema) (Model, error) { return lgbm.Load(p, s) },
 	FlavorLogistic: func(p string, s *data.Schema) (Model, error) { return logistic.Load(p, s) },
+	FlavorForest:   func(p string, s *data.Schema) (Model, error) { return forest.Load(p, s) },
 }
 
 // pandasCategorical reads a LightGBM model file's category levels.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/model/forest"
 	"github.com/creditrisk/engine/model/lgbm"
 	"github.com/creditrisk/engine/model/logistic"
 )
@@ -35,6 +36,12 @@ func Train(ctx context.Context, family string, train, valid *data.Table, opts Tr
 		return m, nil
 	case FamilyLogistic:
 		m, err := logistic.Train(ctx, train, opts.Params)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	case FamilyForest:
+		m, err := forest.Train(ctx, train, opts.Params)
 		if err != nil {
 			return nil, err
 		}

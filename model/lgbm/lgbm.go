@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -114,7 +115,7 @@ func Load(path string, s *data.Schema) (*Model, error) {
 func Train(ctx context.Context, train, valid *data.Table, params map[string]string, onIter func(gbdt.Iteration)) (*Model, error) {
 	p := gbdt.DefaultParams()
 	if err := check.Params(params, nil, p.Set); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("train gbdt: %w", paramError{err})
 	}
 	tr, err := dataset(train)
 	if err != nil {
@@ -127,11 +128,21 @@ func Train(ctx context.Context, train, valid *data.Table, params map[string]stri
 		}
 	}
 	b, err := gbdt.Train(ctx, p, tr, va, onIter)
+	if errors.Is(err, gbdt.ErrParam) {
+		err = paramError{err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train gbdt: %w", err)
 	}
 	return New(b, train.Schema())
 }
+
+// paramError makes gbdt's parameter errors match check.ErrParam too.
+type paramError struct{ err error }
+
+func (e paramError) Error() string        { return e.err.Error() }
+func (e paramError) Unwrap() error        { return e.err }
+func (e paramError) Is(target error) bool { return target == check.ErrParam }
 
 func dataset(t *data.Table) (*gbdt.Dataset, error) {
 	if t == nil || t.Rows() == 0 {

@@ -1,0 +1,116 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFamiliesSaveLoad trains each family, saves a full directory, verifies
+// it, loads it back through the MLmodel flavor and compares predictions
+// and explanations.
+func TestFamiliesSaveLoad(t *testing.T) {
+	tab := german(t)
+	rows := matrix(tab)
+	rows[3] = append([]float64(nil), rows[3]...)
+	rows[3][0], rows[3][1] = math.NaN(), math.NaN()
+	for _, tt := range []struct {
+		family, flavor, file string
+		params               map[string]string
+		explains             bool
+	}{
+		{FamilyGBDT, FlavorLightGBM, "model.lgb", map[string]string{"num_iterations": "20"}, true},
+		{FamilyLogistic, FlavorLogistic, "model.json", map[string]string{"l2": "2"}, true},
+		{FamilyForest, FlavorForest, "model.golearn", map[string]string{"num_trees": "10"}, false},
+	} {
+		t.Run(tt.family, func(t *testing.T) {
+			m, err := Train(context.Background(), tt.family, tab, nil, TrainOptions{Params: tt.params})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Flavor() != tt.flavor {
+				t.Fatalf("flavor %q", m.Flavor())
+			}
+			dir := filepath.Join(t.TempDir(), "model")
+			if err := Save(dir, m, SaveOptions{Example: rows[:5]}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Verify(dir); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, tt.file)); err != nil {
+				t.Fatal(err)
+			}
+			_, pyEnv := os.Stat(filepath.Join(dir, RequirementsFile))
+			if (pyEnv == nil) != (tt.flavor == FlavorLightGBM) {
+				t.Errorf("requirements.txt present: %v; want it for the lightgbm flavor only", pyEnv == nil)
+			}
+			d, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Flavor != tt.flavor || len(d.MLmodel.Flavors) == 0 {
+				t.Fatalf("loaded flavor %q", d.Flavor)
+			}
+			want, err := m.Predict(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Model.Predict(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if got[i] != want[i] || math.IsNaN(got[i]) || got[i] < 0 || got[i] > 1 {
+					t.Fatalf("row %d: loaded %v, trained %v", i, got[i], want[i])
+				}
+			}
+			ex, err := d.Model.Predict(d.Example)
+			if err != nil || len(ex) != 5 || ex[3] != want[3] {
+				t.Fatalf("example predictions %v, %v", ex, err)
+			}
+			for k, v := range tt.params {
+				if m.Params()[k] != v || d.Model.Params()[k] != v {
+					t.Errorf("param %s: trained %q, loaded %q, want %q", k, m.Params()[k], d.Model.Params()[k], v)
+				}
+			}
+			c, base, err := d.Model.Explain(rows[3])
+			if !tt.explains {
+				if !errors.Is(err, ErrNoExplain) {
+					t.Fatalf("Explain: %v, want ErrNoExplain", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := base
+			for _, v := range c {
+				sum += v
+			}
+			if p := 1 / (1 + math.Exp(-sum)); math.Abs(p-want[3]) > 1e-9 {
+				t.Fatalf("contributions give %v, prediction %v", p, want[3])
+			}
+		})
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	tab := german(t)
+	if _, err := Train(context.Background(), "svm", tab, nil, TrainOptions{}); err == nil || !strings.Contains(err.Error(), `"svm"`) {
+		t.Errorf("unknown family: %v", err)
+	}
+	for _, f := range Families {
+		_, err := Train(context.Background(), f, tab, nil, TrainOptions{Params: map[string]string{"no_such_key": "1"}})
+		if !errors.Is(err, ErrParam) || !strings.Contains(err.Error(), "no_such_key") {
+			t.Errorf("%s: unknown key: %v, want ErrParam naming it", f, err)
+		}
+	}
+	if _, err := Train(context.Background(), FamilyGBDT, tab, nil, TrainOptions{Params: map[string]string{"num_leaves": "1"}}); !errors.Is(err, ErrParam) {
+		t.Errorf("gbdt num_leaves=1: %v, want ErrParam", err)
+	}
+}
