@@ -109,7 +109,7 @@ func Save(dir string, m Model, opts SaveOptions) error {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	sig, err := signatureFor(schema)
+	sig, err := signatureFor(schema, mv)
 	if err != nil {
 		return fmt.Errorf("save model to %s: signature: %w", dir, err)
 	}

@@ -47,11 +47,25 @@ type Signature struct {
 	Params  *string `yaml:"params"`
 }
 
-// ColSpec is one column of a signature's inputs.
+// ColSpec is one column of a signature's inputs. MLflow 3.x writes
+// "required" (default true), 2.x "optional" (default false); each rejects
+// the other's key, so a required column is written with neither.
 type ColSpec struct {
 	Type     string `json:"type"`
 	Name     string `json:"name,omitempty"`
 	Required *bool  `json:"required,omitempty"`
+	Optional *bool  `json:"optional,omitempty"`
+}
+
+// IsRequired reads either key.
+func (c ColSpec) IsRequired() bool {
+	switch {
+	case c.Required != nil:
+		return *c.Required
+	case c.Optional != nil:
+		return !*c.Optional
+	}
+	return true
 }
 
 // predictionOutputs is the signature output of a model returning one
@@ -150,12 +164,22 @@ func (m *MLmodel) InputSpecs() ([]ColSpec, error) {
 
 // signatureFor builds the signature of a model with this schema. Both
 // feature types are "double": categorical features are codes, and double
-// lets a missing value be NaN in the DataFrame that pyfunc builds.
-func signatureFor(s *data.Schema) (*Signature, error) {
+// lets a missing value be NaN in the DataFrame that pyfunc builds. A
+// feature that is not required is marked in the form of the MLflow
+// version the directory is written for.
+func signatureFor(s *data.Schema, mlflowVersion string) (*Signature, error) {
 	specs := make([]ColSpec, len(s.Features))
+	yes := true
+	no := false
 	for i, f := range s.Features {
-		req := f.Required
-		specs[i] = ColSpec{Type: "double", Name: f.Name, Required: &req}
+		specs[i] = ColSpec{Type: "double", Name: f.Name}
+		if !f.Required {
+			if strings.HasPrefix(mlflowVersion, "2.") || strings.HasPrefix(mlflowVersion, "1.") {
+				specs[i].Optional = &yes
+			} else {
+				specs[i].Required = &no
+			}
+		}
 	}
 	b, err := marshalPython(specs)
 	if err != nil {
@@ -175,7 +199,7 @@ func schemaFromSignature(specs []ColSpec, levels [][]string) (*data.Schema, erro
 	s := &data.Schema{Features: make([]data.Feature, len(specs))}
 	cat := 0
 	for i, c := range specs {
-		f := data.Feature{Name: c.Name, Required: c.Required == nil || *c.Required}
+		f := data.Feature{Name: c.Name, Required: c.IsRequired()}
 		switch c.Type {
 		case "double", "float", "long", "integer", "boolean":
 			f.Type = data.Numeric
