@@ -33,12 +33,16 @@ func TestOpenBadDirs(t *testing.T) {
 		is     error
 	}{
 		{"no MLmodel", func(d string) error { return os.Remove(filepath.Join(d, MLmodelFile)) }, []string{"MLmodel"}, nil},
-		{"bad YAML", func(d string) error { return os.WriteFile(filepath.Join(d, MLmodelFile), []byte("flavors: [\n"), 0o644) }, []string{"MLmodel"}, ErrFormat},
+		{"bad YAML", func(d string) error {
+			return os.WriteFile(filepath.Join(d, MLmodelFile), []byte("flavors: [\n"), 0o644)
+		}, []string{"MLmodel"}, ErrFormat},
 		{"unknown flavor", edit(MLmodelFile, "  lightgbm:", "  sklearn:"), []string{"MLmodel", "python_function, sklearn"}, ErrFlavor},
 		{"data outside the dir", edit(MLmodelFile, "    data: model.lgb\n    lgb_version", "    data: ../model.lgb\n    lgb_version"), []string{"../model.lgb"}, ErrFormat},
 		{"no model file", func(d string) error { return os.Remove(filepath.Join(d, "model.lgb")) }, []string{"model.lgb"}, nil},
 		{"corrupt model file", edit("model.lgb", "Tree=0", "Tree=x"), []string{"model.lgb"}, nil},
-		{"bad schema", func(d string) error { return os.WriteFile(filepath.Join(d, SchemaFile), []byte(`{"features": [{"name": ""}]}`), 0o644) }, []string{SchemaFile}, ErrFormat},
+		{"bad schema", func(d string) error {
+			return os.WriteFile(filepath.Join(d, SchemaFile), []byte(`{"features": [{"name": ""}]}`), 0o644)
+		}, []string{SchemaFile}, ErrFormat},
 		{"schema of another model", func(d string) error {
 			s := *m.Schema()
 			s.Features = s.Features[1:]
