@@ -1,0 +1,25 @@
+// Package promote moves a registered model version to production through
+// gates, and back: the champion/challenger flow behind `pipeline promote`,
+// `pipeline rollback` and `pipeline models`.
+//
+// A promotion is decided from a Policy (configs/promote.yaml): absolute
+// thresholds on the candidate's recorded test metrics; when the alias already
+// names a champion, both models score the same holdout and the candidate must
+// beat the champion's AUC by a margin without being significantly worse by
+// DeLong's test; the PSI of the two score distributions; and the champion's
+// required features. Only when every gate passes (or the caller forces it,
+// with a reason) is the registry written: the alias moves, optionally the
+// stage, and the version is tagged with who, when, the previous champion and
+// every gate's result. The decision is also recorded as a run in the
+// "promotions" experiment with both models' holdout metrics and a ROC chart.
+//
+// The registry keeps the alias's history as a registered-model tag
+// (HistoryTag), the versions that held the alias oldest first; Rollback pops
+// it, so repeated rollbacks walk further back.
+//
+// MLflow has no compare-and-set on aliases. Racing promotions are caught by
+// reading the alias again just before and just after the write: if it is not
+// what the decision was based on (before) or what was written (after), the
+// promotion stops with ErrRaced. A window remains between another writer's
+// post-write check and our write; it is as narrow as two requests.
+package promote

@@ -1,0 +1,576 @@
+package promote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/model"
+)
+
+// Defaults.
+const (
+	DefaultAlias      = "champion"
+	DefaultExperiment = "promotions"
+	// HoldoutFile and ReportFile are the artifacts of a training run that
+	// promotion reads: the test split as CSV (with the label column) and
+	// its evaluation.
+	HoldoutFile = "holdout.csv"
+	ReportFile  = "evaluation.json"
+	// ROCFile is the promotion run's chart of both ROC curves.
+	ROCFile = "roc_comparison.png"
+	// DecisionFile is the promotion run's full decision as JSON.
+	DecisionFile = "decision.json"
+)
+
+// Tags written on a promoted (or rolled-back-to) version.
+const (
+	TagPromotedAt       = "promoted_at"
+	TagPromotedBy       = "promoted_by"
+	TagPromotedAlias    = "promoted_alias"
+	TagPreviousChampion = "previous_champion"
+	TagGates            = "promotion_gates"
+	TagRunID            = "promotion_run_id"
+	TagForced           = "promotion_forced"
+	TagReason           = "promotion_reason"
+	TagKind             = "promotion_kind" // promote or rollback
+)
+
+// HistoryTag is the registered-model tag holding the versions that held
+// alias, oldest first, comma-separated.
+func HistoryTag(alias string) string { return "promote.history." + alias }
+
+var (
+	// ErrGateFailed is wrapped by the error of a promotion that a gate
+	// blocked; see GateError.
+	ErrGateFailed = errors.New("promotion gate failed")
+	// ErrRaced: the alias moved while the promotion was being written.
+	ErrRaced = errors.New("alias moved during promotion")
+	// ErrAlreadyChampion: the candidate already holds the alias.
+	ErrAlreadyChampion = errors.New("candidate already holds the alias")
+	// ErrNoHistory: rollback found no earlier holder of the alias.
+	ErrNoHistory = errors.New("no earlier version in the alias history")
+)
+
+// GateError lists the gates that blocked a promotion.
+type GateError struct {
+	Failed []Gate
+}
+
+func (e *GateError) Error() string {
+	names := make([]string, len(e.Failed))
+	for i, g := range e.Failed {
+		names[i] = g.Name
+	}
+	return fmt.Sprintf("promotion refused: gate(s) %s failed", strings.Join(names, ", "))
+}
+
+func (e *GateError) Unwrap() error { return ErrGateFailed }
+
+// RaceError says what the alias pointed at when it should not have.
+type RaceError struct {
+	Alias            string
+	Expected, Actual string // versions; "" for no version
+	Step             string // "before the write" or "after the write"
+}
+
+func (e *RaceError) Error() string {
+	return fmt.Sprintf("alias %q moved %s: expected %s, found %s; another promotion or rollback is running, nothing more was changed: check `pipeline models show` and retry",
+		e.Alias, e.Step, orNone(e.Expected), orNone(e.Actual))
+}
+
+func (e *RaceError) Unwrap() error { return ErrRaced }
+
+func orNone(v string) string {
+	if v == "" {
+		return "no version"
+	}
+	return "version " + v
+}
+
+// Options say what to promote and how.
+type Options struct {
+	Name string
+	// Exactly one of Version, RunID and Latest picks the candidate.
+	Version string
+	RunID   string
+	Latest  bool
+
+	Alias  string // default DefaultAlias
+	Stage  string // with a stage, also transition (archiving the stage's other versions)
+	Policy Policy
+	// Data is a holdout CSV (with the label column); empty: the candidate
+	// run's holdout.csv.
+	Data   string
+	DryRun bool
+	Force  bool
+	Reason string // required with Force
+	User   string // promoted_by; default mlflow.DefaultSource().User
+
+	Experiment string // default DefaultExperiment
+	// WorkDir receives downloaded models and the chart; default a temporary
+	// directory removed afterwards.
+	WorkDir string
+
+	// Test hooks, run just before the pre-write read and just before the
+	// post-write read.
+	beforeWrite, afterWrite func(context.Context) error
+}
+
+// VersionRef is a model version in a decision.
+type VersionRef struct {
+	Version string `json:"version"`
+	RunID   string `json:"run_id,omitempty"`
+	Source  string `json:"source,omitempty"`
+	Stage   string `json:"stage,omitempty"`
+}
+
+// Decision is what a promotion found and did.
+type Decision struct {
+	Name      string      `json:"name"`
+	Alias     string      `json:"alias"`
+	Stage     string      `json:"stage,omitempty"`
+	Candidate VersionRef  `json:"candidate"`
+	Champion  *VersionRef `json:"champion,omitempty"`
+	Policy    Policy      `json:"policy"`
+
+	// CandidateTest is the candidate's recorded test evaluation.
+	CandidateTest map[string]float64 `json:"candidate_test"`
+	TestSource    string             `json:"test_source"`
+	// Holdout metrics of both models on the same rows.
+	Holdout          string             `json:"holdout,omitempty"`
+	HoldoutRows      int                `json:"holdout_rows,omitempty"`
+	CandidateHoldout map[string]float64 `json:"candidate_holdout,omitempty"`
+	ChampionHoldout  map[string]float64 `json:"champion_holdout,omitempty"`
+	Comparison       *Comparison        `json:"comparison,omitempty"`
+
+	Gates  []Gate `json:"gates"`
+	Passed bool   `json:"passed"` // every gate passed
+	Forced bool   `json:"forced,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+
+	// Set once the registry was written.
+	Applied    bool      `json:"applied"`
+	PromotedAt time.Time `json:"promoted_at,omitzero"`
+	PromotedBy string    `json:"promoted_by,omitempty"`
+	RunID      string    `json:"promotion_run_id,omitempty"`
+
+	labels, candScores, champScores []float64
+}
+
+// FailedGates returns the gates that block the promotion.
+func (d *Decision) FailedGates() []Gate {
+	var out []Gate
+	for _, g := range d.Gates {
+		if g.Failed() {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+var aliasRE = regexp.MustCompile(`^[\w\-]+$`)
+
+// checkAlias applies MLflow's alias rules, so a bad alias fails before any
+// model is downloaded.
+func checkAlias(alias string) error {
+	if !aliasRE.MatchString(alias) || len(alias) > 255 || strings.EqualFold(alias, "latest") || regexp.MustCompile(`^[vV]\d+$`).MatchString(alias) {
+		return fmt.Errorf("alias %q: want letters, digits, _ and -, not \"latest\" or v<number>", alias)
+	}
+	return nil
+}
+
+// CanonicalStage returns MLflow's spelling of a stage name.
+func CanonicalStage(s string) (string, error) {
+	for _, st := range []string{"None", "Staging", "Production", "Archived"} {
+		if strings.EqualFold(s, st) {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("stage %q: want Staging, Production, Archived or None", s)
+}
+
+func (o *Options) check() error {
+	if o.Name == "" {
+		return errors.New("model name is empty")
+	}
+	n := 0
+	for _, set := range []bool{o.Version != "", o.RunID != "", o.Latest} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("pick the candidate with exactly one of version, run id and latest")
+	}
+	if o.Version != "" {
+		if v, err := strconv.Atoi(o.Version); err != nil || v < 1 {
+			return fmt.Errorf("version %q is not a positive integer", o.Version)
+		}
+	}
+	if o.Alias == "" {
+		o.Alias = DefaultAlias
+	}
+	if err := checkAlias(o.Alias); err != nil {
+		return err
+	}
+	if o.Stage != "" {
+		st, err := CanonicalStage(o.Stage)
+		if err != nil {
+			return err
+		}
+		o.Stage = st
+	}
+	if o.Force && strings.TrimSpace(o.Reason) == "" {
+		return errors.New("force needs a reason")
+	}
+	if err := o.Policy.Validate(); err != nil {
+		return err
+	}
+	if o.User == "" {
+		o.User = mlflow.DefaultSource().User
+	}
+	if o.Experiment == "" {
+		o.Experiment = DefaultExperiment
+	}
+	return nil
+}
+
+// Promote decides whether the candidate may take the alias and, unless the
+// decision is a dry run or a gate failed (without Force), writes it. The
+// decision comes back in every case it could be computed, also with a
+// *GateError (errors.Is ErrGateFailed) or a *RaceError (ErrRaced).
+func Promote(ctx context.Context, c *mlflow.Client, opts Options) (*Decision, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	work := opts.WorkDir
+	if work == "" {
+		dir, err := os.MkdirTemp("", "promote-")
+		if err != nil {
+			return nil, fmt.Errorf("work directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	}
+	d, err := decide(ctx, c, &opts, work)
+	if err != nil {
+		return d, err
+	}
+	if !d.Passed && !opts.Force {
+		return d, &GateError{Failed: d.FailedGates()}
+	}
+	if opts.DryRun {
+		return d, nil
+	}
+	return d, apply(ctx, c, &opts, d, work)
+}
+
+// candidate finds the version to promote.
+func candidate(ctx context.Context, c *mlflow.Client, o *Options) (*mlflow.ModelVersion, error) {
+	if o.Version != "" {
+		mv, err := c.GetModelVersion(ctx, o.Name, o.Version)
+		if err != nil {
+			return nil, fmt.Errorf("get %s version %s: %w", o.Name, o.Version, err)
+		}
+		return mv, nil
+	}
+	filter := fmt.Sprintf("name='%s'", strings.ReplaceAll(o.Name, "'", "\\'"))
+	if o.RunID != "" {
+		filter += fmt.Sprintf(" and run_id='%s'", strings.ReplaceAll(o.RunID, "'", "\\'"))
+	}
+	var best *mlflow.ModelVersion
+	bestN := 0
+	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{Filter: filter}) {
+		if err != nil {
+			return nil, fmt.Errorf("search versions of %s: %w", o.Name, err)
+		}
+		if mv.Name != o.Name || (o.RunID != "" && mv.RunID != o.RunID) {
+			continue
+		}
+		n, _ := strconv.Atoi(mv.Version)
+		if n > bestN {
+			mv := mv
+			best, bestN = &mv, n
+		}
+	}
+	if best == nil {
+		if o.RunID != "" {
+			return nil, fmt.Errorf("no version of %s comes from run %s: %w", o.Name, o.RunID, mlflow.ErrNotFound)
+		}
+		return nil, fmt.Errorf("%s has no versions: %w", o.Name, mlflow.ErrNotFound)
+	}
+	// Search results may lack aliases and tags; get the full version.
+	mv, err := c.GetModelVersion(ctx, o.Name, best.Version)
+	if err != nil {
+		return nil, fmt.Errorf("get %s version %s: %w", o.Name, best.Version, err)
+	}
+	return mv, nil
+}
+
+// aliasVersion returns the version alias names, "" when it is not set.
+func aliasVersion(ctx context.Context, c *mlflow.Client, name, alias string) (*mlflow.ModelVersion, error) {
+	mv, err := c.GetModelVersionByAlias(ctx, name, alias)
+	if errors.Is(err, mlflow.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read alias %s@%s: %w", name, alias, err)
+	}
+	return mv, nil
+}
+
+func versionOf(mv *mlflow.ModelVersion) string {
+	if mv == nil {
+		return ""
+	}
+	return mv.Version
+}
+
+func decide(ctx context.Context, c *mlflow.Client, o *Options, work string) (*Decision, error) {
+	cand, err := candidate(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	if cand.Status != "" && cand.Status != mlflow.StatusReady {
+		return nil, fmt.Errorf("%s version %s is %s, not READY", o.Name, cand.Version, cand.Status)
+	}
+	champ, err := aliasVersion(ctx, c, o.Name, o.Alias)
+	if err != nil {
+		return nil, err
+	}
+	if champ != nil && champ.Version == cand.Version {
+		return nil, fmt.Errorf("%s version %s: %w %q", o.Name, cand.Version, ErrAlreadyChampion, o.Alias)
+	}
+	d := &Decision{
+		Name: o.Name, Alias: o.Alias, Stage: o.Stage, Policy: o.Policy,
+		Candidate: VersionRef{Version: cand.Version, RunID: cand.RunID, Source: cand.Source, Stage: cand.CurrentStage},
+		Forced:    o.Force, Reason: o.Reason, DryRun: o.DryRun,
+	}
+	if champ != nil {
+		d.Champion = &VersionRef{Version: champ.Version, RunID: champ.RunID, Source: champ.Source, Stage: champ.CurrentStage}
+	}
+
+	candModel, err := loadVersion(ctx, c, cand, filepath.Join(work, "candidate"))
+	if err != nil {
+		return nil, err
+	}
+	var champModel model.Model
+	if champ != nil {
+		if champModel, err = loadVersion(ctx, c, champ, filepath.Join(work, "champion")); err != nil {
+			return nil, err
+		}
+	}
+
+	holdout, err := holdoutFile(ctx, c, o, cand, work)
+	if err != nil {
+		return nil, err
+	}
+	if holdout == "" && champ != nil {
+		return nil, fmt.Errorf("candidate run %s has no %s to score the champion against: pass a holdout file (--data)", cand.RunID, HoldoutFile)
+	}
+	if holdout != "" {
+		d.Holdout = o.Data
+		if d.Holdout == "" {
+			d.Holdout = "runs:/" + cand.RunID + "/" + HoldoutFile
+		}
+		if err := scoreHoldout(d, holdout, candModel, champModel); err != nil {
+			return nil, err
+		}
+	}
+
+	report, source, err := testReport(ctx, c, cand, work, d)
+	if err != nil {
+		return nil, err
+	}
+	d.CandidateTest = report.Metrics()
+	d.TestSource = source
+	d.Gates = absoluteGates(o.Policy, report, source)
+
+	if champ == nil {
+		d.Gates = append(d.Gates, skippedChampionGates(o.Policy, "no version holds @"+o.Alias)...)
+	} else {
+		cmp, err := compare(d.labels, d.candScores, d.champScores)
+		if err != nil {
+			return nil, fmt.Errorf("compare v%s with champion v%s on %s: %w", cand.Version, champ.Version, d.Holdout, err)
+		}
+		d.Comparison = cmp
+		d.Gates = append(d.Gates, championGates(o.Policy, cmp, champ.Version)...)
+		d.Gates = append(d.Gates, schemaGate(o.Policy, champModel.Schema(), candModel.Schema()))
+	}
+	d.Passed = len(d.FailedGates()) == 0
+	return d, nil
+}
+
+// loadVersion downloads a version's model directory and loads it.
+func loadVersion(ctx context.Context, c *mlflow.Client, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
+	uri, err := c.GetModelVersionDownloadURI(ctx, mv.Name, mv.Version)
+	if err != nil {
+		return nil, fmt.Errorf("locate %s version %s: %w", mv.Name, mv.Version, err)
+	}
+	store, err := artifact.Open(uri, c)
+	if err != nil {
+		return nil, fmt.Errorf("open %s version %s at %s: %w", mv.Name, mv.Version, uri, err)
+	}
+	if err := store.Download(ctx, "", dir); err != nil {
+		return nil, fmt.Errorf("download %s version %s from %s: %w", mv.Name, mv.Version, uri, err)
+	}
+	if err := model.Verify(dir); err != nil && !errors.Is(err, model.ErrNoChecksums) {
+		return nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
+	}
+	m, err := model.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load %s version %s: %w", mv.Name, mv.Version, err)
+	}
+	return m, nil
+}
+
+// runFile downloads one artifact of a run; "" without error when the run
+// has no such file.
+func runFile(ctx context.Context, c *mlflow.Client, runID, name, dst string) (string, error) {
+	if runID == "" {
+		return "", nil
+	}
+	root, err := c.RunArtifactURI(ctx, runID)
+	if err != nil {
+		return "", fmt.Errorf("artifacts of run %s: %w", runID, err)
+	}
+	store, err := artifact.Open(root, c)
+	if err != nil {
+		return "", fmt.Errorf("open artifacts of run %s: %w", runID, err)
+	}
+	if err := store.Download(ctx, name, dst); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		return "", fmt.Errorf("download %s of run %s: %w", name, runID, err)
+	}
+	if _, err := os.Stat(dst); err != nil {
+		return "", nil // an empty listing downloads nothing
+	}
+	return dst, nil
+}
+
+func holdoutFile(ctx context.Context, c *mlflow.Client, o *Options, cand *mlflow.ModelVersion, work string) (string, error) {
+	if o.Data != "" {
+		return o.Data, nil
+	}
+	return runFile(ctx, c, cand.RunID, HoldoutFile, filepath.Join(work, HoldoutFile))
+}
+
+// testReport is the candidate's recorded test evaluation (evaluation.json
+// of its run) or, when the run has none, its evaluation on the holdout.
+func testReport(ctx context.Context, c *mlflow.Client, cand *mlflow.ModelVersion, work string, d *Decision) (*evaluate.Report, string, error) {
+	path, err := runFile(ctx, c, cand.RunID, ReportFile, filepath.Join(work, ReportFile))
+	if err != nil {
+		return nil, "", err
+	}
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", fmt.Errorf("read %s of run %s: %w", ReportFile, cand.RunID, err)
+		}
+		defer f.Close()
+		r, err := evaluate.ReadReport(f)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s of run %s: %w", ReportFile, cand.RunID, err)
+		}
+		return r, "runs:/" + cand.RunID + "/" + ReportFile, nil
+	}
+	if d.labels == nil {
+		return nil, "", fmt.Errorf("candidate run %s has neither %s nor %s: pass a holdout file (--data)", cand.RunID, ReportFile, HoldoutFile)
+	}
+	r, err := evaluate.Evaluate(d.labels, d.candScores, 0.5)
+	if err != nil {
+		return nil, "", fmt.Errorf("evaluate candidate on %s: %w", d.Holdout, err)
+	}
+	return r, d.Holdout, nil
+}
+
+// scoreHoldout encodes the holdout by each model's own schema, predicts, and
+// reads the labels from the label column the candidate was trained on.
+func scoreHoldout(d *Decision, path string, cand, champ model.Model) error {
+	s := cand.Schema()
+	if s.Label == "" || s.Positive == "" {
+		return fmt.Errorf("candidate schema names no label column and positive value; cannot read labels from %s", d.Holdout)
+	}
+	score := func(m model.Model, who string) (*data.Batch, []float64, error) {
+		b, err := m.Schema().LoadBatchFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("holdout %s for the %s: %w", d.Holdout, who, err)
+		}
+		p, err := m.Predict(b.X)
+		if err != nil {
+			return nil, nil, fmt.Errorf("score %s with the %s: %w", d.Holdout, who, err)
+		}
+		return b, p, nil
+	}
+	b, cs, err := score(cand, "candidate")
+	if err != nil {
+		return err
+	}
+	col := -1
+	for i, name := range b.Extra {
+		if name == s.Label {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("holdout %s has no label column %q", d.Holdout, s.Label)
+	}
+	labels := make([]float64, b.Rows())
+	for i, vals := range b.ExtraValues {
+		v := strings.TrimSpace(vals[col])
+		if v == "" {
+			return fmt.Errorf("holdout %s line %d: label %q is empty", d.Holdout, b.Lines[i], s.Label)
+		}
+		if v == s.Positive {
+			labels[i] = 1
+		}
+	}
+	d.labels, d.candScores, d.HoldoutRows = labels, cs, len(labels)
+	r, err := evaluate.Evaluate(labels, cs, 0.5)
+	if err != nil {
+		return fmt.Errorf("evaluate candidate on %s: %w", d.Holdout, err)
+	}
+	d.CandidateHoldout = r.Metrics()
+	if champ == nil {
+		return nil
+	}
+	_, hs, err := score(champ, "champion")
+	if err != nil {
+		return err
+	}
+	if len(hs) != len(cs) {
+		return fmt.Errorf("holdout %s: champion scored %d rows, candidate %d", d.Holdout, len(hs), len(cs))
+	}
+	d.champScores = hs
+	r, err = evaluate.Evaluate(labels, hs, 0.5)
+	if err != nil {
+		return fmt.Errorf("evaluate champion on %s: %w", d.Holdout, err)
+	}
+	d.ChampionHoldout = r.Metrics()
+	return nil
+}
+
+// gatesJSON is the compact JSON of the gates, for a version tag.
+func gatesJSON(gates []Gate) string {
+	b, err := json.Marshal(gates)
+	if err != nil {
+		return fmt.Sprintf("%q", err.Error())
+	}
+	return string(b)
+}
