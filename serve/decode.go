@@ -1,0 +1,590 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/creditrisk/engine/data"
+)
+
+// Validation reasons: the "reason" of an error answer and the reason label
+// of api_validation_errors_total.
+const (
+	ReasonMalformedJSON    = "malformed_json"
+	ReasonBodyTooLarge     = "body_too_large"
+	ReasonContentType      = "unsupported_content_type"
+	ReasonTooManyInstances = "too_many_instances"
+	ReasonBadRequest       = "bad_request"
+	ReasonMissingFeature   = "missing_feature"
+	ReasonUnknownFeature   = "unknown_feature"
+	ReasonWrongType        = "wrong_type"
+	ReasonNotFinite        = "not_finite"
+	ReasonInvalid          = "invalid_value"
+)
+
+// FieldProblem is one bad field of one instance.
+type FieldProblem struct {
+	Instance *int   `json:"instance,omitempty"` // index in a batch; absent for a single object
+	Field    string `json:"field"`
+	Reason   string `json:"reason"`
+	Message  string `json:"message"`
+}
+
+// inputError is a request the server refuses; it becomes a JSON answer.
+type inputError struct {
+	status int
+	reason string
+	msg    string
+	fields []FieldProblem
+}
+
+func (e *inputError) Error() string { return e.msg }
+
+func badRequest(reason, format string, args ...any) *inputError {
+	return &inputError{status: http.StatusBadRequest, reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// readJSONBody checks the content type and reads at most limit bytes.
+func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *inputError) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := strings.Cut(ct, ";")
+	if !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+		if ct == "" {
+			ct = "none"
+		}
+		return nil, &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType,
+			msg: fmt.Sprintf("Content-Type %q is not supported: send application/json", ct)}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonBodyTooLarge,
+				msg: fmt.Sprintf("request body is larger than %d bytes", limit)}
+		}
+		return nil, badRequest(ReasonBadRequest, "read request body: %v", err)
+	}
+	return b, nil
+}
+
+// decodeJSON decodes exactly one JSON value (numbers kept as json.Number).
+func decodeJSON(b []byte) (any, *inputError) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if err == io.EOF {
+			return nil, badRequest(ReasonMalformedJSON, "request body is empty: send a JSON object")
+		}
+		return nil, badRequest(ReasonMalformedJSON, "malformed JSON: %s", jsonMsg(err, b))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, badRequest(ReasonMalformedJSON, "malformed JSON: data after the first JSON value at offset %d", dec.InputOffset())
+	}
+	return v, nil
+}
+
+func jsonMsg(err error, b []byte) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%v at offset %d", se, se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("unexpected end of input after %d bytes", len(b))
+	}
+	return err.Error()
+}
+
+// decodePredict reads a /predict or /explain body: one object of feature
+// name -> value, or {"instances": [objects]}. batch tells which.
+func decodePredict(b []byte, max int) (rows []map[string]any, batch bool, e *inputError) {
+	v, e := decodeJSON(b)
+	if e != nil {
+		return nil, false, e
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, false, badRequest(ReasonBadRequest, "request body is a JSON %s: send an object of feature values or {\"instances\": [...]}", jsonKind(v))
+	}
+	inst, ok := obj["instances"]
+	if !ok {
+		return []map[string]any{obj}, false, nil
+	}
+	if len(obj) != 1 {
+		return nil, false, badRequest(ReasonBadRequest, "instances: a batch request has no other fields (found %s)", otherKeys(obj, "instances"))
+	}
+	list, ok := inst.([]any)
+	if !ok {
+		return nil, false, badRequest(ReasonBadRequest, "instances: is a JSON %s, want a list of objects", jsonKind(inst))
+	}
+	if len(list) == 0 {
+		return nil, false, badRequest(ReasonBadRequest, "instances: the list is empty")
+	}
+	if len(list) > max {
+		return nil, false, &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
+			msg: fmt.Sprintf("instances: %d instances, at most %d per request", len(list), max)}
+	}
+	rows = make([]map[string]any, len(list))
+	for i, it := range list {
+		o, ok := it.(map[string]any)
+		if !ok {
+			return nil, false, badRequest(ReasonBadRequest, "instances[%d]: is a JSON %s, want an object of feature values", i, jsonKind(it))
+		}
+		rows[i] = o
+	}
+	return rows, true, nil
+}
+
+func otherKeys(obj map[string]any, except string) string {
+	var ks []string
+	for k := range obj {
+		if k != except {
+			ks = append(ks, strconv.Quote(k))
+		}
+	}
+	sort.Strings(ks)
+	if len(ks) > 5 {
+		ks = append(ks[:5], "…")
+	}
+	return strings.Join(ks, ", ")
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number, float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// reasonOf maps the data package's field errors to reason codes.
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, data.ErrMissingFeature):
+		return ReasonMissingFeature
+	case errors.Is(err, data.ErrUnknownFeature):
+		return ReasonUnknownFeature
+	case errors.Is(err, data.ErrWrongType):
+		return ReasonWrongType
+	case errors.Is(err, data.ErrNotFinite):
+		return ReasonNotFinite
+	}
+	return ReasonInvalid
+}
+
+// encodeRows validates and encodes request objects with the schema (the
+// /predict semantics: category strings). Unknown features are dropped
+// first when ignoreUnknown. unseen collects features whose category was
+// not seen in training.
+func encodeRows(s *snapshot, rows []map[string]any, batch, ignoreUnknown bool) (x [][]float64, unseen []string, e *inputError) {
+	x = make([][]float64, len(rows))
+	var problems []FieldProblem
+	for i, row := range rows {
+		if ignoreUnknown {
+			row = known(s, row)
+		}
+		v, u, err := s.schema.EncodeRow(row)
+		unseen = append(unseen, u...)
+		if err != nil {
+			problems = append(problems, fieldProblems(err, i, batch)...)
+			continue
+		}
+		x[i] = v
+	}
+	if len(problems) > 0 {
+		return nil, unseen, invalid(problems)
+	}
+	return x, unseen, nil
+}
+
+func invalid(problems []FieldProblem) *inputError {
+	msg := problems[0].Message
+	if problems[0].Instance != nil {
+		msg = fmt.Sprintf("instances[%d]: %s", *problems[0].Instance, msg)
+	}
+	if len(problems) > 1 {
+		msg = fmt.Sprintf("%s (and %d more problems)", msg, len(problems)-1)
+	}
+	return &inputError{status: http.StatusBadRequest, reason: problems[0].Reason, msg: msg, fields: problems}
+}
+
+func known(s *snapshot, row map[string]any) map[string]any {
+	for k := range row {
+		if _, ok := s.index[k]; !ok {
+			out := make(map[string]any, len(row))
+			for k, v := range row {
+				if _, ok := s.index[k]; ok {
+					out[k] = v
+				}
+			}
+			return out
+		}
+	}
+	return row
+}
+
+func fieldProblems(err error, i int, batch bool) []FieldProblem {
+	var inst *int
+	if batch {
+		inst = &i
+	}
+	var re *data.RowError
+	if errors.As(err, &re) && len(re.Fields) > 0 {
+		out := make([]FieldProblem, len(re.Fields))
+		for j, f := range re.Fields {
+			out[j] = FieldProblem{Instance: inst, Field: f.Field, Reason: reasonOf(f), Message: f.Error()}
+		}
+		return out
+	}
+	var fe *data.FieldError
+	if errors.As(err, &fe) {
+		return []FieldProblem{{Instance: inst, Field: fe.Field, Reason: reasonOf(fe), Message: fe.Error()}}
+	}
+	return []FieldProblem{{Instance: inst, Reason: ReasonInvalid, Message: err.Error()}}
+}
+
+// decodeInvocations reads MLflow's scoring protocol: exactly one of
+// dataframe_split, dataframe_records, instances or inputs (and optional
+// params, which these models do not take and are ignored). Values follow
+// the model signature, as mlflow.pyfunc takes them: numbers, category codes
+// (or category strings, looked up among the levels), null for missing.
+func decodeInvocations(s *snapshot, b []byte, max int, ignoreUnknown bool) (x [][]float64, unseen []string, e *inputError) {
+	v, e := decodeJSON(b)
+	if e != nil {
+		return nil, nil, e
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, nil, badRequest(ReasonBadRequest, "request body is a JSON %s: send an object with one of dataframe_split, dataframe_records, instances, inputs", jsonKind(v))
+	}
+	var key string
+	for _, k := range []string{"dataframe_split", "dataframe_records", "instances", "inputs"} {
+		if _, ok := obj[k]; ok {
+			if key != "" {
+				return nil, nil, badRequest(ReasonBadRequest, "the request has both %s and %s: send exactly one", key, k)
+			}
+			key = k
+		}
+	}
+	if key == "" {
+		return nil, nil, badRequest(ReasonBadRequest, "the request has none of dataframe_split, dataframe_records, instances, inputs (found %s)", otherKeys(obj, ""))
+	}
+	for k := range obj {
+		if k != key && k != "params" {
+			return nil, nil, badRequest(ReasonBadRequest, "%s: unexpected field next to %s", k, key)
+		}
+	}
+	d := invDecoder{s: s, max: max, ignoreUnknown: ignoreUnknown}
+	switch key {
+	case "dataframe_split":
+		d.split(key, obj[key])
+	case "dataframe_records":
+		d.records(key, obj[key])
+	default:
+		switch in := obj[key].(type) {
+		case map[string]any:
+			d.columnar(key, in)
+		case []any:
+			if len(in) > 0 {
+				if _, ok := in[0].([]any); ok {
+					d.positional(key, in)
+					break
+				}
+			}
+			d.records(key, in)
+		default:
+			d.fail(badRequest(ReasonBadRequest, "%s: is a JSON %s, want a list of records or rows, or an object of columns", key, jsonKind(in)))
+		}
+	}
+	if d.err != nil {
+		return nil, d.unseen, d.err
+	}
+	if len(d.problems) > 0 {
+		return nil, d.unseen, invalid(d.problems)
+	}
+	return d.rows, d.unseen, nil
+}
+
+type invDecoder struct {
+	s             *snapshot
+	max           int
+	ignoreUnknown bool
+	rows          [][]float64
+	unseen        []string
+	problems      []FieldProblem
+	err           *inputError
+}
+
+func (d *invDecoder) fail(e *inputError) {
+	if d.err == nil {
+		d.err = e
+	}
+}
+
+func (d *invDecoder) count(key string, n int) bool {
+	if n == 0 {
+		d.fail(badRequest(ReasonBadRequest, "%s: no rows", key))
+		return false
+	}
+	if n > d.max {
+		d.fail(&inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
+			msg: fmt.Sprintf("%s: %d rows, at most %d per request", key, n, d.max)})
+		return false
+	}
+	return true
+}
+
+// columns maps the request's column names to feature positions (-1 for an
+// ignored unknown column) and checks required features are present.
+func (d *invDecoder) columns(key string, names []string) []int {
+	pos := make([]int, len(names))
+	seen := make([]bool, len(d.s.schema.Features))
+	for i, n := range names {
+		j, ok := d.s.index[n]
+		switch {
+		case !ok && d.ignoreUnknown:
+			pos[i] = -1
+			continue
+		case !ok:
+			d.problems = append(d.problems, FieldProblem{Field: n, Reason: ReasonUnknownFeature,
+				Message: fmt.Sprintf("%s: %q is not a feature of the model", key, n)})
+			pos[i] = -1
+			continue
+		case seen[j]:
+			d.fail(badRequest(ReasonBadRequest, "%s: column %q appears twice", key, n))
+		}
+		seen[j] = true
+		pos[i] = j
+	}
+	for j, f := range d.s.schema.Features {
+		if !seen[j] && f.Required {
+			d.problems = append(d.problems, FieldProblem{Field: f.Name, Reason: ReasonMissingFeature,
+				Message: fmt.Sprintf("%s: required feature %q is missing", key, f.Name)})
+		}
+	}
+	return pos
+}
+
+func (d *invDecoder) newRow() []float64 {
+	r := make([]float64, len(d.s.schema.Features))
+	for i := range r {
+		r[i] = math.NaN()
+	}
+	return r
+}
+
+func (d *invDecoder) split(key string, v any) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		d.fail(badRequest(ReasonBadRequest, "%s: is a JSON %s, want {\"columns\": [...], \"data\": [[...]]}", key, jsonKind(v)))
+		return
+	}
+	for k := range obj {
+		if k != "columns" && k != "data" && k != "index" {
+			d.fail(badRequest(ReasonBadRequest, "%s.%s: unexpected field (want columns, data, index)", key, k))
+			return
+		}
+	}
+	cols, ok := obj["columns"].([]any)
+	if !ok {
+		d.fail(badRequest(ReasonBadRequest, "%s.columns: missing or not a list of names", key))
+		return
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		if names[i], ok = c.(string); !ok {
+			d.fail(badRequest(ReasonBadRequest, "%s.columns[%d]: is a JSON %s, want a name", key, i, jsonKind(c)))
+			return
+		}
+	}
+	rows, ok := obj["data"].([]any)
+	if !ok {
+		d.fail(badRequest(ReasonBadRequest, "%s.data: missing or not a list of rows", key))
+		return
+	}
+	if !d.count(key+".data", len(rows)) {
+		return
+	}
+	pos := d.columns(key, names)
+	if d.err != nil {
+		return
+	}
+	for i, r := range rows {
+		vals, ok := r.([]any)
+		if !ok || len(vals) != len(names) {
+			d.fail(badRequest(ReasonBadRequest, "%s.data[%d]: want a list of %d values, one per column", key, i, len(names)))
+			return
+		}
+		row := d.newRow()
+		for c, val := range vals {
+			d.set(row, pos[c], val, i)
+		}
+		d.rows = append(d.rows, row)
+	}
+}
+
+func (d *invDecoder) records(key string, v any) {
+	list, ok := v.([]any)
+	if !ok {
+		d.fail(badRequest(ReasonBadRequest, "%s: is a JSON %s, want a list of records", key, jsonKind(v)))
+		return
+	}
+	if !d.count(key, len(list)) {
+		return
+	}
+	for i, it := range list {
+		rec, ok := it.(map[string]any)
+		if !ok {
+			d.fail(badRequest(ReasonBadRequest, "%s[%d]: is a JSON %s, want an object of feature values", key, i, jsonKind(it)))
+			return
+		}
+		names := make([]string, 0, len(rec))
+		for k := range rec {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		n := len(d.problems)
+		pos := d.columns(fmt.Sprintf("%s[%d]", key, i), names)
+		for j := n; j < len(d.problems); j++ {
+			d.problems[j].Instance = &i
+		}
+		row := d.newRow()
+		for c, name := range names {
+			d.set(row, pos[c], rec[name], i)
+		}
+		d.rows = append(d.rows, row)
+	}
+}
+
+func (d *invDecoder) columnar(key string, obj map[string]any) {
+	names := make([]string, 0, len(obj))
+	for k := range obj {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	n := -1
+	for _, name := range names {
+		col, ok := obj[name].([]any)
+		if !ok {
+			d.fail(badRequest(ReasonBadRequest, "%s.%s: is a JSON %s, want a list of values", key, name, jsonKind(obj[name])))
+			return
+		}
+		if n >= 0 && len(col) != n {
+			d.fail(badRequest(ReasonBadRequest, "%s.%s: %d values, other columns have %d", key, name, len(col), n))
+			return
+		}
+		n = len(col)
+	}
+	if !d.count(key, max(n, 0)) {
+		return
+	}
+	pos := d.columns(key, names)
+	for i := 0; i < n; i++ {
+		row := d.newRow()
+		for c, name := range names {
+			d.set(row, pos[c], obj[name].([]any)[i], i)
+		}
+		d.rows = append(d.rows, row)
+	}
+}
+
+// positional takes rows as lists in the signature's feature order.
+func (d *invDecoder) positional(key string, list []any) {
+	if !d.count(key, len(list)) {
+		return
+	}
+	nf := len(d.s.schema.Features)
+	for i, it := range list {
+		vals, ok := it.([]any)
+		if !ok || len(vals) != nf {
+			d.fail(badRequest(ReasonBadRequest, "%s[%d]: want a list of %d values in the order of the model's features", key, i, nf))
+			return
+		}
+		row := d.newRow()
+		for j, val := range vals {
+			if val == nil && d.s.schema.Features[j].Required {
+				d.problems = append(d.problems, FieldProblem{Instance: &i, Field: d.s.schema.Features[j].Name,
+					Reason: ReasonMissingFeature, Message: fmt.Sprintf("required feature %q is null", d.s.schema.Features[j].Name)})
+				continue
+			}
+			d.set(row, j, val, i)
+		}
+		d.rows = append(d.rows, row)
+	}
+}
+
+// set encodes one value into row[j] by signature semantics.
+func (d *invDecoder) set(row []float64, j int, val any, inst int) {
+	if j < 0 {
+		return
+	}
+	f := d.s.schema.Features[j]
+	bad := func(reason, format string, args ...any) {
+		d.problems = append(d.problems, FieldProblem{Instance: &inst, Field: f.Name, Reason: reason,
+			Message: fmt.Sprintf("%s: ", f.Name) + fmt.Sprintf(format, args...)})
+	}
+	switch v := val.(type) {
+	case nil:
+		if f.Required {
+			bad(ReasonMissingFeature, "required feature is null")
+		}
+		return // NaN: missing
+	case json.Number:
+		x, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+			bad(ReasonNotFinite, "%s is not a finite number", v)
+			return
+		}
+		if f.Type == data.Categorical {
+			if x != math.Trunc(x) {
+				bad(ReasonWrongType, "%s is not a category code (an integer)", v)
+				return
+			}
+			if x < 0 || x >= float64(len(f.Levels)) {
+				d.unseen = append(d.unseen, f.Name)
+				return // an unseen category scores as missing
+			}
+		}
+		row[j] = x
+	case string:
+		if f.Type != data.Categorical {
+			switch v {
+			case "NaN", "nan":
+				return // pandas writes missing numbers this way
+			}
+			bad(ReasonWrongType, "got a string, want a number")
+			return
+		}
+		switch v {
+		case "", "NA", "NaN", "nan", "null":
+			return
+		}
+		for c, l := range f.Levels {
+			if l == v {
+				row[j] = float64(c)
+				return
+			}
+		}
+		d.unseen = append(d.unseen, f.Name)
+	default:
+		bad(ReasonWrongType, "got a JSON %s, want a number or null", jsonKind(val))
+	}
+}

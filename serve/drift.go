@@ -1,0 +1,146 @@
+package serve
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/creditrisk/engine/data"
+)
+
+// window keeps the bucket of each feature (and of the score) for the last
+// size scored rows, and the count per bucket, so that the PSI against the
+// reference profile is computed at scrape time without rescanning rows.
+type window struct {
+	prof  *data.Profile
+	hists []*data.Histogram // features, then the score if profiled
+	size  int
+
+	mu     sync.Mutex
+	ring   [][]int32 // ring[i][j]: bucket of histogram j for row i
+	next   int
+	full   bool
+	counts [][]float64
+}
+
+// newWindow returns nil when there is no profile or it does not match the
+// schema's features (the caller logs that drift is off).
+func newWindow(p *data.Profile, s *data.Schema, size int) *window {
+	if p == nil || size <= 0 || len(p.Features) != len(s.Features) {
+		return nil
+	}
+	w := &window{prof: p, size: size}
+	for j := range p.Features {
+		if p.Features[j].Name != s.Features[j].Name || p.Features[j].Buckets() == 0 {
+			return nil
+		}
+		w.hists = append(w.hists, &p.Features[j])
+	}
+	if p.Score != nil && p.Score.Buckets() > 0 {
+		w.hists = append(w.hists, p.Score)
+	}
+	w.ring = make([][]int32, size)
+	w.counts = make([][]float64, len(w.hists))
+	for j, h := range w.hists {
+		w.counts[j] = make([]float64, h.Buckets())
+	}
+	return w
+}
+
+// add records one encoded row and its score.
+func (w *window) add(x []float64, score float64) {
+	if w == nil || len(x) != len(w.prof.Features) {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	slot := w.ring[w.next]
+	if w.full {
+		for j, b := range slot {
+			w.counts[j][b]--
+		}
+	} else {
+		slot = make([]int32, len(w.hists))
+		w.ring[w.next] = slot
+	}
+	for j, h := range w.hists {
+		v := score
+		if j < len(x) {
+			v = x[j]
+		}
+		b := int32(h.Bucket(v))
+		slot[j] = b
+		w.counts[j][b]++
+	}
+	w.next++
+	if w.next == w.size {
+		w.next, w.full = 0, true
+	}
+}
+
+// rows is how many rows the window holds.
+func (w *window) rows() int {
+	if w.full {
+		return w.size
+	}
+	return w.next
+}
+
+// driftCollector exports the PSI of the current window at scrape time.
+type driftCollector struct {
+	cur     atomic.Pointer[window]
+	minRows int
+	feature *prometheus.Desc
+	score   *prometheus.Desc
+	rowsD   *prometheus.Desc
+}
+
+func newDriftCollector(minRows int) *driftCollector {
+	return &driftCollector{
+		minRows: minRows,
+		feature: prometheus.NewDesc("model_feature_psi",
+			"Population stability index of each feature of recent requests against the training profile.",
+			[]string{"feature"}, nil),
+		score: prometheus.NewDesc("model_score_psi",
+			"Population stability index of recent predicted probabilities against the training scores.", nil, nil),
+		rowsD: prometheus.NewDesc("model_drift_window_rows",
+			"Rows in the sliding window the PSI gauges are computed over.", nil, nil),
+	}
+}
+
+func (d *driftCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- d.feature
+	ch <- d.score
+	ch <- d.rowsD
+}
+
+func (d *driftCollector) Collect(ch chan<- prometheus.Metric) {
+	w := d.cur.Load()
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	n := w.rows()
+	psis := make([]float64, len(w.hists))
+	ok := make([]bool, len(w.hists))
+	if n >= d.minRows && n > 0 {
+		for j, h := range w.hists {
+			if p, err := h.PSI(w.counts[j]); err == nil {
+				psis[j], ok[j] = p, true
+			}
+		}
+	}
+	w.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(d.rowsD, prometheus.GaugeValue, float64(n))
+	for j, h := range w.hists {
+		if !ok[j] {
+			continue
+		}
+		if j < len(w.prof.Features) {
+			ch <- prometheus.MustNewConstMetric(d.feature, prometheus.GaugeValue, psis[j], h.Name)
+		} else {
+			ch <- prometheus.MustNewConstMetric(d.score, prometheus.GaugeValue, psis[j])
+		}
+	}
+}
