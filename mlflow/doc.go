@@ -18,7 +18,9 @@
 //	MLFLOW_HTTP_REQUEST_BACKOFF_JITTER   seconds of random extra wait per retry (default 1.0)
 //	MLFLOW_HTTP_REQUEST_TIMEOUT          seconds per attempt to connect and to get response headers (default 120)
 //
-// Passwords and tokens never appear in errors: a tracking URI with user
+// As in the Python client, the [mlflow] section of ~/.mlflow/credentials
+// (mlflow_tracking_username, mlflow_tracking_password) fills in unset
+// credentials. Passwords and tokens never appear in errors: a tracking URI with user
 // information is split into the address and basic-auth credentials.
 //
 // # Errors

@@ -3,6 +3,7 @@ package mlflow
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,11 +17,71 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	if uri == "" {
 		return nil, fmt.Errorf("mlflow: MLFLOW_TRACKING_URI is not set")
 	}
-	envOpts, err := envOptions(os.Getenv)
+	envOpts, err := envOptions(withCredentialsFile(os.Getenv, credentialsPath()))
 	if err != nil {
 		return nil, err
 	}
 	return NewClient(uri, append(envOpts, opts...)...)
+}
+
+// credentialsPath is the Python client's ~/.mlflow/credentials.
+func credentialsPath() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".mlflow", "credentials")
+}
+
+// withCredentialsFile lets the [mlflow] section of the credentials file
+// (keys mlflow_tracking_username and mlflow_tracking_password) stand in for
+// unset variables, as the Python client does. A missing or unreadable file
+// is ignored, as there.
+func withCredentialsFile(getenv func(string) string, path string) func(string) string {
+	var file map[string]string
+	if path != "" {
+		if data, err := os.ReadFile(path); err == nil {
+			file = parseINI(data)["mlflow"]
+		}
+	}
+	return func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		switch name {
+		case "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD":
+			return file[strings.ToLower(name)]
+		}
+		return ""
+	}
+}
+
+// parseINI reads the subset of Python's configparser format that a
+// credentials file uses: [section] headers, "key = value" or "key: value"
+// lines, # and ; comment lines. Keys are lower-cased, as configparser does;
+// lines it cannot read are skipped.
+func parseINI(data []byte) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "", line[0] == '#', line[0] == ';':
+			continue
+		case line[0] == '[' && strings.HasSuffix(line, "]"):
+			section = strings.TrimSpace(line[1 : len(line)-1])
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i <= 0 || section == "" {
+			continue
+		}
+		if out[section] == nil {
+			out[section] = map[string]string{}
+		}
+		out[section][strings.ToLower(strings.TrimSpace(line[:i]))] = strings.TrimSpace(line[i+1:])
+	}
+	return out
 }
 
 // envOptions turns the Python client's variables into options.

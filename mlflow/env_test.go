@@ -1,6 +1,8 @@
 package mlflow
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +80,51 @@ func TestNewClientFromEnvNeedsURI(t *testing.T) {
 	if c.TrackingURI() != "http://127.0.0.1:5000" || c.password != "pw12345" {
 		t.Errorf("uri %q", c.TrackingURI())
 	}
+}
+
+func TestCredentialsFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "credentials")
+	data := "# written by hand\n[default]\nmlflow_tracking_username = nobody\n\n[mlflow]\nMLFLOW_TRACKING_USERNAME = alice\nmlflow_tracking_password: s3cret = with equals\n; comment\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name               string
+		env                map[string]string
+		path               string
+		wantUser, wantPass string
+	}{
+		{"file only", nil, path, "alice", "s3cret = with equals"},
+		{"env wins per field", map[string]string{"MLFLOW_TRACKING_USERNAME": "bob"}, path, "bob", "s3cret = with equals"},
+		{"missing file", nil, filepath.Join(t.TempDir(), "none"), "", ""},
+		{"no file", map[string]string{"MLFLOW_TRACKING_PASSWORD": "p"}, "", "", "p"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			getenv := withCredentialsFile(func(k string) string { return tt.env[k] }, tt.path)
+			if u, p := getenv("MLFLOW_TRACKING_USERNAME"), getenv("MLFLOW_TRACKING_PASSWORD"); u != tt.wantUser || p != tt.wantPass {
+				t.Errorf("got %q/%q, want %q/%q", u, p, tt.wantUser, tt.wantPass)
+			}
+			if v := getenv("MLFLOW_TRACKING_TOKEN"); v != "" {
+				t.Errorf("token %q from nowhere", v)
+			}
+		})
+	}
+}
+
+func FuzzParseINI(f *testing.F) {
+	for _, s := range []string{"[mlflow]\nmlflow_tracking_username = a\n", "[", "]\n=\n:", "[a]\n=x\nk\n", "[mlflow]\r\nk: v\r\n", "\xff[\x00]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for sec, kv := range parseINI(data) {
+			for k := range kv {
+				if k == "" || k != strings.ToLower(k) || strings.ContainsAny(sec+k, "\n") {
+					t.Errorf("section %q key %q", sec, k)
+				}
+			}
+		}
+	})
 }

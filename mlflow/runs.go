@@ -112,11 +112,21 @@ type Source struct {
 }
 
 // DefaultSource fills Source as the Python client does for a local script:
-// the user from MLFLOW_TRACKING_USERNAME or the OS account, the program
+// the user from MLFLOW_TRACKING_USERNAME (or ~/.mlflow/credentials) or the
+// login name, the program
 // path (os.Args[0]), type LOCAL, and the commit the binary was built from
 // (Go's VCS stamp) in place of the script's checkout.
 func DefaultSource() Source {
-	s := Source{User: os.Getenv("MLFLOW_TRACKING_USERNAME"), Type: SourceTypeLocal}
+	s := Source{Type: SourceTypeLocal}
+	// The Python client: the tracking user name (variable, then
+	// credentials file), else getpass.getuser(), which reads these
+	// variables before the account database.
+	getenv := withCredentialsFile(os.Getenv, credentialsPath())
+	for _, name := range []string{"MLFLOW_TRACKING_USERNAME", "LOGNAME", "USER", "LNAME", "USERNAME"} {
+		if s.User = getenv(name); s.User != "" {
+			break
+		}
+	}
 	if s.User == "" {
 		if u, err := user.Current(); err == nil && u.Username != "" {
 			s.User = u.Username
