@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -124,10 +125,19 @@ func trainConfig(c *cli.Context) (train.Config, error) {
 	return cfg, nil
 }
 
-// sourceTags are the system tags the Python client sets, so runs look native.
+// sourceTags are the system tags the Python client sets, so runs look
+// native: the program (named by its command, since `go run` builds into a
+// temporary path) and the commit of the checkout it runs in.
 func sourceTags() map[string]string {
+	src := mlflow.DefaultSource()
+	src.Name = "pipeline train"
+	if src.GitCommit == "" {
+		if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+			src.GitCommit = strings.TrimSpace(string(out))
+		}
+	}
 	tags := map[string]string{}
-	for _, t := range mlflow.DefaultSource().Tags() {
+	for _, t := range src.Tags() {
 		tags[t.Key] = t.Value
 	}
 	return tags

@@ -1,0 +1,511 @@
+package train
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/s3"
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/model"
+)
+
+func unique(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// Without a tracker, a run writes everything to its output directory.
+func TestRunLocal(t *testing.T) {
+	for _, family := range Families {
+		t.Run(family, func(t *testing.T) {
+			t.Parallel()
+			cfg := DefaultConfig()
+			cfg.Model.Family = family
+			out := t.TempDir()
+			res, err := Run(t.Context(), cfg, Options{OutDir: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if auc := res.Metrics["test_auc"]; !(auc > 0.65 && auc < 1) {
+				t.Errorf("test AUC %v on German credit", auc)
+			}
+			if res.Rows != (SplitSizes{600, 200, 200}) {
+				t.Errorf("rows %+v", res.Rows)
+			}
+			for _, f := range []string{"evaluation.json", HoldoutFile, "plots/roc.png", "model/MLmodel", "model/checksums.json", "model/reference_profile.json", "model/schema.json"} {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("missing %s: %v", f, err)
+				}
+			}
+			if err := model.Verify(res.ModelDir); err != nil {
+				t.Errorf("model directory does not verify: %v", err)
+			}
+			// The saved model scores the recorded holdout as the run did.
+			m, err := model.Load(res.ModelDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hold, err := data.LoadFile(filepath.Join(out, HoldoutFile), data.DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := m.Schema().LoadBatchFile(filepath.Join(out, HoldoutFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			scores, err := m.Predict(batch.X)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := readReport(t, filepath.Join(out, "evaluation.json"))
+			if r.N != hold.Rows() || math.Abs(aucOf(t, hold.Label, scores)-r.AUC) > 1e-12 {
+				t.Errorf("holdout AUC %v, evaluation.json says %v over %d rows", aucOf(t, hold.Label, scores), r.AUC, r.N)
+			}
+		})
+	}
+}
+
+func TestRunDeterministic(t *testing.T) {
+	cfg := DefaultConfig()
+	var sums []string
+	for range 2 {
+		res, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(res.ModelDir, "model.lgb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(b)
+		sums = append(sums, hex.EncodeToString(s[:]))
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("two runs of the same config wrote different model files")
+	}
+}
+
+// Bad input fails before a run exists, with the file, line and column named.
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, body, label, positive, want string
+	}{
+		{"ragged.csv", "a,b,y\n1,2,1\n3,1\n", "y", "1", "ragged.csv:3"},
+		{"nolabel.csv", "a,b\n1,2\n", "y", "1", "nolabel.csv"},
+		{"threeclasses.csv", "a,y\n1,1\n2,0\n3,2\n", "y", "1", "threeclasses.csv"},
+		{"neverpositive.csv", "a,y\n1,0\n2,no\n", "y", "1", "neverpositive.csv"},
+		{"empty.csv", "", "y", "1", "empty.csv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Data = DataConfig{Path: write(tt.name, tt.body), Label: tt.label, Positive: tt.positive}
+			rec := &countingTracker{}
+			_, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir(), Tracker: rec})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one naming %q", err, tt.want)
+			}
+			var de *data.Error
+			if !errors.As(err, &de) {
+				t.Errorf("error %T is not a *data.Error", err)
+			}
+			if rec.calls != 0 {
+				t.Errorf("bad input reached the tracker (%d calls)", rec.calls)
+			}
+		})
+	}
+}
+
+// countingTracker fails the test's premise if any tracking call is made.
+type countingTracker struct {
+	Tracker
+	calls int
+}
+
+func (c *countingTracker) GetOrCreateExperiment(context.Context, mlflow.CreateExperimentRequest) (*mlflow.Experiment, error) {
+	c.calls++
+	return nil, errors.New("unexpected call")
+}
+
+func readReport(t *testing.T, path string) *evaluateReport {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r evaluateReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+type evaluateReport struct {
+	N   int     `json:"n"`
+	AUC float64 `json:"auc"`
+}
+
+// TestRunOnServers logs and registers each family on the real MLflow
+// servers and checks the result through the REST API and through the
+// official Python client, including mlflow.pyfunc predictions.
+func TestRunOnServers(t *testing.T) {
+	for _, srv := range stacktest.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			c, err := mlflow.NewClient(srv.URI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, family := range Families {
+				t.Run(family, func(t *testing.T) {
+					checkServerRun(t, srv, c, family)
+				})
+			}
+		})
+	}
+}
+
+func checkServerRun(t *testing.T, srv stacktest.Server, c *mlflow.Client, family string) {
+	ctx := t.Context()
+	cfg := DefaultConfig()
+	cfg.Model.Family = family
+	cfg.Tracking = TrackingConfig{Experiment: unique("train-test"), RunName: "run-" + family, Description: "test run of " + family, Register: unique("credit-" + family)}
+	out := t.TempDir()
+	tags := map[string]string{mlflow.TagUser: "tester", "mlflow.source.name": "pipeline train", "mlflow.source.type": "LOCAL"}
+	res, err := Run(ctx, cfg, Options{Tracker: NewServer(c), OutDir: out, Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.GetRun(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Info.Status != mlflow.RunFinished || run.Info.RunName != "run-"+family {
+		t.Errorf("run status %s name %q", run.Info.Status, run.Info.RunName)
+	}
+	for _, k := range []string{"model_family", "data_source", "data_digest", "split_seed", "split_train_rows", "split_validation_rows", "split_test_rows", "cutoff", "label", "positive"} {
+		if _, ok := run.Param(k); !ok {
+			t.Errorf("param %s missing", k)
+		}
+	}
+	m, err := model.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range m.Params() {
+		if got, _ := run.Param(k); got != v {
+			t.Errorf("param %s = %q, model says %q", k, got, v)
+		}
+	}
+	for k, v := range map[string]string{mlflow.TagUser: "tester", "mlflow.source.type": "LOCAL", "mlflow.note.content": "test run of " + family, "mlflow.runName": "run-" + family} {
+		if got, _ := run.Tag(k); got != v {
+			t.Errorf("tag %s = %q, want %q", k, got, v)
+		}
+	}
+	h, _ := run.Tag("mlflow.log-model.history")
+	var history []struct {
+		RunID        string         `json:"run_id"`
+		ArtifactPath string         `json:"artifact_path"`
+		Flavors      map[string]any `json:"flavors"`
+	}
+	if err := json.Unmarshal([]byte(h), &history); err != nil || len(history) != 1 || history[0].RunID != res.RunID || history[0].ArtifactPath != "model" || history[0].Flavors[m.Flavor()] == nil {
+		t.Errorf("mlflow.log-model.history = %q (%v)", h, err)
+	}
+	if n := len(run.Inputs.DatasetInputs); n != 1 || run.Inputs.DatasetInputs[0].Dataset.Name != "german_credit" {
+		t.Errorf("dataset inputs: %+v", run.Inputs.DatasetInputs)
+	}
+	for k, v := range res.Metrics {
+		hist, err := c.GetMetricHistory(ctx, res.RunID, k)
+		if err != nil || len(hist) != 1 || hist[0].Value != v {
+			t.Errorf("metric %s: %+v %v, want %v", k, hist, err, v)
+		}
+	}
+	if family == "gbdt" {
+		hist, err := c.GetMetricHistory(ctx, res.RunID, metricValidLoss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) != res.Iterations || hist[0].Step != 1 || hist[len(hist)-1].Step != int64(res.Iterations) {
+			t.Errorf("%s has %d points, want one per iteration 1..%d", metricValidLoss, len(hist), res.Iterations)
+		}
+	}
+	files, err := c.ListArtifacts(ctx, res.RunID, "model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f.Path))
+	}
+	for _, want := range []string{"MLmodel", "checksums.json", "schema.json", "reference_profile.json", "input_example.json"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("artifact model/%s missing (have %v)", want, names)
+		}
+	}
+
+	reg := res.Registered
+	if reg == nil || reg.Version != "1" {
+		t.Fatalf("registered %+v", reg)
+	}
+	mv, err := c.GetModelVersion(ctx, reg.Name, reg.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := modelFile(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(res.ModelDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if mv.Status != mlflow.StatusReady || mv.RunID != res.RunID || tagOf(mv.Tags, "model_sha256") != hex.EncodeToString(sum[:]) || tagOf(mv.Tags, "test_auc") == "" {
+		t.Errorf("model version %+v", mv)
+	}
+	pythonCheck(t, srv, res, reg)
+}
+
+func tagOf(tags []mlflow.Tag, key string) string {
+	for _, t := range tags {
+		if t.Key == key {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+// pythonCheck has the official client read the run and the registered
+// version, and mlflow.pyfunc score the holdout; the gbdt family must
+// predict what Go predicts.
+func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registration) {
+	t.Helper()
+	py := stacktest.Python(t)
+	if srv.Name == "2.9.2" {
+		py = stacktest.Python2(t)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, "testdata/read_run.py", res.RunID, reg.Name, reg.Version, filepath.Join(res.OutDir, HoldoutFile))
+	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI="+srv.URI)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python check: %v", err)
+	}
+	var got struct {
+		Params     map[string]string  `json:"params"`
+		Metrics    map[string]float64 `json:"metrics"`
+		Tags       map[string]string  `json:"tags"`
+		Dataset    string             `json:"dataset"`
+		Artifacts  []string           `json:"artifacts"`
+		Version    string             `json:"version"`
+		Status     string             `json:"status"`
+		Pyfunc     []float64          `json:"pyfunc"`
+		PyfuncErr  string             `json:"pyfunc_error"`
+		HasLGBM    bool               `json:"has_lightgbm"`
+		RunID      string             `json:"run_id"`
+		StepsValid int                `json:"validation_steps"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("python output %q: %v", out, err)
+	}
+	if got.RunID != res.RunID || got.Status != "READY" || got.Version != reg.Version || got.Dataset != "german_credit" {
+		t.Errorf("python sees run %s version %s (%s) dataset %q", got.RunID, got.Version, got.Status, got.Dataset)
+	}
+	for k, v := range res.Metrics {
+		if got.Metrics[k] != v {
+			t.Errorf("python metric %s = %v, want %v", k, got.Metrics[k], v)
+		}
+	}
+	if got.Params["model_family"] != res.Family || got.Tags["mlflow.user"] != "tester" {
+		t.Errorf("python params/tags: %v / %v", got.Params, got.Tags)
+	}
+	for _, want := range []string{"evaluation.json", HoldoutFile, "model/MLmodel", "plots/roc.png"} {
+		if !slices.Contains(got.Artifacts, want) {
+			t.Errorf("python lists no %s in %v", want, got.Artifacts)
+		}
+	}
+	if res.Family != "gbdt" {
+		return
+	}
+	if res.Iterations > 0 && got.StepsValid != res.Iterations {
+		t.Errorf("python sees %d validation steps, want %d", got.StepsValid, res.Iterations)
+	}
+	if !got.HasLGBM {
+		t.Logf("%s has no lightgbm: pyfunc check skipped for MLflow %s", py, srv.Name)
+		return
+	}
+	if got.PyfuncErr != "" {
+		t.Fatalf("pyfunc: %s", got.PyfuncErr)
+	}
+	m, err := model.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := m.Schema().LoadBatchFile(filepath.Join(res.OutDir, HoldoutFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Predict(batch.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Pyfunc) != len(want) {
+		t.Fatalf("pyfunc gave %d predictions, want %d", len(got.Pyfunc), len(want))
+	}
+	for i := range want {
+		if d := math.Abs(got.Pyfunc[i] - want[i]); d > 1e-9 {
+			t.Fatalf("row %d: pyfunc %v, Go %v", i, got.Pyfunc[i], want[i])
+		}
+	}
+}
+
+func aucOf(t *testing.T, labels, scores []float64) float64 {
+	t.Helper()
+	var pos, neg, wins float64
+	for i := range labels {
+		for j := range labels {
+			if labels[i] == 1 && labels[j] == 0 {
+				switch {
+				case scores[i] > scores[j]:
+					wins++
+				case scores[i] == scores[j]:
+					wins += 0.5
+				}
+			}
+		}
+		if labels[i] == 1 {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	if pos == 0 || neg == 0 {
+		t.Fatal(fmt.Errorf("one class only"))
+	}
+	return wins / (pos * neg)
+}
+
+// failingS3 is a Tracker whose artifact uploads go through a proxy in front
+// of the real MinIO that refuses every object write after the first few, as
+// when the store goes away part-way through the upload.
+type failingS3 struct {
+	Tracker
+	endpoint string
+}
+
+func (f failingS3) ArtifactStore(uri string) (artifact.Store, error) {
+	cfg := s3.ConfigFromEnv()
+	cfg.Endpoint = f.endpoint
+	return s3.New(uri, cfg)
+}
+
+func TestUploadFailureLeavesNoVersion(t *testing.T) {
+	uri := stacktest.TrackingURI(t)
+	endpoint, _, _ := stacktest.S3(t)
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var puts atomic.Int32
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && puts.Add(1) > 3 {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>store unavailable (test)</Message></Error>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	c, err := mlflow.NewClient(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Tracking = TrackingConfig{Experiment: unique("train-fail"), Register: unique("credit-fail")}
+	_, err = Run(t.Context(), cfg, Options{Tracker: failingS3{NewServer(c), srv.URL}, OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "upload artifacts") {
+		t.Fatalf("error %v, want an upload failure", err)
+	}
+	exp, err := c.GetExperimentByName(t.Context(), cfg.Tracking.Experiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := c.SearchRuns(t.Context(), mlflow.SearchRunsRequest{ExperimentIDs: []string{exp.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Runs) != 1 || page.Runs[0].Info.Status != mlflow.RunFailed {
+		t.Fatalf("runs after a failed upload: %+v", page.Runs)
+	}
+	if _, err := c.GetRegisteredModel(t.Context(), cfg.Tracking.Register); !errors.Is(err, mlflow.ErrNotFound) {
+		t.Errorf("registered model after a failed upload: %v", err)
+	}
+}
+
+// A cancelled run (Ctrl-C) is marked KILLED.
+func TestCancelMarksKilled(t *testing.T) {
+	c, err := mlflow.NewClient(stacktest.TrackingURI(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Tracking.Experiment = unique("train-kill")
+	cfg.Model.Params = map[string]string{"num_iterations": "100000", "early_stopping_round": "0"}
+	ctx, cancel := context.WithCancel(t.Context())
+	var once sync.Once
+	_, err = Run(ctx, cfg, Options{Tracker: NewServer(c), OutDir: t.TempDir(), OnIteration: func(it gbdt.Iteration) {
+		if it.Iter == 5 {
+			once.Do(cancel)
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	exp, err := c.GetExperimentByName(t.Context(), cfg.Tracking.Experiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := c.SearchRuns(t.Context(), mlflow.SearchRunsRequest{ExperimentIDs: []string{exp.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Runs) != 1 || page.Runs[0].Info.Status != mlflow.RunKilled {
+		t.Fatalf("runs after cancellation: %+v", page.Runs)
+	}
+}
