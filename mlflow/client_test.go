@@ -398,3 +398,23 @@ func TestRetryTruncatedAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeoutPerAttempt(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	c := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select { // never answers in time
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}, WithTimeout(100*time.Millisecond), WithRetries(1, time.Millisecond, 0))
+	start := time.Now()
+	err := c.do(t.Context(), "GET", "/x", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Errorf("err %v, want a timeout", err)
+	}
+	if calls.Load() != 2 || time.Since(start) > 5*time.Second {
+		t.Errorf("%d attempts in %v, want 2 quick ones", calls.Load(), time.Since(start))
+	}
+}

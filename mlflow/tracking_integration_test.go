@@ -370,6 +370,12 @@ func TestIntegrationLogBatch5000(t *testing.T) {
 		if !errors.Is(err, ErrInvalidParameter) {
 			t.Errorf("changed param: %v", err)
 		}
+		if err := c.LogMetric(ctx, id, "single", 0.125, 3); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := c.GetMetricHistory(ctx, id, "single"); err != nil || len(h) != 1 || h[0].Value != 0.125 || h[0].Step != 3 || h[0].Timestamp < base {
+			t.Errorf("single metric %+v %v", h, err)
+		}
 		// Replaying identical points (a retried call) does not add any.
 		if err := c.LogBatch(ctx, id, Batch{Metrics: b.Metrics[:10]}); err != nil {
 			t.Fatal(err)
@@ -534,5 +540,33 @@ func TestIntegrationAuth(t *testing.T) {
 			}
 			t.Logf("%v", err)
 		})
+	}
+}
+
+// TestIntegrationFromEnv configures the client only through the Python
+// client's variables, against the basic-auth server (not parallel: Setenv).
+func TestIntegrationFromEnv(t *testing.T) {
+	uri, user, password := stacktest.AuthServer(t)
+	t.Setenv("HOME", t.TempDir()) // no ~/.mlflow/credentials
+	t.Setenv("MLFLOW_TRACKING_URI", uri)
+	t.Setenv("MLFLOW_TRACKING_USERNAME", user)
+	t.Setenv("MLFLOW_TRACKING_PASSWORD", password)
+	t.Setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+	t.Setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.01")
+	c, err := NewClientFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetOrCreateExperiment(t.Context(), CreateExperimentRequest{Name: uniq("go-env")}); err != nil {
+		t.Fatalf("credentials from the environment: %v", err)
+	}
+	t.Setenv("MLFLOW_TRACKING_PASSWORD", "not-"+password)
+	c, err = NewClientFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.SearchExperiments(t.Context(), SearchExperimentsRequest{MaxResults: 1})
+	if !errors.Is(err, ErrUnauthenticated) || strings.Contains(err.Error(), password) {
+		t.Errorf("wrong password: %v", err)
 	}
 }
