@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 func removeFile(dir, name string) error { return os.Remove(filepath.Join(dir, name)) }
@@ -23,3 +24,5 @@ func removeAll(dir string) error {
 }
 
 func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+func splitFields(s string) []string { return strings.Fields(s) }

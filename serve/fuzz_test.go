@@ -1,0 +1,138 @@
+package serve
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	fuzzOnce sync.Once
+	fuzzSnap *snapshot
+)
+
+func fuzzSnapshot(t testing.TB) *snapshot {
+	fuzzOnce.Do(func() {
+		s, _, _ := loaded(t, Options{})
+		fuzzSnap = s.current.Load()
+	})
+	return fuzzSnap
+}
+
+func seeds(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"instances": []}`, `{"instances": [{}]}`, `{"instances": [1]}`, `[]`, `null`, `"x"`, `{`,
+		`{"duration_in_month": 12, "credit_amount": 1000}`, `{"duration_in_month": "12"}`, `{"duration_in_month": 1e999}`,
+		`{"purpose": 3}`, `{"purpose": "car (new)"}`, `{"purpose": null}`, `{"instances": [{"a":1}], "b": 2}`,
+		`{"dataframe_split": {"columns": ["duration_in_month"], "data": [[1]]}}`,
+		`{"dataframe_split": {"columns": ["duration_in_month", "duration_in_month"], "data": [[1, 2]]}}`,
+		`{"dataframe_split": {"columns": [1], "data": [[1]]}}`, `{"dataframe_records": [{"purpose": 1.5}]}`,
+		`{"dataframe_records": [{"purpose": -1}]}`, `{"inputs": {"duration_in_month": [1, 2], "purpose": [1]}}`,
+		`{"inputs": [[1, 2, 3]]}`, `{"instances": [[null]]}`, `{"inputs": [], "params": {"a": 1}}`,
+		`{"dataframe_split": {"columns": [], "data": []}, "x": 1}`, `{"a":1}{"b":2}`, "\xff\xfe",
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+// FuzzDecodePredict: no body makes the /predict decoder panic, and every
+// refusal is a 4xx naming a reason.
+func FuzzDecodePredict(f *testing.F) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		snap := fuzzSnapshot(t)
+		rows, batch, e := decodePredict(b, 10)
+		if e != nil {
+			checkRefusal(t, e)
+			return
+		}
+		if len(rows) == 0 || (!batch && len(rows) != 1) {
+			t.Fatalf("%d rows (batch %v) without error", len(rows), batch)
+		}
+		for _, ignore := range []bool{false, true} {
+			x, _, e := encodeRows(snap, rows, batch, ignore)
+			if e != nil {
+				checkRefusal(t, e)
+				continue
+			}
+			checkRows(t, snap, x, len(rows))
+		}
+	})
+}
+
+// FuzzDecodeInvocations: the same for MLflow's scoring protocol.
+func FuzzDecodeInvocations(f *testing.F) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		snap := fuzzSnapshot(t)
+		for _, ignore := range []bool{false, true} {
+			x, _, e := decodeInvocations(snap, b, 10, ignore)
+			if e != nil {
+				checkRefusal(t, e)
+				continue
+			}
+			checkRows(t, snap, x, -1)
+		}
+	})
+}
+
+// FuzzVerifyWebhook: arbitrary headers never verify without the secret's
+// signature, and a correctly signed body always does.
+func FuzzVerifyWebhook(f *testing.F) {
+	f.Add("d1", "1700000000", "v1,abc", []byte(`{}`))
+	f.Add("", "", "", []byte(nil))
+	f.Add("d2", "-1", "v1, v1,", []byte(`{"entity":"model_version_alias"}`))
+	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte) {
+		now := time.Unix(1700000000, 0)
+		h := http.Header{}
+		h.Set(HeaderDeliveryID, id)
+		h.Set(HeaderTimestamp, ts)
+		h.Set(HeaderSignature, sig)
+		if err := VerifyWebhook("secret", h, body, now, time.Minute); err == nil && sig != Sign("secret", h.Get(HeaderDeliveryID), h.Get(HeaderTimestamp), body) {
+			// only a signature list holding the right one may pass
+			found := false
+			for _, s := range splitFields(sig) {
+				found = found || s == Sign("secret", h.Get(HeaderDeliveryID), h.Get(HeaderTimestamp), body)
+			}
+			if !found {
+				t.Fatalf("verified without the right signature: %q", sig)
+			}
+		}
+		h.Set(HeaderTimestamp, "1700000000")
+		if h.Get(HeaderDeliveryID) == "" {
+			return
+		}
+		h.Set(HeaderSignature, Sign("secret", h.Get(HeaderDeliveryID), "1700000000", body))
+		if err := VerifyWebhook("secret", h, body, now, time.Minute); err != nil {
+			t.Fatalf("signed delivery refused: %v", err)
+		}
+	})
+}
+
+func checkRefusal(t *testing.T, e *inputError) {
+	t.Helper()
+	if e.status < 400 || e.status >= 500 || e.reason == "" || e.msg == "" {
+		t.Fatalf("refusal %+v is not a 4xx with a reason and message", e)
+	}
+	for _, f := range e.fields {
+		if f.Reason == "" || f.Message == "" {
+			t.Fatalf("field problem %+v lacks a reason or message", f)
+		}
+	}
+}
+
+func checkRows(t *testing.T, snap *snapshot, x [][]float64, n int) {
+	t.Helper()
+	if len(x) == 0 || len(x) > 10 || (n >= 0 && len(x) != n) {
+		t.Fatalf("%d rows accepted", len(x))
+	}
+	for _, r := range x {
+		if len(r) != len(snap.schema.Features) {
+			t.Fatalf("row of %d values", len(r))
+		}
+	}
+	if _, err := snap.model.Predict(x); err != nil {
+		t.Fatalf("accepted rows fail to predict: %v", err)
+	}
+}
