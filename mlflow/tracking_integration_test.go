@@ -570,3 +570,55 @@ func TestIntegrationFromEnv(t *testing.T) {
 		t.Errorf("wrong password: %v", err)
 	}
 }
+
+// TestIntegrationServerLimits shows why the client refuses tag values over
+// 5000 and param values over 6000 characters: 2.9.2 rejects them, 3.x
+// silently truncates them. The raw calls bypass the client's checks.
+func TestIntegrationServerLimits(t *testing.T) {
+	t.Parallel()
+	for _, s := range stacktest.Servers(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(s.URI, WithRetries(0, 0, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			run, err := c.CreateRun(ctx, CreateRunRequest{ExperimentID: newExperiment(t, c, "go-limits")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := run.Info.RunID
+			raw := func(b Batch) error {
+				in := struct {
+					RunID  string  `json:"run_id"`
+					Params []Param `json:"params,omitempty"`
+					Tags   []Tag   `json:"tags,omitempty"`
+				}{id, b.Params, b.Tags}
+				return c.do(ctx, "POST", "/api/2.0/mlflow/runs/log-batch", in, nil)
+			}
+			if err := raw(Batch{Tags: []Tag{{"t5000", strings.Repeat("x", 5000)}}, Params: []Param{{"p6000", strings.Repeat("x", 6000)}}}); err != nil {
+				t.Fatalf("values at the limits: %v", err)
+			}
+			errTag := raw(Batch{Tags: []Tag{{"t5001", strings.Repeat("x", 5001)}}})
+			errParam := raw(Batch{Params: []Param{{"p6001", strings.Repeat("x", 6001)}}})
+			got, err := c.GetRun(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := got.Param("p6001")
+			tg, _ := got.Tag("t5001")
+			t.Logf("tag 5001: %v (stored %d); param 6001: %v (stored %d)", errTag, len(tg), errParam, len(p))
+			if s.Name == "2.9.2" {
+				if !errors.Is(errTag, ErrInvalidParameter) || !errors.Is(errParam, ErrInvalidParameter) {
+					t.Errorf("2.9.2 accepted over-long values: %v, %v", errTag, errParam)
+				}
+			} else if errParam != nil || len(p) != 6000 || errTag != nil || len(tg) != 5001 {
+				t.Errorf("3.x: param %v stored %d, tag %v stored %d", errParam, len(p), errTag, len(tg))
+			}
+			if err := c.SetTag(ctx, id, "t", strings.Repeat("x", 5001)); err == nil || !strings.Contains(err.Error(), "limit is 5000") {
+				t.Errorf("client check: %v", err)
+			}
+		})
+	}
+}
