@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -25,12 +26,22 @@ var Version = ""
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args))
+	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string) int {
+// run runs the command line args and returns the process's exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp()
+	app.Writer, app.ErrWriter = stdout, stderr
+	unknown := false
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		fmt.Fprintf(c.App.ErrWriter, "pipeline: unknown command %q; see \"pipeline help\"\n", name)
+		unknown = true
+	}
 	err := app.RunContext(ctx, args)
+	if unknown {
+		return 2
+	}
 	if err == nil {
 		return 0
 	}
@@ -52,18 +63,16 @@ func newApp() *cli.App {
 		Version: version(),
 		Commands: []*cli.Command{
 			trainCommand(),
+			predictCommand(),
 			versionCommand(),
 		},
 		// Usage errors (unknown flags, missing arguments) exit with 2.
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return cli.Exit(err.Error(), 2)
 		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "pipeline: unknown command %q; see \"pipeline help\"\n", name)
-			cli.OsExiter(2)
-		},
-		ErrWriter: os.Stderr,
-		Writer:    os.Stdout,
+		// run reports errors and picks the exit code; urfave/cli must not
+		// exit the process itself.
+		ExitErrHandler: func(*cli.Context, error) {},
 	}
 }
 
@@ -75,6 +84,16 @@ func version() string {
 		return info.Main.Version
 	}
 	return "devel"
+}
+
+// requireFlags fails with a usage error naming the first flag not given.
+func requireFlags(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if !c.IsSet(n) {
+			return usageError("--%s is required (see \"pipeline %s --help\")", n, c.Command.Name)
+		}
+	}
+	return nil
 }
 
 // usageError marks a bad flag or argument, which exits with code 2.

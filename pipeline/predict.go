@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/model"
+)
+
+func predictCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "predict",
+		Usage: "score a CSV of applicants with a model",
+		Description: `Writes the input rows with a probability_of_default column, the same
+probabilities pipeline serve answers for the same rows.
+
+--model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
+models:/NAME/STAGE, runs:/RUN_ID/model; these need MLFLOW_TRACKING_URI) or a
+local model directory.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
+			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row"},
+			&cli.StringFlag{Name: "out", Usage: "output CSV (default: standard output)"},
+		},
+		Action: runPredict,
+	}
+}
+
+func runPredict(c *cli.Context) error {
+	if err := requireFlags(c, "model", "data"); err != nil {
+		return err
+	}
+	dir, cleanup, err := localModel(c, c.String("model"))
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	m, err := model.Load(dir)
+	if err != nil {
+		return err
+	}
+	path := c.String("data")
+	batch, err := m.Schema().LoadBatchFile(path)
+	if err != nil {
+		return err
+	}
+	probs, err := m.Predict(batch.X)
+	if err != nil {
+		return fmt.Errorf("score %s: %w", path, err)
+	}
+	for name, n := range batch.Unseen {
+		fmt.Fprintf(c.App.ErrWriter, "predict: %s: %d rows have a category of %s the model never saw; scored as missing\n", path, n, name)
+	}
+
+	var w io.Writer = c.App.Writer
+	if out := c.String("out"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		defer f.Close()
+		w = f
+		if err := writeScored(w, path, probs); err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	return writeScored(w, path, probs)
+}
+
+// localModel returns a directory holding the model ref names: ref itself
+// when it is a local directory, else a temporary copy fetched from the
+// tracking server's stores (removed by cleanup).
+func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err error) {
+	noop := func() {}
+	if !strings.Contains(ref, ":/") || strings.HasPrefix(ref, "file:") {
+		return strings.TrimPrefix(strings.TrimPrefix(ref, "file://"), "file:"), noop, nil
+	}
+	var client *mlflow.Client
+	if os.Getenv("MLFLOW_TRACKING_URI") != "" {
+		if client, err = mlflow.NewClientFromEnv(); err != nil {
+			return "", noop, usageError("MLFLOW_TRACKING_URI: %v", err)
+		}
+	} else if strings.HasPrefix(ref, "models:/") || strings.HasPrefix(ref, "runs:/") {
+		return "", noop, usageError("--model %s needs a tracking server: set MLFLOW_TRACKING_URI", ref)
+	}
+	tmp, err := os.MkdirTemp("", "pipeline-model-")
+	if err != nil {
+		return "", noop, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	dir = filepath.Join(tmp, "model")
+	if err := artifact.Fetch(c.Context, client, ref, dir); err != nil {
+		cleanup()
+		return "", noop, fmt.Errorf("--model: %w", err)
+	}
+	return dir, cleanup, nil
+}
+
+// writeScored copies the CSV file at path to w with probs as a last column,
+// row for row (LoadBatchFile has already read it, so its shape is known
+// good).
+func writeScored(w io.Writer, path string, probs []float64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	cw := csv.NewWriter(w)
+	for i := -1; ; i++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if i == len(probs) {
+			return fmt.Errorf("%s: more rows than were scored", path)
+		}
+		if i < 0 {
+			rec = append(rec, "probability_of_default")
+		} else {
+			rec = append(rec, strconv.FormatFloat(probs[i], 'g', -1, 64))
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
