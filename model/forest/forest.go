@@ -18,6 +18,7 @@
 package forest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,18 +46,20 @@ const (
 
 // Params are the training parameters.
 type Params struct {
-	Trees    int    // num_trees
-	Features int    // max_features: features tried per node; 0 means √n
-	MinSplit int    // min_samples_split: nodes with fewer rows are leaves
-	Seed     uint64 // seed
-	Threads  int    // num_threads; <= 0 means GOMAXPROCS
+	Trees    int     // num_trees
+	Features int     // max_features: features tried per node; 0 means √n
+	MinSplit int     // min_samples_split: nodes with fewer rows are leaves
+	Samples  float64 // max_samples: bootstrap sample size as a share of the rows
+	Seed     uint64  // seed
+	Threads  int     // num_threads; <= 0 means GOMAXPROCS
 }
 
 // Keys lists the parameter keys Set accepts.
-var Keys = []string{"num_trees", "max_features", "min_samples_split", "seed", "num_threads"}
+var Keys = []string{"num_trees", "max_features", "min_samples_split", "max_samples", "seed", "num_threads"}
 
-// DefaultParams returns 100 trees, √n features per node, min split 10, seed 1.
-func DefaultParams() Params { return Params{Trees: 100, MinSplit: 10, Seed: 1} }
+// DefaultParams returns 100 trees, √n features per node, min split 10,
+// bootstrap samples as large as the data, seed 1.
+func DefaultParams() Params { return Params{Trees: 100, MinSplit: 10, Samples: 1, Seed: 1} }
 
 // Set sets one parameter; the error names the key.
 func (p *Params) Set(key, value string) error {
@@ -68,6 +71,8 @@ func (p *Params) Set(key, value string) error {
 		p.Features, err = check.Int(value, 0, 1<<20)
 	case "min_samples_split":
 		p.MinSplit, err = check.Int(value, 2, math.MaxInt32)
+	case "max_samples":
+		p.Samples, err = check.Float(value, math.SmallestNonzeroFloat64, 1)
 	case "seed":
 		var n int
 		n, err = check.Int(value, 0, math.MaxInt)
@@ -99,6 +104,7 @@ func (p Params) Map() map[string]string {
 		"num_trees":         strconv.Itoa(p.Trees),
 		"max_features":      strconv.Itoa(p.Features),
 		"min_samples_split": strconv.Itoa(p.MinSplit),
+		"max_samples":       check.FormatFloat(p.Samples),
 		"seed":              strconv.FormatUint(p.Seed, 10),
 		"tree":              "golearn ID3 random tree",
 		"probability":       "share of tree votes",
@@ -248,8 +254,9 @@ func fitTree(inst *base.DenseInstances, n int, p Params, t int) (root *trees.Dec
 	}()
 	seed := rand.NewPCG(p.Seed, uint64(t)).Uint64()
 	rng := rand.New(rand.NewPCG(seed, 0))
-	sample := make(map[int]int, n)
-	for i := range n {
+	size := max(1, int(math.Round(p.Samples*float64(n))))
+	sample := make(map[int]int, size)
+	for i := range size {
 		sample[i] = rng.IntN(n)
 	}
 	view := base.NewInstancesViewFromRows(inst, sample)
@@ -327,13 +334,45 @@ func (r *rule) GenerateSplitRule(f base.FixedDataGrid) *trees.DecisionTreeRule {
 	}
 	slices.SortFunc(attrs, func(a, b base.Attribute) int { return strings.Compare(a.GetName(), b.GetName()) })
 	perm := r.nodeRand(f, attrs).Perm(len(attrs))
-	k := min(r.features, len(attrs))
+	chosen := make([]base.Attribute, min(r.features, len(attrs)))
+	for i := range chosen {
+		chosen[i] = attrs[perm[i]]
+	}
+	// One pass over the node's rows for every chosen feature and the
+	// class: each read goes through golearn's nested row views.
+	specs := make([]base.AttributeSpec, 0, len(chosen)+1)
+	for _, a := range chosen {
+		spec, err := f.GetAttribute(a)
+		if err != nil {
+			return nil
+		}
+		specs = append(specs, spec)
+	}
+	classAttr := f.AllClassAttributes()[0]
+	cspec, err := f.GetAttribute(classAttr)
+	if err != nil {
+		return nil
+	}
+	specs = append(specs, cspec)
+	_, rows := f.Size()
+	cols := make([][]valueClass, len(chosen))
+	for i := range cols {
+		cols[i] = make([]valueClass, 0, rows)
+	}
+	posVal := classAttr.GetSysValFromString(positive)
+	f.MapOverRows(specs, func(v [][]byte, _ int) (bool, error) {
+		pos := bytes.Equal(v[len(chosen)], posVal)
+		for i := range chosen {
+			cols[i] = append(cols[i], valueClass{base.UnpackBytesToFloat(v[i]), pos})
+		}
+		return true, nil
+	})
 	var best *trees.DecisionTreeRule
 	bestEntropy := math.Inf(1)
-	for _, i := range perm[:k] {
-		e, split, ok := splitEntropy(f, attrs[i])
+	for i, a := range chosen {
+		e, split, ok := splitEntropy(cols[i])
 		if ok && e < bestEntropy {
-			best, bestEntropy = &trees.DecisionTreeRule{SplitAttr: attrs[i], SplitVal: split}, e
+			best, bestEntropy = &trees.DecisionTreeRule{SplitAttr: a, SplitVal: split}, e
 		}
 	}
 	return best
@@ -344,24 +383,10 @@ type valueClass struct {
 	pos bool
 }
 
-// splitEntropy returns the lowest weighted entropy of a threshold split on
-// a (midpoints between consecutive distinct values, as golearn's ID3), and
-// the threshold; ok is false when a takes a single value.
-func splitEntropy(f base.FixedDataGrid, a base.Attribute) (entropy, split float64, ok bool) {
-	spec, err := f.GetAttribute(a)
-	if err != nil {
-		return 0, 0, false
-	}
-	classAttr := f.AllClassAttributes()[0]
-	cspec, err := f.GetAttribute(classAttr)
-	if err != nil {
-		return 0, 0, false
-	}
-	var vc []valueClass
-	f.MapOverRows([]base.AttributeSpec{spec, cspec}, func(v [][]byte, _ int) (bool, error) {
-		vc = append(vc, valueClass{base.UnpackBytesToFloat(v[0]), classAttr.GetStringFromSysVal(v[1]) == positive})
-		return true, nil
-	})
+// splitEntropy returns the lowest weighted entropy of a threshold split of
+// the rows vc (midpoints between consecutive distinct values, as golearn's
+// ID3), and the threshold; ok is false when there is a single value.
+func splitEntropy(vc []valueClass) (entropy, split float64, ok bool) {
 	slices.SortFunc(vc, func(x, y valueClass) int {
 		if c := cmpFloat(x.v, y.v); c != 0 {
 			return c
