@@ -53,7 +53,7 @@ type grower struct {
 	// last search of feature f in leaf l found a valid split. A feature not
 	// splittable in a leaf is not searched in its descendants.
 	splittable [][]bool
-	allRows      bool // idx holds every row in order (no bagging)
+	allRows    bool // idx holds every row in order (no bagging)
 }
 
 func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
@@ -347,10 +347,36 @@ func (g *grower) split(t *Tree, leaf int, bs *splitInfo) int {
 }
 
 // partition moves the rows of seg going left to its front, keeping order on
-// both sides, and returns their number.
+// both sides, and returns their number. Large segments are split into
+// blocks partitioned in parallel, then joined in block order.
 func (g *grower) partition(seg []int32, sp *binSplit) int {
+	blocks := min(g.threads, len(seg)/minPartitionBlock)
+	if blocks <= 1 {
+		return g.partitionBlock(seg, g.tmp[:0], sp)
+	}
+	lefts := make([]int, blocks)
+	parallelBlocks(len(seg), blocks, func(lo, hi, k int) {
+		lefts[k] = g.partitionBlock(seg[lo:hi], g.tmp[lo:lo], sp)
+	})
 	n := 0
-	tmp := g.tmp[:0]
+	for k := 0; k < blocks; k++ {
+		lo := len(seg) * k / blocks
+		n += copy(seg[n:], seg[lo:lo+lefts[k]])
+	}
+	// partitionBlock left each block's right rows in g.tmp at the block's
+	// offset and also behind its left rows in seg; copy from g.tmp.
+	m := n
+	for k := 0; k < blocks; k++ {
+		lo, hi := len(seg)*k/blocks, len(seg)*(k+1)/blocks
+		m += copy(seg[m:], g.tmp[lo:lo+(hi-lo-lefts[k])])
+	}
+	return n
+}
+
+// partitionBlock is partition for one block, with tmp (empty, with room for
+// len(seg) rows) receiving the right rows.
+func (g *grower) partitionBlock(seg []int32, tmp []int32, sp *binSplit) int {
+	n := 0
 	b := g.b
 	if b.col8 != nil {
 		col := b.col8[sp.feature]
@@ -393,6 +419,10 @@ func leafOfBinned(t *Tree, splits []binSplit, b *binned, r int) int {
 	}
 	return ^node
 }
+
+// minPartitionBlock is the fewest rows per goroutine worth partitioning in
+// parallel.
+var minPartitionBlock = 1 << 16
 
 // avoidInf is LightGBM's Common::AvoidInf for thresholds written to files.
 func avoidInf(x float64) float64 {

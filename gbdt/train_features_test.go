@@ -128,6 +128,9 @@ func TestTrainDeterministic(t *testing.T) {
 	p.NumIterations, p.BaggingFraction, p.BaggingFreq, p.FeatureFraction = 20, 0.7, 1, 0.6
 	p.Seed, p.SeedSet = 42, true
 	p.NumThreads = 2
+	// Partition in parallel blocks even at this size.
+	defer func(v int) { minPartitionBlock = v }(minPartitionBlock)
+	minPartitionBlock = 100
 	a := trainOrFatal(t, p, d, nil, nil)
 	b := trainOrFatal(t, p, d, nil, nil)
 	p.NumThreads = 1
