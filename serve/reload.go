@@ -81,7 +81,7 @@ func (s *Server) Reload(ctx context.Context, force bool) (ReloadResult, error) {
 		s.m.reloads.WithLabelValues("unchanged").Inc()
 		return ReloadResult{Version: cur.ver}, nil
 	}
-	if !force && s.refused == v.Key {
+	if !force && cur != nil && s.refused == v.Key {
 		s.m.reloads.WithLabelValues("skipped").Inc()
 		return ReloadResult{Version: cur.ver}, nil
 	}

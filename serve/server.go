@@ -619,3 +619,6 @@ func Serve(ctx context.Context, hs *http.Server, ln net.Listener, drain time.Dur
 	}
 	return nil
 }
+
+// Loaded reports whether a model is being served.
+func (s *Server) Loaded() bool { return s.current.Load() != nil }

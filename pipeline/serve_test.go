@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/model"
+)
+
+// runServeCLI runs the command line with the serve command registered
+// (whether or not main.go lists it yet), returning the exit code.
+func runServeCLI(ctx context.Context, stderr io.Writer, args ...string) int {
+	app := newApp()
+	if !slices.ContainsFunc(app.Commands, func(c *cli.Command) bool { return c.Name == "serve" }) {
+		app.Commands = append(app.Commands, serveCommand())
+	}
+	app.Writer, app.ErrWriter = io.Discard, stderr
+	err := app.RunContext(ctx, append([]string{"pipeline"}, args...))
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "pipeline:", err)
+	if e, ok := err.(cli.ExitCoder); ok {
+		return e.ExitCode()
+	}
+	return 1
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestServeUsage(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"serve"}, 2, "--model"},
+		{[]string{"serve", "--model", "models:/m@champion"}, 2, "MLFLOW_TRACKING_URI"},
+		{[]string{"serve", "--model", "x", "--unknown-features", "drop"}, 2, "drop"},
+		{[]string{"serve", "--model", "x", "--threshold", "1.5"}, 2, "threshold"},
+		{[]string{"serve", "--model", "x", "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"serve", "--model", "s3://b/k"}, 2, "models:/NAME@ALIAS"},
+		{[]string{"serve", "--model", t.TempDir(), "--addr", freeAddr(t)}, 1, "cannot load"},
+	} {
+		var errOut syncBuffer
+		code := runServeCLI(context.Background(), &errOut, tc.args...)
+		if code != tc.code || !strings.Contains(errOut.String(), tc.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut.String(), tc.code, tc.msg)
+		}
+	}
+}
+
+// TestServeColdStartRegistryDown: with the registry unreachable the command
+// exits with a clear error, or with --wait keeps serving /health with /ready
+// false until it is stopped.
+func TestServeColdStartRegistryDown(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "http://"+freeAddr(t))
+	t.Setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+	var errOut syncBuffer
+	code := runServeCLI(context.Background(), &errOut, "serve", "--model", "models:/credit@champion", "--addr", freeAddr(t))
+	if code != 1 || !strings.Contains(errOut.String(), "cannot load models:/credit@champion") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- runServeCLI(ctx, &errOut, "serve", "--model", "models:/credit@champion", "--addr", addr, "--wait") }()
+	waitStatus(t, "http://"+addr+"/health", 200)
+	if code := get(t, "http://"+addr+"/ready"); code != 503 {
+		t.Errorf("/ready %d while the registry is down", code)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("--wait: exit %d after cancel; stderr %s", code, errOut.String())
+	}
+}
+
+func TestServeLocalModel(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	tb, err := data.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Train(context.Background(), model.FamilyGBDT, tb, nil, model.TrainOptions{Params: map[string]string{"num_iterations": "10", "num_leaves": "7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir() + "/model"
+	if err := model.Save(dir, m, model.SaveOptions{Example: tb.Matrix([]int{0, 1})}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.Predict(tb.Matrix([]int{4}))
+	addr := freeAddr(t)
+	t.Setenv("PIPELINE_SERVE_ADDR", addr) // flags come from the environment too
+	t.Setenv("PIPELINE_SERVE_MODEL", dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	var errOut syncBuffer
+	done := make(chan int)
+	go func() { done <- runServeCLI(ctx, &errOut, "serve", "--threshold", "0.3") }()
+	waitStatus(t, "http://"+addr+"/ready", 200)
+	body, _ := json.Marshal(tb.Record(4))
+	resp, err := http.Post("http://"+addr+"/predict", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		P        float64 `json:"probability_of_default"`
+		Decision string
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	wantD := "approve"
+	if want[0] >= 0.3 {
+		wantD = "decline"
+	}
+	if got.P != want[0] || got.Decision != wantD {
+		t.Errorf("predict %+v, want %v %s", got, want[0], wantD)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d; stderr %s", code, errOut.String())
+	}
+	logs := errOut.String()
+	if !strings.Contains(logs, `"msg":"model loaded"`) || !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Errorf("logs lack load and stop lines: %s", logs)
+	}
+}
+
+func get(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func waitStatus(t *testing.T, url string, code int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if get(t, url) == code {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered %d", url, code)
+}
