@@ -105,7 +105,9 @@ func TestServeColdStartRegistryDown(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- runServeCLI(ctx, &errOut, "serve", "--model", "models:/credit@champion", "--addr", addr, "--wait") }()
+	go func() {
+		done <- runServeCLI(ctx, &errOut, "serve", "--model", "models:/credit@champion", "--addr", addr, "--wait")
+	}()
 	waitStatus(t, "http://"+addr+"/health", 200)
 	if code := get(t, "http://"+addr+"/ready"); code != 503 {
 		t.Errorf("/ready %d while the registry is down", code)

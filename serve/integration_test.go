@@ -1,0 +1,242 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/mlflow"
+)
+
+// TestRegistryHotReload runs against both real MLflow servers: model
+// versions uploaded to MinIO and registered; the server follows the
+// champion alias under load through a proxy in front of MLflow, picks each
+// move up within poll+2s, refuses a corrupt version while its predecessor
+// serves, and keeps serving when MLflow goes away.
+func TestRegistryHotReload(t *testing.T) {
+	stacktest.S3(t)
+	for _, srv := range stacktest.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) { registryHotReload(t, srv.URI) })
+	}
+}
+
+func registryHotReload(t *testing.T, trackingURI string) {
+	ctx := t.Context()
+	target, _ := url.Parse(trackingURI)
+	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	defer proxy.Close()
+	c, err := mlflow.NewClient(proxy.URL, mlflow.WithRetries(0, 0, 0), mlflow.WithTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	exp, err := c.CreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: "serve-test-" + suffix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp, RunName: "serve-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "serve-test-" + suffix
+	if _, err := c.CreateRegisteredModel(ctx, mlflow.CreateRegisteredModelRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteRegisteredModel(context.Background(), name) })
+
+	// versions 1..4: 3 is corrupt (a file changed after checksums.json)
+	iters := []int{5, 10, 20, 15}
+	want := map[string]float64{}
+	row := table(t).Matrix([]int{7})
+	for i, n := range iters {
+		v := fmt.Sprint(i + 1)
+		dir := writeModel(t, t.TempDir(), n, run.Info.RunID)
+		if v == "3" {
+			corrupt(t, dir)
+		}
+		path := "model-" + v
+		if err := store.UploadDir(ctx, dir, path); err != nil {
+			t.Fatal(err)
+		}
+		mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mv.Version != v {
+			t.Fatalf("registered version %s, want %s", mv.Version, v)
+		}
+		p, _ := tinyModel(t, n).Predict(row)
+		want[v] = p[0]
+	}
+	alias := func(v string) {
+		t.Helper()
+		if err := c.SetRegisteredModelAlias(ctx, name, "champion", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alias("1")
+
+	src, err := NewSource("models:/"+name+"@champion", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newServer(t, src, Options{})
+	if _, err := s.Reload(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	const poll = 500 * time.Millisecond
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.Run(runCtx, poll)
+
+	body := []byte(mustJSON(t, record(t, 7)))
+	var wg sync.WaitGroup
+	var total, failed atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for runCtx.Err() == nil {
+				resp, err := ts.Client().Post(ts.URL+"/predict", ctJSON, bytes.NewReader(body))
+				total.Add(1)
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+					t.Errorf("request: %v %v", err, resp)
+					continue
+				}
+				r := decode[PredictResponse](t, resp.Body)
+				resp.Body.Close()
+				if r.ProbabilityOfDefault != want[r.Model.Version] || r.Model.Name != name || r.Model.RunID != run.Info.RunID {
+					failed.Add(1)
+					t.Errorf("answer %+v: version %s gives %v", r, r.Model.Version, want[r.Model.Version])
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+
+	follow := func(v string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		alias(v)
+		waitVersion(t, s, v, poll+poll/10+2*time.Second)
+		return time.Since(start)
+	}
+	t.Logf("alias -> 2 served after %v", follow("2"))
+	alias("3")
+	deadline := time.Now().Add(3 * poll)
+	for time.Now().Before(deadline) && testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepVerify)) == 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepVerify)); got != 1 {
+		t.Errorf("corrupt version: verify failures %v, want 1", got)
+	}
+	time.Sleep(2 * poll) // later polls skip it, without downloading again
+	if v := s.current.Load().ver.Version; v != "2" {
+		t.Errorf("after the corrupt version, serving %s, want 2", v)
+	}
+	if got := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepVerify)); got != 1 {
+		t.Errorf("corrupt version downloaded again: verify failures %v", got)
+	}
+	t.Logf("alias -> 4 served after %v", follow("4"))
+
+	// MLflow goes away: polls fail and are counted; serving goes on.
+	proxy.CloseClientConnections()
+	proxy.Close()
+	before := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepResolve))
+	time.Sleep(3 * poll)
+	if after := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepResolve)); after < before+2 {
+		t.Errorf("registry down: resolve failures %v -> %v, want at least 2 more", before, after)
+	}
+	if code := do(t, s.Handler(), "GET", "/ready", "", "").Code; code != 200 {
+		t.Errorf("/ready %d with the registry down", code)
+	}
+	stop()
+	wg.Wait()
+	if failed.Load() != 0 || total.Load() < 100 {
+		t.Fatalf("%d of %d requests failed", failed.Load(), total.Load())
+	}
+	t.Logf("%d requests during 3 alias moves, a corrupt version and a registry outage; 0 failed", total.Load())
+}
+
+// TestRegistryStageAndVersion follows a stage and a fixed version.
+func TestRegistryStageAndVersion(t *testing.T) {
+	stacktest.S3(t)
+	uri := stacktest.TrackingURI2(t)
+	ctx := t.Context()
+	c, err := mlflow.NewClient(uri, mlflow.WithRetries(1, 100*time.Millisecond, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	exp, err := c.CreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: "serve-stage-" + suffix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "serve-stage-" + suffix
+	if _, err := c.CreateRegisteredModel(ctx, mlflow.CreateRegisteredModelRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteRegisteredModel(context.Background(), name) })
+	for i, n := range []int{5, 10} {
+		if err := store.UploadDir(ctx, writeModel(t, t.TempDir(), n, run.Info.RunID), fmt.Sprint("m", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: fmt.Sprint(run.Info.ArtifactURI, "/m", i), RunID: run.Info.RunID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.TransitionModelVersionStage(ctx, name, "1", mlflow.StageProduction, false); err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := NewSource("models:/"+name+"/Production", c)
+	fixed, _ := NewSource("models:/"+name+"/2", c)
+	sStage, _ := newServer(t, stage, Options{})
+	sFixed, _ := newServer(t, fixed, Options{})
+	for _, tc := range []struct {
+		s    *Server
+		want string
+	}{{sStage, "1"}, {sFixed, "2"}} {
+		if _, err := tc.s.Reload(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		if v := tc.s.current.Load().ver.Version; v != tc.want {
+			t.Errorf("%s: serving %s, want %s", tc.s.src, v, tc.want)
+		}
+	}
+	if _, err := c.TransitionModelVersionStage(ctx, name, "2", mlflow.StageProduction, true); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := sStage.Reload(ctx, false); err != nil || !res.Changed || res.Version.Version != "2" {
+		t.Errorf("after promoting 2 to Production: %+v %v", res, err)
+	}
+	w := do(t, sStage.Handler(), "GET", "/version", "", "")
+	if v := decode[VersionResponse](t, w.Body); v.Model == nil || v.Model.Stage != "Production" || v.Model.Version != "2" {
+		t.Errorf("/version %+v", v.Model)
+	}
+}
