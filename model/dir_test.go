@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -206,5 +207,32 @@ func TestSaveRefusesNonEmptyDir(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "x"), nil, 0o644)
 	if err := Save(dir, m, SaveOptions{}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("Save into a non-empty dir: %v", err)
+	}
+}
+
+func TestMLmodelJSON(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "gbdt_dir", MLmodelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseMLmodel(MLmodelFile, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := m.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(j, &v); err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := v["signature"].(map[string]any)
+	fl, _ := v["flavors"].(map[string]any)
+	if v["run_id"] != "0123456789abcdef0123456789abcdef" || v["artifact_path"] != "model" || fl["lightgbm"] == nil || sig["inputs"] == nil {
+		t.Fatalf("JSON %s", j)
+	}
+	if DataFile(FlavorForest) != "model.golearn" || DataFile("sklearn") != "" {
+		t.Fatal("DataFile")
 	}
 }

@@ -30,3 +30,7 @@ var loaders = map[string]func(path string, s *data.Schema) (Model, error){
 
 // pandasCategorical reads a LightGBM model file's category levels.
 func pandasCategorical(model []byte) ([][]string, error) { return lgbm.PandasCategorical(model) }
+
+// DataFile returns the model file name of a flavor this package saves
+// (model.lgb, model.json, model.golearn), or "" for another flavor.
+func DataFile(flavor string) string { return dataFiles[flavor] }

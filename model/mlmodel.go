@@ -105,6 +105,25 @@ func (m *MLmodel) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// JSON returns the MLmodel as MLflow's Model.to_json() does: the
+// model_json of the log-model REST call, which the tracking server appends
+// to the run's mlflow.log-model.history tag.
+func (m *MLmodel) JSON() ([]byte, error) {
+	y, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	var v map[string]any
+	if err := yaml.Unmarshal(y, &v); err != nil {
+		return nil, fmt.Errorf("MLmodel to JSON: %w", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("MLmodel to JSON: %w", err)
+	}
+	return b, nil
+}
+
 // FlavorNames returns the flavor names, sorted.
 func (m *MLmodel) FlavorNames() []string {
 	out := make([]string, 0, len(m.Flavors))

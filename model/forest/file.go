@@ -3,6 +3,7 @@ package forest
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -34,6 +35,12 @@ func (m *Model) Save(dir string) error {
 	err = m.write(w)
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = cerr
+	}
+	if err == nil {
+		// golearn creates the file 0600; the model directory's other
+		// files are 0644, and a server reading an upload may run as
+		// another user.
+		err = os.Chmod(path, 0o644)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)
