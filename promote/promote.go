@@ -203,7 +203,9 @@ func CanonicalStage(s string) (string, error) {
 	return "", fmt.Errorf("stage %q: want Staging, Production, Archived or None", s)
 }
 
-func (o *Options) check() error {
+// CheckOptions validates options without contacting the server and fills
+// in the defaults; Promote calls it too.
+func CheckOptions(o *Options) error {
 	if o.Name == "" {
 		return errors.New("model name is empty")
 	}
@@ -254,7 +256,7 @@ func (o *Options) check() error {
 // decision comes back in every case it could be computed, also with a
 // *GateError (errors.Is ErrGateFailed) or a *RaceError (ErrRaced).
 func Promote(ctx context.Context, c *mlflow.Client, opts Options) (*Decision, error) {
-	if err := opts.check(); err != nil {
+	if err := CheckOptions(&opts); err != nil {
 		return nil, err
 	}
 	work := opts.WorkDir

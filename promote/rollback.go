@@ -41,29 +41,8 @@ type RollbackResult struct {
 // by hand, or by an older tool) it follows the current version's
 // previous_champion tag once.
 func Rollback(ctx context.Context, c *mlflow.Client, opts RollbackOptions) (*RollbackResult, error) {
-	if opts.Name == "" {
-		return nil, errors.New("model name is empty")
-	}
-	if opts.Alias == "" {
-		opts.Alias = DefaultAlias
-	}
-	if err := checkAlias(opts.Alias); err != nil {
+	if err := CheckRollbackOptions(&opts); err != nil {
 		return nil, err
-	}
-	if opts.To != "" {
-		if v, err := strconv.Atoi(opts.To); err != nil || v < 1 {
-			return nil, fmt.Errorf("version %q is not a positive integer", opts.To)
-		}
-	}
-	if opts.Stage != "" {
-		st, err := CanonicalStage(opts.Stage)
-		if err != nil {
-			return nil, err
-		}
-		opts.Stage = st
-	}
-	if opts.User == "" {
-		opts.User = mlflow.DefaultSource().User
 	}
 	cur, err := aliasVersion(ctx, c, opts.Name, opts.Alias)
 	if err != nil {
@@ -142,4 +121,34 @@ func Rollback(ctx context.Context, c *mlflow.Client, opts RollbackOptions) (*Rol
 		return res, err
 	}
 	return res, writeHistory(ctx, c, opts.Name, opts.Alias, history)
+}
+
+// CheckRollbackOptions validates options without contacting the server and
+// fills in the defaults; Rollback calls it too.
+func CheckRollbackOptions(o *RollbackOptions) error {
+	if o.Name == "" {
+		return errors.New("model name is empty")
+	}
+	if o.Alias == "" {
+		o.Alias = DefaultAlias
+	}
+	if err := checkAlias(o.Alias); err != nil {
+		return err
+	}
+	if o.To != "" {
+		if v, err := strconv.Atoi(o.To); err != nil || v < 1 {
+			return fmt.Errorf("version %q is not a positive integer", o.To)
+		}
+	}
+	if o.Stage != "" {
+		st, err := CanonicalStage(o.Stage)
+		if err != nil {
+			return err
+		}
+		o.Stage = st
+	}
+	if o.User == "" {
+		o.User = mlflow.DefaultSource().User
+	}
+	return nil
 }

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/promote"
+)
+
+// exitGate is the exit code of a promotion a gate refused.
+const exitGate = 3
+
+func promoteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "promote",
+		Usage:     "move a registered model version to an alias (and stage) through champion/challenger gates",
+		UsageText: "pipeline promote --name NAME (--version N | --run RUN_ID | --latest) [--alias champion] [--stage Production] [--policy FILE] [--data HOLDOUT.csv] [--dry-run] [--force --reason TEXT] [--output text|json]",
+		Description: `Checks the candidate against the gates of the policy (configs/promote.yaml
+documents them; built-in defaults without --policy): its recorded test AUC,
+Brier score and calibration error; when the alias already names a champion,
+both models score the same holdout (--data, else the candidate run's
+holdout.csv) and the candidate must beat the champion's AUC by the margin
+without being significantly worse by DeLong's test; the PSI of the two score
+distributions; and the champion's required features.
+
+When every gate passes, the alias moves (and with --stage the version is
+transitioned, archiving the stage's other versions), the version is tagged
+with promoted_at, promoted_by, previous_champion and the gate results, and
+the decision is recorded as a run in the "promotions" experiment.
+
+Exit codes: 0 promoted (or a passing --dry-run), 3 a gate failed (nothing
+changed), 1 any other failure, including the alias moving while promoting,
+2 a usage error. --dry-run exits 3 too when a gate fails.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Usage: "registered model name"},
+			&cli.StringFlag{Name: "version", Usage: "candidate version"},
+			&cli.StringFlag{Name: "run", Usage: "candidate: the version registered from this run"},
+			&cli.BoolFlag{Name: "latest", Usage: "candidate: the newest version"},
+			&cli.StringFlag{Name: "alias", Value: promote.DefaultAlias, Usage: "alias to move"},
+			&cli.StringFlag{Name: "stage", Usage: "also transition to this stage (MLflow 2.x stages: Staging, Production)"},
+			&cli.StringFlag{Name: "policy", Usage: "gate policy YAML (see configs/promote.yaml)", EnvVars: []string{"PIPELINE_PROMOTE_POLICY"}},
+			&cli.StringFlag{Name: "data", Usage: "holdout CSV with the label column (default: the candidate run's holdout.csv)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "decide and print, change nothing"},
+			&cli.BoolFlag{Name: "force", Usage: "promote even if gates fail (needs --reason)"},
+			&cli.StringFlag{Name: "reason", Usage: "why --force is used; recorded in the tags"},
+			&cli.StringFlag{Name: "experiment", Value: promote.DefaultExperiment, Usage: "experiment that records promotions"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+		},
+		OnUsageError: flagUsageError,
+		Action:       runPromote,
+	}
+}
+
+// flagUsageError makes a subcommand's unknown or malformed flag a usage
+// error (exit 2); the app's OnUsageError covers only the app's own flags.
+func flagUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError("%v", err)
+}
+
+func runPromote(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageError("promote takes no arguments, got %q", c.Args().First())
+	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	if c.String("name") == "" {
+		return usageError("--name is required (see \"pipeline promote --help\")")
+	}
+	picks := 0
+	for _, f := range []string{"version", "run", "latest"} {
+		if c.IsSet(f) {
+			picks++
+		}
+	}
+	if picks != 1 {
+		return usageError("pick the candidate with exactly one of --version, --run and --latest")
+	}
+	if c.Bool("force") && strings.TrimSpace(c.String("reason")) == "" {
+		return usageError("--force needs --reason TEXT, which is recorded with the promotion")
+	}
+	if c.IsSet("reason") && !c.Bool("force") {
+		return usageError("--reason goes with --force")
+	}
+	policy := promote.DefaultPolicy()
+	if path := c.String("policy"); path != "" {
+		if policy, err = promote.LoadPolicy(path); err != nil {
+			return usageError("--policy: %v", err)
+		}
+	}
+	if path := c.String("data"); path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return usageError("--data: %v", err)
+		}
+	}
+	opts := promote.Options{
+		Name: c.String("name"), Version: c.String("version"), RunID: c.String("run"), Latest: c.Bool("latest"),
+		Alias: c.String("alias"), Stage: c.String("stage"), Policy: policy, Data: c.String("data"),
+		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Reason: c.String("reason"),
+		Experiment: c.String("experiment"),
+	}
+	if err := promote.CheckOptions(&opts); err != nil {
+		return usageError("%v", err)
+	}
+	client, err := trackingClient()
+	if err != nil {
+		return err
+	}
+	d, err := promote.Promote(c.Context, client, opts)
+	if d != nil {
+		if werr := writeOutput(c.App.Writer, format, d, func(w io.Writer) error { return promote.WriteDecision(w, d) }); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	var ge *promote.GateError
+	if errors.As(err, &ge) {
+		return cli.Exit(err.Error(), exitGate)
+	}
+	return err
+}
+
+// trackingClient is the MLflow client of the environment; promote, rollback
+// and models need a server.
+func trackingClient() (*mlflow.Client, error) {
+	if os.Getenv("MLFLOW_TRACKING_URI") == "" {
+		return nil, usageError("set MLFLOW_TRACKING_URI to the tracking server holding the model registry")
+	}
+	client, err := mlflow.NewClientFromEnv()
+	if err != nil {
+		return nil, usageError("MLFLOW_TRACKING_URI: %v", err)
+	}
+	return client, nil
+}
+
+func outputFormat(c *cli.Context) (string, error) {
+	format := c.String("output")
+	if format != "text" && format != "json" {
+		return "", usageError("--output: %q is neither text nor json", format)
+	}
+	return format, nil
+}
+
+// writeOutput prints v as indented JSON or with the text printer.
+func writeOutput(w io.Writer, format string, v any, text func(io.Writer) error) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return text(w)
+}
