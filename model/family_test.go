@@ -3,10 +3,12 @@ package model
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -112,5 +114,44 @@ func TestTrainErrors(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), FamilyGBDT, tab, nil, TrainOptions{Params: map[string]string{"num_leaves": "1"}}); !errors.Is(err, ErrParam) {
 		t.Errorf("gbdt num_leaves=1: %v, want ErrParam", err)
+	}
+}
+
+// TestConcurrentPredict: serve calls Predict and Explain from many
+// goroutines on one model (run with -race).
+func TestConcurrentPredict(t *testing.T) {
+	tab := german(t)
+	rows := matrix(tab)[:50]
+	for _, f := range Families {
+		key := map[string]string{FamilyGBDT: "num_iterations", FamilyLogistic: "max_iter", FamilyForest: "num_trees"}[f]
+		m, err := Train(context.Background(), f, tab, nil, TrainOptions{Params: map[string]string{key: "10"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := m.Predict(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i, r := range rows {
+					p, err := m.Predict([][]float64{r})
+					if err != nil || p[0] != want[i] {
+						errs <- fmt.Errorf("%s row %d: %v %v, want %v", f, i, p, err, want[i])
+						return
+					}
+					m.Explain(r)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
 	}
 }
