@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"math"
+	"sync/atomic"
 )
 
 // binSplit is a tree node's decision on binned data, kept beside the Tree
@@ -49,6 +50,7 @@ type grower struct {
 	splits       []binSplit
 	blockBest    [][2]splitInfo
 	orders       [][]int
+	scratch      [][]histEntry // per goroutine, for buildFeatureScratch
 	// splittable[l][f] is LightGBM's FeatureHistogram::is_splittable: the
 	// last search of feature f in leaf l found a valid split. A feature not
 	// splittable in a leaf is not searched in its descendants.
@@ -76,6 +78,10 @@ func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
 		blockBest: make([][2]splitInfo, threads),
 		orders:    make([][]int, threads),
 	}
+	g.scratch = make([][]histEntry, threads)
+	for i := range g.scratch {
+		g.scratch[i] = make([]histEntry, pairMaxBins)
+	}
 	g.splittable = make([][]bool, p.NumLeaves)
 	for l := range g.splittable {
 		g.splittable[l] = make([]bool, len(b.mappers))
@@ -100,9 +106,11 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 	var sg, sh float64
 	rows := g.idx[:nRows]
 	if g.allRows {
-		for i := range rows {
-			rows[i] = int32(i)
-		}
+		parallelBlocks(len(rows), g.threads, func(lo, hi, _ int) {
+			for i := lo; i < hi; i++ {
+				rows[i] = int32(i)
+			}
+		})
 		for i := range g.grad {
 			sg += float64(g.grad[i])
 			sh += float64(g.hess[i])
@@ -128,9 +136,9 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 		og, oh, hr = g.ordG[:nRows], g.ordH[:nRows], rows
 	}
 	g.best[0] = noSplit()
-	g.featurePass(func(f int, bb *[2]splitInfo, order *[]int) {
+	g.featurePass(func(f int, bb *[2]splitInfo, order *[]int, scratch []histEntry) {
 		h := g.featHist(g.hists[0], f)
-		g.b.buildFeature(h, f, hr, og, oh)
+		g.b.buildFeatureScratch(h, scratch, f, hr, og, oh)
 		g.splittable[0][f] = g.search(h, f, &g.stats[0], &bb[0], order)
 	}, func(bb *[2]splitInfo) {
 		if bb[0].better(&g.best[0]) {
@@ -170,14 +178,14 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 		srows := g.idx[g.begin[small] : g.begin[small]+g.count[small]]
 		g.gather(srows)
 		so, sho := g.ordG[:len(srows)], g.ordH[:len(srows)]
-		g.featurePass(func(f int, bb *[2]splitInfo, order *[]int) {
+		g.featurePass(func(f int, bb *[2]splitInfo, order *[]int, scratch []histEntry) {
 			if !g.splittable[leaf][f] {
 				g.splittable[right][f] = false
 				return
 			}
 			hs := g.featHist(buf, f)
 			hl := g.featHist(parent, f)
-			g.b.buildFeature(hs, f, srows, so, sho)
+			g.b.buildFeatureScratch(hs, scratch, f, srows, so, sho)
 			subtractHist(hl, hs)
 			g.splittable[small][f] = g.search(hs, f, &g.stats[small], &bb[0], order)
 			g.splittable[large][f] = g.search(hl, f, &g.stats[large], &bb[1], order)
@@ -208,23 +216,33 @@ func (g *grower) featHist(h []histEntry, f int) []histEntry {
 
 // gather copies the gradients of rows into the ordered buffers.
 func (g *grower) gather(rows []int32) {
-	og, oh := g.ordG[:len(rows)], g.ordH[:len(rows)]
-	for i, r := range rows {
-		og[i] = g.grad[r]
-		oh[i] = g.hess[r]
-	}
+	threads := min(g.threads, len(rows)/minPartitionBlock)
+	parallelBlocks(len(rows), max(threads, 1), func(lo, hi, _ int) {
+		og, oh := g.ordG[lo:hi], g.ordH[lo:hi]
+		for i, r := range rows[lo:hi] {
+			og[i] = g.grad[r]
+			oh[i] = g.hess[r]
+		}
+	})
 }
 
-// featurePass runs work over the active features in contiguous blocks, one
-// per goroutine, then merges each block's best splits in block order so the
-// result does not depend on scheduling.
-func (g *grower) featurePass(work func(f int, bb *[2]splitInfo, order *[]int), merge func(bb *[2]splitInfo)) {
+// featurePass runs work over the active features on up to g.threads
+// goroutines that take features one at a time, so uneven features balance
+// out. Each goroutine keeps its own best splits; merging them with the total
+// order of splitInfo.better makes the result independent of which goroutine
+// took which feature.
+func (g *grower) featurePass(work func(f int, bb *[2]splitInfo, order *[]int, scratch []histEntry), merge func(bb *[2]splitInfo)) {
 	nb := min(g.threads, len(g.active))
-	parallelBlocks(len(g.active), nb, func(lo, hi, blk int) {
+	var next atomic.Int64
+	parallelBlocks(nb, nb, func(blk, _, _ int) {
 		bb := &g.blockBest[blk]
 		bb[0], bb[1] = noSplit(), noSplit()
-		for _, f := range g.active[lo:hi] {
-			work(f, bb, &g.orders[blk])
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(g.active) {
+				return
+			}
+			work(g.active[i], bb, &g.orders[blk], g.scratch[blk])
 		}
 	})
 	for blk := 0; blk < nb; blk++ {

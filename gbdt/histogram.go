@@ -32,6 +32,61 @@ func buildHist8All(hist []histEntry, col []uint8, g, h []float32) {
 	}
 }
 
+// buildHist8Pair is buildHist8 with even rows summed into hist and odd rows
+// into alt (zeroed, as long as hist), then added: a feature with few bins
+// sees the same bin in consecutive rows, and two accumulators halve the
+// chains of dependent additions.
+func buildHist8Pair(hist, alt []histEntry, col []uint8, rows []int32, g, h []float32) {
+	n := len(rows)
+	g = g[:n]
+	h = h[:n]
+	i := 0
+	for ; i+1 < n; i += 2 {
+		e := &hist[col[rows[i]]]
+		a := &alt[col[rows[i+1]]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+		a.g += float64(g[i+1])
+		a.h += float64(h[i+1])
+	}
+	if i < n {
+		e := &hist[col[rows[i]]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+	alt = alt[:len(hist)]
+	for k := range hist {
+		hist[k].g += alt[k].g
+		hist[k].h += alt[k].h
+	}
+}
+
+// buildHist8AllPair is buildHist8Pair over every row in order.
+func buildHist8AllPair(hist, alt []histEntry, col []uint8, g, h []float32) {
+	n := len(col)
+	g = g[:n]
+	h = h[:n]
+	i := 0
+	for ; i+1 < n; i += 2 {
+		e := &hist[col[i]]
+		a := &alt[col[i+1]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+		a.g += float64(g[i+1])
+		a.h += float64(h[i+1])
+	}
+	if i < n {
+		e := &hist[col[i]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+	alt = alt[:len(hist)]
+	for k := range hist {
+		hist[k].g += alt[k].g
+		hist[k].h += alt[k].h
+	}
+}
+
 func buildHist16(hist []histEntry, col []uint16, rows []int32, g, h []float32) {
 	g = g[:len(rows)]
 	h = h[:len(rows)]
@@ -55,7 +110,35 @@ func buildHist16All(hist []histEntry, col []uint16, g, h []float32) {
 // buildFeature fills hist (feature f's slice of a leaf histogram) from the
 // leaf's rows; rows == nil means all rows in order with g, h indexed by row.
 func (b *binned) buildFeature(hist []histEntry, f int, rows []int32, g, h []float32) {
+	b.buildFeatureScratch(hist, nil, f, rows, g, h)
+}
+
+// pairMaxBins and pairMinRows pick the two-accumulator loops: for features
+// with few bins (long same-bin runs) and enough rows to pay for clearing
+// the second histogram.
+const (
+	pairMaxBins = 64
+	pairMinRows = 1024
+)
+
+// buildFeatureScratch is buildFeature with scratch space (at least as long
+// as hist, or nil) for the two-accumulator loops.
+func (b *binned) buildFeatureScratch(hist, scratch []histEntry, f int, rows []int32, g, h []float32) {
 	clear(hist)
+	n := len(rows)
+	if rows == nil {
+		n = b.rows
+	}
+	if b.col8 != nil && len(scratch) >= len(hist) && len(hist) <= pairMaxBins && n >= pairMinRows {
+		alt := scratch[:len(hist)]
+		clear(alt)
+		if rows == nil {
+			buildHist8AllPair(hist, alt, b.col8[f], g, h)
+		} else {
+			buildHist8Pair(hist, alt, b.col8[f], rows, g, h)
+		}
+		return
+	}
 	if b.col8 != nil {
 		if rows == nil {
 			buildHist8All(hist, b.col8[f], g, h)

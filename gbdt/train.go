@@ -149,10 +149,13 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 		shrink(tree, p.LearningRate)
 		// Update training scores: in-bag rows by the leaf partition, the
 		// rest by routing their bins.
-		parallelFor(tree.NumLeaves, threads, func(l int) {
-			v := tree.LeafValue[l]
-			for _, r := range g.idx[g.begin[l] : g.begin[l]+g.count[l]] {
-				score[r] += v
+		parallelBlocks(inBag, threads, func(lo, hi, _ int) {
+			for l := 0; l < tree.NumLeaves; l++ {
+				a, z := max(g.begin[l], lo), min(g.begin[l]+g.count[l], hi)
+				v := tree.LeafValue[l]
+				for _, r := range g.idx[a:max(a, z)] {
+					score[r] += v
+				}
 			}
 		})
 		if bagged {

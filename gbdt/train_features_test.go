@@ -374,6 +374,11 @@ func TestTrainEarlyStopping(t *testing.T) {
 // larger child built directly.
 func TestHistogramSubtraction(t *testing.T) {
 	d := synthetic(10000, 3, 4)
+	few := make([]float64, 10000) // few bins: the two-accumulator path
+	for i := range few {
+		few[i] = float64(i % 5)
+	}
+	d.Columns = append(d.Columns, few)
 	p := DefaultParams()
 	b := quantise(d, &p, 1, 2)
 	r := newRand(1)
@@ -402,6 +407,16 @@ func TestHistogramSubtraction(t *testing.T) {
 		b.buildFeature(small, f, left, lg, lh)
 		rg, rh := gather(right)
 		b.buildFeature(direct, f, right, rg, rh)
+		// The two-accumulator loops agree with the plain ones.
+		if nb <= pairMaxBins {
+			pair := make([]histEntry, nb)
+			b.buildFeatureScratch(pair, make([]histEntry, nb), f, left, lg, lh)
+			for i := range pair {
+				if math.Abs(pair[i].g-small[i].g) > 1e-9 || math.Abs(pair[i].h-small[i].h) > 1e-9 {
+					t.Fatalf("feature %d bin %d: paired %+v, plain %+v", f, i, pair[i], small[i])
+				}
+			}
+		}
 		subtractHist(parent, small)
 		for i := range parent {
 			if math.Abs(parent[i].g-direct[i].g) > 1e-9 || math.Abs(parent[i].h-direct[i].h) > 1e-9 {
