@@ -162,6 +162,10 @@ func Save(dir string, m Model, opts SaveOptions) error {
 			return err
 		}
 	}
+	// As MLflow does, the size is of the files written before MLmodel.
+	if mm.ModelSizeBytes, err = dirSize(dir); err != nil {
+		return fmt.Errorf("save model to %s: %w", dir, err)
+	}
 	mb, err := mm.Marshal()
 	if err != nil {
 		return fmt.Errorf("save model to %s: %w", dir, err)
@@ -191,6 +195,22 @@ func indentJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n += info.Size()
+		return nil
+	})
+	return n, err
 }
 
 func orDefault(s, def string) string {

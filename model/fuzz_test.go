@@ -86,34 +86,33 @@ func FuzzParseExample(f *testing.F) {
 }
 
 // FuzzOpen opens a directory whose MLmodel and schema.json come from the
-// fuzzer, next to a valid model file: errors, never panics.
+// fuzzer, next to a valid model file (the golden hand model or the
+// Python-written one): errors, never panics.
 func FuzzOpen(f *testing.F) {
-	src := filepath.Join("testdata", "gbdt_dir")
-	ml, err := os.ReadFile(filepath.Join(src, MLmodelFile))
-	if err != nil {
-		f.Fatal(err)
+	read := func(p ...string) []byte {
+		b, err := os.ReadFile(filepath.Join(p...))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
 	}
-	sc, err := os.ReadFile(filepath.Join(src, SchemaFile))
-	if err != nil {
-		f.Fatal(err)
-	}
-	py, err := os.ReadFile(filepath.Join("testdata", "python_lgbm", MLmodelFile))
-	if err != nil {
-		f.Fatal(err)
-	}
-	model, err := os.ReadFile(filepath.Join("testdata", "python_lgbm", "model.lgb"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(ml, sc)
-	f.Add(py, []byte{})
-	f.Add(ml, []byte(`{"features": []}`))
-	f.Add([]byte("flavors: {creditrisk_forest: {data: model.lgb}}"), sc)
-	f.Fuzz(func(t *testing.T, mlmodel, schema []byte) {
+	ml, sc := read("testdata", "gbdt_dir", MLmodelFile), read("testdata", "gbdt_dir", SchemaFile)
+	py := read("testdata", "python_lgbm", MLmodelFile)
+	models := [][]byte{read("testdata", "gbdt_dir", "model.lgb"), read("testdata", "python_lgbm", "model.lgb")}
+	f.Add(ml, sc, false)
+	f.Add(py, []byte{}, true)
+	f.Add(ml, []byte(`{"features": []}`), false)
+	f.Add([]byte("flavors: {creditrisk_forest: {data: model.lgb}}"), sc, false)
+	f.Add([]byte("flavors: {creditrisk_logistic: {data: model.lgb}}"), sc, false)
+	f.Fuzz(func(t *testing.T, mlmodel, schema []byte, python bool) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, MLmodelFile), mlmodel, 0o644)
 		if len(schema) > 0 {
 			os.WriteFile(filepath.Join(dir, SchemaFile), schema, 0o644)
+		}
+		model := models[0]
+		if python {
+			model = models[1]
 		}
 		os.WriteFile(filepath.Join(dir, "model.lgb"), model, 0o644)
 		d, err := Open(dir)

@@ -22,6 +22,7 @@ type MLmodel struct {
 	Flavors               map[string]map[string]any `yaml:"flavors"`
 	Metadata              map[string]any            `yaml:"metadata,omitempty"`
 	MLflowVersion         string                    `yaml:"mlflow_version,omitempty"`
+	ModelSizeBytes        int64                     `yaml:"model_size_bytes,omitempty"`
 	ModelUUID             string                    `yaml:"model_uuid,omitempty"`
 	RunID                 string                    `yaml:"run_id,omitempty"`
 	SavedInputExampleInfo *InputExampleInfo         `yaml:"saved_input_example_info,omitempty"`
