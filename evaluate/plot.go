@@ -7,7 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -59,8 +61,7 @@ func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string,
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	var paths []string
-	for _, c := range []struct {
+	charts := []struct {
 		file string
 		draw func(path string) error
 	}{
@@ -70,12 +71,25 @@ func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string,
 		{KSFile, func(p string) error { return KSPlot(p, labels, scores) }},
 		{ScoreDistributionFile, func(p string) error { return ScoreDistributionPlot(p, labels, scores) }},
 		{ConfusionFile, func(p string) error { return ConfusionPlot(p, r.AtCutoff) }},
-	} {
-		path := filepath.Join(dir, c.file)
-		if err := c.draw(path); err != nil {
-			return paths, fmt.Errorf("plots: %w", err)
-		}
-		paths = append(paths, path)
+	}
+	// Rendering dominates the cost of an evaluation and the charts are
+	// independent, so they are drawn on all cores.
+	paths := make([]string, len(charts))
+	errs := make([]error, len(charts))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, c := range charts {
+		paths[i] = filepath.Join(dir, c.file)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = c.draw(paths[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
 	}
 	return paths, nil
 }

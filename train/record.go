@@ -145,25 +145,27 @@ func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table) 
 	return nil
 }
 
-func (r *recorder) logParams(ctx context.Context, params map[string]string) error {
+// logTraining logs the run's params and the learning curves.
+func (r *recorder) logTraining(ctx context.Context, params map[string]string, iters []gbdt.Iteration) error {
 	var b mlflow.Batch
 	for _, k := range sortedKeys(params) {
 		b.Params = append(b.Params, mlflow.Param{Key: k, Value: params[k]})
 	}
+	b.Metrics = curves(iters)
 	if err := r.t.LogBatch(ctx, r.runID, b); err != nil {
-		return fmt.Errorf("log params: %w", err)
+		return fmt.Errorf("log params and learning curves: %w", err)
 	}
 	return nil
 }
 
-// logMetrics logs the learning curves, one point per iteration as its step,
-// and the final test metrics.
-func (r *recorder) logMetrics(ctx context.Context, iters []gbdt.Iteration, final map[string]float64) error {
+// curves are the learning curves as metrics, one point per iteration as
+// its step.
+func curves(iters []gbdt.Iteration) []mlflow.Metric {
 	now := time.Now().UnixMilli()
-	var b mlflow.Batch
+	var ms []mlflow.Metric
 	add := func(key string, v float64, step int64) {
 		if !math.IsNaN(v) {
-			b.Metrics = append(b.Metrics, mlflow.Metric{Key: key, Value: v, Timestamp: now, Step: step})
+			ms = append(ms, mlflow.Metric{Key: key, Value: v, Timestamp: now, Step: step})
 		}
 	}
 	for _, it := range iters {
@@ -173,8 +175,15 @@ func (r *recorder) logMetrics(ctx context.Context, iters []gbdt.Iteration, final
 		add(metricTrainAUC, it.TrainAUC, step)
 		add(metricValidAUC, it.ValidAUC, step)
 	}
+	return ms
+}
+
+// logMetrics logs the final test metrics.
+func (r *recorder) logMetrics(ctx context.Context, final map[string]float64) error {
+	now := time.Now().UnixMilli()
+	var b mlflow.Batch
 	for _, k := range sortedKeys(final) {
-		add(k, final[k], 0)
+		b.Metrics = append(b.Metrics, mlflow.Metric{Key: k, Value: final[k], Timestamp: now})
 	}
 	if err := r.t.LogBatch(ctx, r.runID, b); err != nil {
 		return fmt.Errorf("log metrics: %w", err)

@@ -53,6 +53,9 @@ type Result struct {
 	Registered   *Registration      `json:"registered,omitempty"`
 	Iterations   int                `json:"iterations,omitempty"`
 	Rows         SplitSizes         `json:"rows"`
+	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
+	// plots, model directory) and track (MLflow calls and uploads).
+	Seconds map[string]float64 `json:"seconds"`
 }
 
 // Registration is the model version a run registered.
@@ -73,6 +76,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	clock := newStopwatch()
 	table, err := loadTable(cfg.Data)
 	if err != nil {
 		return nil, err
@@ -89,7 +93,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		OutDir:  opts.OutDir,
 		Metrics: map[string]float64{},
 		Rows:    SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
+		Seconds: clock.laps,
 	}
+	clock.lap("load")
 	var rec *recorder
 	if opts.Tracker != nil {
 		rec, err = startRun(ctx, opts.Tracker, cfg, table, opts.Tags)
@@ -98,8 +104,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		}
 		res.RunID, res.ExperimentID, res.ArtifactURI = rec.runID, rec.experimentID, rec.artifactURI
 		res.RunURL = rec.url()
+		clock.lap("track")
 	}
-	err = res.fit(ctx, cfg, opts, rec, table, trainT, validT, testT)
+	err = res.fit(ctx, cfg, opts, rec, clock, table, trainT, validT, testT)
 	if rec != nil {
 		err = rec.finish(ctx, err)
 	}
@@ -128,7 +135,7 @@ func loadTable(c DataConfig) (*data.Table, error) {
 }
 
 // fit does the part of a run that can fail after it has started.
-func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, table, trainT, validT, testT *data.Table) error {
+func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, clock *stopwatch, table, trainT, validT, testT *data.Table) error {
 	var iters []gbdt.Iteration
 	m, err := model.Train(ctx, cfg.Model.Family, trainT, validT, model.TrainOptions{
 		Params: cfg.withFamilyDefaults(),
@@ -140,45 +147,34 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("train %s: %w", cfg.Model.Family, err)
+		return err
 	}
 	res.Iterations = len(iters)
+	clock.lap("train")
+	// The params and learning curves need only the trained model: they are
+	// logged while the model is evaluated, so the server's latency hides
+	// behind scoring and plotting.
+	logged := make(chan error, 1)
 	if rec != nil {
-		if err := rec.logParams(ctx, runParams(cfg, table, m, res.Rows)); err != nil {
-			return err
-		}
+		params := runParams(cfg, table, m, res.Rows)
+		go func() { logged <- rec.logTraining(ctx, params, iters) }()
+	} else {
+		logged <- nil
 	}
-
-	scores, err := m.Predict(testT.Matrix(nil))
+	err = res.evaluate(cfg, opts, m, trainT, testT, iters, rec)
+	if lerr := <-logged; err == nil {
+		err = lerr
+	}
 	if err != nil {
-		return fmt.Errorf("score the test split: %w", err)
-	}
-	report, err := evaluate.Evaluate(testT.Label, scores, cfg.Evaluation.Cutoff)
-	if err != nil {
-		return fmt.Errorf("evaluate the test split: %w", err)
-	}
-	for k, v := range report.Metrics() {
-		res.Metrics["test_"+k] = v
-	}
-
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	if err := writeReport(opts.OutDir, report, testT.Label, scores, cfg.Evaluation.Cutoff, m, iters); err != nil {
-		return err
-	}
-	if err := writeHoldout(filepath.Join(opts.OutDir, HoldoutFile), testT); err != nil {
-		return err
-	}
-	res.ModelDir = filepath.Join(opts.OutDir, "model")
-	if err := saveModel(res.ModelDir, m, trainT, scores, rec); err != nil {
 		return err
 	}
 	res.ModelURI = res.ModelDir
+	clock.lap("evaluate")
 	if rec == nil {
 		return nil
 	}
-	if err := rec.logMetrics(ctx, iters, res.Metrics); err != nil {
+	defer clock.lap("track")
+	if err := rec.logMetrics(ctx, res.Metrics); err != nil {
 		return err
 	}
 	if err := rec.uploadArtifacts(ctx, opts.OutDir); err != nil {
@@ -196,6 +192,33 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		res.Registered = reg
 	}
 	return nil
+}
+
+// evaluate scores the test split and writes the run's files: evaluation.json,
+// the plots, the holdout and the model directory.
+func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, testT *data.Table, iters []gbdt.Iteration, rec *recorder) error {
+	scores, err := m.Predict(testT.Matrix(nil))
+	if err != nil {
+		return fmt.Errorf("score the test split: %w", err)
+	}
+	report, err := evaluate.Evaluate(testT.Label, scores, cfg.Evaluation.Cutoff)
+	if err != nil {
+		return fmt.Errorf("evaluate the test split: %w", err)
+	}
+	for k, v := range report.Metrics() {
+		res.Metrics["test_"+k] = v
+	}
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	if err := writeReport(opts.OutDir, report, testT.Label, scores, cfg.Evaluation.Cutoff, m, iters); err != nil {
+		return err
+	}
+	if err := writeHoldout(filepath.Join(opts.OutDir, HoldoutFile), testT); err != nil {
+		return err
+	}
+	res.ModelDir = filepath.Join(opts.OutDir, "model")
+	return saveModel(res.ModelDir, m, trainT, rec)
 }
 
 // runParams lists every parameter of the run with its effective value.
@@ -235,18 +258,26 @@ func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutof
 		return fmt.Errorf("write evaluation.json: %w", err)
 	}
 	plots := filepath.Join(dir, "plots")
-	if _, err := evaluate.WritePlots(plots, labels, scores, cutoff); err != nil {
+	if err := os.MkdirAll(plots, 0o755); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
+	// The standard charts render on all cores while the family's own ones
+	// are drawn here.
+	standard := make(chan error, 1)
+	go func() {
+		_, err := evaluate.WritePlots(plots, labels, scores, cutoff)
+		standard <- err
+	}()
+	var errs []error
 	if names, values := importance(m); len(names) > 0 {
-		if err := evaluate.FeatureImportancePlot(filepath.Join(plots, "feature_importance.png"), "Feature importance (gain)", names, values); err != nil {
-			return fmt.Errorf("plots: %w", err)
-		}
+		errs = append(errs, evaluate.FeatureImportancePlot(filepath.Join(plots, "feature_importance.png"), "Feature importance (gain)", names, values))
 	}
 	if len(iters) > 0 {
-		if err := learningCurves(plots, iters); err != nil {
-			return fmt.Errorf("plots: %w", err)
-		}
+		errs = append(errs, learningCurves(plots, iters))
+	}
+	errs = append(errs, <-standard)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("plots: %w", err)
 	}
 	return nil
 }
@@ -284,7 +315,7 @@ func learningCurves(dir string, iters []gbdt.Iteration) error {
 
 // saveModel writes the model directory with its reference profile and an
 // input example of a few training rows.
-func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float64, rec *recorder) error {
+func saveModel(dir string, m model.Model, trainT *data.Table, rec *recorder) error {
 	example := trainT.Matrix(firstRows(trainT.Rows(), 5))
 	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC()}
 	if rec != nil {
@@ -347,3 +378,18 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 var errCanceled = errors.New("training cancelled")
+
+// stopwatch adds up the time spent in each phase of a run.
+type stopwatch struct {
+	last time.Time
+	laps map[string]float64
+}
+
+func newStopwatch() *stopwatch { return &stopwatch{last: time.Now(), laps: map[string]float64{}} }
+
+// lap adds the time since the previous lap to phase.
+func (s *stopwatch) lap(phase string) {
+	now := time.Now()
+	s.laps[phase] += now.Sub(s.last).Seconds()
+	s.last = now
+}
