@@ -155,3 +155,38 @@ func TestConcurrentPredict(t *testing.T) {
 		}
 	}
 }
+
+// TestDegenerateData: tiny or one-class training data and a cancelled
+// context give a usable model or an error, never a panic.
+func TestDegenerateData(t *testing.T) {
+	tab := german(t)
+	var good []int
+	for i, y := range tab.Label {
+		if y == 0 && len(good) < 5 {
+			good = append(good, i)
+		}
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, f := range Families {
+		for name, sub := range map[string][]int{"one class": good, "one row": good[:1], "two rows": {0, 1}} {
+			m, err := Train(context.Background(), f, tab.Subset(sub), nil, TrainOptions{})
+			if err != nil {
+				t.Logf("%s, %s: %v", f, name, err)
+				continue
+			}
+			p, err := m.Predict(matrix(tab)[:3])
+			if err != nil {
+				t.Fatalf("%s, %s: %v", f, name, err)
+			}
+			for _, v := range p {
+				if math.IsNaN(v) || v < 0 || v > 1 {
+					t.Fatalf("%s, %s: prediction %v", f, name, v)
+				}
+			}
+		}
+		if _, err := Train(cancelled, f, tab, nil, TrainOptions{}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: %v", f, err)
+		}
+	}
+}

@@ -87,6 +87,10 @@ func (p *Params) Set(key, value string) error {
 
 // effective returns the parameters with max_features resolved for n features.
 func (p Params) effective(n int) Params {
+	if p.Samples <= 0 || p.Samples > 1 {
+		p.Samples = 1
+	}
+	p.MinSplit = max(p.MinSplit, 2)
 	if p.Features <= 0 {
 		p.Features = max(1, int(math.Sqrt(float64(n))))
 	}
@@ -157,6 +161,9 @@ func Fit(ctx context.Context, rows [][]float64, labels []float64, s *data.Schema
 	}
 	if len(rows) != len(labels) || len(rows) == 0 {
 		return nil, fmt.Errorf("train forest: %d rows, %d labels", len(rows), len(labels))
+	}
+	if p.Trees < 1 {
+		return nil, fmt.Errorf("train forest: num_trees %d: %w", p.Trees, check.ErrParam)
 	}
 	p = p.effective(n)
 	m := &Model{schema: s, meta: meta{FormatVersion: formatVersion, Features: s.Names(), Impute: make([]float64, n), Params: p.Map()}}

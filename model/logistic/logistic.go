@@ -123,16 +123,24 @@ func Train(ctx context.Context, train *data.Table, params map[string]string) (*M
 // Fit fits a model to encoded rows (as Predict takes them) and 0/1 labels.
 func Fit(ctx context.Context, rows [][]float64, labels []float64, s *data.Schema, p Params) (*Model, error) {
 	n := len(s.Features)
+	if p.MaxIter < 1 || !(p.L2 >= 0) || !(p.Tol >= 0) || math.IsInf(p.L2, 0) {
+		return nil, fmt.Errorf("train logistic: l2 %v, max_iter %d, tol %v: %w", p.L2, p.MaxIter, p.Tol, check.ErrParam)
+	}
 	if err := check.Rows(rows, n); err != nil {
 		return nil, fmt.Errorf("train logistic: %w", err)
 	}
 	if len(rows) != len(labels) || len(rows) == 0 {
 		return nil, fmt.Errorf("train logistic: %d rows, %d labels", len(rows), len(labels))
 	}
+	var pos int
 	for i, y := range labels {
 		if y != 0 && y != 1 {
 			return nil, fmt.Errorf("train logistic: label %d is %v, want 0 or 1", i, y)
 		}
+		pos += int(y)
+	}
+	if pos == 0 || pos == len(labels) {
+		return nil, fmt.Errorf("train logistic: the %d training labels are all %v; binary classification needs both classes", len(labels), labels[0])
 	}
 	m := &Model{schema: s, f: file{FormatVersion: formatVersion, Params: p.Map()}}
 	m.f.Terms = make([]term, n)
