@@ -80,6 +80,14 @@ func TestFamiliesSaveLoad(t *testing.T) {
 					t.Errorf("param %s: trained %q, loaded %q, want %q", k, m.Params()[k], d.Model.Params()[k], v)
 				}
 			}
+			imp, measure := d.Model.(Importancer).Importance()
+			var total float64
+			for _, v := range imp {
+				total += v
+			}
+			if len(imp) != len(tab.Columns) || measure == "" || !(total > 0) {
+				t.Errorf("importance %v (%q)", imp, measure)
+			}
 			c, base, err := d.Model.Explain(rows[3])
 			if !tt.explains {
 				if !errors.Is(err, ErrNoExplain) {

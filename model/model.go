@@ -30,6 +30,13 @@ type Model interface {
 	Save(dir string) error
 }
 
+// Importancer is implemented by the families that rank their features
+// (all three): one value per feature of Schema(), larger meaning more
+// important, and a short description of the measure for a plot's axis.
+type Importancer interface {
+	Importance() (values []float64, measure string)
+}
+
 // Flavor names in MLmodel.
 const (
 	FlavorLightGBM = "lightgbm"

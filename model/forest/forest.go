@@ -465,6 +465,19 @@ func (m *Model) Params() map[string]string {
 	return out
 }
 
+// Importance returns the number of splits on each feature over all trees.
+func (m *Model) Importance() ([]float64, string) {
+	out := make([]float64, len(m.meta.Features))
+	for _, t := range m.flat {
+		for _, n := range t {
+			if n.feature >= 0 {
+				out[n.feature]++
+			}
+		}
+	}
+	return out, "number of splits"
+}
+
 // Predict returns the share of trees voting default for each row.
 func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 	if err := check.Rows(rows, len(m.meta.Features)); err != nil {

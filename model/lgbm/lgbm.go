@@ -161,6 +161,13 @@ func dataset(t *data.Table) (*gbdt.Dataset, error) {
 // the reference predictor).
 func (m *Model) Booster() *gbdt.Model { return m.booster }
 
+// Importance returns each feature's total split gain.
+func (m *Model) Importance() ([]float64, string) {
+	out := make([]float64, len(m.schema.Features))
+	copy(out, m.booster.GainImportance)
+	return out, "total split gain"
+}
+
 // Flavor returns "lightgbm".
 func (m *Model) Flavor() string { return Flavor }
 

@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/gonum/mat"
@@ -352,6 +353,23 @@ func (m *Model) Params() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Importance returns, per feature, |coefficient| for a numeric feature
+// (the log-odds change per standard deviation) and the spread (largest
+// minus smallest level coefficient) for a categorical one.
+func (m *Model) Importance() ([]float64, string) {
+	out := make([]float64, len(m.f.Terms))
+	for j, t := range m.f.Terms {
+		if !t.Categorical {
+			out[j] = math.Abs(t.Coef[0])
+			continue
+		}
+		if len(t.Coef) > 0 {
+			out[j] = slices.Max(t.Coef) - slices.Min(t.Coef)
+		}
+	}
+	return out, "log-odds effect (|coef| per SD; level spread for categories)"
 }
 
 // Iterations returns the number of Newton iterations the fit took.
