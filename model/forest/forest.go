@@ -66,7 +66,7 @@ func (p *Params) Set(key, value string) error {
 	var err error
 	switch key {
 	case "num_trees":
-		p.Trees, err = check.Int(value, 1, 10000)
+		p.Trees, err = check.Int(value, 1, maxTrees)
 	case "max_features":
 		p.Features, err = check.Int(value, 0, 1<<20)
 	case "min_samples_split":
