@@ -53,22 +53,33 @@ func millis(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// List returns every registered model, by name.
+// List returns every registered model, by name. It reads the versions of
+// all models in one search rather than one search per model.
 func List(ctx context.Context, c *mlflow.Client) ([]ModelSummary, error) {
+	byName := map[string][]mlflow.ModelVersion{}
+	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{}) {
+		if err != nil {
+			return nil, fmt.Errorf("list model versions: %w", err)
+		}
+		byName[mv.Name] = append(byName[mv.Name], mv)
+	}
 	var out []ModelSummary
 	for rm, err := range c.AllRegisteredModels(ctx, mlflow.SearchRegisteredModelsRequest{}) {
 		if err != nil {
 			return nil, fmt.Errorf("list registered models: %w", err)
 		}
-		vs, err := versions(ctx, c, rm.Name)
-		if err != nil {
-			return nil, err
-		}
-		s := summary(&rm, vs)
-		out = append(out, s)
+		vs := byName[rm.Name]
+		sortVersions(vs)
+		out = append(out, summary(&rm, vs))
 	}
 	slices.SortFunc(out, func(a, b ModelSummary) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// sortVersions orders versions newest first.
+func sortVersions(vs []mlflow.ModelVersion) {
+	num := func(v string) int { n, _ := strconv.Atoi(v); return n }
+	slices.SortFunc(vs, func(a, b mlflow.ModelVersion) int { return num(b.Version) - num(a.Version) })
 }
 
 func summary(rm *mlflow.RegisteredModel, vs []mlflow.ModelVersion) ModelSummary {
@@ -95,8 +106,7 @@ func versions(ctx context.Context, c *mlflow.Client, name string) ([]mlflow.Mode
 			vs = append(vs, mv)
 		}
 	}
-	num := func(v string) int { n, _ := strconv.Atoi(v); return n }
-	slices.SortFunc(vs, func(a, b mlflow.ModelVersion) int { return num(b.Version) - num(a.Version) })
+	sortVersions(vs)
 	return vs, nil
 }
 
