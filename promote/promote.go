@@ -524,6 +524,9 @@ func scoreHoldout(d *Decision, path string, cand, champ model.Model) error {
 	if err != nil {
 		return err
 	}
+	if b.Rows() == 0 {
+		return fmt.Errorf("holdout %s has no rows", d.Holdout)
+	}
 	col := -1
 	for i, name := range b.Extra {
 		if name == s.Label {
