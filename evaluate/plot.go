@@ -438,6 +438,9 @@ func FeatureImportancePlot(path, title string, names []string, values []float64)
 	bars.LineStyle.Width = 0
 	p.Add(bars)
 	p.NominalY(sorted...)
+	// Leave room past the longest bar: the autoscaled axis ends on it.
+	p.X.Min = min(0, slices.Min(values))
+	p.X.Max = max(p.X.Max, slices.Max(values)*1.05)
 	h := max(chartH, vg.Length(len(names))*vg.Points(18)+vg.Inch)
 	return save(p, path, chartW, h)
 }

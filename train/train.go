@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -269,8 +270,9 @@ func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutof
 		standard <- err
 	}()
 	var errs []error
-	if names, values := importance(m); len(names) > 0 {
-		errs = append(errs, evaluate.FeatureImportancePlot(filepath.Join(plots, "feature_importance.png"), "Feature importance (gain)", names, values))
+	if im, ok := m.(model.Importancer); ok {
+		values, measure := im.Importance()
+		errs = append(errs, evaluate.FeatureImportancePlot(filepath.Join(plots, "feature_importance.png"), "Feature importance ("+measure+")", m.Schema().Names(), values))
 	}
 	if len(iters) > 0 {
 		errs = append(errs, learningCurves(plots, iters))
@@ -280,20 +282,6 @@ func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutof
 		return fmt.Errorf("plots: %w", err)
 	}
 	return nil
-}
-
-// booster is implemented by the gbdt family, whose trees rank features by
-// the gain of their splits.
-type booster interface {
-	Booster() *gbdt.Model
-}
-
-func importance(m model.Model) ([]string, []float64) {
-	if b, ok := m.(booster); ok {
-		g := b.Booster()
-		return g.FeatureNames, g.GainImportance
-	}
-	return nil, nil
 }
 
 func learningCurves(dir string, iters []gbdt.Iteration) error {
@@ -306,11 +294,25 @@ func learningCurves(dir string, iters []gbdt.Iteration) error {
 		return []evaluate.Series{t, v}
 	}
 	loss := curves(func(it gbdt.Iteration) (float64, float64) { return it.TrainLogLoss, it.ValidLogLoss })
-	if err := evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_loss.png"), "Learning curve", "log loss", loss, len(iters)); err != nil {
+	best := bestIteration(iters)
+	if err := evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_loss.png"), "Learning curve", "log loss", loss, best); err != nil {
 		return err
 	}
 	auc := curves(func(it gbdt.Iteration) (float64, float64) { return it.TrainAUC, it.ValidAUC })
-	return evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_auc.png"), "Learning curve", "AUC", auc, len(iters))
+	return evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_auc.png"), "Learning curve", "AUC", auc, best)
+}
+
+// bestIteration is the iteration early stopping keeps, the one with the
+// lowest validation log loss (the first of equals), or the last when there
+// is no validation set.
+func bestIteration(iters []gbdt.Iteration) int {
+	best, loss := len(iters), math.Inf(1)
+	for _, it := range iters {
+		if it.ValidLogLoss < loss {
+			best, loss = it.Iter, it.ValidLogLoss
+		}
+	}
+	return best
 }
 
 // saveModel writes the model directory with its reference profile and an
