@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,4 +191,72 @@ func waitStatus(t *testing.T, url string, code int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s never answered %d", url, code)
+}
+
+// TestServeSIGHUP: after the model directory is rewritten, SIGHUP makes
+// the running server load it.
+func TestServeSIGHUP(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	tb, err := data.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(dir, iters string) float64 {
+		m, err := model.Train(context.Background(), model.FamilyGBDT, tb, nil, model.TrainOptions{Params: map[string]string{"num_iterations": iters, "num_leaves": "7"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := model.Save(dir, m, model.SaveOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := m.Predict(tb.Matrix([]int{4}))
+		return p[0]
+	}
+	dir := t.TempDir() + "/model"
+	first := save(dir, "5")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errOut syncBuffer
+	done := make(chan int)
+	go func() { done <- runServeCLI(ctx, &errOut, "serve", "--model", dir, "--addr", addr, "--poll", "0") }()
+	waitStatus(t, "http://"+addr+"/ready", 200)
+	body, _ := json.Marshal(tb.Record(4))
+	score := func() float64 {
+		resp, err := http.Post("http://"+addr+"/predict", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got struct {
+			P float64 `json:"probability_of_default"`
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		return got.P
+	}
+	if p := score(); p != first {
+		t.Fatalf("first model: %v, want %v", p, first)
+	}
+	tmp := t.TempDir() + "/model"
+	second := save(tmp, "25")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for score() != second && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if p := score(); p != second {
+		t.Errorf("after SIGHUP: %v, want the new model's %v", p, second)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
 }

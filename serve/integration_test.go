@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -34,7 +35,13 @@ func TestRegistryHotReload(t *testing.T) {
 func registryHotReload(t *testing.T, trackingURI string) {
 	ctx := t.Context()
 	target, _ := url.Parse(trackingURI)
-	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	var calls sync.Map // path -> *atomic.Int64, requests that reached MLflow
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := calls.LoadOrStore(r.URL.Path, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+		rp.ServeHTTP(w, r)
+	}))
 	defer proxy.Close()
 	c, err := mlflow.NewClient(proxy.URL, mlflow.WithRetries(0, 0, 0), mlflow.WithTimeout(2*time.Second))
 	if err != nil {
@@ -156,6 +163,18 @@ func registryHotReload(t *testing.T, trackingURI string) {
 		t.Errorf("corrupt version downloaded again: verify failures %v", got)
 	}
 	t.Logf("alias -> 4 served after %v", follow("4"))
+
+	// Nothing changes: each poll is one get-by-alias request, nothing else.
+	time.Sleep(poll)
+	calls.Clear()
+	time.Sleep(4 * poll)
+	calls.Range(func(k, v any) bool {
+		n := v.(*atomic.Int64).Load()
+		if k != "/api/2.0/mlflow/registered-models/alias" || n < 3 || n > 5 {
+			t.Errorf("idle polling for %v: %d requests to %s; want 3-5 get-by-alias and nothing else", 4*poll, n, k)
+		}
+		return true
+	})
 
 	// MLflow goes away: polls fail and are counted; serving goes on.
 	proxy.CloseClientConnections()
