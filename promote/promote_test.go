@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/creditrisk/engine/mlflow"
@@ -128,5 +127,3 @@ func snapshot(t *testing.T, f *fixture) string {
 	}
 	return b.String()
 }
-
-var _ = sync.Mutex{}
