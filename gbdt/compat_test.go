@@ -112,6 +112,11 @@ func runPython(t *testing.T, py string, args ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, append([]string{"testdata/compat.py"}, args...)...)
+	if os.Getenv("OMP_WAIT_POLICY") == "" {
+		// OpenMP's spin-waiting makes LightGBM crawl on a loaded 2-core
+		// machine (10x slower in scripts/bench-gbdt's measurements).
+		cmd.Env = append(os.Environ(), "OMP_WAIT_POLICY=PASSIVE")
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", py, strings.Join(args, " "), err, out)
