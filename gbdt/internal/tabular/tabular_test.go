@@ -126,3 +126,26 @@ func TestReadCSVMixedColumn(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadCSV: any input gives a table or an error, never a panic, and a
+// table's rows all have one value per feature.
+func FuzzReadCSV(f *testing.F) {
+	f.Add("a,b,y\n1,x,1\n,2,0\n")
+	f.Add("y\n1\n")
+	f.Add("a,y\n\"q,\"\"r\",1\n")
+	f.Add("code,y\n1.0,1\n,0\n2,1\nx,0\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		tab, err := ReadCSV(strings.NewReader(in), "y", "1")
+		if err != nil {
+			return
+		}
+		for i, row := range tab.Rows {
+			if len(row) != len(tab.Names) {
+				t.Fatalf("row %d has %d values for %d names", i, len(row), len(tab.Names))
+			}
+		}
+		if len(tab.Labels) != len(tab.Rows) {
+			t.Fatalf("%d labels for %d rows", len(tab.Labels), len(tab.Rows))
+		}
+	})
+}
