@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Iteration reports one boosting iteration to Train's callback. Metrics of
@@ -100,7 +101,7 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 	for f := range nf {
 		name := "Column_" + strconv.Itoa(f)
 		if train.Names != nil {
-			name = strings.ReplaceAll(train.Names[f], " ", "_")
+			name = fileFeatureName(train.Names[f])
 		}
 		model.FeatureNames[f] = name
 		model.FeatureInfos[f] = b.mappers[f].info()
@@ -306,4 +307,21 @@ func (t *Tree) leafOfColumns(cols [][]float64, r int) int {
 		}
 	}
 	return ^node
+}
+
+// fileFeatureName makes a feature name writable in a model file, whose
+// feature_names line is split on spaces and whose readers (leaves) split
+// "key=value" at '=': white space and '=' become '_', and an empty name
+// becomes "_".
+func fileFeatureName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '=' || unicode.IsSpace(r) {
+			return '_'
+		}
+		return r
+	}, name)
+	if name == "" {
+		return "_"
+	}
+	return name
 }
