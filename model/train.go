@@ -7,6 +7,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/model/check"
 	"github.com/creditrisk/engine/model/forest"
 	"github.com/creditrisk/engine/model/lgbm"
 	"github.com/creditrisk/engine/model/logistic"
@@ -48,4 +49,21 @@ func Train(ctx context.Context, family string, train, valid *data.Table, opts Tr
 		return m, nil
 	}
 	return nil, fmt.Errorf("train: model family %q: want one of %s", family, strings.Join(Families, ", "))
+}
+
+// CheckParams reports the first bad hyper-parameter of the family without
+// training, so that a run can refuse bad input before it records anything.
+func CheckParams(family string, params map[string]string) error {
+	switch family {
+	case FamilyGBDT:
+		p := gbdt.DefaultParams()
+		return check.Params(params, nil, p.Set)
+	case FamilyLogistic:
+		p := logistic.DefaultParams()
+		return check.Params(params, logistic.Keys, p.Set)
+	case FamilyForest:
+		p := forest.DefaultParams()
+		return check.Params(params, forest.Keys, p.Set)
+	}
+	return fmt.Errorf("model family %q: want one of %s", family, strings.Join(Families, ", "))
 }

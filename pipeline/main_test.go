@@ -28,6 +28,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"train", "--model", "xgboost"}, 2, `unknown family "xgboost"`},
 		{[]string{"train", "--set", "nokey"}, 2, "want key=value"},
 		{[]string{"train", "--output", "yaml"}, 2, "--output"},
+		{[]string{"train", "--set", "num_leaves=abc"}, 2, `parameter "num_leaves"`},
+		{[]string{"train", "--model", "logistic", "--set", "num_leaves=3"}, 2, `parameter "num_leaves": unknown`},
 		{[]string{"train", "--config", "does-not-exist.yaml"}, 2, "does-not-exist.yaml"},
 		{[]string{"train", "--data", "does-not-exist.csv", "--label", "y", "--positive", "1", "--out", "/dev/null/x"}, 1, "does-not-exist.csv"},
 		{[]string{"predict", "--model", "does-not-exist", "--data", "x.csv"}, 1, "does-not-exist"},

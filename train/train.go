@@ -77,6 +77,10 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	params := cfg.withFamilyDefaults()
+	if err := model.CheckParams(cfg.Model.Family, params); err != nil {
+		return nil, &ConfigError{Key: "model.params", Msg: err.Error()}
+	}
 	clock := newStopwatch()
 	table, err := loadTable(cfg.Data)
 	if err != nil {

@@ -148,6 +148,21 @@ func TestRunBadInput(t *testing.T) {
 	}
 }
 
+// A bad hyper-parameter is refused before a run exists.
+func TestRunBadParam(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Model.Params = map[string]string{"learning_rate": "fast"}
+	rec := &countingTracker{}
+	_, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir(), Tracker: rec})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "learning_rate") {
+		t.Fatalf("error %v, want a ConfigError naming learning_rate", err)
+	}
+	if rec.calls != 0 {
+		t.Errorf("a bad parameter reached the tracker")
+	}
+}
+
 // countingTracker fails the test's premise if any tracking call is made.
 type countingTracker struct {
 	Tracker
