@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +34,60 @@ type metricJSON struct {
 
 // MarshalJSON writes non-finite values as protobuf JSON strings.
 func (m Metric) MarshalJSON() ([]byte, error) {
-	return json.Marshal(metricJSON{Key: m.Key, Value: encodeDouble(m.Value), Timestamp: m.Timestamp, Step: m.Step})
+	return m.appendJSON(make([]byte, 0, m.jsonLen())), nil
+}
+
+// appendJSON appends the metric's JSON form, byte for byte what
+// encoding/json writes for metricJSON, without reflection: a log-batch call
+// carries up to 1000 of them.
+func (m Metric) appendJSON(b []byte) []byte {
+	b = append(b, `{"key":`...)
+	if plainJSON(m.Key) {
+		b = append(b, '"')
+		b = append(b, m.Key...)
+		b = append(b, '"')
+	} else {
+		k, _ := json.Marshal(m.Key) // a string always encodes
+		b = append(b, k...)
+	}
+	b = append(b, `,"value":`...)
+	b = appendDouble(b, m.Value)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, m.Timestamp, 10)
+	b = append(b, `,"step":`...)
+	b = strconv.AppendInt(b, m.Step, 10)
+	return append(b, '}')
+}
+
+// jsonLen is the length of appendJSON's output.
+func (m Metric) jsonLen() int {
+	n := len(`{"key":,"value":,"timestamp":,"step":}`) + intLen(m.Timestamp) + intLen(m.Step)
+	if plainJSON(m.Key) {
+		n += len(m.Key) + 2
+	} else {
+		k, _ := json.Marshal(m.Key)
+		n += len(k)
+	}
+	var buf [32]byte
+	return n + len(appendDouble(buf[:0], m.Value))
+}
+
+func intLen(v int64) int {
+	var buf [20]byte
+	return len(strconv.AppendInt(buf[:0], v, 10))
+}
+
+// plainJSON reports whether encoding/json writes s between quotes as it is:
+// printable ASCII without the characters it escapes (metric keys that pass
+// validation mostly are; other letters take the slow path).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // UnmarshalJSON reads numbers and the strings "NaN", "Infinity", "-Infinity".
@@ -49,16 +104,16 @@ func (m *Metric) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func encodeDouble(v float64) json.RawMessage {
+func appendDouble(b []byte, v float64) []byte {
 	switch {
 	case math.IsNaN(v):
-		return json.RawMessage(`"NaN"`)
+		return append(b, `"NaN"`...)
 	case math.IsInf(v, 1):
-		return json.RawMessage(`"Infinity"`)
+		return append(b, `"Infinity"`...)
 	case math.IsInf(v, -1):
-		return json.RawMessage(`"-Infinity"`)
+		return append(b, `"-Infinity"`...)
 	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64)
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // decodeDouble reads a protobuf JSON double: a number, or a string holding
@@ -164,6 +219,12 @@ type Batch struct {
 	Tags    []Tag
 }
 
+// batchCalls bounds the log-batch calls one LogBatch has in flight. A
+// server spends most of a large call waiting (on its database, on a busy
+// CPU), so a few calls at once cut the wall time; more would only queue at
+// its workers (MLflow's default is a handful of processes).
+const batchCalls = 4
+
 // LogBatch records metrics, params and tags for a run, split into as many
 // log-batch calls as the server's limits need (1000 metrics, 100 params,
 // 100 tags, 1000 entities, 1 MB per call). Everything is validated first, so
@@ -171,23 +232,94 @@ type Batch struct {
 // Metrics with a zero timestamp get the current time; identical duplicate
 // params are sent once. Each param travels in exactly one call, and a call
 // replayed after a lost answer is harmless (same timestamps, same values).
+//
+// The calls of a large batch go out up to four at a time; metrics are
+// grouped by key, so concurrent calls share at most one key and the server
+// orders points by step and timestamp, not by arrival. A batch that sets the
+// same tag twice is sent one call after another, so the last value wins as
+// in a single call. When a call fails, no further call starts, the ones
+// under way finish, and the error names the first failed call (part i of n);
+// calls before and beside it may have been recorded.
 func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 	chunks, err := splitBatch(b, time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("log batch to run %s: %w", runID, err)
 	}
-	for i, ch := range chunks {
-		in := struct {
-			RunID   string   `json:"run_id"`
-			Metrics []Metric `json:"metrics,omitempty"`
-			Params  []Param  `json:"params,omitempty"`
-			Tags    []Tag    `json:"tags,omitempty"`
-		}{runID, ch.Metrics, ch.Params, ch.Tags}
+	send := func(i int) error {
+		ch := chunks[i]
+		in := logBatchRequest{runID, ch.Metrics, ch.Params, ch.Tags}
 		if err := c.do(ctx, "POST", "/api/2.0/mlflow/runs/log-batch", in, nil); err != nil {
 			return fmt.Errorf("log batch to run %s (part %d of %d): %w", runID, i+1, len(chunks), err)
 		}
+		return nil
+	}
+	par := batchCalls
+	if repeatsTag(b.Tags) {
+		par = 1
+	}
+	return inParallel(len(chunks), par, send)
+}
+
+type logBatchRequest struct {
+	RunID   string   `json:"run_id"`
+	Metrics []Metric `json:"metrics,omitempty"`
+	Params  []Param  `json:"params,omitempty"`
+	Tags    []Tag    `json:"tags,omitempty"`
+}
+
+// inParallel runs f(0) … f(n-1) with at most par calls at once, in index
+// order of starting. After a failure no further call starts; the error of
+// the lowest failed index is returned, so the answer does not depend on
+// which call happened to finish first.
+func inParallel(n, par int, f func(int) error) error {
+	if n == 1 || par <= 1 {
+		for i := range n {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, par)
+	for i := range n {
+		slots <- struct{}{}
+		if failed.Load() {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := f(i); err != nil {
+				errs[i] = err
+				failed.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// repeatsTag reports whether a tag key occurs twice; the order of the calls
+// then decides the tag's value.
+func repeatsTag(tags []Tag) bool {
+	if len(tags) < 2 {
+		return false
+	}
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		if seen[t.Key] {
+			return true
+		}
+		seen[t.Key] = true
+	}
+	return false
 }
 
 // LogMetric records one metric point (a one-entry LogBatch).
@@ -223,15 +355,36 @@ func splitBatch(b Batch, now int64) ([]Batch, error) {
 			return nil, err
 		}
 	}
-	metrics := make([]Metric, len(b.Metrics))
-	for i, m := range b.Metrics {
+	// Metrics are grouped by key (keys in order of first appearance, the
+	// points of a key in their order), so that the calls of a batch, sent
+	// concurrently, share at most one key: the server locks each key's
+	// latest value while it writes points.
+	group := make(map[string]int)
+	var counts []int
+	for _, m := range b.Metrics {
 		if err := validateKey("metric", m.Key); err != nil {
 			return nil, err
 		}
+		g, ok := group[m.Key]
+		if !ok {
+			g = len(counts)
+			group[m.Key] = g
+			counts = append(counts, 0)
+		}
+		counts[g]++
+	}
+	next := make([]int, len(counts)) // where the next point of each group goes
+	for g := 1; g < len(counts); g++ {
+		next[g] = next[g-1] + counts[g-1]
+	}
+	metrics := make([]Metric, len(b.Metrics))
+	for _, m := range b.Metrics {
 		if m.Timestamp == 0 {
 			m.Timestamp = now
 		}
-		metrics[i] = m
+		g := group[m.Key]
+		metrics[next[g]] = m
+		next[g]++
 	}
 
 	// Each call takes as many params, then tags, then metrics as the
@@ -260,7 +413,7 @@ func splitBatch(b Batch, now int64) ([]Batch, error) {
 		}
 		b.Tags = tags
 		for len(metrics) > 0 && len(cur.Metrics) < maxMetricsPerBatch {
-			n := jsonSize(metrics[0])
+			n := metrics[0].jsonLen() + 1
 			if !room(n) {
 				break
 			}
