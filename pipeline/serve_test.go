@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -259,4 +262,86 @@ func TestServeSIGHUP(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Errorf("exit %d: %s", code, errOut.String())
 	}
+}
+
+// TestServeMatchesPredict: a model directory written by `pipeline train`
+// is served, and /predict on the hold-out rows answers exactly what
+// `pipeline predict` wrote for them. The directory's reference profile
+// turns the drift gauges on.
+func TestServeMatchesPredict(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	out := t.TempDir()
+	code, stdout, stderr := pipeline(t, "train", "--out", out, "--output", "json")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	var res struct {
+		ModelDir string `json:"model_dir"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	holdout, scored := filepath.Join(out, "holdout.csv"), filepath.Join(out, "scored.csv")
+	if code, _, stderr := pipeline(t, "predict", "--model", res.ModelDir, "--data", holdout, "--out", scored); code != 0 {
+		t.Fatalf("predict: exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(scored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := data.LoadFile(holdout, data.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances := make([]map[string]any, table.Rows())
+	for i := range instances {
+		instances[i] = table.Record(i)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errOut syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- runServeCLI(ctx, &errOut, "serve", "--model", res.ModelDir, "--addr", addr, "--poll", "0", "--require-checksums")
+	}()
+	waitStatus(t, "http://"+addr+"/ready", 200)
+	body, _ := json.Marshal(map[string]any{"instances": instances})
+	resp, err := http.Post("http://"+addr+"/predict", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Predictions []struct {
+			P float64 `json:"probability_of_default"`
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(got.Predictions) != table.Rows() || len(recs)-1 != table.Rows() {
+		t.Fatalf("status %d, %d predictions, %d scored rows, %d hold-out rows", resp.StatusCode, len(got.Predictions), len(recs)-1, table.Rows())
+	}
+	for i, p := range got.Predictions {
+		rec := recs[i+1]
+		want, err := strconv.ParseFloat(rec[len(rec)-1], 64)
+		if err != nil || p.P != want {
+			t.Fatalf("row %d: serve %v, pipeline predict %q", i, p.P, rec[len(rec)-1])
+		}
+	}
+	mresp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if table.Rows() >= 100 && !strings.Contains(string(metrics), "model_score_psi ") {
+		t.Errorf("no drift gauges after %d rows; is reference_profile.json in the trained directory?", table.Rows())
+	}
+	cancel()
+	<-done
 }
