@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,7 +26,8 @@ import (
 // versions uploaded to MinIO and registered; the server follows the
 // champion alias under load through a proxy in front of MLflow, picks each
 // move up within poll+2s, refuses a corrupt version while its predecessor
-// serves, and keeps serving when MLflow goes away.
+// serves, retries after MinIO was unreachable, and keeps serving when
+// MLflow goes away.
 func TestRegistryHotReload(t *testing.T) {
 	stacktest.S3(t)
 	for _, srv := range stacktest.Servers(t) {
@@ -162,7 +165,28 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	if got := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepVerify)); got != 1 {
 		t.Errorf("corrupt version downloaded again: verify failures %v", got)
 	}
-	t.Logf("alias -> 4 served after %v", follow("4"))
+	// MinIO unreachable (the S3 endpoint points at a closed port): the
+	// download fails, is counted, and version 2 keeps serving; once MinIO
+	// is back, the next poll loads version 4.
+	endpoint, _, _ := stacktest.S3(t)
+	t.Setenv("MLFLOW_S3_ENDPOINT_URL", "http://"+closedAddr(t))
+	start := time.Now()
+	alias("4")
+	deadline = time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepDownload)) == 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepDownload)); got < 1 {
+		t.Errorf("MinIO down: download failures %v", got)
+	}
+	t.Logf("MinIO down: download failure counted after %v", time.Since(start))
+	if v := s.current.Load().ver.Version; v != "2" {
+		t.Errorf("MinIO down: serving %s, want 2", v)
+	}
+	os.Setenv("MLFLOW_S3_ENDPOINT_URL", endpoint)
+	start = time.Now()
+	waitVersion(t, s, "4", poll+poll/10+2*time.Second+30*time.Second)
+	t.Logf("MinIO back: version 4 served after %v", time.Since(start))
 
 	// Nothing changes: each poll is one get-by-alias request, nothing else.
 	time.Sleep(poll)
@@ -196,7 +220,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	if failed.Load() != 0 || total.Load() < 100 {
 		t.Fatalf("%d of %d requests failed", failed.Load(), total.Load())
 	}
-	t.Logf("%d requests during 3 alias moves, a corrupt version and a registry outage; 0 failed", total.Load())
+	t.Logf("%d requests during 3 alias moves, a corrupt version, a MinIO and a registry outage; 0 failed", total.Load())
 }
 
 // TestRegistryStageAndVersion follows a stage and a fixed version.
@@ -262,4 +286,15 @@ func TestRegistryStageAndVersion(t *testing.T) {
 	if v := decode[VersionResponse](t, w.Body); v.Model == nil || v.Model.Stage != "Production" || v.Model.Version != "2" {
 		t.Errorf("/version %+v", v.Model)
 	}
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
