@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/creditrisk/engine/artifact/internal/fanout"
 	"github.com/creditrisk/engine/artifact/internal/tree"
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -90,7 +91,13 @@ func (s *Store) Upload(ctx context.Context, localPath, artifactPath string) erro
 	return nil
 }
 
-// UploadDir copies the files below localDir to artifactPath/<relative path>.
+// uploads is how many files UploadDir copies at once (a network file
+// system answers each write slowly; a local disk hardly minds).
+const uploads = 4
+
+// UploadDir copies the files below localDir to artifactPath/<relative path>,
+// several at once. When one fails, no further copy starts and the error
+// names the first failed file in path order; files beside it may be copied.
 func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) error {
 	p, _, err := s.local(artifactPath)
 	if err != nil {
@@ -100,12 +107,9 @@ func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) er
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", localDir, err)
 	}
-	for _, f := range files {
-		if err := s.Upload(ctx, f.Path, tree.Join(p, f.Rel)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return fanout.Each(len(files), uploads, func(i int) error {
+		return s.Upload(ctx, files[i].Path, tree.Join(p, files[i].Rel))
+	})
 }
 
 // List returns the entries directly under artifactPath, with paths relative

@@ -17,6 +17,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/creditrisk/engine/artifact/internal/fanout"
 	"github.com/creditrisk/engine/artifact/internal/tree"
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -109,7 +110,14 @@ func (s *Store) Upload(ctx context.Context, localPath, artifactPath string) erro
 	return nil
 }
 
-// UploadDir sends the files below localDir to artifactPath/<relative path>.
+// uploads is how many files UploadDir sends at once: fewer than for S3,
+// as each one occupies a worker of the tracking server (a handful by
+// default) while it streams the file on to the artifact destination.
+const uploads = 4
+
+// UploadDir sends the files below localDir to artifactPath/<relative path>,
+// several at once. When one fails, no further upload starts and the error
+// names the first failed file in path order; files beside it may be stored.
 func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) error {
 	p, _, err := s.path(artifactPath)
 	if err != nil {
@@ -119,12 +127,9 @@ func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) er
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", localDir, err)
 	}
-	for _, f := range files {
-		if err := s.Upload(ctx, f.Path, tree.Join(p, f.Rel)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return fanout.Each(len(files), uploads, func(i int) error {
+		return s.Upload(ctx, files[i].Path, tree.Join(p, files[i].Rel))
+	})
 }
 
 // List returns the entries directly under artifactPath, with paths relative

@@ -25,6 +25,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/creditrisk/engine/artifact/internal/fanout"
 	"github.com/creditrisk/engine/artifact/internal/tree"
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -184,7 +185,14 @@ func (s *Store) Upload(ctx context.Context, localPath, artifactPath string) erro
 	return nil
 }
 
-// UploadDir puts the files below localDir at artifactPath/<relative path>.
+// uploads is how many objects UploadDir puts at once: S3 and MinIO serve
+// many requests in parallel, and one at a time leaves the connection idle
+// while each waits for its answer.
+const uploads = 8
+
+// UploadDir puts the files below localDir at artifactPath/<relative path>,
+// several at once. When one fails, no further upload starts and the error
+// names the first failed file in path order; files beside it may be stored.
 func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) error {
 	p, _, err := s.key(artifactPath)
 	if err != nil {
@@ -194,12 +202,9 @@ func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) er
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", localDir, err)
 	}
-	for _, f := range files {
-		if err := s.Upload(ctx, f.Path, tree.Join(p, f.Rel)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return fanout.Each(len(files), uploads, func(i int) error {
+		return s.Upload(ctx, files[i].Path, tree.Join(p, files[i].Rel))
+	})
 }
 
 // List returns the entries directly under artifactPath, with paths relative
