@@ -119,7 +119,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	body := []byte(mustJSON(t, record(t, 7)))
 	var wg sync.WaitGroup
 	var total, failed atomic.Int64
-	for range 4 {
+	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
