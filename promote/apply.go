@@ -80,12 +80,44 @@ func apply(ctx context.Context, c *mlflow.Client, o *Options, d *Decision, work 
 	if err := tagVersion(ctx, c, d.Name, d.Candidate.Version, tags); err != nil {
 		return err
 	}
-	if len(history) == 0 || history[len(history)-1] != prev {
+	if o.afterTags != nil {
+		if err := o.afterTags(ctx); err != nil {
+			return err
+		}
+	}
+	// A promotion that read the old champion before our write and wrote
+	// after our post-write check would have undone ours without either
+	// seeing it. Its history entry, or the alias itself, tells.
+	now, err := readHistory(ctx, c, d.Name, d.Alias)
+	if err != nil {
+		return err
+	}
+	if last(now) != last(history) {
+		return &RaceError{Alias: d.Alias, Expected: d.Candidate.Version, Actual: last(now), Step: "while recording (the history shows another promotion)"}
+	}
+	if len(history) == 0 || last(history) != prev {
 		if prev != "" {
 			history = append(history, prev)
 		}
 	}
-	return writeHistory(ctx, c, d.Name, d.Alias, append(history, d.Candidate.Version))
+	if err := writeHistory(ctx, c, d.Name, d.Alias, append(history, d.Candidate.Version)); err != nil {
+		return err
+	}
+	cur, err := aliasVersion(ctx, c, d.Name, d.Alias)
+	if err != nil {
+		return err
+	}
+	if v := versionOf(cur); v != d.Candidate.Version {
+		return &RaceError{Alias: d.Alias, Expected: d.Candidate.Version, Actual: v, Step: "after recording"}
+	}
+	return nil
+}
+
+func last(h []string) string {
+	if len(h) == 0 {
+		return ""
+	}
+	return h[len(h)-1]
 }
 
 func orNoneTag(v string) string {

@@ -20,6 +20,11 @@
 // MLflow has no compare-and-set on aliases. Racing promotions are caught by
 // reading the alias again just before and just after the write: if it is not
 // what the decision was based on (before) or what was written (after), the
-// promotion stops with ErrRaced. A window remains between another writer's
-// post-write check and our write; it is as narrow as two requests.
+// promotion stops with ErrRaced. A promotion whose pre-write read came before
+// another's write, and whose write came after the other's post-write read,
+// passes both checks; the other then finds the alias gone in its final read
+// after recording, or this one finds the other's entry in the alias history
+// before writing its own, so at least one of them fails with ErrRaced rather
+// than being undone silently. Neither undoes the other's write: the registry
+// is left for a person to look at (pipeline models show).
 package promote

@@ -222,6 +222,53 @@ func TestRace(t *testing.T) {
 	}
 }
 
+// TestLateRace: another promotion lands after this one's post-write check,
+// during its recording: the history check or the final read catches it.
+func TestLateRace(t *testing.T) {
+	f := newFixture(t, stacktest.TrackingURI(t))
+	ctx := context.Background()
+	v1, v2, v3 := f.register(strong), f.register(strong), f.register(strong)
+	if _, err := Promote(ctx, f.c, f.opts(v1, loose())); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		history bool // the other promotion also recorded its history
+		step    string
+	}{
+		{"other promotion recorded", true, "while recording (the history shows another promotion)"},
+		{"alias moved only", false, "after recording"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := f.c.SetRegisteredModelAlias(ctx, f.name, DefaultAlias, v1); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeHistory(ctx, f.c, f.name, DefaultAlias, []string{v1}); err != nil {
+				t.Fatal(err)
+			}
+			o := f.opts(v2, loose())
+			o.afterTags = func(ctx context.Context) error {
+				if tc.history {
+					if err := writeHistory(ctx, f.c, f.name, DefaultAlias, []string{v1, v3}); err != nil {
+						return err
+					}
+				}
+				return f.c.SetRegisteredModelAlias(ctx, f.name, DefaultAlias, v3)
+			}
+			_, err := Promote(ctx, f.c, o)
+			var re *RaceError
+			if !errors.As(err, &re) || re.Step != tc.step || re.Actual != v3 {
+				t.Fatalf("err = %v, want a race %q seeing v%s", err, tc.step, v3)
+			}
+			// Caught before recording, the undone promotion stays out of
+			// the history; caught after, it is in it (it did hold the alias).
+			if h, _ := readHistory(ctx, f.c, f.name, DefaultAlias); slices.Contains(h, v2) != !tc.history {
+				t.Errorf("history %v", h)
+			}
+		})
+	}
+}
+
 // TestConcurrentPromotions starts two promotions of different versions from
 // the same champion at once. Whatever the interleaving, the alias ends on a
 // version whose promotion succeeded, and a failed one failed as a race.

@@ -83,11 +83,11 @@ func (e *GateError) Unwrap() error { return ErrGateFailed }
 type RaceError struct {
 	Alias            string
 	Expected, Actual string // versions; "" for no version
-	Step             string // "before the write" or "after the write"
+	Step             string // "before the write", "after the write", …
 }
 
 func (e *RaceError) Error() string {
-	return fmt.Sprintf("alias %q moved %s: expected %s, found %s; another promotion or rollback is running, nothing more was changed: check `pipeline models show` and retry",
+	return fmt.Sprintf("alias %q moved %s: expected %s, found %s; another promotion or rollback ran at the same time: check `pipeline models show` before retrying",
 		e.Alias, e.Step, orNone(e.Expected), orNone(e.Actual))
 }
 
@@ -124,9 +124,9 @@ type Options struct {
 	// directory removed afterwards.
 	WorkDir string
 
-	// Test hooks, run just before the pre-write read and just before the
-	// post-write read.
-	beforeWrite, afterWrite func(context.Context) error
+	// Test hooks, run just before the pre-write read, just before the
+	// post-write read and after the version's tags are written.
+	beforeWrite, afterWrite, afterTags func(context.Context) error
 }
 
 // VersionRef is a model version in a decision.
