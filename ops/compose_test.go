@@ -1,0 +1,463 @@
+package ops_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/creditrisk/engine/dashboards"
+	"github.com/creditrisk/engine/internal/stacktest"
+)
+
+// root is the repository root, where the operations files live.
+const root = ".."
+
+func loadProject(t *testing.T) *types.Project {
+	t.Helper()
+	o, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithName("pipeline"),
+		cli.WithWorkingDirectory(root),
+		cli.WithEnvFiles(filepath.Join(root, ".env.example")),
+		cli.WithDotEnv,
+		cli.WithProfiles([]string{"*"}))
+	if err != nil {
+		t.Fatalf("compose options: %v", err)
+	}
+	p, err := o.LoadProject(t.Context())
+	if err != nil {
+		t.Fatalf("load docker-compose.yml with .env.example: %v", err)
+	}
+	return p
+}
+
+// oneShot reports whether the service is a job that runs to completion.
+func oneShot(s types.ServiceConfig) bool { return s.Restart == "no" }
+
+// TestComposeServices checks the services and published ports that
+// docs/operations.md documents, and that only what a person opens is
+// published, on loopback only.
+func TestComposeServices(t *testing.T) {
+	p := loadProject(t)
+	want := map[string][]string{
+		"postgres":      nil,
+		"minio":         {"127.0.0.1:9000:9000", "127.0.0.1:9001:9001"},
+		"create-bucket": nil,
+		"mlflow":        {"127.0.0.1:5000:5000"},
+		"serve":         {"127.0.0.1:8000:8000"},
+		"train":         nil,
+		"promote":       nil,
+		"prometheus":    {"127.0.0.1:9090:9090"},
+		"grafana":       {"127.0.0.1:3000:3000"},
+	}
+	got := map[string][]string{}
+	for name, s := range p.Services {
+		var ports []string
+		for _, pc := range s.Ports {
+			ports = append(ports, pc.HostIP+":"+pc.Published+":"+itoa(pc.Target))
+		}
+		sort.Strings(ports)
+		got[name] = ports
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("services and ports (-documented +compose):\n%s", diff)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
+	if err != nil {
+		t.Fatalf("the services are documented in docs/operations.md: %v", err)
+	}
+	for name, ports := range want {
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/operations.md does not mention service `%s`", name)
+		}
+		for _, pt := range ports {
+			url := pt[:strings.LastIndex(pt, ":")]
+			if !strings.Contains(string(doc), url) {
+				t.Errorf("docs/operations.md does not give the address %s of %s", url, name)
+			}
+		}
+	}
+}
+
+func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+// unavailable skips, or fails under PIPELINE_INTEGRATION=1, when a tool of
+// the native stack is missing.
+func unavailable(t *testing.T, what string) {
+	t.Helper()
+	if stacktest.Enabled() {
+		t.Fatalf("%s is unavailable (PIPELINE_INTEGRATION=1)", what)
+	}
+	t.Skipf("%s is unavailable; run scripts/stack up", what)
+}
+
+func TestComposeHealthAndOrder(t *testing.T) {
+	p := loadProject(t)
+	for name, s := range p.Services {
+		t.Run(name, func(t *testing.T) {
+			jobs := slices.Contains(s.Profiles, "jobs")
+			switch {
+			case oneShot(s):
+				if (name == "train" || name == "promote") != jobs {
+					t.Errorf("profiles %v: train and promote (only) belong to the jobs profile", s.Profiles)
+				}
+			case s.Restart != "unless-stopped":
+				t.Errorf("restart %q: long-running services restart unless-stopped", s.Restart)
+			case s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0:
+				t.Errorf("long-running service without a health check")
+			case jobs:
+				t.Errorf("a long-running service is in the jobs profile")
+			}
+			if s.HealthCheck != nil && len(s.HealthCheck.Test) > 1 && slices.Contains(s.HealthCheck.Test[1:], "curl") {
+				t.Errorf("health check %v runs curl, which the images lack", s.HealthCheck.Test)
+			}
+			for dep, d := range s.DependsOn {
+				ds, ok := p.Services[dep]
+				if !ok {
+					t.Errorf("depends on unknown service %s", dep)
+					continue
+				}
+				want := types.ServiceConditionHealthy
+				if oneShot(ds) {
+					want = types.ServiceConditionCompletedSuccessfully
+				}
+				if d.Condition != want {
+					t.Errorf("depends_on %s: condition %q, want %q", dep, d.Condition, want)
+				}
+			}
+		})
+	}
+	if d := p.Services["mlflow"].DependsOn["create-bucket"]; d.Condition != types.ServiceConditionCompletedSuccessfully {
+		t.Errorf("mlflow must wait for the bucket job to succeed, got %+v", d)
+	}
+	bucket := strings.Join(p.Services["create-bucket"].Command, " ")
+	if !strings.Contains(bucket, "mc mb --ignore-existing local/mlflow") {
+		t.Errorf("the bucket job does not run mc mb --ignore-existing: %q", bucket)
+	}
+	if hc := p.Services["minio"].HealthCheck; hc == nil || !slices.Equal(hc.Test, []string{"CMD", "mc", "ready", "local"}) {
+		t.Errorf("minio health check: want mc ready local")
+	}
+	if hc := p.Services["postgres"].HealthCheck; hc == nil || !strings.Contains(strings.Join(hc.Test, " "), "pg_isready") {
+		t.Errorf("postgres health check: want pg_isready")
+	}
+}
+
+// TestComposeVolumes: state lives in named volumes, declared at the top.
+func TestComposeVolumes(t *testing.T) {
+	p := loadProject(t)
+	for name, target := range map[string]string{
+		"postgres":   "/var/lib/postgresql/data",
+		"minio":      "/data",
+		"prometheus": "/prometheus",
+		"grafana":    "/var/lib/grafana",
+	} {
+		found := false
+		for _, v := range p.Services[name].Volumes {
+			if v.Target == target {
+				found = true
+				if v.Type != types.VolumeTypeVolume {
+					t.Errorf("%s: %s is a %s mount, want a named volume", name, target, v.Type)
+				} else if _, ok := p.Volumes[v.Source]; !ok {
+					t.Errorf("%s: volume %s is not declared", name, v.Source)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no volume at %s", name, target)
+		}
+	}
+}
+
+var (
+	pinned  = regexp.MustCompile(`^[a-z0-9./_-]+:[A-Za-z0-9._-]+$`)
+	fromRE  = regexp.MustCompile(`(?m)^FROM\s+(\S+)`)
+	builtAs = regexp.MustCompile(`^creditrisk/`)
+)
+
+func TestImagesPinned(t *testing.T) {
+	p := loadProject(t)
+	for name, s := range p.Services {
+		img := s.Image
+		if img == "" {
+			t.Errorf("%s: no image", name)
+			continue
+		}
+		if !pinned.MatchString(img) || strings.HasSuffix(img, ":latest") {
+			t.Errorf("%s: image %q is not pinned to a tag", name, img)
+		}
+		if builtAs.MatchString(img) && s.Build == nil && !slices.ContainsFunc(p.ServiceNames(), func(o string) bool {
+			return p.Services[o].Image == img && p.Services[o].Build != nil
+		}) {
+			t.Errorf("%s: image %q is built by no service", name, img)
+		}
+	}
+	for _, f := range []string{"Dockerfile", "Dockerfile.mlflow"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fromRE.FindAllStringSubmatch(string(data), -1) {
+			if !pinned.MatchString(m[1]) || strings.HasSuffix(m[1], ":latest") {
+				t.Errorf("%s: base image %q is not pinned", f, m[1])
+			}
+		}
+	}
+}
+
+// TestNoInlineSecrets: every password, secret, token and user comes from
+// .env; none of .env.example's values is written in the compose file.
+func TestNoInlineSecrets(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := readEnv(t, filepath.Join(root, ".env.example"))
+	secret := regexp.MustCompile(`(?i)password|secret|token|minio_root_user|access_key`)
+	for k, v := range env {
+		if secret.MatchString(k) && strings.Contains(string(raw), v) {
+			t.Errorf("the value of %s from .env.example is written in docker-compose.yml", k)
+		}
+	}
+	var doc struct {
+		Services map[string]struct {
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+		Anchors map[string]string `yaml:"x-s3-client"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	check := func(where, k, v string) {
+		if secret.MatchString(k) && !strings.HasPrefix(v, "${") {
+			t.Errorf("%s: %s is set inline (%q), not from .env", where, k, v)
+		}
+	}
+	for name, s := range doc.Services {
+		for k, v := range s.Environment {
+			check(name, k, v)
+		}
+	}
+	for k, v := range doc.Anchors {
+		check("x-s3-client", k, v)
+	}
+	gi, err := os.ReadFile(filepath.Join(root, ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(gi), "\n"), "/.env") {
+		t.Errorf(".gitignore does not ignore /.env")
+	}
+	// Every variable the compose file needs is in .env.example.
+	for _, m := range regexp.MustCompile(`\$\{([A-Z_]+)`).FindAllStringSubmatch(string(raw), -1) {
+		if _, ok := env[m[1]]; !ok {
+			t.Errorf("docker-compose.yml uses ${%s}, which .env.example does not set", m[1])
+		}
+	}
+}
+
+func readEnv(t *testing.T, path string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || v == "" {
+			t.Fatalf("%s:%d: want KEY=value, got %q", path, i+1, line)
+		}
+		env[k] = v
+	}
+	return env
+}
+
+// flagNames lists the --flags in a command line.
+func flagNames(args []string) []string {
+	var fs []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "--") {
+			name, _, _ := strings.Cut(a, "=")
+			fs = append(fs, name)
+		}
+	}
+	slices.Sort(fs)
+	return slices.Compact(fs)
+}
+
+// shellFunction returns the body of a bash function of scripts/stack.
+func shellFunction(t *testing.T, script, name string) string {
+	t.Helper()
+	_, body, ok := strings.Cut(script, "\n"+name+"() {\n")
+	if !ok {
+		t.Fatalf("scripts/stack has no function %s", name)
+	}
+	body, _, ok = strings.Cut(body, "\n}\n")
+	if !ok {
+		t.Fatalf("scripts/stack: function %s does not end", name)
+	}
+	return body
+}
+
+// TestSharedWithNativeStack keeps docker-compose.yml and scripts/stack from
+// drifting apart: the same MLflow requirements and server flags, the same
+// Prometheus version, configuration and rule files.
+func TestSharedWithNativeStack(t *testing.T) {
+	p := loadProject(t)
+	stack, err := os.ReadFile(filepath.Join(root, "scripts", "stack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := string(stack)
+
+	t.Run("mlflow flags", func(t *testing.T) {
+		native := flagNames(strings.Fields(shellFunction(t, script, "start_mlflow3")))
+		compose := flagNames(p.Services["mlflow"].Command)
+		if diff := cmp.Diff(native, compose); diff != "" {
+			t.Errorf("MLflow server flags (-scripts/stack +compose):\n%s", diff)
+		}
+		for _, want := range []string{"0.0.0.0", "--expose-prometheus"} {
+			if !slices.Contains(p.Services["mlflow"].Command, want) {
+				t.Errorf("compose mlflow command lacks %s", want)
+			}
+		}
+		hosts := p.Services["mlflow"].Command[slices.Index(p.Services["mlflow"].Command, "--allowed-hosts")+1]
+		if !slices.Contains(strings.Split(hosts, ","), "mlflow:5000") {
+			t.Errorf("--allowed-hosts %q does not admit the compose host name mlflow:5000", hosts)
+		}
+	})
+
+	t.Run("mlflow requirements", func(t *testing.T) {
+		df, err := os.ReadFile(filepath.Join(root, "Dockerfile.mlflow"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^COPY requirements/mlflow3\.txt `).Match(df) || !strings.Contains(string(df), "pip install --no-cache-dir -r") {
+			t.Errorf("Dockerfile.mlflow does not install requirements/mlflow3.txt")
+		}
+		if !strings.Contains(script, "requirements/mlflow3.txt") && !strings.Contains(script, "mlflow3.txt") {
+			t.Errorf("scripts/stack no longer builds from requirements/mlflow3.txt")
+		}
+		req, err := os.ReadFile(filepath.Join(root, "requirements", "mlflow3.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pkg := range []string{"mlflow==", "psycopg2-binary==", "boto3==", "prometheus_flask_exporter=="} {
+			if !strings.Contains(string(req), "\n"+pkg) {
+				t.Errorf("requirements/mlflow3.txt does not pin %s", pkg)
+			}
+		}
+	})
+
+	t.Run("prometheus files", func(t *testing.T) {
+		if !strings.Contains(script, `--config.file="$ROOT/prometheus.yml"`) {
+			t.Errorf("scripts/stack does not run Prometheus with the repository's prometheus.yml")
+		}
+		mounts := map[string]string{}
+		for _, v := range p.Services["prometheus"].Volumes {
+			rel, err := filepath.Rel(p.WorkingDir, v.Source)
+			if err == nil {
+				mounts[filepath.ToSlash(rel)] = v.Target
+			}
+		}
+		want := map[string]string{
+			"prometheus.yml":                     "/etc/prometheus/prometheus.yml",
+			"configs/prometheus/rules":           "/etc/prometheus/configs/prometheus/rules",
+			"configs/prometheus/targets/compose": "/etc/prometheus/configs/prometheus/targets/native",
+		}
+		for src, target := range want {
+			if mounts[src] != target {
+				t.Errorf("prometheus mounts %s at %q, want %q", src, mounts[src], target)
+			}
+		}
+		native, compose := dirNames(t, "configs/prometheus/targets/native"), dirNames(t, "configs/prometheus/targets/compose")
+		if !slices.Equal(native, compose) {
+			t.Errorf("target files differ: native %v, compose %v", native, compose)
+		}
+	})
+
+	t.Run("prometheus version", func(t *testing.T) {
+		bin, err := exec.LookPath("prometheus")
+		if err != nil {
+			unavailable(t, "the prometheus binary")
+		}
+		out, err := exec.Command(bin, "--version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("prometheus --version: %v\n%s", err, out)
+		}
+		m := regexp.MustCompile(`version (\d+\.\d+\.\d+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("prometheus --version: no version in %q", out)
+		}
+		if want := "prom/prometheus:v" + string(m[1]); p.Services["prometheus"].Image != want {
+			t.Errorf("compose runs %s, the native stack Prometheus %s: want image %s", p.Services["prometheus"].Image, m[1], want)
+		}
+	})
+
+	t.Run("grafana provisioning", func(t *testing.T) {
+		var ds struct {
+			Datasources []struct {
+				UID, Type, URL string
+			} `yaml:"datasources"`
+		}
+		readYAML(t, "configs/grafana/provisioning/datasources/prometheus.yml", &ds)
+		if len(ds.Datasources) != 1 || ds.Datasources[0].UID != dashboards.DatasourceUID ||
+			ds.Datasources[0].Type != "prometheus" || ds.Datasources[0].URL != "http://prometheus:9090" {
+			t.Errorf("datasources = %+v, want one prometheus at http://prometheus:9090 with uid %q", ds.Datasources, dashboards.DatasourceUID)
+		}
+		var prov struct {
+			Providers []struct {
+				Type    string
+				Options struct{ Path string }
+			} `yaml:"providers"`
+		}
+		readYAML(t, "configs/grafana/provisioning/dashboards/pipeline.yml", &prov)
+		mounted := ""
+		for _, v := range p.Services["grafana"].Volumes {
+			if filepath.Base(v.Source) == "dashboards" {
+				mounted = v.Target
+			}
+		}
+		if len(prov.Providers) != 1 || prov.Providers[0].Type != "file" || prov.Providers[0].Options.Path != mounted || mounted == "" {
+			t.Errorf("dashboard provider %+v does not read the mounted dashboards folder %q", prov.Providers, mounted)
+		}
+	})
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join(root, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
