@@ -57,23 +57,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "pipeline",
 		Usage:   "train, track, promote and serve credit-risk models with MLflow",
 		Version: version(),
 		Commands: []*cli.Command{
 			trainCommand(),
 			predictCommand(),
+			promoteCommand(),
+			rollbackCommand(),
+			modelsCommand(),
 			versionCommand(),
 		},
 		// Usage errors (unknown flags, missing arguments) exit with 2.
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(err.Error(), 2)
-		},
+		OnUsageError: flagUsageError,
 		// run reports errors and picks the exit code; urfave/cli must not
 		// exit the process itself.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	setUsageErrors(app.Commands)
+	return app
+}
+
+// setUsageErrors makes bad flags of every (sub)command exit with 2, as the
+// app's own OnUsageError does for global flags.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = flagUsageError
+		}
+		setUsageErrors(c.Subcommands)
+	}
+}
+
+// flagUsageError turns a flag parsing error into a usage error (exit 2).
+func flagUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError("%v", err)
 }
 
 func version() string {

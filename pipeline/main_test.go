@@ -23,6 +23,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"version"}, 0, ""},
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"nosuch"}, 2, `unknown command "nosuch"`},
+		{[]string{"train", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"models", "list", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"predict"}, 2, "--model is required"},
 		{[]string{"predict", "--model", "x"}, 2, "--data is required"},
 		{[]string{"train", "--model", "xgboost"}, 2, `unknown family "xgboost"`},

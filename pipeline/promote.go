@@ -57,12 +57,6 @@ changed), 1 any other failure, including the alias moving while promoting,
 	}
 }
 
-// flagUsageError makes a subcommand's unknown or malformed flag a usage
-// error (exit 2); the app's OnUsageError covers only the app's own flags.
-func flagUsageError(_ *cli.Context, err error, _ bool) error {
-	return usageError("%v", err)
-}
-
 func runPromote(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError("promote takes no arguments, got %q", c.Args().First())

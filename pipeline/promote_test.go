@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
@@ -16,37 +12,10 @@ import (
 	"github.com/creditrisk/engine/promote/promotetest"
 )
 
-// registry runs the command line with promote, rollback and models wired in
-// (by newApp once main.go lists them; added here until then) and maps
-// errors to exit codes as run does.
+// registry runs the command line, as pipeline does.
 func registry(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	app := newApp()
-	wired := true
-	for _, cmd := range []*cli.Command{promoteCommand(), rollbackCommand(), modelsCommand()} {
-		if app.Command(cmd.Name) == nil {
-			app.Commands = append(app.Commands, cmd)
-			wired = false
-		}
-	}
-	if wired {
-		return pipeline(t, args...)
-	}
-	var out, errOut bytes.Buffer
-	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.RunContext(t.Context(), append([]string{"pipeline"}, args...))
-	var exit cli.ExitCoder
-	switch {
-	case err == nil:
-		code = 0
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-		errOut.WriteString("pipeline: " + exit.Error() + "\n")
-	default:
-		code = 1
-		errOut.WriteString("pipeline: " + err.Error() + "\n")
-	}
-	return code, out.String(), errOut.String()
+	return pipeline(t, args...)
 }
 
 func TestRegistryUsage(t *testing.T) {
