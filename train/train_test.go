@@ -379,8 +379,7 @@ func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registrat
 		t.Errorf("python sees %d validation steps, want %d", got.StepsValid, res.Iterations)
 	}
 	if !got.HasLGBM {
-		t.Logf("%s has no lightgbm: pyfunc check skipped for MLflow %s", py, srv.Name)
-		return
+		t.Fatalf("%s has no lightgbm (requirements/*.txt install it): pyfunc cannot be checked on MLflow %s", py, srv.Name)
 	}
 	if got.PyfuncErr != "" {
 		t.Fatalf("pyfunc: %s", got.PyfuncErr)

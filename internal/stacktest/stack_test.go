@@ -191,8 +191,9 @@ func TestPythonTools(t *testing.T) {
 		}
 	})
 	t.Run("2.9.2", func(t *testing.T) {
-		if out := python(t, stacktest.Python2(t), "import mlflow; print(mlflow.__version__)"); out != "2.9.2" {
-			t.Fatalf("PIPELINE_PYTHON2 has mlflow %q, want 2.9.2", out)
+		out := python(t, stacktest.Python2(t), "import mlflow, lightgbm; print(mlflow.__version__, lightgbm.__version__)")
+		if mlflowVersion, lgbVersion, _ := strings.Cut(out, " "); mlflowVersion != "2.9.2" || !strings.HasPrefix(lgbVersion, "4.") {
+			t.Fatalf("PIPELINE_PYTHON2 has mlflow %q and lightgbm %q, want 2.9.2 and 4.x", mlflowVersion, lgbVersion)
 		}
 	})
 }
