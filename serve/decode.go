@@ -2,15 +2,18 @@ package serve
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/creditrisk/engine/data"
 )
@@ -19,6 +22,7 @@ import (
 // of api_validation_errors_total.
 const (
 	ReasonMalformedJSON    = "malformed_json"
+	ReasonMalformedCSV     = "malformed_csv"
 	ReasonBodyTooLarge     = "body_too_large"
 	ReasonContentType      = "unsupported_content_type"
 	ReasonTooManyInstances = "too_many_instances"
@@ -54,25 +58,33 @@ func badRequest(reason, format string, args ...any) *inputError {
 
 // readJSONBody checks the content type and reads at most limit bytes.
 func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *inputError) {
+	b, _, e := readBody(w, r, limit, "application/json")
+	return b, e
+}
+
+// readBody checks the content type is one of types and reads at most limit
+// bytes; it returns the media type found.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, types ...string) ([]byte, string, *inputError) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := strings.Cut(ct, ";")
-	if !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if !slices.Contains(types, mt) {
 		if ct == "" {
 			ct = "none"
 		}
-		return nil, &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType,
-			msg: fmt.Sprintf("Content-Type %q is not supported: send application/json", ct)}
+		return nil, "", &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType,
+			msg: fmt.Sprintf("Content-Type %q is not supported: send %s", ct, strings.Join(types, " or "))}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonBodyTooLarge,
+			return nil, "", &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonBodyTooLarge,
 				msg: fmt.Sprintf("request body is larger than %d bytes", limit)}
 		}
-		return nil, badRequest(ReasonBadRequest, "read request body: %v", err)
+		return nil, "", badRequest(ReasonBadRequest, "read request body: %v", err)
 	}
-	return b, nil
+	return b, mt, nil
 }
 
 // decodeJSON decodes exactly one JSON value (numbers kept as json.Number).
@@ -314,6 +326,54 @@ func decodeInvocations(s *snapshot, b []byte, max int, ignoreUnknown bool) (x []
 			d.fail(badRequest(ReasonBadRequest, "%s: is a JSON %s, want a list of records or rows, or an object of columns", key, jsonKind(in)))
 		}
 	}
+	if d.err != nil {
+		return nil, d.unseen, d.err
+	}
+	if len(d.problems) > 0 {
+		return nil, d.unseen, invalid(d.problems)
+	}
+	return d.rows, d.unseen, nil
+}
+
+// decodeCSV reads a text/csv /invocations body as MLflow does with pandas:
+// a header row of column names, then rows; an empty field (or NA, NaN,
+// null) is missing, a number is a number, anything else a string.
+func decodeCSV(s *snapshot, b []byte, max int, ignoreUnknown bool) ([][]float64, []string, *inputError) {
+	if !utf8.Valid(b) {
+		return nil, nil, badRequest(ReasonMalformedCSV, "CSV body is not valid UTF-8")
+	}
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.ReuseRecord = false
+	recs, err := cr.ReadAll()
+	if err != nil {
+		return nil, nil, badRequest(ReasonMalformedCSV, "malformed CSV: %v", err)
+	}
+	if len(recs) < 2 {
+		return nil, nil, badRequest(ReasonMalformedCSV, "CSV body needs a header row and at least one row")
+	}
+	cols := make([]any, len(recs[0]))
+	for i, c := range recs[0] {
+		cols[i] = strings.TrimPrefix(c, "\ufeff")
+	}
+	rows := make([]any, len(recs)-1)
+	for i, rec := range recs[1:] {
+		vals := make([]any, len(rec))
+		for j, f := range rec {
+			switch f {
+			case "", "NA", "NaN", "nan", "null":
+				vals[j] = nil
+				continue
+			}
+			if _, err := strconv.ParseFloat(f, 64); err == nil {
+				vals[j] = json.Number(f)
+			} else {
+				vals[j] = f
+			}
+		}
+		rows[i] = vals
+	}
+	d := invDecoder{s: s, max: max, ignoreUnknown: ignoreUnknown}
+	d.split("text/csv", map[string]any{"columns": cols, "data": rows})
 	if d.err != nil {
 		return nil, d.unseen, d.err
 	}

@@ -77,6 +77,25 @@ func FuzzDecodeInvocations(f *testing.F) {
 	})
 }
 
+// FuzzDecodeCSV: the same for text/csv bodies.
+func FuzzDecodeCSV(f *testing.F) {
+	for _, s := range []string{"", "a\n", "duration_in_month\n12\n", "a,\"b\n1\n", "duration_in_month,purpose\n1,2\n3,\n",
+		"\ufeffduration_in_month\nNaN\n", "x,y\n1,2,3\n", "purpose\ninf\n", "purpose\n-1\n", "\xff\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		snap := fuzzSnapshot(t)
+		for _, ignore := range []bool{false, true} {
+			x, _, e := decodeCSV(snap, b, 10, ignore)
+			if e != nil {
+				checkRefusal(t, e)
+				continue
+			}
+			checkRows(t, snap, x, -1)
+		}
+	})
+}
+
 // FuzzVerifyWebhook: arbitrary headers never verify without the secret's
 // signature, and a correctly signed body always does.
 func FuzzVerifyWebhook(f *testing.F) {

@@ -471,12 +471,16 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		s.countInvalid(e)
 		writeJSON(w, e.status, map[string]any{"error_code": "BAD_REQUEST", "message": e.msg, "fields": e.fields})
 	}
-	b, e := readJSONBody(w, r, s.opts.MaxBody)
+	b, mt, e := readBody(w, r, s.opts.MaxBody, "application/json", "text/csv")
 	if e != nil {
 		fail(e)
 		return
 	}
-	x, unseen, e := decodeInvocations(snap, b, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore)
+	decode := decodeInvocations
+	if mt == "text/csv" {
+		decode = decodeCSV
+	}
+	x, unseen, e := decode(snap, b, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore)
 	s.countUnseen(unseen)
 	if e != nil {
 		fail(e)

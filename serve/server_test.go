@@ -2,7 +2,9 @@ package serve
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -193,6 +195,41 @@ func TestInvocations(t *testing.T) {
 	}
 }
 
+// TestInvocationsCSV: text/csv as pandas writes it (header, empty field
+// for missing, category strings or codes).
+func TestInvocationsCSV(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	tb := table(t)
+	want, _ := tinyModel(t, 10).Predict(tb.Matrix([]int{0, 1}))
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	w.Write(tb.FeatureNames())
+	for i := range 2 {
+		rec := tb.Record(i)
+		var row []string
+		for _, n := range tb.FeatureNames() {
+			switch v := rec[n].(type) {
+			case nil:
+				row = append(row, "")
+			case string:
+				row = append(row, v)
+			default:
+				row = append(row, fmt.Sprint(v))
+			}
+		}
+		w.Write(row)
+	}
+	w.Flush()
+	resp := do(t, s.Handler(), "POST", "/invocations", "text/csv; charset=utf-8", sb.String())
+	if resp.Code != 200 {
+		t.Fatalf("%d %s", resp.Code, resp.Body)
+	}
+	got := decode[struct{ Predictions []float64 }](t, resp.Body).Predictions
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("CSV predictions %v, want %v", got, want)
+	}
+}
+
 func TestProbes(t *testing.T) {
 	src := &fakeSource{dirs: map[string]string{"1": writeModel(t, t.TempDir(), 10, "run1")}, cur: "1"}
 	s, _ := newServer(t, src, Options{Version: "v1.2.3"})
@@ -272,7 +309,11 @@ func TestBadInput(t *testing.T) {
 		{"inv too many", "/invocations", ctJSON, `{"inputs": [[1],[1],[1],[1]]}`, 413, ReasonTooManyInstances, ""},
 		{"inv wrong width", "/invocations", ctJSON, `{"inputs": [[1]]}`, 400, ReasonBadRequest, ""},
 		{"inv malformed", "/invocations", ctJSON, `{"inputs": `, 400, ReasonMalformedJSON, ""},
-		{"inv content type", "/invocations", "text/csv", "a,b\n1,2\n", 415, ReasonContentType, ""},
+		{"inv content type", "/invocations", "text/plain", "a,b\n1,2\n", 415, ReasonContentType, ""},
+		{"inv csv malformed", "/invocations", "text/csv", "a,\"b\n1,2\n", 400, ReasonMalformedCSV, ""},
+		{"inv csv header only", "/invocations", "text/csv", "duration_in_month\n", 400, ReasonMalformedCSV, ""},
+		{"inv csv ragged", "/invocations", "text/csv", "duration_in_month,credit_amount\n1\n", 400, ReasonMalformedCSV, ""},
+		{"inv csv missing", "/invocations", "text/csv", "duration_in_month\n12\n", 400, ReasonMissingFeature, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := testutil.ToFloat64(s.m.invalid.WithLabelValues(tc.reason))
