@@ -9,6 +9,8 @@ import (
 	"testing"
 )
 
+var trainColWise = flag.Bool("train.colwise", false, "build histograms column-wise only (turns row-wise histograms off)")
+
 var trainDump = flag.String("train.dump", "", "BenchmarkTrainSynthetic1M: also write the data set as little-endian float64 (28 feature columns, then labels) to this file for LightGBM")
 
 // benchBinned quantises a synthetic set for the histogram and split benchmarks.
@@ -85,6 +87,10 @@ func BenchmarkSplitSearch(b *testing.B) {
 }
 
 func benchTrain(b *testing.B, d *Dataset, p Params) {
+	if *trainColWise {
+		defer func(v bool) { rowWiseDefault = v }(rowWiseDefault)
+		rowWiseDefault = false
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Train(context.Background(), p, d, nil, nil); err != nil {
@@ -134,4 +140,13 @@ func BenchmarkTrainTaiwan(b *testing.B) {
 	d := loadTaiwan(b)
 	train := &Dataset{Columns: d.cols, Labels: d.labels, Names: d.names, Categorical: d.categorical}
 	benchTrain(b, train, benchParams())
+}
+
+// BenchmarkTrainSynthetic1MShort is BenchmarkTrainSynthetic1M with 50
+// iterations, for quick comparisons.
+func BenchmarkTrainSynthetic1MShort(b *testing.B) {
+	d := synthetic(1_000_000, 28, 7)
+	p := benchParams()
+	p.NumIterations = 50
+	benchTrain(b, d, p)
 }

@@ -454,6 +454,12 @@ type binned struct {
 	offsets []int
 	col8    [][]uint8
 	col16   [][]uint16
+	// A row-major copy of the non-trivial features' bins, when all fit a
+	// byte: rows8[r*len(rowFeat)+k] is the bin of feature rowFeat[k], whose
+	// histogram starts at rowOff[k]. See grower.buildHists.
+	rowFeat []int
+	rowOff  []int
+	rows8   []uint8
 }
 
 // bin returns the bin of row r for feature f.
@@ -518,6 +524,25 @@ func quantise(d *Dataset, p *Params, sampleSeed uint64, threads int) *binned {
 		}
 		b.col16[f] = c
 	})
+	if b.col8 != nil {
+		for f, m := range b.mappers {
+			if !m.trivial {
+				b.rowFeat = append(b.rowFeat, f)
+				b.rowOff = append(b.rowOff, b.offsets[f])
+			}
+		}
+		if k := len(b.rowFeat); k > 1 {
+			b.rows8 = make([]uint8, n*k)
+			parallelBlocks(n, threads, func(lo, hi, _ int) {
+				for j, f := range b.rowFeat {
+					col := b.col8[f]
+					for r := lo; r < hi; r++ {
+						b.rows8[r*k+j] = col[r]
+					}
+				}
+			})
+		}
+	}
 	return b
 }
 

@@ -129,28 +129,41 @@ func (b *binned) buildFeatureScratch(hist, scratch []histEntry, f int, rows []in
 	if rows == nil {
 		n = b.rows
 	}
-	if b.col8 != nil && len(scratch) >= len(hist) && len(hist) <= pairMaxBins && n >= pairMinRows {
-		alt := scratch[:len(hist)]
-		clear(alt)
-		if rows == nil {
-			buildHist8AllPair(hist, alt, b.col8[f], g, h)
-		} else {
-			buildHist8Pair(hist, alt, b.col8[f], rows, g, h)
-		}
-		return
+	b.accumulate(hist, scratch, f, rows, 0, n, g, h)
+}
+
+// accumulate adds rows to feature f's histogram: the given rows, or when
+// rows is nil the rows lo..hi-1 in order. g and h are aligned with rows
+// (or with lo..hi-1).
+func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, hi int, g, h []float32) {
+	n := hi - lo
+	if rows != nil {
+		n = len(rows)
 	}
 	if b.col8 != nil {
+		col := b.col8[f]
+		if len(scratch) >= len(hist) && len(hist) <= pairMaxBins && n >= pairMinRows {
+			alt := scratch[:len(hist)]
+			clear(alt)
+			if rows == nil {
+				buildHist8AllPair(hist, alt, col[lo:hi], g, h)
+			} else {
+				buildHist8Pair(hist, alt, col, rows, g, h)
+			}
+			return
+		}
 		if rows == nil {
-			buildHist8All(hist, b.col8[f], g, h)
+			buildHist8All(hist, col[lo:hi], g, h)
 		} else {
-			buildHist8(hist, b.col8[f], rows, g, h)
+			buildHist8(hist, col, rows, g, h)
 		}
 		return
 	}
+	col := b.col16[f]
 	if rows == nil {
-		buildHist16All(hist, b.col16[f], g, h)
+		buildHist16All(hist, col[lo:hi], g, h)
 	} else {
-		buildHist16(hist, b.col16[f], rows, g, h)
+		buildHist16(hist, col, rows, g, h)
 	}
 }
 
