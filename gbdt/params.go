@@ -260,8 +260,9 @@ func (p *Params) seeds() (bagging, feature, data uint64) {
 	if !p.SeedSet {
 		return 3, 2, 1
 	}
+	// 31-bit values, printable as the int32 seeds LightGBM writes.
 	r := newRand(uint64(p.Seed))
-	return r.next(), r.next(), r.next()
+	return r.next() >> 33, r.next() >> 33, r.next() >> 33
 }
 
 // effective returns the parameters as LightGBM writes them in a model file's

@@ -492,3 +492,43 @@ func TestRowWiseHistogram(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainModelInfo checks the effective parameters and importances.
+func TestTrainModelInfo(t *testing.T) {
+	d := synthetic(2000, 4, 12)
+	p := DefaultParams()
+	for k, v := range map[string]string{"num_iterations": "5", "num_leaves": "7", "seed": "3", "monotone_constraints": "1,0,0,0"} {
+		if err := p.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := trainOrFatal(t, p, d, nil, nil)
+	params := map[string]string{}
+	for _, kv := range m.Params {
+		params[kv.Key] = kv.Value
+	}
+	for k, want := range map[string]string{"objective": "binary", "num_iterations": "5", "num_leaves": "7", "learning_rate": "0.1", "seed": "3", "monotone_constraints": "1,0,0,0", "max_bin": "255", "min_data_in_leaf": "20"} {
+		if params[k] != want {
+			t.Errorf("param %s = %q, want %q", k, params[k], want)
+		}
+	}
+	splits, gain := 0, 0.0
+	for _, tr := range m.Trees {
+		splits += len(tr.SplitFeature)
+		for _, g := range tr.SplitGain {
+			gain += g
+		}
+	}
+	var gotSplits int
+	var gotGain float64
+	for f := range m.SplitImportance {
+		gotSplits += m.SplitImportance[f]
+		gotGain += m.GainImportance[f]
+	}
+	if splits == 0 || gotSplits != splits || math.Abs(gotGain-gain) > 1e-9*gain {
+		t.Errorf("importance: %d splits, %g gain; trees have %d, %g", gotSplits, gotGain, splits, gain)
+	}
+	if m.Trees[0].Shrinkage != 1 || m.Trees[1].Shrinkage != 0.1 {
+		t.Errorf("shrinkage %v, %v: want 1 (bias folded in) then the learning rate", m.Trees[0].Shrinkage, m.Trees[1].Shrinkage)
+	}
+}
