@@ -67,6 +67,7 @@ func newApp() *cli.App {
 			promoteCommand(),
 			rollbackCommand(),
 			modelsCommand(),
+			serveCommand(),
 			versionCommand(),
 		},
 		// Usage errors (unknown flags, missing arguments) exit with 2.
