@@ -86,10 +86,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := data.Fractions{Train: 1 - cfg.Split.Validation - cfg.Split.Test, Validation: cfg.Split.Validation, Test: cfg.Split.Test}
-	splits, err := table.Split(f, uint64(cfg.Split.Seed))
+	splits, err := split(cfg.Split, table)
 	if err != nil {
-		return nil, fmt.Errorf("split %s: %w", table.Source, err)
+		return nil, err
 	}
 	trainT, validT, testT := table.Subset(splits.Train), table.Subset(splits.Validation), table.Subset(splits.Test)
 
@@ -119,6 +118,35 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// Bare loads, splits and trains as Run does, and nothing more: the
+// baseline that tells what evaluation, artifacts and tracking add to a run
+// (scripts/bench-train).
+func Bare(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	table, err := loadTable(cfg.Data)
+	if err != nil {
+		return err
+	}
+	splits, err := split(cfg.Split, table)
+	if err != nil {
+		return err
+	}
+	_, err = model.Train(ctx, cfg.Model.Family, table.Subset(splits.Train), table.Subset(splits.Validation), model.TrainOptions{Params: cfg.withFamilyDefaults()})
+	return err
+}
+
+// split is the run's stratified train/validation/test split.
+func split(c SplitConfig, table *data.Table) (data.Splits, error) {
+	f := data.Fractions{Train: 1 - c.Validation - c.Test, Validation: c.Validation, Test: c.Test}
+	splits, err := table.Split(f, uint64(c.Seed))
+	if err != nil {
+		return splits, fmt.Errorf("split %s: %w", table.Source, err)
+	}
+	return splits, nil
 }
 
 func loadTable(c DataConfig) (*data.Table, error) {
