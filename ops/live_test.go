@@ -538,4 +538,3 @@ func alertExprs(t *testing.T) map[string]string {
 	}
 	return exprs
 }
-
