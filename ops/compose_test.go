@@ -201,6 +201,19 @@ func TestImagesPinned(t *testing.T) {
 			t.Errorf("%s: image %q is built by no service", name, img)
 		}
 	}
+	// The build stage uses the Go version of go.mod.
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(gomod)
+	df, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if goVersion == nil || !strings.Contains(string(df), "FROM golang:"+string(goVersion[1])+"-") {
+		t.Errorf("Dockerfile does not build with the Go version of go.mod (%s)", goVersion)
+	}
 	for _, f := range []string{"Dockerfile", "Dockerfile.mlflow"} {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
@@ -388,6 +401,31 @@ func TestSharedWithNativeStack(t *testing.T) {
 		if !slices.Equal(native, compose) {
 			t.Errorf("target files differ: native %v, compose %v", native, compose)
 		}
+		// promtool does not read file_sd files: check their shape here.
+		hostPort := regexp.MustCompile(`^[a-z0-9.-]+:\d+$`)
+		for _, dir := range []string{"native", "compose"} {
+			for _, name := range native {
+				path := "configs/prometheus/targets/" + dir + "/" + name
+				var groups []struct {
+					Targets []string          `yaml:"targets"`
+					Labels  map[string]string `yaml:"labels"`
+				}
+				readYAML(t, path, &groups)
+				if len(groups) == 0 {
+					t.Errorf("%s: no target groups", path)
+				}
+				for _, g := range groups {
+					if len(g.Targets) == 0 {
+						t.Errorf("%s: a group without targets", path)
+					}
+					for _, tg := range g.Targets {
+						if !hostPort.MatchString(tg) {
+							t.Errorf("%s: target %q is not host:port", path, tg)
+						}
+					}
+				}
+			}
+		}
 	})
 
 	t.Run("prometheus version", func(t *testing.T) {
@@ -459,5 +497,30 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 	if err := yaml.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestPipelineDockerfile: multi-stage, a static binary, and a final stage
+// that runs as a user other than root.
+func TestPipelineDockerfile(t *testing.T) {
+	for _, f := range []string{"Dockerfile", "Dockerfile.mlflow"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stages := fromRE.FindAllStringIndex(string(data), -1)
+		last := string(data[stages[len(stages)-1][0]:])
+		users := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindAllStringSubmatch(last, -1)
+		if len(users) == 0 || slices.Contains([]string{"root", "0", "0:0"}, users[len(users)-1][1]) {
+			t.Errorf("%s: the final stage runs as root", f)
+		}
+		if f == "Dockerfile" {
+			if len(stages) < 2 {
+				t.Errorf("Dockerfile: %d stages, want a build stage and a runtime stage", len(stages))
+			}
+			if !strings.Contains(string(data), "CGO_ENABLED=0") {
+				t.Errorf("Dockerfile: the binary is not built static (CGO_ENABLED=0)")
+			}
+		}
 	}
 }
