@@ -32,6 +32,7 @@ func TestPromtool(t *testing.T) {
 	}{
 		{"config", []string{"check", "config", "prometheus.yml"}, "SUCCESS: 1 rule files found"},
 		{"rules", append([]string{"check", "rules"}, rel(rules)...), "SUCCESS"},
+		{"rule tests", []string{"test", "rules", "ops/testdata/rules_test.yml"}, "SUCCESS"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), bin, tt.args...)
