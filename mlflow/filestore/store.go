@@ -1,0 +1,256 @@
+// Package filestore is an MLflow tracking and model-registry store kept in
+// MLflow's file-store layout (./mlruns): experiments, runs with params,
+// metric histories, tags, dataset inputs and artifacts, and the models/
+// registry with versions, tags and aliases. MLflow's own Python client reads
+// what it writes (MLflow 2.9 directly, 3.x with MLFLOW_ALLOW_FILE_STORE=true),
+// and it reads stores that MLflow wrote.
+//
+// Several processes may write one store at once: every file is written to a
+// temporary file and renamed into place, metric points are appended one
+// write per key, run and experiment ids are random, and what must be unique
+// (experiment names, registered models, version numbers) or is
+// read-modify-write (meta.yaml updates) is done under a lock file
+// (<root>/.lock, flock) plus an in-process mutex.
+package filestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/file"
+)
+
+// Folder and file names of the layout (mlflow/store/tracking/file_store.py).
+const (
+	metaFile      = "meta.yaml"
+	trashDir      = ".trash"
+	modelsDir     = "models"
+	tagsDir       = "tags"
+	paramsDir     = "params"
+	metricsDir    = "metrics"
+	artifactsDir  = "artifacts"
+	datasetsDir   = "datasets"
+	inputsDir     = "inputs"
+	aliasesDir    = "aliases"
+	lockFile      = ".lock"
+	tmpPrefix     = ".tmp-"
+	defaultExpID  = "0"
+	defaultExp    = "Default"
+	stageActive   = "active"
+	stageDeleted  = "deleted"
+	versionPrefix = "version-"
+)
+
+// Store is a tracking and registry store below one root directory. It is
+// safe for concurrent use, also by several processes.
+type Store struct {
+	root string // absolute
+	mu   sync.Mutex
+	// now is the clock; tests may replace it.
+	now func() time.Time
+}
+
+// Open opens (creating when missing) the store at root: a directory path
+// such as "./mlruns" or a file: URI. Like MLflow, a new store gets the
+// experiment "Default" with ID 0, a .trash folder and the models folder.
+func Open(root string) (*Store, error) {
+	dir, err := file.Dir(root)
+	if err != nil {
+		return nil, fmt.Errorf("open file store: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open file store %s: %w", root, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("open file store %s: not a directory", abs)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("open file store: %w", err)
+	}
+	s := &Store{root: abs, now: time.Now}
+	err = s.locked(context.Background(), func() error {
+		for _, d := range []string{trashDir, modelsDir} {
+			if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
+				return err
+			}
+		}
+		has, err := s.hasExperiments()
+		if err != nil || has {
+			return err
+		}
+		_, err = s.createExperiment(defaultExpID, defaultExp, "", nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open file store %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+// Root is the store's directory (absolute).
+func (s *Store) Root() string { return s.root }
+
+// TrackingURI is the store's file: URI, what MLFLOW_TRACKING_URI should be
+// for MLflow's tools to read it.
+func (s *Store) TrackingURI() string { return fileURI(s.root) }
+
+// ArtifactStore opens the local artifact store at uri (a run's
+// artifact_uri). Only file: URIs and local paths are accepted: a file store
+// keeps its artifacts on this machine.
+func (s *Store) ArtifactStore(uri string) (artifact.Store, error) {
+	if i := strings.Index(uri, ":"); i > 1 && !strings.HasPrefix(uri, "file:") {
+		return nil, fmt.Errorf("artifact store %s: a file store keeps artifacts in local files (file: URIs) only", uri)
+	}
+	st, err := file.New(uri)
+	if err != nil {
+		return nil, fmt.Errorf("artifact store %s: %w", uri, err)
+	}
+	return st, nil
+}
+
+// fileURI is the file:// URI of an absolute path, as MLflow's
+// path_to_local_file_uri writes it.
+func fileURI(abs string) string {
+	return "file://" + filepath.ToSlash(abs)
+}
+
+// hasExperiments reports whether the root holds any experiment folder.
+func (s *Store) hasExperiments() (bool, error) {
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range ents {
+		if e.IsDir() && isExperimentDirName(e.Name()) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// isExperimentDirName tells experiment folders from the other folders at
+// the root.
+func isExperimentDirName(name string) bool {
+	return name != trashDir && name != modelsDir && !strings.HasPrefix(name, ".")
+}
+
+// locked runs fn holding the store's lock: the in-process mutex and an
+// exclusive flock on <root>/.lock for other processes.
+func (s *Store) locked(ctx context.Context, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := lockPath(filepath.Join(s.root, lockFile))
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", s.root, err)
+	}
+	defer unlock()
+	return fn()
+}
+
+// writeFile replaces path with data atomically: readers see the old or the
+// new content, never a part. The temporary file lives at the root, where
+// MLflow ignores plain files, so it never shows up as a tag or param.
+func (s *Store) writeFile(path string, data []byte) error {
+	tmp, err := s.tempFile(data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// createFile writes path atomically unless it exists; then it returns an
+// error for which errors.Is(err, fs.ErrExist) holds.
+func (s *Store) createFile(path string, data []byte) error {
+	tmp, err := s.tempFile(data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	// link fails when path exists, which makes create-if-absent atomic.
+	return os.Link(tmp, path)
+}
+
+func (s *Store) tempFile(data []byte) (string, error) {
+	f, err := os.CreateTemp(s.root, tmpPrefix)
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Chmod(0o644)
+	if err := errors.Join(werr, cerr, f.Close()); err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// appendFile appends data to path in one write; O_APPEND writes of a
+// regular file do not interleave, so concurrent loggers of one metric
+// keep whole lines.
+func appendFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	return errors.Join(werr, f.Close())
+}
+
+// readTree reads every file below dir as key (its slash path relative to
+// dir) → content: the tags, params and aliases folders, where "/" in a key
+// makes subfolders. A missing dir is empty.
+func readTree(dir string) (map[string]string, error) {
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == dir {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
