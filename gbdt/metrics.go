@@ -89,3 +89,79 @@ func sortKey(v float64) uint64 {
 	}
 	return b | 1<<63
 }
+
+// reporter computes each iteration's learning-curve metrics and calls the
+// callback, in iteration order, on a goroutine of its own: the sorts behind
+// the AUCs then overlap the growth of the next trees instead of adding to
+// it (they cost as much as a third of training on 30,000 rows).
+type reporter struct {
+	cb          func(Iteration)
+	trainLabels []float64
+	validLabels []float64
+	jobs        chan report
+	free        chan []float64 // recycled score copies
+	done        chan struct{}
+}
+
+type report struct {
+	it            Iteration
+	score, vscore []float64
+}
+
+func newReporter(cb func(Iteration), trainLabels, validLabels []float64) *reporter {
+	r := &reporter{cb: cb, trainLabels: trainLabels, validLabels: validLabels,
+		jobs: make(chan report, 2), free: make(chan []float64, 6), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+func (r *reporter) run() {
+	defer close(r.done)
+	for j := range r.jobs {
+		j.it.TrainLogLoss = logLoss(j.score, r.trainLabels)
+		j.it.TrainAUC = auc(j.score, r.trainLabels)
+		if j.vscore != nil {
+			j.it.ValidAUC = auc(j.vscore, r.validLabels)
+		}
+		r.recycle(j.score)
+		r.recycle(j.vscore)
+		r.cb(j.it)
+	}
+}
+
+// add queues an iteration with copies of the current scores; it blocks
+// while two reports are pending, which bounds the memory held.
+func (r *reporter) add(it Iteration, score, vscore []float64) {
+	j := report{it: it, score: r.copyOf(score)}
+	if vscore != nil {
+		j.vscore = r.copyOf(vscore)
+	}
+	r.jobs <- j
+}
+
+// wait delivers every queued report before returning.
+func (r *reporter) wait() {
+	close(r.jobs)
+	<-r.done
+}
+
+func (r *reporter) copyOf(s []float64) []float64 {
+	select {
+	case b := <-r.free:
+		if cap(b) >= len(s) {
+			return append(b[:0], s...)
+		}
+	default:
+	}
+	return append([]float64(nil), s...)
+}
+
+func (r *reporter) recycle(b []float64) {
+	if b == nil {
+		return
+	}
+	select {
+	case r.free <- b:
+	default:
+	}
+}

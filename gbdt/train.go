@@ -25,9 +25,10 @@ type Iteration struct {
 // parameters, it trains a model of the same quality as LightGBM. valid may be
 // nil; with early_stopping_round > 0 it is required and the returned model
 // keeps the trees of the iteration with the best validation log loss.
-// callback, if not nil, is called after every iteration; computing the
-// training metrics it receives costs a sort of the training scores, so they
-// are only computed when callback is set. Training is deterministic: the same
+// callback, if not nil, is called for every iteration, in order, from a
+// goroutine of Train's while later trees grow; every call has returned when
+// Train returns. The training metrics it receives cost a sort of the
+// training scores, so they are only computed when callback is set. Training is deterministic: the same
 // data and parameters give the same model regardless of scheduling.
 func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(Iteration)) (*Model, error) {
 	if err := p.validate(); err != nil {
@@ -117,6 +118,15 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 		}
 	}
 	oob := []int32{}
+	var rep *reporter
+	if callback != nil {
+		var vl []float64
+		if valid != nil {
+			vl = valid.Labels
+		}
+		rep = newReporter(callback, train.Labels, vl)
+		defer rep.wait()
+	}
 	for iter := 0; iter < p.NumIterations; iter++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("train iteration %d: %w", iter+1, err)
@@ -182,13 +192,8 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 		if valid != nil {
 			it.ValidLogLoss = logLoss(vscore, valid.Labels)
 		}
-		if callback != nil {
-			it.TrainLogLoss = logLoss(score, train.Labels)
-			it.TrainAUC = auc(score, train.Labels)
-			if valid != nil {
-				it.ValidAUC = auc(vscore, valid.Labels)
-			}
-			callback(it)
+		if rep != nil {
+			rep.add(it, score, vscore)
 		}
 		bestIter = iter + 1
 		if p.EarlyStoppingRound > 0 {
