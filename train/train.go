@@ -100,17 +100,47 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		Seconds: clock.laps,
 	}
 	clock.lap("load")
+
+	// The run is created while the model trains: training needs nothing of
+	// it, and the server's round trips then cost no time. If the run cannot
+	// be created, training stops.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	started := make(chan error, 1)
 	var rec *recorder
 	if opts.Tracker != nil {
-		rec, err = startRun(ctx, opts.Tracker, cfg, table, opts.Tags)
-		if err != nil {
-			return nil, err
-		}
+		go func() {
+			var err error
+			if rec, err = startRun(ctx, opts.Tracker, cfg, table, opts.Tags); err != nil {
+				cancel()
+			}
+			started <- err
+		}()
+	} else {
+		started <- nil
+	}
+	var iters []gbdt.Iteration
+	m, err := model.Train(ctx, cfg.Model.Family, trainT, validT, model.TrainOptions{
+		Params: params,
+		OnIteration: func(it gbdt.Iteration) {
+			iters = append(iters, it)
+			if opts.OnIteration != nil {
+				opts.OnIteration(it)
+			}
+		},
+	})
+	if serr := <-started; serr != nil {
+		return nil, serr
+	}
+	clock.lap("train")
+	if rec != nil {
 		res.RunID, res.ExperimentID, res.ArtifactURI = rec.runID, rec.experimentID, rec.artifactURI
 		res.RunURL = rec.url()
-		clock.lap("track")
 	}
-	err = res.fit(ctx, cfg, opts, rec, clock, table, trainT, validT, testT)
+	if err == nil {
+		res.Iterations = len(iters)
+		err = res.fit(ctx, cfg, opts, rec, clock, table, m, iters, trainT, testT)
+	}
 	if rec != nil {
 		err = rec.finish(ctx, err)
 	}
@@ -167,23 +197,8 @@ func loadTable(c DataConfig) (*data.Table, error) {
 	return data.LoadFile(c.Path, opts)
 }
 
-// fit does the part of a run that can fail after it has started.
-func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, clock *stopwatch, table, trainT, validT, testT *data.Table) error {
-	var iters []gbdt.Iteration
-	m, err := model.Train(ctx, cfg.Model.Family, trainT, validT, model.TrainOptions{
-		Params: cfg.withFamilyDefaults(),
-		OnIteration: func(it gbdt.Iteration) {
-			iters = append(iters, it)
-			if opts.OnIteration != nil {
-				opts.OnIteration(it)
-			}
-		},
-	})
-	if err != nil {
-		return err
-	}
-	res.Iterations = len(iters)
-	clock.lap("train")
+// fit evaluates and records the trained model.
+func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, clock *stopwatch, table *data.Table, m model.Model, iters []gbdt.Iteration, trainT, testT *data.Table) error {
 	// The params and learning curves need only the trained model: they are
 	// logged while the model is evaluated, so the server's latency hides
 	// behind scoring and plotting.
@@ -194,7 +209,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	} else {
 		logged <- nil
 	}
-	err = res.evaluate(cfg, opts, m, trainT, testT, iters, rec)
+	err := res.evaluate(cfg, opts, m, trainT, testT, iters, rec)
 	if lerr := <-logged; err == nil {
 		err = lerr
 	}
@@ -251,7 +266,7 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 		return err
 	}
 	res.ModelDir = filepath.Join(opts.OutDir, "model")
-	return saveModel(res.ModelDir, m, trainT, rec)
+	return saveModel(res.ModelDir, m, trainT, scores, rec)
 }
 
 // runParams lists every parameter of the run with its effective value.
@@ -348,19 +363,19 @@ func bestIteration(iters []gbdt.Iteration) int {
 }
 
 // saveModel writes the model directory with its reference profile and an
-// input example of a few training rows.
-func saveModel(dir string, m model.Model, trainT *data.Table, rec *recorder) error {
+// input example of a few training rows. The profile's features are the
+// training data's; its score is the test split's, the distribution of
+// scores on applicants the model has not seen, which is what live traffic
+// should look like (scores of the training rows themselves are overfit, and
+// scoring them again would cost as much as the evaluation).
+func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float64, rec *recorder) error {
 	example := trainT.Matrix(firstRows(trainT.Rows(), 5))
 	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC()}
 	if rec != nil {
 		opts.RunID = rec.runID
 	}
 	prof := data.NewProfile(trainT)
-	trainScores, err := m.Predict(trainT.Matrix(nil))
-	if err != nil {
-		return fmt.Errorf("score the training split: %w", err)
-	}
-	score := data.NewHistogram("score", trainScores, 10)
+	score := data.NewHistogram("score", testScores, 10)
 	prof.Score = &score
 	b, err := json.MarshalIndent(prof, "", "  ")
 	if err != nil {

@@ -492,6 +492,18 @@ func TestUploadFailureLeavesNoVersion(t *testing.T) {
 	}
 }
 
+// runCreated closes created once the run exists.
+type runCreated struct {
+	Tracker
+	created chan struct{}
+}
+
+func (r *runCreated) CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*mlflow.Run, error) {
+	run, err := r.Tracker.CreateRun(ctx, req)
+	close(r.created)
+	return run, err
+}
+
 // A cancelled run (Ctrl-C) is marked KILLED.
 func TestCancelMarksKilled(t *testing.T) {
 	c, err := mlflow.NewClient(stacktest.TrackingURI(t))
@@ -503,8 +515,11 @@ func TestCancelMarksKilled(t *testing.T) {
 	cfg.Model.Params = map[string]string{"num_iterations": "100000", "early_stopping_round": "0"}
 	ctx, cancel := context.WithCancel(t.Context())
 	var once sync.Once
-	_, err = Run(ctx, cfg, Options{Tracker: NewServer(c), OutDir: t.TempDir(), OnIteration: func(it gbdt.Iteration) {
-		if it.Iter == 5 {
+	// The run is created while the model trains: cancel once it exists.
+	tr := &runCreated{Tracker: NewServer(c), created: make(chan struct{})}
+	_, err = Run(ctx, cfg, Options{Tracker: tr, OutDir: t.TempDir(), OnIteration: func(it gbdt.Iteration) {
+		if it.Iter >= 5 {
+			<-tr.created
 			once.Do(cancel)
 		}
 	}})
