@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,29 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/model"
 )
 
-// runServeCLI runs the command line with the serve command registered
-// (whether or not main.go lists it yet), returning the exit code.
+// runServeCLI runs the command line as main does, returning the exit code.
 func runServeCLI(ctx context.Context, stderr io.Writer, args ...string) int {
-	app := newApp()
-	if !slices.ContainsFunc(app.Commands, func(c *cli.Command) bool { return c.Name == "serve" }) {
-		app.Commands = append(app.Commands, serveCommand())
-	}
-	app.Writer, app.ErrWriter = io.Discard, stderr
-	err := app.RunContext(ctx, append([]string{"pipeline"}, args...))
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(stderr, "pipeline:", err)
-	if e, ok := err.(cli.ExitCoder); ok {
-		return e.ExitCode()
-	}
-	return 1
+	return run(ctx, append([]string{"pipeline"}, args...), io.Discard, stderr)
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's logger and the test.

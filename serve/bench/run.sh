@@ -14,15 +14,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# main.go lists the serve command once the lead adds it; until then build
-# with an overlay that adds it, leaving the tree untouched.
-overlay=()
-if ! grep -q 'serveCommand()' pipeline/main.go; then
-	sed 's/versionCommand(),/versionCommand(),\n\t\t\tserveCommand(),/' pipeline/main.go >"$work/main.go"
-	printf '{"Replace":{"%s":"%s"}}' "$PWD/pipeline/main.go" "$work/main.go" >"$work/overlay.json"
-	overlay=(-overlay "$work/overlay.json")
-fi
-go build "${overlay[@]}" -o "$work/pipeline" ./pipeline
+go build -o "$work/pipeline" ./pipeline
 go build -o "$work/loadgen" ./serve/bench/loadgen
 go run ./serve/bench/mkmodel "$work/model" "$work/request.json"
 
