@@ -98,6 +98,10 @@ func Pipeline() (dashboard.Dashboard, error) {
 			Thresholds(thresholds(0.05, 0.25))).
 		WithPanel(series("Rejected inputs by reason", "Validation errors of scoring requests, by reason.", "reqps", 8,
 			query("A", `sum by (reason) (rate(api_validation_errors_total{job="serve"}[$__rate_interval]))`, "{{reason}}"))).
+		WithPanel(series("Unseen categories by feature", "Category values not seen in training, scored as missing, per second by feature.", "short", 12,
+			query("A", `sum by (feature) (rate(model_unseen_categories_total{job="serve"}[$__rate_interval]))`, "{{feature}}"))).
+		WithPanel(series("Handler panics", "Requests whose handler panicked (answered 500); any is a bug.", "short", 12,
+			query("A", `sum by (instance) (increase(api_panics_total{job="serve"}[$__rate_interval]))`, "{{instance}}"))).
 		WithPanel(series("Latency p50 / p95 / p99 by endpoint", "Request latency quantiles of the scoring endpoints (alert: p95 above 250 ms).", "s", 24,
 			query("A", quantile("0.5"), "p50 {{endpoint}}"),
 			query("B", quantile("0.95"), "p95 {{endpoint}}"),
@@ -151,6 +155,13 @@ func Pipeline() (dashboard.Dashboard, error) {
 		WithPanel(series("CPU and GC", "CPU seconds per second and GC pause seconds per second of pipeline serve.", "s", 6,
 			query("A", `rate(process_cpu_seconds_total{job="serve"}[$__rate_interval])`, "cpu {{instance}}"),
 			query("B", `rate(go_gc_duration_seconds_sum{job="serve"}[$__rate_interval])`, "gc {{instance}}"))).
+		WithPanel(stat.NewPanelBuilder().
+			Title("Build").
+			Description("Version of the serving binary on each instance.").
+			Datasource(datasource()).
+			Height(4).
+			Span(24).
+			WithTarget(query("A", `max by (instance, version, goversion) (pipeline_build_info{job="serve"})`, "{{instance}} {{version}} ({{goversion}})"))).
 		WithPanel(series("MLflow request rate", "Requests per second of the MLflow tracking server, by status.", "reqps", 24,
 			query("A", `sum by (status) (rate(mlflow_http_request_total{job="mlflow"}[$__rate_interval]))`, "{{status}}")))
 	d, err := b.Build()

@@ -91,7 +91,12 @@ func TestLive(t *testing.T) {
 			post(t, client, serveA+"/invocations", map[string]any{"dataframe_records": []any{row}}, 200)
 		}
 	}
-	waitQuery(t, promURL, fmt.Sprintf(`sum(api_requests_total{job="serve",endpoint="/predict",status="200"}) >= 220`), 30*time.Second)
+	// A category the model never saw is scored as missing and counted.
+	unseen := maps(rows[0])
+	unseen["purpose"] = "a category never seen in training"
+	post(t, client, serveA+"/predict", unseen, 200)
+	waitQuery(t, promURL, `sum(api_requests_total{job="serve",endpoint="/predict",status="200"}) >= 221`, 30*time.Second)
+	waitQuery(t, promURL, `model_unseen_categories_total{job="serve",feature="purpose"}`, 30*time.Second)
 	waitQuery(t, promURL, `model_score_psi{job="serve"}`, 30*time.Second)
 	time.Sleep(3 * time.Second) // a few evaluations of the rules on the healthy data
 	for _, name := range []string{"ServeDown", "ServeErrorRatioHigh", "ServeBadRequestRatioHigh", "ServeLatencyP95High", "ServeNoModelLoaded", "ModelReloadFailing", "MLflowDown"} {
