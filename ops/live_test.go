@@ -99,7 +99,9 @@ func TestLive(t *testing.T) {
 	waitQuery(t, promURL, `model_unseen_categories_total{job="serve",feature="purpose"}`, 30*time.Second)
 	waitQuery(t, promURL, `model_score_psi{job="serve"}`, 30*time.Second)
 	time.Sleep(3 * time.Second) // a few evaluations of the rules on the healthy data
-	for _, name := range []string{"ServeDown", "ServeErrorRatioHigh", "ServeBadRequestRatioHigh", "ServeLatencyP95High", "ServeNoModelLoaded", "ModelReloadFailing", "MLflowDown"} {
+	// Latency is left out: on a machine busy with other tests a healthy
+	// service can be slow, and that alert would be right.
+	for _, name := range []string{"ServeDown", "ServeErrorRatioHigh", "ServeBadRequestRatioHigh", "ServeNoModelLoaded", "ModelReloadFailing", "MLflowDown"} {
 		if st := alertStates(t, promURL)[name]; len(st) > 0 {
 			t.Errorf("alert %s is %v before any fault", name, st)
 		}
