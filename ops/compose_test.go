@@ -137,6 +137,22 @@ func TestComposeHealthAndOrder(t *testing.T) {
 			}
 		})
 	}
+	// `docker compose up --wait` counts a one-shot container that exited as a
+	// failure unless a long-running service waits for it to complete.
+	for name, s := range p.Services {
+		if !oneShot(s) || len(s.Profiles) > 0 {
+			continue
+		}
+		adopted := false
+		for _, other := range p.Services {
+			if !oneShot(other) && other.DependsOn[name].Condition == types.ServiceConditionCompletedSuccessfully {
+				adopted = true
+			}
+		}
+		if !adopted {
+			t.Errorf("one-shot %s: no long-running service depends on it completing (docker compose up --wait would fail)", name)
+		}
+	}
 	if d := p.Services["mlflow"].DependsOn["create-bucket"]; d.Condition != types.ServiceConditionCompletedSuccessfully {
 		t.Errorf("mlflow must wait for the bucket job to succeed, got %+v", d)
 	}
