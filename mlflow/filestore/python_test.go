@@ -159,7 +159,7 @@ func TestPythonReadsGoStore(t *testing.T) {
 		"run": map[string]any{
 			"run_id": id, "run_name": "gbdt-1", "experiment_id": w.exp.ID, "status": "FINISHED", "user_id": "alice",
 			"artifact_uri": artifactURI, "lifecycle_stage": "active", "start_time_set": true, "end_time_set": true,
-			"params": map[string]any{"learning_rate": "0.05", "num_leaves": "31", "empty": ""},
+			"params":  map[string]any{"learning_rate": "0.05", "num_leaves": "31", "empty": ""},
 			"metrics": map[string]any{"train_log_loss": 0.25, "test_auc": 0.8125, "inf": "inf", "tiny": 1e-05, "huge": 1.5e300},
 			"tags": map[string]any{"mlflow.user": "alice", "a/b": "nested", "mlflow.note.content": "line1\nline2 'quoted' \"x\"",
 				"mlflow.runName": "gbdt-1", "model_family": "gbdt", "mlflow.log-model.history": mustTag(t, w.run, "mlflow.log-model.history")},
