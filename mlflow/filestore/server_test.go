@@ -1,0 +1,102 @@
+package filestore_test
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/mlflow"
+)
+
+// TestMLflowServerServesStore starts MLflow 2.9.2's own server (what
+// `mlflow ui --backend-store-uri ./mlruns` runs) on a store this package
+// wrote, and reads it back over REST with this repository's client.
+func TestMLflowServerServesStore(t *testing.T) {
+	py := stacktest.Python2(t)
+	bin := filepath.Join(filepath.Dir(py), "mlflow")
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("no mlflow command next to %s: %v", py, err)
+	}
+	root := filepath.Join(t.TempDir(), "mlruns")
+	w := writeStore(t, root)
+	port := strconv.Itoa(stacktest.Port(t))
+	cmd := exec.Command(bin, "server", "--backend-store-uri", "file://"+root, "--host", "127.0.0.1", "--port", port, "--workers", "1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) // the server and its gunicorn workers
+		cmd.Wait()
+	})
+	base := "http://127.0.0.1:" + port
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(base + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mlflow server did not come up: %v\n%s", err, logs.String())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	ctx := context.Background()
+	c, err := mlflow.NewClient(base, mlflow.WithRetries(0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := w.run.Info.RunID
+	r, err := c.GetRun(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Info.Status != mlflow.RunFinished || r.Info.RunName != "gbdt-1" || len(r.Inputs.DatasetInputs) != 1 {
+		t.Errorf("run over REST: %+v, %d inputs", r.Info, len(r.Inputs.DatasetInputs))
+	}
+	if v, _ := r.Param("learning_rate"); v != "0.05" {
+		t.Errorf("param learning_rate = %q", v)
+	}
+	h, err := c.GetMetricHistory(ctx, id, "train_log_loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 4 || !math.IsNaN(h[2].Value) || h[3].Step != 3 {
+		t.Errorf("history over REST: %+v", h)
+	}
+	files, err := c.ListArtifacts(ctx, id, "model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 {
+		t.Errorf("artifacts under model/: %+v", files)
+	}
+	mv, err := c.GetModelVersionByAlias(ctx, modelName, alias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mv.Version != "2" || mv.Status != "READY" || mv.RunID != id {
+		t.Errorf("version by alias over REST: %+v", mv)
+	}
+	exps, err := c.SearchExperiments(ctx, mlflow.SearchExperimentsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exps.Experiments) != 2 {
+		t.Errorf("experiments over REST: %+v", exps.Experiments)
+	}
+}
