@@ -137,7 +137,8 @@ func writeStore(t *testing.T, root string) written {
 }
 
 // TestPythonReadsGoStore is the ground truth: MLflow's own Python client,
-// 2.9.2 and 3.x, reads the store this package writes.
+// 2.9.2 and 3.x, reads the store this package writes, directly and (3.x)
+// after migrating it into SQLite with mlflow migrate-filestore.
 func TestPythonReadsGoStore(t *testing.T) {
 	pythons := map[string]string{"mlflow2": stacktest.Python2(t), "mlflow3": stacktest.Python(t)}
 	root := filepath.Join(t.TempDir(), "mlruns")
@@ -184,15 +185,29 @@ func TestPythonReadsGoStore(t *testing.T) {
 		"search":       []any{"1", "2"},
 		"download_uri": artifactURI + "/model",
 	}
-	for name, py := range pythons {
-		t.Run(name, func(t *testing.T) {
-			cmd := exec.Command(py, filepath.Join("testdata", "read_store.py"), string(spec))
-			cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI=file://"+root, "MLFLOW_ALLOW_FILE_STORE=true")
+	// MLflow 3.x's own way off file stores: migrate-filestore into SQLite.
+	db := "sqlite:///" + filepath.Join(t.TempDir(), "migrated.db")
+	mig := exec.Command(filepath.Join(filepath.Dir(pythons["mlflow3"]), "mlflow"), "migrate-filestore", "--source", root, "--target", db)
+	if b, err := mig.CombinedOutput(); err != nil {
+		t.Fatalf("mlflow migrate-filestore: %v\n%s", err, b)
+	}
+	for _, tc := range []struct{ name, py, uri string }{
+		{"mlflow2", pythons["mlflow2"], "file://" + root},
+		{"mlflow3", pythons["mlflow3"], "file://" + root},
+		{"mlflow3-migrated", pythons["mlflow3"], db},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := want
+			if tc.uri == db {
+				want = migrated(want)
+			}
+			cmd := exec.Command(tc.py, filepath.Join("testdata", "read_store.py"), string(spec))
+			cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI="+tc.uri, "MLFLOW_ALLOW_FILE_STORE=true")
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
 			if err != nil {
-				t.Fatalf("%s read_store.py: %v\n%s", py, err, stderr.String())
+				t.Fatalf("%s read_store.py: %v\n%s", tc.py, err, stderr.String())
 			}
 			var got map[string]any
 			if err := json.Unmarshal(out, &got); err != nil {
@@ -214,4 +229,19 @@ func mustTag(t *testing.T, r *mlflow.Run, key string) string {
 		t.Fatalf("run has no tag %s", key)
 	}
 	return v
+}
+
+// migrated is what the Python client reads after migrate-filestore: the
+// same, except that SQL stores keep ±Inf as ±MaxFloat64 and give alias
+// versions as integers.
+func migrated(want map[string]any) map[string]any {
+	// A deep copy through JSON, then the changes.
+	b, _ := json.Marshal(want)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	hist := m["history"].(map[string]any)
+	hist["inf"] = []any{[]any{1700000000100.0, math.MaxFloat64, 2.0}, []any{1700000000101.0, -math.MaxFloat64, 1.0}}
+	m["run"].(map[string]any)["metrics"].(map[string]any)["inf"] = math.MaxFloat64
+	m["registered_model"].(map[string]any)["aliases"] = map[string]any{alias: 2.0}
+	return m
 }
