@@ -198,7 +198,7 @@ func (c *Client) buildHTTP() error {
 		return errors.New("MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH cannot both be set")
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = (&net.Dialer{Timeout: c.timeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.DialContext = quickAckDial((&net.Dialer{Timeout: c.timeout, KeepAlive: 30 * time.Second}).DialContext)
 	tr.ResponseHeaderTimeout = c.timeout
 	tr.MaxIdleConnsPerHost = 16
 	if tlsSet {
