@@ -130,6 +130,9 @@ func writeStore(t *testing.T, root string) written {
 	if err := s.SetRegisteredModelAlias(ctx, modelName, alias, "2"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.TransitionModelVersionStage(ctx, modelName, "1", "production", true); err != nil {
+		t.Fatal(err)
+	}
 	if w.run, err = s.GetRun(ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +155,7 @@ func TestPythonReadsGoStore(t *testing.T) {
 			"status": "READY", "current_stage": "None", "tags": tags, "aliases": aliases}
 	}
 	v1 := version("1", map[string]any{"test_auc": "0.812500", "validation_status": "approved"}, []any{})
+	v1["current_stage"] = "Production"
 	v2 := version("2", map[string]any{"test_auc": "0.812500"}, []any{alias})
 	want := map[string]any{
 		"experiment": map[string]any{"id": w.exp.ID, "name": "credit", "artifact_location": "file://" + root + "/" + w.exp.ID,
@@ -179,11 +183,12 @@ func TestPythonReadsGoStore(t *testing.T) {
 		},
 		"artifacts": []any{[]any{"metrics.json", 2.0}, []any{"model/MLmodel", 12.0}, []any{"model/model.txt", 5.0}},
 		"registered_model": map[string]any{"name": modelName, "tags": map[string]any{"owner": "risk-team"},
-			"aliases": map[string]any{alias: "2"}, "latest_versions": []any{"2"}},
+			"aliases": map[string]any{alias: "2"}, "latest_versions": []any{"1", "2"}},
 		"versions":     map[string]any{"1": v1, "2": v2},
 		"by_alias":     v2,
 		"search":       []any{"1", "2"},
 		"download_uri": artifactURI + "/model",
+		"production":   []any{"1"},
 	}
 	// MLflow 3.x's own way off file stores: migrate-filestore into SQLite.
 	db := "sqlite:///" + filepath.Join(t.TempDir(), "migrated.db")

@@ -96,12 +96,13 @@ def main():
         "name": rm.name,
         "tags": dict(rm.tags),
         "aliases": dict(rm.aliases),
-        "latest_versions": [str(v.version) for v in rm.latest_versions],
+        "latest_versions": sorted(str(v.version) for v in rm.latest_versions),
     }
     out["versions"] = {v: version(c.get_model_version(name, v)) for v in spec["versions"]}
     out["by_alias"] = version(c.get_model_version_by_alias(name, spec["alias"]))
     out["search"] = sorted(str(v.version) for v in c.search_model_versions(f"name='{name}'"))
     out["download_uri"] = c.get_model_version_download_uri(name, spec["versions"][0])
+    out["production"] = [str(v.version) for v in c.get_latest_versions(name, stages=["Production"])]
     print(json.dumps(out, sort_keys=True))
 
 
