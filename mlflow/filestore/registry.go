@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/creditrisk/engine/mlflow"
@@ -275,8 +276,8 @@ func (s *Store) GetModelVersion(ctx context.Context, name, version string) (*mlf
 // CreateModelVersion registers the next version of the registered model
 // req.Name. A file store registers at once: the version is READY. Version
 // numbers are unique even with writers in several processes (and MLflow's
-// own, which do not take the lock): the version folder is created with an
-// exclusive mkdir, moving on to the next number when it exists.
+// own, which do not take the lock): the complete version folder is renamed
+// into place, which fails when the number is taken, and the next is tried.
 func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVersionRequest) (*mlflow.ModelVersion, error) {
 	dir, err := s.modelDir(req.Name)
 	if err != nil {
@@ -308,29 +309,41 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 				n = versionNum(v) + 1
 			}
 		}
-		for ; ; n++ {
-			err := os.Mkdir(filepath.Join(dir, versionPrefix+strconv.FormatInt(n, 10)), 0o755)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, fs.ErrExist) {
+		// The version is made complete in a staging folder, which MLflow
+		// does not list (no "version-" prefix), and renamed into place: no
+		// reader sees a version without its meta.yaml. The rename fails
+		// when version-<n> exists with content, and the next n is tried.
+		tmp, err := os.MkdirTemp(dir, tmpPrefix+"version-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		for _, t := range req.Tags {
+			if err := s.writeFile(join(filepath.Join(tmp, tagsDir), t.Key), []byte(t.Value)); err != nil {
 				return err
 			}
 		}
-		version = strconv.FormatInt(n, 10)
-		vdir := filepath.Join(dir, versionPrefix+version)
+		if err := os.Chmod(tmp, 0o755); err != nil {
+			return err
+		}
 		now := s.now().UnixMilli()
 		m := &versionMeta{CreationTimestamp: now, CurrentStage: mlflow.StageNone, Description: optString(req.Description),
 			LastUpdatedTimestamp: now, Name: req.Name, RunID: optString(req.RunID), RunLink: optString(req.RunLink),
-			Source: req.Source, Status: statusReady, StorageLocation: optString(req.Source), Version: idString(version)}
-		for _, t := range req.Tags {
-			if err := s.writeFile(join(filepath.Join(vdir, tagsDir), t.Key), []byte(t.Value)); err != nil {
+			Source: req.Source, Status: statusReady, StorageLocation: optString(req.Source)}
+		for ; ; n++ {
+			m.Version = idString(strconv.FormatInt(n, 10))
+			if err := s.writeFile(filepath.Join(tmp, metaFile), m.yaml().marshal()); err != nil {
+				return err
+			}
+			err := os.Rename(tmp, filepath.Join(dir, versionPrefix+string(m.Version)))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) {
 				return err
 			}
 		}
-		if err := s.writeFile(filepath.Join(vdir, metaFile), m.yaml().marshal()); err != nil {
-			return err
-		}
+		version = string(m.Version)
 		return s.touchModel(dir)
 	})
 	if err != nil {
