@@ -17,19 +17,27 @@ import (
 	"github.com/creditrisk/engine/mlflow"
 )
 
-// TestMLflowServerServesStore starts MLflow 2.9.2's own server (what
-// `mlflow ui --backend-store-uri ./mlruns` runs) on a store this package
-// wrote, and reads it back over REST with this repository's client.
+// TestMLflowServerServesStore starts MLflow's own server (what `mlflow ui
+// --backend-store-uri ./mlruns` runs), 2.9.2 and 3.x (with
+// MLFLOW_ALLOW_FILE_STORE=true), on a store this package wrote, and reads
+// it back over REST with this repository's client.
 func TestMLflowServerServesStore(t *testing.T) {
-	py := stacktest.Python2(t)
-	bin := filepath.Join(filepath.Dir(py), "mlflow")
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("no mlflow command next to %s: %v", py, err)
-	}
+	pythons := map[string]string{"mlflow2": stacktest.Python2(t), "mlflow3": stacktest.Python(t)}
 	root := filepath.Join(t.TempDir(), "mlruns")
 	w := writeStore(t, root)
+	for name, py := range pythons {
+		t.Run(name, func(t *testing.T) { serveAndRead(t, py, root, w) })
+	}
+}
+
+func serveAndRead(t *testing.T, py, root string, w written) {
+	bin := filepath.Join(filepath.Dir(py), "mlflow")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("no mlflow command next to %s: %v", py, err)
+	}
 	port := strconv.Itoa(stacktest.Port(t))
 	cmd := exec.Command(bin, "server", "--backend-store-uri", "file://"+root, "--host", "127.0.0.1", "--port", port, "--workers", "1")
+	cmd.Env = append(os.Environ(), "MLFLOW_ALLOW_FILE_STORE=true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
