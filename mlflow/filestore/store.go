@@ -11,6 +11,18 @@
 // (experiment names, registered models, version numbers) or is
 // read-modify-write (meta.yaml updates) is done under a lock file
 // (<root>/.lock, flock) plus an in-process mutex.
+//
+// To look at a store with MLflow's tools:
+//
+//	mlflow ui --backend-store-uri ./mlruns                               # MLflow 2.x
+//	MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri ./mlruns  # MLflow 3.x
+//	mlflow migrate-filestore --source ./mlruns --target sqlite:///mlflow.db
+//
+// A Store has the methods of train.Tracker and, with *mlflow.Client's
+// signatures, the reads promote and serve make. Not supported: search
+// filters beyond name='…' and run_id='…' for model versions (refused with
+// ErrInvalidParameter rather than ignored), order_by, deleting or restoring
+// runs and experiments, and models:/ URIs as version sources.
 package filestore
 
 import (

@@ -18,7 +18,7 @@ import (
 // The store is what a training records into.
 var _ train.Tracker = (*filestore.Store)(nil)
 
-func open(t *testing.T) (*filestore.Store, string) {
+func open(t testing.TB) (*filestore.Store, string) {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "mlruns")
 	s, err := filestore.Open(root)
