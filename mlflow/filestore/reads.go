@@ -137,6 +137,9 @@ func (s *Store) SearchRegisteredModels(ctx context.Context, req mlflow.SearchReg
 	if err != nil || vf.runID != nil {
 		return nil, fmt.Errorf("search registered models: filter %q: only name='…' is supported: %w", req.Filter, mlflow.ErrInvalidParameter)
 	}
+	if err := s.ensure(ctx); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(filepath.Join(s.root, modelsDir))
 	if err != nil {
 		return nil, fmt.Errorf("search registered models: %w", err)

@@ -49,6 +49,9 @@ func (s *Store) modelDir(name string) (string, error) {
 	if err := validateModelName(name); err != nil {
 		return "", err
 	}
+	if err := s.ensure(context.Background()); err != nil {
+		return "", err
+	}
 	return filepath.Join(s.root, modelsDir, name), nil
 }
 
@@ -616,6 +619,9 @@ func (s *Store) SearchModelVersions(ctx context.Context, req mlflow.SearchModelV
 			names = []string{*vf.name}
 		}
 	} else {
+		if err := s.ensure(ctx); err != nil {
+			return nil, err
+		}
 		ents, err := os.ReadDir(filepath.Join(s.root, modelsDir))
 		if err != nil {
 			return nil, fmt.Errorf("search model versions: %w", err)

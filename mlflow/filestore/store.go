@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creditrisk/engine/artifact"
@@ -64,15 +65,18 @@ const (
 // Store is a tracking and registry store below one root directory. It is
 // safe for concurrent use, also by several processes.
 type Store struct {
-	root string // absolute
-	mu   sync.Mutex
+	root  string // absolute
+	mu    sync.Mutex
+	ready atomic.Bool // ensure has made the root
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
 
-// Open opens (creating when missing) the store at root: a directory path
-// such as "./mlruns" or a file: URI. Like MLflow, a new store gets the
-// experiment "Default" with ID 0, a .trash folder and the models folder.
+// Open opens the store at root: a directory path such as "./mlruns" or a
+// file: URI. Nothing is written until the store is first used; then, like
+// MLflow, a new store gets the experiment "Default" with ID 0, a .trash
+// folder and the models folder. So a command that fails before it records
+// anything leaves no empty ./mlruns behind.
 func Open(root string) (*Store, error) {
 	dir, err := file.Dir(root)
 	if err != nil {
@@ -85,27 +89,47 @@ func Open(root string) (*Store, error) {
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("open file store %s: not a directory", abs)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return nil, fmt.Errorf("open file store: %w", err)
+	return &Store{root: abs, now: time.Now}, nil
+}
+
+// ensure creates the store's root, .trash, models and the Default
+// experiment when missing, once per Store; every call goes through it.
+func (s *Store) ensure(ctx context.Context) error {
+	if s.ready.Load() {
+		return nil
 	}
-	s := &Store{root: abs, now: time.Now}
-	err = s.locked(context.Background(), func() error {
-		for _, d := range []string{trashDir, modelsDir} {
-			if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
-				return err
-			}
-		}
-		has, err := s.hasExperiments()
-		if err != nil || has {
-			return err
-		}
-		_, err = s.createExperiment(defaultExpID, defaultExp, "", nil)
+	if err := ctx.Err(); err != nil {
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open file store %s: %w", abs, err)
 	}
-	return s, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready.Load() {
+		return nil
+	}
+	if err := os.MkdirAll(s.root, 0o755); err != nil {
+		return fmt.Errorf("create file store: %w", err)
+	}
+	unlock, err := lockPath(filepath.Join(s.root, lockFile))
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", s.root, err)
+	}
+	defer unlock()
+	for _, d := range []string{trashDir, modelsDir} {
+		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
+			return fmt.Errorf("create file store: %w", err)
+		}
+	}
+	has, err := s.hasExperiments()
+	if err != nil {
+		return fmt.Errorf("create file store: %w", err)
+	}
+	if !has {
+		if _, err := s.createExperiment(defaultExpID, defaultExp, "", nil); err != nil {
+			return fmt.Errorf("create file store: %w", err)
+		}
+	}
+	s.ready.Store(true)
+	return nil
 }
 
 // Root is the store's directory (absolute).
@@ -158,7 +182,7 @@ func isExperimentDirName(name string) bool {
 // locked runs fn holding the store's lock: the in-process mutex and an
 // exclusive flock on <root>/.lock for other processes.
 func (s *Store) locked(ctx context.Context, fn func() error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.ensure(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()

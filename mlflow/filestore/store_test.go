@@ -31,6 +31,10 @@ func open(t testing.TB) (*filestore.Store, string) {
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
 	s, root := open(t)
+	// Nothing is written before the store is used.
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Errorf("Open made %s before any use: %v", root, err)
+	}
 	e, err := s.GetExperiment(ctx, "0")
 	if err != nil {
 		t.Fatal(err)

@@ -141,6 +141,9 @@ func (s *Store) createExperiment(id, name, artifactLocation string, tags []mlflo
 
 // experimentDir finds the folder of experiment id, active or in the trash.
 func (s *Store) experimentDir(id string) (string, error) {
+	if err := s.ensure(context.Background()); err != nil {
+		return "", err
+	}
 	if !expIDPattern.MatchString(id) {
 		return "", fmt.Errorf("experiment id %q is malformed: %w", id, mlflow.ErrInvalidParameter)
 	}
@@ -186,6 +189,9 @@ func (s *Store) GetExperiment(ctx context.Context, id string) (*mlflow.Experimen
 // in the trash. Folders without a readable meta.yaml (being created, or
 // broken) are skipped, as MLflow does.
 func (s *Store) experiments(deleted bool) ([]mlflow.Experiment, error) {
+	if err := s.ensure(context.Background()); err != nil {
+		return nil, err
+	}
 	parents := []string{s.root}
 	if deleted {
 		parents = append(parents, filepath.Join(s.root, trashDir))
@@ -366,6 +372,9 @@ func (m *runMeta) info() (mlflow.RunInfo, error) {
 // experiments.
 func (s *Store) runDir(id string) (string, error) {
 	if err := validateRunID(id); err != nil {
+		return "", err
+	}
+	if err := s.ensure(context.Background()); err != nil {
 		return "", err
 	}
 	for _, parent := range []string{s.root, filepath.Join(s.root, trashDir)} {
