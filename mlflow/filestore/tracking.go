@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -733,12 +734,40 @@ func (s *Store) LogInputs(ctx context.Context, runID string, inputs []mlflow.Dat
 		// (2.9 to 3.x) writes it so and never reads it.
 		link := yamlMap{"source_type": "DATASET", "source_id": did, "destination_type": "RUN",
 			"destination_id": did, "tags": tags}
-		err = s.createFile(filepath.Join(dir, inputsDir, inputID(did, m.RunID), metaFile), link.marshal())
-		if err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := s.placeDir(dir, filepath.Join(dir, inputsDir, inputID(did, m.RunID)), link.marshal()); err != nil {
 			return fmt.Errorf("log inputs to run %s: dataset %s: %w", runID, d.Name, err)
 		}
 	}
 	return nil
+}
+
+// placeDir makes the folder final holding only a meta.yaml, unless it
+// exists. MLflow reads every folder under a run's inputs/, so the folder is
+// completed in a staging folder below stage (which MLflow does not read)
+// and renamed into place: readers never see it without its meta.yaml.
+func (s *Store) placeDir(stage, final string, meta []byte) error {
+	if _, err := os.Stat(filepath.Join(final, metaFile)); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(stage, tmpPrefix)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := s.writeFile(filepath.Join(tmp, metaFile), meta); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	err = os.Rename(tmp, final)
+	if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+		return nil // another writer linked it first
+	}
+	return err
 }
 
 type datasetMeta struct {
