@@ -68,7 +68,7 @@ type Store struct {
 	root  string // absolute
 	mu    sync.Mutex
 	ready atomic.Bool // ensure has made the root
-	// now is the clock; tests may replace it.
+	// now is the clock of timestamps.
 	now func() time.Time
 }
 
