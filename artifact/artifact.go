@@ -83,11 +83,21 @@ func Open(uri string, c *mlflow.Client) (Store, error) {
 	return nil, fmt.Errorf("artifact URI %s: scheme %q is not supported (s3, mlflow-artifacts, file)", uri, scheme)
 }
 
+// Resolver is what resolving runs:/ and models:/ references asks of a
+// tracking store: *mlflow.Client (a server) and *filestore.Store (local
+// mode) implement it.
+type Resolver interface {
+	RunArtifactURI(ctx context.Context, runID string) (string, error)
+	GetModelVersionByAlias(ctx context.Context, name, alias string) (*mlflow.ModelVersion, error)
+	GetLatestVersions(ctx context.Context, name string, stages ...string) ([]mlflow.ModelVersion, error)
+	GetModelVersionDownloadURI(ctx context.Context, name, version string) (string, error)
+}
+
 // Resolve turns runs:/<run_id>/<path> into the run's artifact root joined
 // with path, and models:/<name>@<alias>, models:/<name>/<version> or
 // models:/<name>/<stage> into the version's download URI. Other URIs come
 // back unchanged.
-func Resolve(ctx context.Context, c *mlflow.Client, uri string) (string, error) {
+func Resolve(ctx context.Context, c Resolver, uri string) (string, error) {
 	isRef := strings.HasPrefix(uri, "runs:") || strings.HasPrefix(uri, "models:")
 	if isRef && c == nil {
 		return "", fmt.Errorf("resolve %s: needs an MLflow client", uri)
@@ -163,7 +173,7 @@ func ParseModelURI(uri string) (ModelRef, error) {
 	return ModelRef{Name: name, Stage: ref}, nil
 }
 
-func resolveModel(ctx context.Context, c *mlflow.Client, uri string) (string, error) {
+func resolveModel(ctx context.Context, c Resolver, uri string) (string, error) {
 	ref, err := ParseModelURI(uri)
 	if err != nil {
 		return "", err

@@ -8,13 +8,15 @@ import (
 )
 
 // Fetch copies the artifacts a URI names — a runs:/ or models:/ reference,
-// or a store URI — into the local directory dst. c may be nil for store
-// URIs that need no tracking server (s3://, file:).
-func Fetch(ctx context.Context, c *mlflow.Client, uri, dst string) error {
-	root, err := Resolve(ctx, c, uri)
+// or a store URI — into the local directory dst. r resolves references
+// (nil for store URIs); c, when r is a tracking server's client, also
+// reaches mlflow-artifacts: stores through it.
+func Fetch(ctx context.Context, r Resolver, uri, dst string) error {
+	root, err := Resolve(ctx, r, uri)
 	if err != nil {
 		return err
 	}
+	c, _ := r.(*mlflow.Client)
 	store, err := Open(root, c)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", root, err)

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/creditrisk/engine/data"
 )
 
 // pipeline runs the command line and returns its exit code and output.
@@ -38,11 +42,42 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			t.Setenv("MLFLOW_TRACKING_URI", "")
+			localTracking(t)
 			code, _, stderr := pipeline(t, tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.wantErr) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.wantErr)
 			}
 		})
+	}
+}
+
+// localTracking points the command at a local file store of the test's own,
+// as an unset MLFLOW_TRACKING_URI would at ./mlruns.
+func localTracking(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "file://"+filepath.Join(t.TempDir(), "mlruns"))
+}
+
+// Without MLFLOW_TRACKING_URI, train records into ./mlruns, and predict
+// finds the registered model there.
+func TestLocalTracking(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	code, stdout, stderr := pipeline(t, "train", "--register", "credit-risk")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "mlflow ui --backend-store-uri") || !strings.Contains(stdout, "models:/credit-risk/1") {
+		t.Errorf("the summary does not say where the run went:\n%s", stdout)
+	}
+	if _, err := os.Stat("mlruns/models/credit-risk/version-1/meta.yaml"); err != nil {
+		t.Fatalf("no registered version in ./mlruns: %v", err)
+	}
+	holdout := filepath.Join(t.TempDir(), "applicants.csv")
+	if err := os.WriteFile(holdout, data.DefaultCSV(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = pipeline(t, "predict", "--model", "models:/credit-risk/1", "--data", holdout)
+	if code != 0 || strings.Count(stdout, "\n") != 1001 {
+		t.Fatalf("predict from ./mlruns: exit %d, %d lines: %s", code, strings.Count(stdout, "\n"), stderr)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/creditrisk/engine/artifact"
-	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
 )
 
@@ -78,20 +77,21 @@ func runPredict(c *cli.Context) error {
 }
 
 // localModel returns a directory holding the model ref names: ref itself
-// when it is a local directory, else a temporary copy fetched from the
-// tracking server's stores (removed by cleanup).
+// when it is a local directory, else a temporary copy fetched through the
+// tracking store (removed by cleanup): the server at MLFLOW_TRACKING_URI,
+// or without one the local file store ./mlruns, as train records into.
 func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err error) {
 	noop := func() {}
 	if !strings.Contains(ref, ":/") || strings.HasPrefix(ref, "file:") {
 		return strings.TrimPrefix(strings.TrimPrefix(ref, "file://"), "file:"), noop, nil
 	}
-	var client *mlflow.Client
-	if os.Getenv("MLFLOW_TRACKING_URI") != "" {
-		if client, err = mlflow.NewClientFromEnv(); err != nil {
-			return "", noop, usageError("MLFLOW_TRACKING_URI: %v", err)
-		}
-	} else if strings.HasPrefix(ref, "models:/") || strings.HasPrefix(ref, "runs:/") {
-		return "", noop, usageError("--model %s needs a tracking server: set MLFLOW_TRACKING_URI", ref)
+	client, local, err := tracking()
+	if err != nil {
+		return "", noop, err
+	}
+	var store artifact.Resolver = client
+	if local != nil {
+		store = local
 	}
 	tmp, err := os.MkdirTemp("", "pipeline-model-")
 	if err != nil {
@@ -99,7 +99,7 @@ func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err err
 	}
 	cleanup = func() { os.RemoveAll(tmp) }
 	dir = filepath.Join(tmp, "model")
-	if err := artifact.Fetch(c.Context, client, ref, dir); err != nil {
+	if err := artifact.Fetch(c.Context, store, ref, dir); err != nil {
 		cleanup()
 		return "", noop, fmt.Errorf("--model: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 // pipeline predict gives, row for row, what scoring the applicant alone as
 // a JSON request (serve's path: Schema.EncodeRow, then Predict) gives.
 func TestPredictMatchesSingleRows(t *testing.T) {
-	t.Setenv("MLFLOW_TRACKING_URI", "")
+	localTracking(t)
 	out := t.TempDir()
 	code, stdout, stderr := pipeline(t, "train", "--out", out, "--output", "json")
 	if code != 0 {

@@ -51,7 +51,7 @@ func TestRegistryUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			t.Setenv("MLFLOW_TRACKING_URI", "")
+			localTracking(t)
 			code, _, stderr := registry(t, tt.args...)
 			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.wantErr)

@@ -55,7 +55,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestServeUsage(t *testing.T) {
-	t.Setenv("MLFLOW_TRACKING_URI", "")
+	localTracking(t)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -106,7 +106,7 @@ func TestServeColdStartRegistryDown(t *testing.T) {
 }
 
 func TestServeLocalModel(t *testing.T) {
-	t.Setenv("MLFLOW_TRACKING_URI", "")
+	localTracking(t)
 	tb, err := data.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func waitStatus(t *testing.T, url string, code int) {
 // TestServeSIGHUP: after the model directory is rewritten, SIGHUP makes
 // the running server load it.
 func TestServeSIGHUP(t *testing.T) {
-	t.Setenv("MLFLOW_TRACKING_URI", "")
+	localTracking(t)
 	tb, err := data.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestServeSIGHUP(t *testing.T) {
 // `pipeline predict` wrote for them. The directory's reference profile
 // turns the drift gauges on.
 func TestServeMatchesPredict(t *testing.T) {
-	t.Setenv("MLFLOW_TRACKING_URI", "")
+	localTracking(t)
 	out := t.TempDir()
 	code, stdout, stderr := pipeline(t, "train", "--out", out, "--output", "json")
 	if code != 0 {

@@ -56,20 +56,25 @@ func runTrain(c *cli.Context) error {
 	if format != "text" && format != "json" {
 		return usageError("--output: %q is neither text nor json", format)
 	}
+	// The run's files are staged in a temporary directory and end up as
+	// the run's artifacts, unless --out asks for a copy.
 	out := c.String("out")
 	if out == "" {
-		out = filepath.Join("runs", time.Now().UTC().Format("20060102-150405")+"-"+cfg.Model.Family)
-	}
-	opts := train.Options{OutDir: out}
-	if os.Getenv("MLFLOW_TRACKING_URI") != "" {
-		client, err := mlflow.NewClientFromEnv()
+		tmp, err := os.MkdirTemp("", "pipeline-train-")
 		if err != nil {
-			return usageError("MLFLOW_TRACKING_URI: %v", err)
+			return err
 		}
+		defer os.RemoveAll(tmp)
+		out = filepath.Join(tmp, "run")
+	}
+	opts := train.Options{OutDir: out, Tags: sourceTags()}
+	client, local, err := tracking()
+	if err != nil {
+		return err
+	}
+	opts.Tracker = local
+	if local == nil {
 		opts.Tracker = train.NewServer(client)
-		opts.Tags = sourceTags()
-	} else if cfg.Tracking.Register != "" {
-		return usageError("--register needs a tracking server: set MLFLOW_TRACKING_URI")
 	}
 	if format == "text" {
 		p := newProgress(c.App.ErrWriter)
@@ -83,6 +88,9 @@ func runTrain(c *cli.Context) error {
 			return usageError("%v", err)
 		}
 		return err
+	}
+	if !c.IsSet("out") {
+		res.OutDir, res.ModelDir = "", ""
 	}
 	if format == "json" {
 		enc := json.NewEncoder(c.App.Writer)
@@ -158,7 +166,8 @@ func printSummary(w io.Writer, res *train.Result) error {
 	if res.Registered != nil {
 		row("registered", fmt.Sprintf("models:/%s/%s", res.Registered.Name, res.Registered.Version))
 	}
-	row("local files", res.OutDir)
+	row("artifacts", res.ArtifactURI)
+	row("local copy", res.OutDir)
 	keys := make([]string, 0, len(res.Metrics))
 	for k := range res.Metrics {
 		keys = append(keys, k)
@@ -167,8 +176,8 @@ func printSummary(w io.Writer, res *train.Result) error {
 	for _, k := range keys {
 		row(k, fmt.Sprintf("%.4f", res.Metrics[k]))
 	}
-	if res.RunID == "" {
-		fmt.Fprintf(tw, "\nMLFLOW_TRACKING_URI is not set: nothing was logged to MLflow; the model, plots and\nevaluation.json are in %s\n", res.OutDir)
+	if root, ok := strings.CutPrefix(res.TrackingURI, "file://"); ok {
+		fmt.Fprintf(tw, "\nNo MLFLOW_TRACKING_URI: tracked in the local MLflow file store %s. View it with\n  mlflow ui --backend-store-uri %s\n(MLflow 3.x also needs MLFLOW_ALLOW_FILE_STORE=true).\n", root, root)
 	}
 	return tw.Flush()
 }
