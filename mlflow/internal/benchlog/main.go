@@ -26,8 +26,14 @@
 //	            API has no such form short of threads). The tracking calls
 //	            stay in sequence: the metric calls already keep the server's
 //	            workers busy, and a params call beside them only queued
-//	            (measured: 0.250 s median with all three at once against
-//	            0.237 s so, 21 rounds)
+//	            (0.250 s median with all three at once, 0.237 s so; 21
+//	            rounds). Against the client style it gains nothing on a
+//	            2-core machine and at times loses (0.277 s against 0.164 s
+//	            in one 15-round run): MinIO storing the files takes the CPU
+//	            the tracking server needs for the metric calls.
+//
+// The default style is client: the plain sequence of calls, and the
+// fastest measured.
 //
 // Every timed run, on both sides, starts with a new client in a new
 // connection pool, as a training program's single run does; -warm first
@@ -89,7 +95,7 @@ type timing struct {
 func run() error {
 	runs := flag.Int("runs", 5, "rounds per mode; each round logs one run per Go style and one with Python")
 	modes := flag.String("modes", "batch,per-step", "comma-separated: batch (one LogBatch / log_batch), per-step (one call per step)")
-	goStyles := flag.String("go", "concurrent", "comma-separated Go styles: "+strings.Join(styles, ", "))
+	goStyles := flag.String("go", "client", "comma-separated Go styles: "+strings.Join(styles, ", "))
 	warm := flag.Bool("warm", false, "log one untimed run first in each Python process and with each Go client")
 	python := flag.String("python", os.Getenv("PIPELINE_PYTHON"), "python with mlflow installed")
 	script := flag.String("script", "mlflow/internal/benchlog/bench.py", "the Python side")
