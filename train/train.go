@@ -44,11 +44,12 @@ type Options struct {
 type Result struct {
 	RunID        string             `json:"run_id,omitempty"`
 	ExperimentID string             `json:"experiment_id,omitempty"`
+	TrackingURI  string             `json:"tracking_uri,omitempty"`
 	RunURL       string             `json:"run_url,omitempty"`
 	ArtifactURI  string             `json:"artifact_uri,omitempty"`
 	ModelURI     string             `json:"model_uri"`
-	ModelDir     string             `json:"model_dir"`
-	OutDir       string             `json:"out_dir"`
+	ModelDir     string             `json:"model_dir,omitempty"`
+	OutDir       string             `json:"out_dir,omitempty"`
 	Family       string             `json:"family"`
 	Metrics      map[string]float64 `json:"metrics"`
 	Registered   *Registration      `json:"registered,omitempty"`
@@ -135,6 +136,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	clock.lap("train")
 	if rec != nil {
 		res.RunID, res.ExperimentID, res.ArtifactURI = rec.runID, rec.experimentID, rec.artifactURI
+		res.TrackingURI = opts.Tracker.TrackingURI()
 		res.RunURL = rec.url()
 	}
 	if err == nil {
