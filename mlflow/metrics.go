@@ -8,9 +8,9 @@ import (
 	"math"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/creditrisk/engine/internal/fanout"
 )
 
 // Metric is one point of a metric's history.
@@ -257,7 +257,7 @@ func (c *Client) LogBatch(ctx context.Context, runID string, b Batch) error {
 	if repeatsTag(b.Tags) {
 		par = 1
 	}
-	return inParallel(len(chunks), par, send)
+	return fanout.Each(len(chunks), par, send)
 }
 
 type logBatchRequest struct {
@@ -265,45 +265,6 @@ type logBatchRequest struct {
 	Metrics []Metric `json:"metrics,omitempty"`
 	Params  []Param  `json:"params,omitempty"`
 	Tags    []Tag    `json:"tags,omitempty"`
-}
-
-// inParallel runs f(0) … f(n-1) with at most par calls at once, in index
-// order of starting. After a failure no further call starts; the error of
-// the lowest failed index is returned, so the answer does not depend on
-// which call happened to finish first.
-func inParallel(n, par int, f func(int) error) error {
-	if n == 1 || par <= 1 {
-		for i := range n {
-			if err := f(i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	errs := make([]error, n)
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, par)
-	for i := range n {
-		slots <- struct{}{}
-		if failed.Load() {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			if err := f(i); err != nil {
-				errs[i] = err
-				failed.Store(true)
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // repeatsTag reports whether a tag key occurs twice; the order of the calls

@@ -14,8 +14,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/creditrisk/engine/artifact/internal/fanout"
 	"github.com/creditrisk/engine/artifact/internal/tree"
+	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/mlflow"
 )
 

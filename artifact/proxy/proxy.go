@@ -17,8 +17,8 @@ import (
 	"path"
 	"strings"
 
-	"github.com/creditrisk/engine/artifact/internal/fanout"
 	"github.com/creditrisk/engine/artifact/internal/tree"
+	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/mlflow"
 )
 

@@ -25,8 +25,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/creditrisk/engine/artifact/internal/fanout"
 	"github.com/creditrisk/engine/artifact/internal/tree"
+	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/mlflow"
 )
 

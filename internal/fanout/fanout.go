@@ -1,7 +1,7 @@
-// Package fanout runs the transfers of a directory a few at a time: one
-// file at a time leaves a store's connection idle while each request waits
-// for its answer, and a few files at once fill those waits without piling
-// up requests at the server.
+// Package fanout runs independent requests a few at a time — the files of
+// a directory upload, the chunks of a log-batch: one at a time leaves the
+// connection idle while each request waits for its answer, and a few at
+// once fill those waits without piling up requests at the server.
 package fanout
 
 import (
