@@ -30,7 +30,7 @@ func modelsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					client, err := trackingClient()
+					client, err := openRegistry()
 					if err != nil {
 						return err
 					}
@@ -55,7 +55,7 @@ func modelsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					client, err := trackingClient()
+					client, err := openRegistry()
 					if err != nil {
 						return err
 					}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/promote"
 )
 
@@ -103,7 +102,7 @@ func runPromote(c *cli.Context) error {
 	if err := promote.CheckOptions(&opts); err != nil {
 		return usageError("%v", err)
 	}
-	client, err := trackingClient()
+	client, err := openRegistry()
 	if err != nil {
 		return err
 	}
@@ -118,19 +117,6 @@ func runPromote(c *cli.Context) error {
 		return cli.Exit(err.Error(), exitGate)
 	}
 	return err
-}
-
-// trackingClient is the MLflow client of the environment; promote, rollback
-// and models need a server.
-func trackingClient() (*mlflow.Client, error) {
-	if os.Getenv("MLFLOW_TRACKING_URI") == "" {
-		return nil, usageError("set MLFLOW_TRACKING_URI to the tracking server holding the model registry")
-	}
-	client, err := mlflow.NewClientFromEnv()
-	if err != nil {
-		return nil, usageError("MLFLOW_TRACKING_URI: %v", err)
-	}
-	return client, nil
 }
 
 func outputFormat(c *cli.Context) (string, error) {

@@ -44,7 +44,7 @@ them before.`,
 			if err := promote.CheckRollbackOptions(&opts); err != nil {
 				return usageError("%v", err)
 			}
-			client, err := trackingClient()
+			client, err := openRegistry()
 			if err != nil {
 				return err
 			}

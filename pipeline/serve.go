@@ -26,7 +26,9 @@ func serveCommand() *cli.Command {
 		Usage:     "serve a model over HTTP, following its registry alias or stage without restarts",
 		ArgsUsage: " ",
 		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION
-through the MLflow registry at MLFLOW_TRACKING_URI, or a local model directory),
+through the MLflow registry at MLFLOW_TRACKING_URI, or without one the local
+file store ./mlruns that pipeline train registers into, or a local model
+directory),
 verifies its checksums, warms it up and answers:
 
   POST /predict   /explain   /invocations (MLflow scoring protocol)
@@ -85,16 +87,20 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	ref := c.String("model")
-	var client *mlflow.Client
+	// A models:/ reference follows the registry of the environment: the
+	// tracking server's, or without one the local file store's.
+	var catalog serve.Catalog
 	if strings.HasPrefix(ref, "models:/") {
-		if os.Getenv("MLFLOW_TRACKING_URI") == "" {
-			return usageError("--model %s needs a registry: set MLFLOW_TRACKING_URI", ref)
+		client, local, err := tracking(mlflow.WithUserAgent("pipeline-serve/" + version()))
+		if err != nil {
+			return err
 		}
-		if client, err = mlflow.NewClientFromEnv(mlflow.WithUserAgent("pipeline-serve/" + version())); err != nil {
-			return usageError("MLFLOW_TRACKING_URI: %v", err)
+		catalog = client
+		if local != nil {
+			catalog = local
 		}
 	}
-	src, err := serve.NewSource(ref, client)
+	src, err := serve.NewSource(ref, catalog)
 	if err != nil {
 		return usageError("--model: %v", err)
 	}

@@ -62,7 +62,7 @@ func TestServeUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"serve"}, 2, "--model"},
-		{[]string{"serve", "--model", "models:/m@champion"}, 2, "MLFLOW_TRACKING_URI"},
+		{[]string{"serve", "--model", "models:/m@champion", "--addr", freeAddr(t)}, 1, "cannot load models:/m@champion"},
 		{[]string{"serve", "--model", "x", "--unknown-features", "drop"}, 2, "drop"},
 		{[]string{"serve", "--model", "x", "--threshold", "1.5"}, 2, "threshold"},
 		{[]string{"serve", "--model", "x", "--log-level", "loud"}, 2, "--log-level"},

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/evaluate"
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -21,7 +20,7 @@ import (
 // next is explained in the UI), then the alias with its race checks, the
 // stage, the version's tags and the alias history. The run ends FINISHED
 // when all of it was written, FAILED otherwise, with the outcome as a tag.
-func apply(ctx context.Context, c *mlflow.Client, o *Options, d *Decision, work string) (err error) {
+func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string) (err error) {
 	d.PromotedAt = time.Now().UTC().Truncate(time.Second)
 	d.PromotedBy = o.User
 	runID, err := startRun(ctx, c, o, d, work)
@@ -127,7 +126,7 @@ func orNoneTag(v string) string {
 	return v
 }
 
-func tagVersion(ctx context.Context, c *mlflow.Client, name, version string, tags map[string]string) error {
+func tagVersion(ctx context.Context, c Registry, name, version string, tags map[string]string) error {
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
@@ -143,7 +142,7 @@ func tagVersion(ctx context.Context, c *mlflow.Client, name, version string, tag
 
 // moveAlias points alias at target if it still points at expected ("" for
 // unset), and checks afterwards that it points at target.
-func moveAlias(ctx context.Context, c *mlflow.Client, name, alias, expected, target string, before, after func(context.Context) error) error {
+func moveAlias(ctx context.Context, c Registry, name, alias, expected, target string, before, after func(context.Context) error) error {
 	if before != nil {
 		if err := before(ctx); err != nil {
 			return err
@@ -178,7 +177,7 @@ func moveAlias(ctx context.Context, c *mlflow.Client, name, alias, expected, tar
 // tag values (MLflow 2.9); the oldest entries go first.
 const maxHistory = 4000
 
-func readHistory(ctx context.Context, c *mlflow.Client, name, alias string) ([]string, error) {
+func readHistory(ctx context.Context, c Registry, name, alias string) ([]string, error) {
 	rm, err := c.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("get registered model %s: %w", name, err)
@@ -186,7 +185,7 @@ func readHistory(ctx context.Context, c *mlflow.Client, name, alias string) ([]s
 	return parseHistory(rm, alias), nil
 }
 
-func writeHistory(ctx context.Context, c *mlflow.Client, name, alias string, h []string) error {
+func writeHistory(ctx context.Context, c Registry, name, alias string, h []string) error {
 	v := strings.Join(h, ",")
 	for len(v) > maxHistory {
 		h = h[1:]
@@ -199,7 +198,7 @@ func writeHistory(ctx context.Context, c *mlflow.Client, name, alias string, h [
 }
 
 // startRun records the decision in the promotions experiment.
-func startRun(ctx context.Context, c *mlflow.Client, o *Options, d *Decision, work string) (string, error) {
+func startRun(ctx context.Context, c Registry, o *Options, d *Decision, work string) (string, error) {
 	exp, err := c.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: o.Experiment})
 	if err != nil {
 		return "", fmt.Errorf("experiment %q: %w", o.Experiment, err)
@@ -226,7 +225,7 @@ func startRun(ctx context.Context, c *mlflow.Client, o *Options, d *Decision, wo
 	return id, nil
 }
 
-func logDecision(ctx context.Context, c *mlflow.Client, run *mlflow.Run, d *Decision, work string) error {
+func logDecision(ctx context.Context, c Registry, run *mlflow.Run, d *Decision, work string) error {
 	champ := "none"
 	if d.Champion != nil {
 		champ = d.Champion.Version
@@ -280,7 +279,7 @@ func logDecision(ctx context.Context, c *mlflow.Client, run *mlflow.Run, d *Deci
 		return fmt.Errorf("log promotion run %s: %w", run.Info.RunID, err)
 	}
 
-	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	store, err := openStore(c, run.Info.ArtifactURI)
 	if err != nil {
 		return fmt.Errorf("artifacts of promotion run %s: %w", run.Info.RunID, err)
 	}

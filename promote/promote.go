@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/evaluate"
 	"github.com/creditrisk/engine/mlflow"
@@ -255,7 +254,7 @@ func CheckOptions(o *Options) error {
 // decision is a dry run or a gate failed (without Force), writes it. The
 // decision comes back in every case it could be computed, also with a
 // *GateError (errors.Is ErrGateFailed) or a *RaceError (ErrRaced).
-func Promote(ctx context.Context, c *mlflow.Client, opts Options) (*Decision, error) {
+func Promote(ctx context.Context, c Registry, opts Options) (*Decision, error) {
 	if err := CheckOptions(&opts); err != nil {
 		return nil, err
 	}
@@ -282,7 +281,7 @@ func Promote(ctx context.Context, c *mlflow.Client, opts Options) (*Decision, er
 }
 
 // candidate finds the version to promote.
-func candidate(ctx context.Context, c *mlflow.Client, o *Options) (*mlflow.ModelVersion, error) {
+func candidate(ctx context.Context, c Registry, o *Options) (*mlflow.ModelVersion, error) {
 	if o.Version != "" {
 		mv, err := c.GetModelVersion(ctx, o.Name, o.Version)
 		if err != nil {
@@ -324,7 +323,7 @@ func candidate(ctx context.Context, c *mlflow.Client, o *Options) (*mlflow.Model
 }
 
 // aliasVersion returns the version alias names, "" when it is not set.
-func aliasVersion(ctx context.Context, c *mlflow.Client, name, alias string) (*mlflow.ModelVersion, error) {
+func aliasVersion(ctx context.Context, c Registry, name, alias string) (*mlflow.ModelVersion, error) {
 	mv, err := c.GetModelVersionByAlias(ctx, name, alias)
 	if errors.Is(err, mlflow.ErrNotFound) {
 		return nil, nil
@@ -342,7 +341,7 @@ func versionOf(mv *mlflow.ModelVersion) string {
 	return mv.Version
 }
 
-func decide(ctx context.Context, c *mlflow.Client, o *Options, work string) (*Decision, error) {
+func decide(ctx context.Context, c Registry, o *Options, work string) (*Decision, error) {
 	cand, err := candidate(ctx, c, o)
 	if err != nil {
 		return nil, err
@@ -418,12 +417,12 @@ func decide(ctx context.Context, c *mlflow.Client, o *Options, work string) (*De
 }
 
 // loadVersion downloads a version's model directory and loads it.
-func loadVersion(ctx context.Context, c *mlflow.Client, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
+func loadVersion(ctx context.Context, c Registry, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
 	uri, err := c.GetModelVersionDownloadURI(ctx, mv.Name, mv.Version)
 	if err != nil {
 		return nil, fmt.Errorf("locate %s version %s: %w", mv.Name, mv.Version, err)
 	}
-	store, err := artifact.Open(uri, c)
+	store, err := openStore(c, uri)
 	if err != nil {
 		return nil, fmt.Errorf("open %s version %s at %s: %w", mv.Name, mv.Version, uri, err)
 	}
@@ -442,7 +441,7 @@ func loadVersion(ctx context.Context, c *mlflow.Client, mv *mlflow.ModelVersion,
 
 // runFile downloads one artifact of a run; "" without error when the run
 // has no such file.
-func runFile(ctx context.Context, c *mlflow.Client, runID, name, dst string) (string, error) {
+func runFile(ctx context.Context, c Registry, runID, name, dst string) (string, error) {
 	if runID == "" {
 		return "", nil
 	}
@@ -450,7 +449,7 @@ func runFile(ctx context.Context, c *mlflow.Client, runID, name, dst string) (st
 	if err != nil {
 		return "", fmt.Errorf("artifacts of run %s: %w", runID, err)
 	}
-	store, err := artifact.Open(root, c)
+	store, err := openStore(c, root)
 	if err != nil {
 		return "", fmt.Errorf("open artifacts of run %s: %w", runID, err)
 	}
@@ -466,7 +465,7 @@ func runFile(ctx context.Context, c *mlflow.Client, runID, name, dst string) (st
 	return dst, nil
 }
 
-func holdoutFile(ctx context.Context, c *mlflow.Client, o *Options, cand *mlflow.ModelVersion, work string) (string, error) {
+func holdoutFile(ctx context.Context, c Registry, o *Options, cand *mlflow.ModelVersion, work string) (string, error) {
 	if o.Data != "" {
 		return o.Data, nil
 	}
@@ -475,7 +474,7 @@ func holdoutFile(ctx context.Context, c *mlflow.Client, o *Options, cand *mlflow
 
 // testReport is the candidate's recorded test evaluation (evaluation.json
 // of its run) or, when the run has none, its evaluation on the holdout.
-func testReport(ctx context.Context, c *mlflow.Client, cand *mlflow.ModelVersion, work string, d *Decision) (*evaluate.Report, string, error) {
+func testReport(ctx context.Context, c Registry, cand *mlflow.ModelVersion, work string, d *Decision) (*evaluate.Report, string, error) {
 	path, err := runFile(ctx, c, cand.RunID, ReportFile, filepath.Join(work, ReportFile))
 	if err != nil {
 		return nil, "", err

@@ -55,7 +55,7 @@ func millis(ms int64) time.Time {
 
 // List returns every registered model, by name. It reads the versions of
 // all models in one search rather than one search per model.
-func List(ctx context.Context, c *mlflow.Client) ([]ModelSummary, error) {
+func List(ctx context.Context, c Registry) ([]ModelSummary, error) {
 	byName := map[string][]mlflow.ModelVersion{}
 	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{}) {
 		if err != nil {
@@ -95,7 +95,7 @@ func summary(rm *mlflow.RegisteredModel, vs []mlflow.ModelVersion) ModelSummary 
 }
 
 // versions returns a model's versions, newest first.
-func versions(ctx context.Context, c *mlflow.Client, name string) ([]mlflow.ModelVersion, error) {
+func versions(ctx context.Context, c Registry, name string) ([]mlflow.ModelVersion, error) {
 	var vs []mlflow.ModelVersion
 	filter := fmt.Sprintf("name='%s'", strings.ReplaceAll(name, "'", "\\'"))
 	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{Filter: filter}) {
@@ -111,7 +111,7 @@ func versions(ctx context.Context, c *mlflow.Client, name string) ([]mlflow.Mode
 }
 
 // Show returns one registered model with its versions.
-func Show(ctx context.Context, c *mlflow.Client, name string) (*ModelDetail, error) {
+func Show(ctx context.Context, c Registry, name string) (*ModelDetail, error) {
 	rm, err := c.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("get registered model %s: %w", name, err)

@@ -40,7 +40,7 @@ type RollbackResult struct {
 // calling it again walks further back. Without a history tag (an alias set
 // by hand, or by an older tool) it follows the current version's
 // previous_champion tag once.
-func Rollback(ctx context.Context, c *mlflow.Client, opts RollbackOptions) (*RollbackResult, error) {
+func Rollback(ctx context.Context, c Registry, opts RollbackOptions) (*RollbackResult, error) {
 	if err := CheckRollbackOptions(&opts); err != nil {
 		return nil, err
 	}

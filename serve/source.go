@@ -41,9 +41,26 @@ type Source interface {
 	String() string
 }
 
+// Catalog is the part of a model registry a Registry source reads:
+// *mlflow.Client (a tracking server) and *filestore.Store (local mode,
+// ./mlruns) implement it.
+type Catalog interface {
+	artifact.Resolver
+	GetModelVersion(ctx context.Context, name, version string) (*mlflow.ModelVersion, error)
+}
+
+// artifactStorer is a Catalog that keeps its own artifacts, as the local
+// file store does; its download URIs are paths only it knows how to read.
+type artifactStorer interface {
+	ArtifactStore(uri string) (artifact.Store, error)
+}
+
 // NewSource returns the source for ref: a models:/ URI through the registry
-// client c (required then), or a local model directory.
-func NewSource(ref string, c *mlflow.Client) (Source, error) {
+// c (required then), or a local model directory.
+func NewSource(ref string, c Catalog) (Source, error) {
+	if mc, ok := c.(*mlflow.Client); ok && mc == nil {
+		c = nil // a nil client is no registry
+	}
 	if strings.HasPrefix(ref, "models:/") {
 		if c == nil {
 			return nil, fmt.Errorf("model %s: a registry URI needs a tracking server (MLFLOW_TRACKING_URI)", ref)
@@ -87,7 +104,7 @@ func (l *Local) Fetch(ctx context.Context, v Version, tmp string) (string, error
 
 // Registry follows a models:/ reference through an MLflow registry.
 type Registry struct {
-	Client *mlflow.Client
+	Client Catalog
 	Ref    artifact.ModelRef
 	uri    string
 }
@@ -142,7 +159,7 @@ func (r *Registry) Fetch(ctx context.Context, v Version, tmp string) (string, er
 			return "", fmt.Errorf("resolve download URI of %s version %s: %w", v.Name, v.Version, err)
 		}
 	}
-	store, err := artifact.Open(uri, r.Client)
+	store, err := r.open(uri)
 	if err != nil {
 		return "", fmt.Errorf("open %s: %w", uri, err)
 	}
@@ -151,4 +168,15 @@ func (r *Registry) Fetch(ctx context.Context, v Version, tmp string) (string, er
 		return "", fmt.Errorf("download %s version %s from %s: %w", v.Name, v.Version, uri, err)
 	}
 	return dir, nil
+}
+
+// open opens the artifact store at uri: the registry's own when it has one,
+// else the store the URI's scheme names, with a tracking server's client for
+// mlflow-artifacts: URIs.
+func (r *Registry) open(uri string) (artifact.Store, error) {
+	if s, ok := r.Client.(artifactStorer); ok {
+		return s.ArtifactStore(uri)
+	}
+	c, _ := r.Client.(*mlflow.Client)
+	return artifact.Open(uri, c)
 }
