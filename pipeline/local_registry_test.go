@@ -22,8 +22,9 @@ import (
 // against ./mlruns: two trainings, promotion of the first and then of the
 // better second (its gates scored on the local holdout), the registry
 // listings, a rollback, and a server following the alias that picks up a
-// later promotion. MLflow 2.9.2's client then reads the alias, the version's
-// promotion tags and the promotion run from the same directory.
+// later promotion. MLflow's client (2.9.2, and 3.x with file stores allowed)
+// then reads the alias, the version's promotion tags and the promotion run
+// from the same directory.
 func TestLocalRegistryFlow(t *testing.T) {
 	script, err := filepath.Abs("testdata/read_local_store.py")
 	if err != nil {
@@ -160,20 +161,32 @@ func TestLocalRegistryFlow(t *testing.T) {
 		t.Errorf("serve: exit %d: %s", code, errOut.String())
 	}
 
-	// MLflow 2.9.2 reads the local store directly.
-	py := stacktest.Python2(t)
 	root, err := filepath.Abs("mlruns")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pctx, pcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer pcancel()
-	cmd := exec.CommandContext(pctx, py, script, name, promote.DefaultAlias)
+	// MLflow 2.9.2 reads the local store directly, 3.x once file stores are
+	// allowed.
+	t.Run("mlflow-2.9.2", func(t *testing.T) {
+		checkLocalStore(t, stacktest.Python2(t), script, root, name)
+	})
+	t.Run("mlflow-3", func(t *testing.T) {
+		t.Setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+		checkLocalStore(t, stacktest.Python(t), script, root, name)
+	})
+}
+
+// checkLocalStore has MLflow's client py read the store at root after
+// version 2 was promoted over version 1, and checks what it sees.
+func checkLocalStore(t *testing.T, py, script, root, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, script, name, promote.DefaultAlias)
 	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI=file://"+root)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("python (mlflow 2.9.2): %v", err)
+		t.Fatalf("python: %v", err)
 	}
 	var got struct {
 		Aliases   map[string]string `json:"aliases"`
@@ -192,17 +205,17 @@ func TestLocalRegistryFlow(t *testing.T) {
 		t.Fatalf("python output %s: %v", out, err)
 	}
 	if got.Aliases[promote.DefaultAlias] != "2" || got.Version != "2" {
-		t.Errorf("mlflow 2.9.2 sees aliases %v, @champion = v%s; want 2", got.Aliases, got.Version)
+		t.Errorf("aliases %v, @champion = v%s; want 2", got.Aliases, got.Version)
 	}
 	if h := got.ModelTags[promote.HistoryTag(promote.DefaultAlias)]; h != "1,2" {
-		t.Errorf("mlflow 2.9.2 sees history %q, want 1,2", h)
+		t.Errorf("history %q, want 1,2", h)
 	}
 	for k, want := range map[string]string{
 		promote.TagPromotedAlias: promote.DefaultAlias, promote.TagPreviousChampion: "1",
 		promote.TagKind: "promote", promote.TagForced: "false",
 	} {
 		if got.Tags[k] != want {
-			t.Errorf("mlflow 2.9.2 sees version tag %s = %q, want %q (tags %v)", k, got.Tags[k], want, got.Tags)
+			t.Errorf("version tag %s = %q, want %q (tags %v)", k, got.Tags[k], want, got.Tags)
 		}
 	}
 	if got.Tags[promote.TagPromotedAt] == "" || got.Tags[promote.TagGates] == "" {
