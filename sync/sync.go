@@ -295,6 +295,9 @@ func (s *syncer) run(ctx context.Context, lr mlflow.Run, expName, remoteExp stri
 			return nil
 		}
 		rep.Action = Completed
+		if !s.opt.DryRun {
+			s.m.Runs[id] = remote.Info.RunID
+		}
 	} else {
 		rep.Action = Created
 	}

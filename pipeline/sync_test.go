@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/mlflow/filestore"
+	mlsync "github.com/creditrisk/engine/sync"
+	"github.com/creditrisk/engine/train"
+)
+
+// syncPipeline runs the command line like run does, with the sync command
+// added should newApp not have it yet.
+func syncPipeline(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	app := newApp()
+	if app.Command("sync") == nil {
+		app.Commands = append(app.Commands, syncCommand())
+		setUsageErrors(app.Commands)
+	}
+	var out, errOut bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &errOut
+	err := app.RunContext(t.Context(), append([]string{"pipeline"}, args...))
+	var exit cli.ExitCoder
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+		fmt.Fprintln(&errOut, "pipeline:", exit.Error())
+	default:
+		code = 1
+		fmt.Fprintln(&errOut, "pipeline:", err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestSyncUsage(t *testing.T) {
+	tests := []struct {
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{[]string{"sync"}, 2, "sync needs --to URI"},
+		{[]string{"sync", "--to", "ftp://x"}, 2, `--to "ftp://x"`},
+		{[]string{"sync", "--to", "http://127.0.0.1:1", "--output", "yaml"}, 2, "--output"},
+		{[]string{"sync", "--to", "http://127.0.0.1:1", "extra"}, 2, "no arguments"},
+		{[]string{"sync", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"sync", "--to", "http://127.0.0.1:1", "--from", "does-not-exist"}, 1, "does-not-exist: no such directory"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			localTracking(t)
+			code, _, stderr := syncPipeline(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestSyncCommand syncs a real training from the store MLFLOW_TRACKING_URI
+// names into MLflow 3.x: a dry run, the sync, and a second sync that skips
+// everything.
+func TestSyncCommand(t *testing.T) {
+	uri := stacktest.TrackingURI(t)
+	root := filepath.Join(t.TempDir(), "mlruns")
+	t.Setenv("MLFLOW_TRACKING_URI", "file://"+root)
+	s, err := filestore.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := train.DefaultConfig()
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	cfg.Tracking.Experiment, cfg.Tracking.Register = "sync-cli-"+suffix, "sync-cli-"+suffix
+	if _, err := train.Run(t.Context(), cfg, train.Options{Tracker: s, OutDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	report := func(args ...string) mlsync.Report {
+		t.Helper()
+		code, stdout, stderr := syncPipeline(t, append([]string{"sync", "--to", uri, "--output", "json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("sync %q: exit %d: %s", args, code, stderr)
+		}
+		var r mlsync.Report
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%v: %s", err, stdout)
+		}
+		return r
+	}
+	if r := report("--dry-run"); !r.DryRun || r.Totals.RunsCopied != 1 || r.Totals.VersionsCopied != 1 || r.Totals.MetricPoints == 0 {
+		t.Errorf("dry run %+v", r.Totals)
+	}
+	if r := report(); r.Totals.RunsCopied != 1 || r.Totals.VersionsCopied != 1 || r.Source != root || r.MappingFile == "" {
+		t.Errorf("sync %+v", r)
+	}
+	if r := report(); r.Totals != (mlsync.Totals{RunsSkipped: 1, VersionsSkipped: 1}) {
+		t.Errorf("second sync %+v", r.Totals)
+	}
+	code, stdout, stderr := syncPipeline(t, "sync", "--to", uri)
+	if code != 0 || !strings.Contains(stdout, "runs: 0 copied, 1 skipped") {
+		t.Errorf("text output: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -1,0 +1,85 @@
+package mlsync_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/mlflow"
+	mlsync "github.com/creditrisk/engine/sync"
+)
+
+// TestSyncResumes fails a sync part-way, at the first run's dataset inputs
+// (after its params, metrics and tags arrived), through a proxy in front of
+// the real server. The server run must be left FAILED and unmarked, and the
+// next sync must finish it without duplicating what it already holds.
+func TestSyncResumes(t *testing.T) {
+	ctx := context.Background()
+	uri := stacktest.TrackingURI(t)
+	target, err := url.Parse(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	faulty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/runs/log-inputs") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error_code": "INVALID_PARAMETER_VALUE", "message": "injected failure"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer faulty.Close()
+	bad, err := mlflow.NewClient(faulty.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := mlflow.NewClient(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	l := newLocal(t, ctx)
+	rep, err := mlsync.Sync(ctx, l.store, bad, mlsync.Options{})
+	var re *mlsync.RunError
+	if !errors.As(err, &re) || re.RunID != l.runs[0] || re.RemoteID == "" || !strings.Contains(err.Error(), l.runs[0]) {
+		t.Fatalf("sync through the faulty proxy: %v; want a RunError naming run %s", err, l.runs[0])
+	}
+	if len(rep.Versions) != 0 || rep.MappingFile == "" {
+		t.Errorf("partial report %+v", rep)
+	}
+	r, err := good.GetRun(ctx, re.RemoteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := r.Tag(mlsync.TagComplete); r.Info.Status != mlflow.RunFailed || ok {
+		t.Errorf("server run after the failure: status %s, %s=%q; want FAILED and no mark", r.Info.Status, mlsync.TagComplete, v)
+	}
+	if len(r.Data.Metrics) == 0 {
+		t.Fatal("the failure came before any metric arrived; the test checks nothing")
+	}
+
+	rep, err = mlsync.Sync(ctx, l.store, good, mlsync.Options{})
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, rep.Runs)
+	}
+	if len(rep.Runs) != 2 {
+		t.Fatalf("resumed runs %+v", rep.Runs)
+	}
+	if rep.Runs[0].Action != mlsync.Completed || rep.Runs[0].RemoteID != re.RemoteID || rep.Runs[0].MetricPoints != 0 ||
+		rep.Runs[0].Params != 0 || rep.Runs[0].Inputs != 1 || rep.Runs[1].Action != mlsync.Created {
+		t.Errorf("resumed runs %+v", rep.Runs)
+	}
+	checkRuns(t, ctx, good, l, rep)
+	checkRegistry(t, ctx, good, l, rep)
+	if n := serverCount(t, ctx, good, l); n.runs != 2 || n.versions != 2 {
+		t.Errorf("server holds %+v", n)
+	}
+}
