@@ -110,3 +110,33 @@ func TestSyncCommand(t *testing.T) {
 		t.Errorf("text output: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestSyncCommandAuth syncs into the basic-auth server with the Python
+// client's credential variables, and fails clearly without them.
+func TestSyncCommandAuth(t *testing.T) {
+	uri, user, password := stacktest.AuthServer(t)
+	root := filepath.Join(t.TempDir(), "mlruns")
+	s, err := filestore.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := train.DefaultConfig()
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	cfg.Tracking.Experiment, cfg.Tracking.Register = "sync-auth-"+suffix, "sync-auth-"+suffix
+	if _, err := train.Run(t.Context(), cfg, train.Options{Tracker: s, OutDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	t.Setenv("MLFLOW_TRACKING_USERNAME", "")
+	t.Setenv("MLFLOW_TRACKING_PASSWORD", "")
+	t.Setenv("HOME", t.TempDir()) // no ~/.mlflow/credentials
+	if code, _, stderr := syncPipeline(t, "sync", "--from", root, "--to", uri); code != 1 || !strings.Contains(stderr, "authentication failed") {
+		t.Errorf("without credentials: exit %d, %s", code, stderr)
+	}
+	t.Setenv("MLFLOW_TRACKING_USERNAME", user)
+	t.Setenv("MLFLOW_TRACKING_PASSWORD", password)
+	code, stdout, stderr := syncPipeline(t, "sync", "--from", root, "--to", uri)
+	if code != 0 || !strings.Contains(stdout, "runs: 1 copied, 0 skipped") || !strings.Contains(stdout, "versions: 1 copied") {
+		t.Errorf("with credentials: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

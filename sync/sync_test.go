@@ -114,10 +114,12 @@ func TestSyncToServers(t *testing.T) {
 				t.Fatalf("dry run created the experiment: %v", err)
 			}
 
+			start := time.Now()
 			rep, err := mlsync.Sync(ctx, l.store, c, mlsync.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			first := time.Since(start)
 			if rep.Totals.RunsCopied != 2 || rep.Totals.VersionsCopied != 2 || rep.Totals.AliasesSet != 1 || rep.Totals.RunsSkipped != 0 {
 				t.Fatalf("first sync totals %+v", rep.Totals)
 			}
@@ -136,10 +138,12 @@ func TestSyncToServers(t *testing.T) {
 				t.Errorf("server holds %+v after the first sync; report %+v", before, rep.Totals)
 			}
 
+			start = time.Now()
 			again, err := mlsync.Sync(ctx, l.store, c, mlsync.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("first sync %v, second (nothing to do) %v", first.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 			want := mlsync.Totals{RunsSkipped: 2, VersionsSkipped: 2, AliasesSkipped: 1}
 			if again.Totals != want {
 				t.Errorf("second sync totals %+v, want %+v", again.Totals, want)
