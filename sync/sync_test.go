@@ -53,6 +53,12 @@ func newLocal(t *testing.T, ctx context.Context) *local {
 	if err := s.SetRegisteredModelAlias(ctx, l.model, "champion", "1"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.TransitionModelVersionStage(ctx, l.model, "2", "Staging", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRegisteredModelTag(ctx, l.model, "owner", "risk-team"); err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
@@ -295,9 +301,19 @@ func checkRegistry(t *testing.T, ctx context.Context, c *mlflow.Client, l *local
 				t.Errorf("version %s tag %s = %q, local %q", lv.Version, tg.Key, tags[tg.Key], tg.Value)
 			}
 		}
+		if rv.CurrentStage != lv.CurrentStage {
+			t.Errorf("version %s stage %q, local %q", lv.Version, rv.CurrentStage, lv.CurrentStage)
+		}
 		if tags[mlsync.TagSourceVersion] != lv.Version {
 			t.Errorf("version %s source version tag %q", lv.Version, tags[mlsync.TagSourceVersion])
 		}
+	}
+	rm, err := c.GetRegisteredModel(ctx, l.model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := rm.Tag("owner"); v != "risk-team" {
+		t.Errorf("model tag owner = %q", v)
 	}
 	mv, err := c.GetModelVersionByAlias(ctx, l.model, "champion")
 	if err != nil {
