@@ -20,8 +20,8 @@ func TestWriteText(t *testing.T) {
 			{LocalID: "cc33", RemoteID: "dd44", Experiment: "credit-risk", Name: "calm-owl-2", Action: Skipped, Reason: "already on the server"},
 			{LocalID: "ee55", Experiment: "credit-risk", Action: Skipped, Reason: "still RUNNING locally"},
 		},
-		Versions: []VersionReport{{Model: "credit", LocalVersion: "1", RemoteVersion: "3", Action: Created}},
-		Aliases:  []AliasReport{{Model: "credit", Alias: "champion", LocalVersion: "1", RemoteVersion: "3", Action: Set}},
+		Versions:    []VersionReport{{Model: "credit", LocalVersion: "1", RemoteVersion: "3", Action: Created}},
+		Aliases:     []AliasReport{{Model: "credit", Alias: "champion", LocalVersion: "1", RemoteVersion: "3", Action: Set}},
 		MappingFile: "/home/u/mlruns/.sync-127.0.0.1_5000.json",
 	}
 	rep.total()
