@@ -3,15 +3,19 @@ package mlsync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/mlflow/filestore"
 	mlsync "github.com/creditrisk/engine/sync"
 )
 
@@ -81,5 +85,64 @@ func TestSyncResumes(t *testing.T) {
 	checkRegistry(t, ctx, good, l, rep)
 	if n := serverCount(t, ctx, good, l); n.runs != 2 || n.versions != 2 {
 		t.Errorf("server holds %+v", n)
+	}
+}
+
+// TestSyncNestedRun checks that a child run's mlflow.parentRunId names the
+// server's parent run, and that a run still RUNNING locally is skipped and
+// reported.
+func TestSyncNestedRun(t *testing.T) {
+	ctx := context.Background()
+	c, err := mlflow.NewClient(stacktest.TrackingURI(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := s.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: fmt.Sprint("sync-nested-", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Minute)
+	parent, err := s.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp.ID, RunName: "parent", StartTime: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := s.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp.ID, RunName: "child", StartTime: start.Add(time.Second),
+		Tags: []mlflow.Tag{{Key: mlflow.TagParentRunID, Value: parent.Info.RunID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := s.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp.ID, RunName: "running"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{parent.Info.RunID, child.Info.RunID} {
+		if err := s.LogBatch(ctx, id, mlflow.Batch{Metrics: []mlflow.Metric{{Key: "loss", Value: 0.5, Step: 1, Timestamp: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TerminateRun(ctx, id, mlflow.RunFinished); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := mlsync.Sync(ctx, s, c, mlsync.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := map[string]mlsync.RunReport{}
+	for _, r := range rep.Runs {
+		remote[r.LocalID] = r
+	}
+	if r := remote[running.Info.RunID]; r.Action != mlsync.Skipped || !strings.Contains(r.Reason, "RUNNING") {
+		t.Errorf("running run reported %+v", r)
+	}
+	rc, err := c.GetRun(ctx, remote[child.Info.RunID].RemoteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := rc.Tag(mlflow.TagParentRunID); v == "" || v != remote[parent.Info.RunID].RemoteID {
+		t.Errorf("child's parent tag %q, want the server parent %q", v, remote[parent.Info.RunID].RemoteID)
 	}
 }

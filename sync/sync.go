@@ -316,7 +316,7 @@ func (s *syncer) run(ctx context.Context, lr mlflow.Run, expName, remoteExp stri
 		tags := []mlflow.Tag{{Key: TagSourceRun, Value: id}}
 		for _, t := range lr.Data.Tags {
 			if t.Key != tagLogModelHistory && t.Key != TagComplete {
-				tags = append(tags, t)
+				tags = append(tags, s.serverTag(t, id, ""))
 			}
 		}
 		remote, err = s.dst.CreateRun(ctx, mlflow.CreateRunRequest{
@@ -399,9 +399,7 @@ func (s *syncer) fill(ctx context.Context, lr mlflow.Run, remote *mlflow.Run, re
 		if t.Key == TagComplete {
 			continue
 		}
-		if t.Key == tagLogModelHistory && remoteID != "" {
-			t.Value = strings.ReplaceAll(t.Value, lr.Info.RunID, remoteID)
-		}
+		t = s.serverTag(t, lr.Info.RunID, remoteID)
 		if v, ok := have[t.Key]; ok && v == t.Value {
 			continue
 		}
@@ -467,6 +465,24 @@ func (s *syncer) fill(ctx context.Context, lr mlflow.Run, remote *mlflow.Run, re
 		}
 	}
 	return s.artifacts(ctx, lr.Info.RunID, remote, fresh, rep)
+}
+
+// serverTag is a local run's tag as the server run carries it: local run
+// ids in it become the server's (the logged-model history names the run
+// itself, mlflow.parentRunId a parent synced before, as runs go oldest
+// first).
+func (s *syncer) serverTag(t mlflow.Tag, localID, remoteID string) mlflow.Tag {
+	switch t.Key {
+	case tagLogModelHistory:
+		if remoteID != "" {
+			t.Value = strings.ReplaceAll(t.Value, localID, remoteID)
+		}
+	case mlflow.TagParentRunID:
+		if p, ok := s.m.Runs[t.Value]; ok {
+			t.Value = p
+		}
+	}
+	return t
 }
 
 // point identifies a metric point; NaN values compare by their bits.
