@@ -127,9 +127,28 @@ func TestSyncNestedRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A training still under way has registered its version already.
+	model := exp.Name
+	if _, err := s.GetOrCreateRegisteredModel(ctx, model); err != nil {
+		t.Fatal(err)
+	}
+	art, err := s.RunArtifactURI(ctx, running.Info.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: model, Source: art + "/model", RunID: running.Info.RunID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRegisteredModelAlias(ctx, model, "candidate", "1"); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := mlsync.Sync(ctx, s, c, mlsync.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(rep.Versions) != 1 || rep.Versions[0].Action != mlsync.Skipped || !strings.Contains(rep.Versions[0].Reason, "still running") ||
+		len(rep.Aliases) != 1 || rep.Aliases[0].Action != mlsync.Skipped {
+		t.Errorf("version of a running run: %+v, aliases %+v", rep.Versions, rep.Aliases)
 	}
 	remote := map[string]mlsync.RunReport{}
 	for _, r := range rep.Runs {

@@ -69,6 +69,7 @@ type AliasReport struct {
 	LocalVersion  string `json:"local_version"`
 	RemoteVersion string `json:"remote_version,omitempty"`
 	Action        Action `json:"action"`
+	Reason        string `json:"reason,omitempty"`
 }
 
 // Totals sum up a report.
@@ -150,7 +151,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		ew.printf("\n")
 	}
 	for _, a := range r.Aliases {
-		ew.printf("alias      %-9s %s@%s -> version %s (local %s)\n", a.Action, a.Model, a.Alias, orDash(a.RemoteVersion), a.LocalVersion)
+		ew.printf("alias      %-9s %s@%s -> version %s (local %s)", a.Action, a.Model, a.Alias, orDash(a.RemoteVersion), a.LocalVersion)
+		if a.Reason != "" {
+			ew.printf(": %s", a.Reason)
+		}
+		ew.printf("\n")
 	}
 	t := r.Totals
 	ew.printf("runs: %d copied, %d skipped; %d params, %d tags, %d metric points, %d inputs, %d artifacts (%d bytes); versions: %d copied, %d skipped; aliases: %d set, %d skipped\n",

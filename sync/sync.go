@@ -692,6 +692,11 @@ func (s *syncer) model(ctx context.Context, name string) error {
 	slices.SortFunc(aliases, func(a, b mlflow.ModelAlias) int { return cmp.Compare(a.Alias, b.Alias) })
 	for _, a := range aliases {
 		ar := AliasReport{Model: name, Alias: a.Alias, LocalVersion: a.Version, RemoteVersion: remoteOf[a.Version], Action: Set}
+		if ar.RemoteVersion == "" && s.skippedVersion(name, a.Version) {
+			ar.Action, ar.Reason = Skipped, "version "+a.Version+" was skipped"
+			s.rep.Aliases = append(s.rep.Aliases, ar)
+			continue
+		}
 		if ar.RemoteVersion == "" && !(s.opt.DryRun && s.plannedVersion(name, a.Version)) {
 			return &ModelError{Name: name, Err: fmt.Errorf("alias %s: local version %s has no server version", a.Alias, a.Version)}
 		}
@@ -710,14 +715,39 @@ func (s *syncer) model(ctx context.Context, name string) error {
 	return nil
 }
 
-// plannedVersion says whether a dry run would create the version.
-func (s *syncer) plannedVersion(name, version string) bool {
-	for _, v := range s.rep.Versions {
-		if v.Model == name && v.LocalVersion == version && v.Action == Created {
+// running says whether the sync skipped the local run as still running.
+func (s *syncer) running(localID string) bool {
+	for _, r := range s.rep.Runs {
+		if r.LocalID == localID && r.Action == Skipped && r.RemoteID == "" {
 			return true
 		}
 	}
 	return false
+}
+
+// plannedVersion says whether a dry run would create the version.
+func (s *syncer) plannedVersion(name, version string) bool {
+	return s.versionAction(name, version) == Created
+}
+
+// skippedVersion says whether the version was skipped without a server
+// counterpart.
+func (s *syncer) skippedVersion(name, version string) bool {
+	for _, v := range s.rep.Versions {
+		if v.Model == name && v.LocalVersion == version {
+			return v.Action == Skipped && v.RemoteVersion == ""
+		}
+	}
+	return false
+}
+
+func (s *syncer) versionAction(name, version string) Action {
+	for _, v := range s.rep.Versions {
+		if v.Model == name && v.LocalVersion == version {
+			return v.Action
+		}
+	}
+	return ""
 }
 
 // version copies one local version unless an earlier sync did, and returns
@@ -741,6 +771,12 @@ func (s *syncer) version(ctx context.Context, lv mlflow.ModelVersion, synced map
 		return "", fmt.Errorf("source %s: versions without a run are not supported", lv.Source)
 	}
 	remoteRun := s.m.Runs[lv.RunID]
+	if remoteRun == "" && s.running(lv.RunID) {
+		// A training still under way; the next sync takes it.
+		rep.Action, rep.Reason = Skipped, "its run "+lv.RunID+" is still running locally"
+		s.rep.Versions = append(s.rep.Versions, rep)
+		return "", nil
+	}
 	if remoteRun == "" && !(s.opt.DryRun && s.planned[lv.RunID]) {
 		return "", fmt.Errorf("run %s: %w", lv.RunID, ErrNotSynced)
 	}
