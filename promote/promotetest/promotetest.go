@@ -85,19 +85,36 @@ func FullHoldout(t testing.TB) string {
 	return p
 }
 
+// Tracker is what registering a fixture version asks of a tracking store:
+// *mlflow.Client (a server) and *filestore.Store (a local ./mlruns) have it.
+type Tracker interface {
+	GetOrCreateRegisteredModel(ctx context.Context, name string) (*mlflow.RegisteredModel, error)
+	GetOrCreateExperiment(ctx context.Context, req mlflow.CreateExperimentRequest) (*mlflow.Experiment, error)
+	CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*mlflow.Run, error)
+	LogBatch(ctx context.Context, runID string, b mlflow.Batch) error
+	TerminateRun(ctx context.Context, runID string, status mlflow.RunStatus) error
+	CreateModelVersion(ctx context.Context, req mlflow.CreateModelVersionRequest) (*mlflow.ModelVersion, error)
+	WaitModelVersionReady(ctx context.Context, name, version string, timeout time.Duration) (*mlflow.ModelVersion, error)
+}
+
 // NewModel creates a registered model named after the test, deleted with
-// its versions when the test ends.
-func NewModel(t testing.TB, c *mlflow.Client) string {
+// its versions when the test ends where the store can delete models (a
+// local store is the test's own temporary directory).
+func NewModel(t testing.TB, c Tracker) string {
 	t.Helper()
 	name := sanitize(fmt.Sprintf("promote-test-%s-%d", t.Name(), time.Now().UnixNano()))
 	if _, err := c.GetOrCreateRegisteredModel(context.Background(), name); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.DeleteRegisteredModel(context.Background(), name); err != nil {
-			t.Logf("delete %s: %v", name, err)
-		}
-	})
+	if d, ok := c.(interface {
+		DeleteRegisteredModel(ctx context.Context, name string) error
+	}); ok {
+		t.Cleanup(func() {
+			if err := d.DeleteRegisteredModel(context.Background(), name); err != nil {
+				t.Logf("delete %s: %v", name, err)
+			}
+		})
+	}
 	return name
 }
 
@@ -113,7 +130,7 @@ func sanitize(s string) string {
 
 // Register trains a model by the recipe, logs it in experiment as pipeline
 // train does and registers a version of name; it returns the version.
-func Register(t testing.TB, c *mlflow.Client, name, experiment string, r Recipe) string {
+func Register(t testing.TB, c Tracker, name, experiment string, r Recipe) string {
 	t.Helper()
 	ctx := context.Background()
 	s, err := split()
@@ -170,7 +187,15 @@ func Register(t testing.TB, c *mlflow.Client, name, experiment string, r Recipe)
 	if err := c.LogBatch(ctx, id, mlflow.Batch{Params: []mlflow.Param{{Key: "label", Value: tab.LabelCol}, {Key: "positive", Value: tab.Positive}}}); err != nil {
 		t.Fatal(err)
 	}
-	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	var store artifact.Store
+	if s, ok := c.(interface {
+		ArtifactStore(uri string) (artifact.Store, error)
+	}); ok {
+		store, err = s.ArtifactStore(run.Info.ArtifactURI)
+	} else {
+		mc, _ := c.(*mlflow.Client)
+		store, err = artifact.Open(run.Info.ArtifactURI, mc)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
