@@ -270,8 +270,8 @@ func TestLateRace(t *testing.T) {
 }
 
 // TestConcurrentPromotions starts two promotions of different versions from
-// the same champion at once. Whatever the interleaving, the alias ends on a
-// version whose promotion succeeded, and a failed one failed as a race.
+// the same champion at once. Whatever the interleaving, a promotion that
+// succeeded holds the alias, and a failed one failed as a race.
 func TestConcurrentPromotions(t *testing.T) {
 	f := newFixture(t, stacktest.TrackingURI(t))
 	ctx := context.Background()
@@ -294,10 +294,15 @@ func TestConcurrentPromotions(t *testing.T) {
 	}
 	wg.Wait()
 	final := f.alias(DefaultAlias)
-	if errs[final] != nil {
-		t.Fatalf("alias ends on v%s whose promotion failed: %v", final, errs[final])
+	if final != v2 && final != v3 {
+		t.Fatalf("alias ends on v%s; results %v", final, errs)
 	}
+	// Both may fail as races (each saw the other's write, see the package
+	// documentation); one that reported success must hold the alias.
 	for v, err := range errs {
+		if err == nil && v != final {
+			t.Errorf("v%s was promoted but the alias ends on v%s", v, final)
+		}
 		if err != nil && !errors.Is(err, ErrRaced) {
 			t.Errorf("v%s: %v, want nil or ErrRaced", v, err)
 		}
