@@ -70,6 +70,13 @@ func TestSyncResumes(t *testing.T) {
 		t.Fatal("the failure came before any metric arrived; the test checks nothing")
 	}
 
+	dry, err := mlsync.Sync(ctx, l.store, good, mlsync.Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := dry.Runs[0]; d.Action != mlsync.Completed || d.MetricPoints != 0 || d.Params != 0 || d.Inputs != 1 || d.Artifacts == 0 {
+		t.Errorf("dry run of the resume: %+v", d)
+	}
 	rep, err = mlsync.Sync(ctx, l.store, good, mlsync.Options{})
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, rep.Runs)

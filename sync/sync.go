@@ -288,16 +288,12 @@ func (s *syncer) run(ctx context.Context, lr mlflow.Run, expName, remoteExp stri
 		rep.RemoteID = remote.Info.RunID
 		if v, _ := remote.Tag(TagComplete); v == "true" {
 			rep.Action, rep.Reason = Skipped, "already on the server"
-			if !s.opt.DryRun {
-				s.m.Runs[id] = remote.Info.RunID
-			}
+			s.m.Runs[id] = remote.Info.RunID // a dry run's mapping is not saved
 			s.rep.Runs = append(s.rep.Runs, rep)
 			return nil
 		}
 		rep.Action = Completed
-		if !s.opt.DryRun {
-			s.m.Runs[id] = remote.Info.RunID
-		}
+		s.m.Runs[id] = remote.Info.RunID
 	} else {
 		rep.Action = Created
 	}
