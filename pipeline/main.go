@@ -68,6 +68,7 @@ func newApp() *cli.App {
 			rollbackCommand(),
 			modelsCommand(),
 			serveCommand(),
+			syncCommand(),
 			versionCommand(),
 		},
 		// Usage errors (unknown flags, missing arguments) exit with 2.

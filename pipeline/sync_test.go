@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow/filestore"
@@ -18,29 +14,10 @@ import (
 	"github.com/creditrisk/engine/train"
 )
 
-// syncPipeline runs the command line like run does, with the sync command
-// added should newApp not have it yet.
+// syncPipeline runs the command line as main does.
 func syncPipeline(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	app := newApp()
-	if app.Command("sync") == nil {
-		app.Commands = append(app.Commands, syncCommand())
-		setUsageErrors(app.Commands)
-	}
-	var out, errOut bytes.Buffer
-	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.RunContext(t.Context(), append([]string{"pipeline"}, args...))
-	var exit cli.ExitCoder
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-		fmt.Fprintln(&errOut, "pipeline:", exit.Error())
-	default:
-		code = 1
-		fmt.Fprintln(&errOut, "pipeline:", err)
-	}
-	return code, out.String(), errOut.String()
+	return pipeline(t, args...)
 }
 
 func TestSyncUsage(t *testing.T) {
