@@ -311,11 +311,22 @@ func (c *Client) WaitModelVersionReady(ctx context.Context, name, version string
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := 100 * time.Millisecond
+	last := ""
+	stillErr := func() error {
+		return fmt.Errorf("wait for model %q version %s: still %s after %v: %w",
+			name, version, last, timeout, ctx.Err())
+	}
 	for {
 		mv, err := c.GetModelVersion(ctx, name, version)
 		if err != nil {
+			// The deadline may strike during a request: say what the
+			// version was last seen as, as between requests.
+			if last != "" && ctx.Err() != nil {
+				return nil, stillErr()
+			}
 			return nil, fmt.Errorf("wait for model %q version %s: %w", name, version, err)
 		}
+		last = mv.Status
 		switch mv.Status {
 		case StatusReady:
 			return mv, nil
@@ -326,8 +337,7 @@ func (c *Client) WaitModelVersionReady(ctx context.Context, name, version string
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("wait for model %q version %s: still %s after %v: %w",
-				name, version, mv.Status, timeout, ctx.Err())
+			return nil, stillErr()
 		case <-t.C:
 		}
 		delay = min(2*delay, 2*time.Second)
