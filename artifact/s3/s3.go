@@ -26,7 +26,6 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/creditrisk/engine/artifact/internal/tree"
-	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -198,12 +197,8 @@ func (s *Store) UploadDir(ctx context.Context, localDir, artifactPath string) er
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", localDir, err)
 	}
-	files, err := tree.Files(localDir)
-	if err != nil {
-		return fmt.Errorf("upload %s: %w", localDir, err)
-	}
-	return fanout.Each(len(files), uploads, func(i int) error {
-		return s.Upload(ctx, files[i].Path, tree.Join(p, files[i].Rel))
+	return tree.UploadAll(localDir, p, uploads, func(local, dst string) error {
+		return s.Upload(ctx, local, dst)
 	})
 }
 

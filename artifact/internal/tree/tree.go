@@ -13,6 +13,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/creditrisk/engine/internal/fanout"
 )
 
 // Clean checks an artifact path (relative, "/"-separated, e.g.
@@ -182,3 +184,17 @@ func ContentType(name string) string {
 
 // ErrIsDir is returned when a file operation meets a directory.
 var ErrIsDir = errors.New("is a directory")
+
+// UploadAll calls upload for every file below localDir with the artifact
+// path prefix/<its path relative to localDir>, par at a time (see
+// fanout.Each: after a failure no upload starts, and the error is that of
+// the first failed file in path order). It is every store's UploadDir.
+func UploadAll(localDir, prefix string, par int, upload func(localPath, artifactPath string) error) error {
+	files, err := Files(localDir)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", localDir, err)
+	}
+	return fanout.Each(len(files), par, func(i int) error {
+		return upload(files[i].Path, Join(prefix, files[i].Rel))
+	})
+}
