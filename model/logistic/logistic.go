@@ -114,11 +114,7 @@ func Train(ctx context.Context, train *data.Table, params map[string]string) (*M
 	if train == nil || train.Rows() == 0 {
 		return nil, fmt.Errorf("train logistic: no training rows")
 	}
-	idx := make([]int, train.Rows())
-	for i := range idx {
-		idx[i] = i
-	}
-	return Fit(ctx, train.Matrix(idx), train.Label, train.Schema(), p)
+	return Fit(ctx, train.Matrix(nil), train.Label, train.Schema(), p)
 }
 
 // Fit fits a model to encoded rows (as Predict takes them) and 0/1 labels.
