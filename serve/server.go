@@ -323,33 +323,54 @@ func (s *Server) modelFailed(w http.ResponseWriter, r *http.Request, snap *snaps
 	writeError(w, http.StatusInternalServerError, "model_error", "the model failed to score the request (request "+requestID(r.Context())+")", nil)
 }
 
+// scored is a /predict or /explain request: the applicants as sent, as
+// encoded, and their probabilities of default.
+type scored struct {
+	rows  []map[string]any
+	x     [][]float64
+	p     []float64
+	batch bool
+}
+
+// scoreRequest reads, validates and scores the body of /predict or
+// /explain. When the request is bad or the model fails it has answered
+// already and returns nil.
+func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, snap *snapshot) *scored {
+	b, e := readJSONBody(w, r, s.opts.MaxBody)
+	if e != nil {
+		s.refuse(w, e)
+		return nil
+	}
+	rows, batch, e := decodePredict(b, s.opts.MaxBatch)
+	if e != nil {
+		s.refuse(w, e)
+		return nil
+	}
+	x, unseen, e := encodeRows(snap, rows, batch, s.opts.UnknownFeatures == UnknownIgnore)
+	s.countUnseen(unseen)
+	if e != nil {
+		s.refuse(w, e)
+		return nil
+	}
+	p, err := s.score(snap, x)
+	if err != nil {
+		s.modelFailed(w, r, snap, err)
+		return nil
+	}
+	return &scored{rows, x, p, batch}
+}
+
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	snap := s.current.Load()
 	if snap == nil {
 		s.noModel(w)
 		return
 	}
-	b, e := readJSONBody(w, r, s.opts.MaxBody)
-	if e != nil {
-		s.refuse(w, e)
+	req := s.scoreRequest(w, r, snap)
+	if req == nil {
 		return
 	}
-	rows, batch, e := decodePredict(b, s.opts.MaxBatch)
-	if e != nil {
-		s.refuse(w, e)
-		return
-	}
-	x, unseen, e := encodeRows(snap, rows, batch, s.opts.UnknownFeatures == UnknownIgnore)
-	s.countUnseen(unseen)
-	if e != nil {
-		s.refuse(w, e)
-		return
-	}
-	p, err := s.score(snap, x)
-	if err != nil {
-		s.modelFailed(w, r, snap, err)
-		return
-	}
+	p, batch := req.p, req.batch
 	if !batch {
 		writeJSON(w, http.StatusOK, PredictResponse{Prediction{p[0], s.decide(p[0])}, snap.info()})
 		return
@@ -400,27 +421,11 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 		}
 		top = n
 	}
-	b, e := readJSONBody(w, r, s.opts.MaxBody)
-	if e != nil {
-		s.refuse(w, e)
+	req := s.scoreRequest(w, r, snap)
+	if req == nil {
 		return
 	}
-	rows, batch, e := decodePredict(b, s.opts.MaxBatch)
-	if e != nil {
-		s.refuse(w, e)
-		return
-	}
-	x, unseen, e := encodeRows(snap, rows, batch, s.opts.UnknownFeatures == UnknownIgnore)
-	s.countUnseen(unseen)
-	if e != nil {
-		s.refuse(w, e)
-		return
-	}
-	p, err := s.score(snap, x)
-	if err != nil {
-		s.modelFailed(w, r, snap, err)
-		return
-	}
+	rows, x, p, batch := req.rows, req.x, req.p, req.batch
 	out := ExplainResponse{Model: snap.info()}
 	for i := range x {
 		contrib, base, err := snap.model.Explain(x[i])
