@@ -5,7 +5,7 @@
 // fails when the committed files differ from what the builders produce.
 package dashboards
 
-//go:generate go run ./gen -out ../configs/grafana/dashboards
+//go:generate go run ../cmd/dashgen -out ../configs/grafana/dashboards
 
 import (
 	"bytes"

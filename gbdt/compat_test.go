@@ -19,7 +19,7 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
-	"github.com/creditrisk/engine/gbdt/internal/tabular"
+	"github.com/creditrisk/engine/internal/tabular"
 	"github.com/creditrisk/engine/internal/stacktest"
 )
 

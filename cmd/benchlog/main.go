@@ -98,7 +98,7 @@ func run() error {
 	goStyles := flag.String("go", "client", "comma-separated Go styles: "+strings.Join(styles, ", "))
 	warm := flag.Bool("warm", false, "log one untimed run first in each Python process and with each Go client")
 	python := flag.String("python", os.Getenv("PIPELINE_PYTHON"), "python with mlflow installed")
-	script := flag.String("script", "mlflow/internal/benchlog/bench.py", "the Python side")
+	script := flag.String("script", "cmd/benchlog/bench.py", "the Python side")
 	flag.Parse()
 	if *python == "" {
 		return errors.New("no -python and PIPELINE_PYTHON is unset (eval \"$(scripts/stack env)\")")

@@ -1,14 +1,14 @@
-// Command benchcmd is our side of scripts/bench-gbdt: it generates the
+// Command benchgbdt is our side of scripts/bench-gbdt: it generates the
 // synthetic benchmark data, trains with gbdt, measures batch prediction
 // through leaves and computes test AUCs, so that the script can run Python
 // LightGBM on exactly the same files.
 //
-//	benchcmd gen -rows N -features F -seed S -out data.csv
-//	benchcmd convert -in raw.csv -label L -positive P -drop ID -out data.csv
-//	benchcmd split -data data.csv -test 0.2 -seed S -out split.json
-//	benchcmd train -data data.csv -split split.json -params k=v,... -model m.txt -out result.json
-//	benchcmd predict -model m.txt -data data.csv -rows N -repeat R -threads T
-//	benchcmd auc -data data.csv -split split.json -result result.json
+//	benchgbdt gen -rows N -features F -seed S -out data.csv
+//	benchgbdt convert -in raw.csv -label L -positive P -drop ID -out data.csv
+//	benchgbdt split -data data.csv -test 0.2 -seed S -out split.json
+//	benchgbdt train -data data.csv -split split.json -params k=v,... -model m.txt -out result.json
+//	benchgbdt predict -model m.txt -data data.csv -rows N -repeat R -threads T
+//	benchgbdt auc -data data.csv -split split.json -result result.json
 //
 // data.csv has the features and a last "label" column (0/1), as
 // tabular.Table.WriteCSV writes it.
@@ -30,22 +30,22 @@ import (
 	"github.com/dmitryikh/leaves"
 
 	"github.com/creditrisk/engine/gbdt"
-	"github.com/creditrisk/engine/gbdt/internal/tabular"
+	"github.com/creditrisk/engine/internal/tabular"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchcmd gen|split|train|predict|auc [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchgbdt gen|split|train|predict|auc [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{"gen": gen, "convert": convert, "split": split, "train": train, "predict": predict, "auc": auc}
 	run, ok := cmds[os.Args[1]]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "benchcmd: unknown command %q\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "benchgbdt: unknown command %q\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err := run(os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "benchcmd %s: %v\n", os.Args[1], err)
+		fmt.Fprintf(os.Stderr, "benchgbdt %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
 }

@@ -1,4 +1,4 @@
-// Command gen writes the dashboards of package dashboards as JSON files into
+// Command dashgen writes the dashboards of package dashboards as JSON files into
 // the folder Grafana provisions from (go generate ./dashboards).
 package main
 
@@ -15,7 +15,7 @@ func main() {
 	out := flag.String("out", "configs/grafana/dashboards", "folder to write the dashboard JSON files into")
 	flag.Parse()
 	if err := run(*out); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
+		fmt.Fprintln(os.Stderr, "dashgen:", err)
 		os.Exit(1)
 	}
 }
