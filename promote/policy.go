@@ -8,7 +8,7 @@ import (
 	"math"
 	"os"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Policy is the set of gates a candidate must pass; configs/promote.yaml

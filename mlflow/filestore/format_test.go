@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestPyFloat(t *testing.T) {
