@@ -34,9 +34,7 @@ type FileInfo struct {
 // store, so this also shows what other clients will see.
 // https://mlflow.org/docs/latest/api_reference/rest-api.html#list-artifacts
 func (c *Client) ListArtifacts(ctx context.Context, runID, path string) ([]FileInfo, error) {
-	var files []FileInfo
-	token := ""
-	for {
+	files, err := collect(Paginate("", func(token string) ([]FileInfo, string, error) {
 		q := url.Values{"run_id": {runID}}
 		if path != "" {
 			q.Set("path", path)
@@ -48,15 +46,13 @@ func (c *Client) ListArtifacts(ctx context.Context, runID, path string) ([]FileI
 			Files         []FileInfo `json:"files"`
 			NextPageToken string     `json:"next_page_token"`
 		}
-		if err := c.do(ctx, http.MethodGet, "/api/2.0/mlflow/artifacts/list", q, &out); err != nil {
-			return nil, fmt.Errorf("list artifacts of run %s under %q: %w", runID, path, err)
-		}
-		files = append(files, out.Files...)
-		if out.NextPageToken == "" || out.NextPageToken == token {
-			return files, nil
-		}
-		token = out.NextPageToken
+		err := c.do(ctx, http.MethodGet, "/api/2.0/mlflow/artifacts/list", q, &out)
+		return out.Files, out.NextPageToken, err
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("list artifacts of run %s under %q: %w", runID, path, err)
 	}
+	return files, nil
 }
 
 // proxyPrefix is where the artifact proxy's routes live.

@@ -62,7 +62,7 @@ func (c *Client) CreateExperiment(ctx context.Context, req CreateExperimentReque
 		return "", errors.New("create experiment: empty name")
 	}
 	for _, t := range req.Tags {
-		if err := validateTag(t.Key, t.Value); err != nil {
+		if err := ValidateTag(t.Key, t.Value); err != nil {
 			return "", fmt.Errorf("create experiment %q: %w", req.Name, err)
 		}
 	}
@@ -113,7 +113,7 @@ func checkActive(exp *Experiment) (*Experiment, error) {
 
 // SetExperimentTag sets (or overwrites) a tag on an experiment.
 func (c *Client) SetExperimentTag(ctx context.Context, experimentID, key, value string) error {
-	if err := validateTag(key, value); err != nil {
+	if err := ValidateTag(key, value); err != nil {
 		return fmt.Errorf("set experiment %s tag: %w", experimentID, err)
 	}
 	in := map[string]string{"experiment_id": experimentID, "key": key, "value": value}
@@ -164,22 +164,12 @@ func (c *Client) SearchExperiments(ctx context.Context, req SearchExperimentsReq
 // AllExperiments yields every experiment matching req, following page
 // tokens from req.PageToken on. It stops after the first error.
 func (c *Client) AllExperiments(ctx context.Context, req SearchExperimentsRequest) iter.Seq2[Experiment, error] {
-	return func(yield func(Experiment, error) bool) {
-		for {
-			page, err := c.SearchExperiments(ctx, req)
-			if err != nil {
-				yield(Experiment{}, err)
-				return
-			}
-			for _, e := range page.Experiments {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if page.NextPageToken == "" || page.NextPageToken == req.PageToken {
-				return
-			}
-			req.PageToken = page.NextPageToken
+	return Paginate(req.PageToken, func(token string) ([]Experiment, string, error) {
+		req.PageToken = token
+		page, err := c.SearchExperiments(ctx, req)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Experiments, page.NextPageToken, nil
+	})
 }

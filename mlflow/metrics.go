@@ -162,19 +162,13 @@ func decodeDouble(raw json.RawMessage) (float64, error) {
 // page the answer (max_results, page_token); 2.9 ignores both and sends all
 // points at once. Both work here.
 func (c *Client) GetMetricHistory(ctx context.Context, runID, key string) ([]Metric, error) {
-	var all []Metric
-	token := ""
-	for {
+	return collect(Paginate("", func(token string) ([]Metric, string, error) {
 		page, err := c.MetricHistoryPage(ctx, runID, key, 25000, token)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		all = append(all, page.Metrics...)
-		if page.NextPageToken == "" || page.NextPageToken == token {
-			return all, nil
-		}
-		token = page.NextPageToken
-	}
+		return page.Metrics, page.NextPageToken, nil
+	}))
 }
 
 // MetricHistory is one page of a metric's history.
@@ -299,7 +293,7 @@ func splitBatch(b Batch, now int64) ([]Batch, error) {
 	seen := make(map[string]string, len(b.Params))
 	var params []Param
 	for _, p := range b.Params {
-		if err := validateParam(p.Key, p.Value); err != nil {
+		if err := ValidateParam(p.Key, p.Value); err != nil {
 			return nil, err
 		}
 		if old, ok := seen[p.Key]; ok {
@@ -312,7 +306,7 @@ func splitBatch(b Batch, now int64) ([]Batch, error) {
 		params = append(params, p)
 	}
 	for _, t := range b.Tags {
-		if err := validateTag(t.Key, t.Value); err != nil {
+		if err := ValidateTag(t.Key, t.Value); err != nil {
 			return nil, err
 		}
 	}
@@ -323,7 +317,7 @@ func splitBatch(b Batch, now int64) ([]Batch, error) {
 	group := make(map[string]int)
 	var counts []int
 	for _, m := range b.Metrics {
-		if err := validateKey("metric", m.Key); err != nil {
+		if err := ValidateKey("metric", m.Key); err != nil {
 			return nil, err
 		}
 		g, ok := group[m.Key]

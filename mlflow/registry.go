@@ -30,16 +30,6 @@ const (
 	StatusReady               = "READY"
 )
 
-// Stages of a model version. The server compares them case-insensitively.
-// Stages are deprecated since MLflow 2.9 in favour of aliases, but both the
-// 2.9.2 and the 3.x servers still serve them.
-const (
-	StageNone       = "None"
-	StageStaging    = "Staging"
-	StageProduction = "Production"
-	StageArchived   = "Archived"
-)
-
 // RegisteredModel is a named model in the registry.
 // https://mlflow.org/docs/latest/api_reference/rest-api.html#registeredmodel
 type RegisteredModel struct {
@@ -239,24 +229,14 @@ func (c *Client) SearchRegisteredModels(ctx context.Context, req SearchRegistere
 // AllRegisteredModels yields every registered model matching req, following
 // page tokens from req.PageToken on. It stops after the first error.
 func (c *Client) AllRegisteredModels(ctx context.Context, req SearchRegisteredModelsRequest) iter.Seq2[RegisteredModel, error] {
-	return func(yield func(RegisteredModel, error) bool) {
-		for {
-			page, err := c.SearchRegisteredModels(ctx, req)
-			if err != nil {
-				yield(RegisteredModel{}, err)
-				return
-			}
-			for _, m := range page.RegisteredModels {
-				if !yield(m, nil) {
-					return
-				}
-			}
-			if page.NextPageToken == "" || page.NextPageToken == req.PageToken {
-				return
-			}
-			req.PageToken = page.NextPageToken
+	return Paginate(req.PageToken, func(token string) ([]RegisteredModel, string, error) {
+		req.PageToken = token
+		page, err := c.SearchRegisteredModels(ctx, req)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.RegisteredModels, page.NextPageToken, nil
+	})
 }
 
 // DeleteRegisteredModel deletes a registered model and all its versions.
@@ -370,24 +350,14 @@ func (c *Client) SearchModelVersions(ctx context.Context, req SearchModelVersion
 // AllModelVersions yields every model version matching req, following page
 // tokens from req.PageToken on. It stops after the first error.
 func (c *Client) AllModelVersions(ctx context.Context, req SearchModelVersionsRequest) iter.Seq2[ModelVersion, error] {
-	return func(yield func(ModelVersion, error) bool) {
-		for {
-			page, err := c.SearchModelVersions(ctx, req)
-			if err != nil {
-				yield(ModelVersion{}, err)
-				return
-			}
-			for _, v := range page.ModelVersions {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if page.NextPageToken == "" || page.NextPageToken == req.PageToken {
-				return
-			}
-			req.PageToken = page.NextPageToken
+	return Paginate(req.PageToken, func(token string) ([]ModelVersion, string, error) {
+		req.PageToken = token
+		page, err := c.SearchModelVersions(ctx, req)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.ModelVersions, page.NextPageToken, nil
+	})
 }
 
 // UpdateModelVersion replaces the description of a model version.
@@ -492,6 +462,9 @@ func (c *Client) GetModelVersionDownloadURI(ctx context.Context, name, version s
 // already points elsewhere.
 // https://mlflow.org/docs/latest/api_reference/rest-api.html#set-registered-model-alias
 func (c *Client) SetRegisteredModelAlias(ctx context.Context, name, alias, version string) error {
+	if err := ValidateAlias(alias); err != nil {
+		return fmt.Errorf("set alias of model %q: %w", name, err)
+	}
 	in := struct {
 		Name    string `json:"name"`
 		Alias   string `json:"alias"`

@@ -193,7 +193,7 @@ func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*Run, err
 		Tags         []Tag  `json:"tags,omitempty"`
 	}{ExperimentID: req.ExperimentID, RunName: req.RunName, StartTime: start.UnixMilli(), Tags: req.Tags}
 	for _, t := range req.Tags {
-		if err := validateTag(t.Key, t.Value); err != nil {
+		if err := ValidateTag(t.Key, t.Value); err != nil {
 			return nil, fmt.Errorf("create run in experiment %s: %w", req.ExperimentID, err)
 		}
 		if t.Key == TagUser {
@@ -248,7 +248,7 @@ func (c *Client) GetRun(ctx context.Context, runID string) (*Run, error) {
 
 // SetTag sets (or overwrites) a run tag; setting mlflow.runName renames the run.
 func (c *Client) SetTag(ctx context.Context, runID, key, value string) error {
-	if err := validateTag(key, value); err != nil {
+	if err := ValidateTag(key, value); err != nil {
 		return fmt.Errorf("set tag on run %s: %w", runID, err)
 	}
 	in := map[string]string{"run_id": runID, "run_uuid": runID, "key": key, "value": value}
@@ -301,22 +301,12 @@ func (c *Client) SearchRuns(ctx context.Context, req SearchRunsRequest) (*RunsPa
 // AllRuns yields every run matching req, following page tokens from
 // req.PageToken on. It stops after the first error.
 func (c *Client) AllRuns(ctx context.Context, req SearchRunsRequest) iter.Seq2[Run, error] {
-	return func(yield func(Run, error) bool) {
-		for {
-			page, err := c.SearchRuns(ctx, req)
-			if err != nil {
-				yield(Run{}, err)
-				return
-			}
-			for _, r := range page.Runs {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			if page.NextPageToken == "" || page.NextPageToken == req.PageToken {
-				return
-			}
-			req.PageToken = page.NextPageToken
+	return Paginate(req.PageToken, func(token string) ([]Run, string, error) {
+		req.PageToken = token
+		page, err := c.SearchRuns(ctx, req)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Runs, page.NextPageToken, nil
+	})
 }

@@ -327,7 +327,7 @@ func TestLogBatchValidation(t *testing.T) {
 		})
 	}
 	for _, ok := range []string{"a", "train/loss", "eval.auc", "a b", "x-y_z", "stage:1", "ä/ß", strings.Repeat("k", 250)} {
-		if err := validateKey("metric", ok); err != nil {
+		if err := ValidateKey("metric", ok); err != nil {
 			t.Errorf("%q rejected: %v", ok, err)
 		}
 	}
@@ -417,7 +417,7 @@ func FuzzValidateKey(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
-		err := validateKey("metric", key)
+		err := ValidateKey("metric", key)
 		if err == nil && (key == "" || strings.Contains(key, "//") || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || strings.ContainsAny(key, "\x00\n\"'=")) {
 			t.Errorf("%q accepted", key)
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
-	mlsync "github.com/creditrisk/engine/sync"
+	"github.com/creditrisk/engine/filestore"
+	"github.com/creditrisk/engine/mlsync"
 )
 
 func syncCommand() *cli.Command {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/promote"
 )
 

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
 	"github.com/creditrisk/engine/promote/promotetest"
 )
 

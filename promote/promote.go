@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -181,27 +180,6 @@ func (d *Decision) FailedGates() []Gate {
 	return out
 }
 
-var aliasRE = regexp.MustCompile(`^[\w\-]+$`)
-
-// checkAlias applies MLflow's alias rules, so a bad alias fails before any
-// model is downloaded.
-func checkAlias(alias string) error {
-	if !aliasRE.MatchString(alias) || len(alias) > 255 || strings.EqualFold(alias, "latest") || regexp.MustCompile(`^[vV]\d+$`).MatchString(alias) {
-		return fmt.Errorf("alias %q: want letters, digits, _ and -, not \"latest\" or v<number>", alias)
-	}
-	return nil
-}
-
-// CanonicalStage returns MLflow's spelling of a stage name.
-func CanonicalStage(s string) (string, error) {
-	for _, st := range []string{"None", "Staging", "Production", "Archived"} {
-		if strings.EqualFold(s, st) {
-			return st, nil
-		}
-	}
-	return "", fmt.Errorf("stage %q: want Staging, Production, Archived or None", s)
-}
-
 // CheckOptions validates options without contacting the server and fills
 // in the defaults; Promote calls it too.
 func CheckOptions(o *Options) error {
@@ -225,11 +203,11 @@ func CheckOptions(o *Options) error {
 	if o.Alias == "" {
 		o.Alias = DefaultAlias
 	}
-	if err := checkAlias(o.Alias); err != nil {
+	if err := mlflow.ValidateAlias(o.Alias); err != nil {
 		return err
 	}
 	if o.Stage != "" {
-		st, err := CanonicalStage(o.Stage)
+		st, err := mlflow.CanonicalStage(o.Stage)
 		if err != nil {
 			return err
 		}

@@ -132,7 +132,7 @@ func CheckRollbackOptions(o *RollbackOptions) error {
 	if o.Alias == "" {
 		o.Alias = DefaultAlias
 	}
-	if err := checkAlias(o.Alias); err != nil {
+	if err := mlflow.ValidateAlias(o.Alias); err != nil {
 		return err
 	}
 	if o.To != "" {
@@ -141,7 +141,7 @@ func CheckRollbackOptions(o *RollbackOptions) error {
 		}
 	}
 	if o.Stage != "" {
-		st, err := CanonicalStage(o.Stage)
+		st, err := mlflow.CanonicalStage(o.Stage)
 		if err != nil {
 			return err
 		}

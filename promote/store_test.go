@@ -1,8 +1,8 @@
 package promote
 
 import (
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
 )
 
 // Both tracking stores the pipeline opens must fit.

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/model"
 )
 

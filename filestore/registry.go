@@ -34,17 +34,6 @@ func validateModelName(name string) error {
 	return nil
 }
 
-var aliasPattern = regexp.MustCompile(`^[\w\-]{1,255}$`)
-
-// validateAlias applies MLflow's alias rules: letters, digits, _ and -,
-// not "latest" and not v<number>, which name versions in models:/ URIs.
-func validateAlias(alias string) error {
-	if !aliasPattern.MatchString(alias) || strings.EqualFold(alias, "latest") || regexp.MustCompile(`^[vV][0-9]+$`).MatchString(alias) {
-		return fmt.Errorf("alias %q: letters, digits, _ and - only, not \"latest\" or v<number>: %w", alias, mlflow.ErrInvalidParameter)
-	}
-	return nil
-}
-
 func (s *Store) modelDir(name string) (string, error) {
 	if err := validateModelName(name); err != nil {
 		return "", err
@@ -172,7 +161,7 @@ func (s *Store) GetRegisteredModel(ctx context.Context, name string) (*mlflow.Re
 
 // SetRegisteredModelTag sets (or overwrites) a tag of a registered model.
 func (s *Store) SetRegisteredModelTag(ctx context.Context, name, key, value string) error {
-	if err := validateTag(key, value); err != nil {
+	if err := mlflow.ValidateTag(key, value); err != nil {
 		return fmt.Errorf("tag registered model %q: %w", name, err)
 	}
 	dir, err := s.modelDir(name)
@@ -293,7 +282,7 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 		return nil, fmt.Errorf("create version of %q: source %s: models: URIs as sources are not supported by the file store: %w", req.Name, req.Source, mlflow.ErrInvalidParameter)
 	}
 	for _, t := range req.Tags {
-		if err := validateTag(t.Key, t.Value); err != nil {
+		if err := mlflow.ValidateTag(t.Key, t.Value); err != nil {
 			return nil, fmt.Errorf("create version of %q: %w", req.Name, err)
 		}
 	}
@@ -419,7 +408,7 @@ func (s *Store) DeleteModelVersion(ctx context.Context, name, version string) er
 
 // SetModelVersionTag sets (or overwrites) a tag of a model version.
 func (s *Store) SetModelVersionTag(ctx context.Context, name, version, key, value string) error {
-	if err := validateTag(key, value); err != nil {
+	if err := mlflow.ValidateTag(key, value); err != nil {
 		return fmt.Errorf("tag model %q version %s: %w", name, version, err)
 	}
 	err := s.locked(ctx, func() error {
@@ -441,7 +430,7 @@ func (s *Store) SetModelVersionTag(ctx context.Context, name, version, key, valu
 // SetRegisteredModelAlias points alias at a version, moving it if it
 // already points elsewhere.
 func (s *Store) SetRegisteredModelAlias(ctx context.Context, name, alias, version string) error {
-	if err := validateAlias(alias); err != nil {
+	if err := mlflow.ValidateAlias(alias); err != nil {
 		return fmt.Errorf("set alias of %q: %w", name, err)
 	}
 	err := s.locked(ctx, func() error {
@@ -464,7 +453,7 @@ func (s *Store) SetRegisteredModelAlias(ctx context.Context, name, alias, versio
 // DeleteRegisteredModelAlias removes an alias; a missing alias is no error,
 // as in MLflow's file store.
 func (s *Store) DeleteRegisteredModelAlias(ctx context.Context, name, alias string) error {
-	if err := validateAlias(alias); err != nil {
+	if err := mlflow.ValidateAlias(alias); err != nil {
 		return fmt.Errorf("delete alias of %q: %w", name, err)
 	}
 	dir, err := s.modelDir(name)
@@ -493,7 +482,7 @@ func (s *Store) DeleteRegisteredModelAlias(ctx context.Context, name, alias stri
 // alias gives an *mlflow.AliasNotFoundError (errors.Is(err,
 // mlflow.ErrNotFound) holds).
 func (s *Store) GetModelVersionByAlias(ctx context.Context, name, alias string) (*mlflow.ModelVersion, error) {
-	if err := validateAlias(alias); err != nil {
+	if err := mlflow.ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("alias of %q: %w", name, err)
 	}
 	dir, err := s.modelDir(name)
@@ -668,22 +657,12 @@ func (s *Store) SearchModelVersions(ctx context.Context, req mlflow.SearchModelV
 // AllModelVersions yields every model version matching req, following page
 // tokens from req.PageToken on. It stops after the first error.
 func (s *Store) AllModelVersions(ctx context.Context, req mlflow.SearchModelVersionsRequest) iter.Seq2[mlflow.ModelVersion, error] {
-	return func(yield func(mlflow.ModelVersion, error) bool) {
-		for {
-			p, err := s.SearchModelVersions(ctx, req)
-			if err != nil {
-				yield(mlflow.ModelVersion{}, err)
-				return
-			}
-			for _, v := range p.ModelVersions {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if p.NextPageToken == "" {
-				return
-			}
-			req.PageToken = p.NextPageToken
+	return mlflow.Paginate(req.PageToken, func(token string) ([]mlflow.ModelVersion, string, error) {
+		req.PageToken = token
+		page, err := s.SearchModelVersions(ctx, req)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.ModelVersions, page.NextPageToken, nil
+	})
 }

@@ -1,5 +1,5 @@
 // Package mlsync copies what was recorded in a local MLflow file store
-// (package mlflow/filestore, ./mlruns) to a tracking server: experiments,
+// (package filestore, ./mlruns) to a tracking server: experiments,
 // runs with their params, metric histories, tags, dataset inputs and
 // artifacts, and registered models with their versions, tags and aliases.
 //
@@ -29,7 +29,7 @@ import (
 
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
+	"github.com/creditrisk/engine/filestore"
 )
 
 // Tags the sync sets on the server.

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
 )
 
 // TestGoReadsPythonStore is the reverse check: a store MLflow's Python

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
 )
 
 // written is what writeStore put in the store, to compare with what the

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -494,4 +494,49 @@ func artifactDir(t *testing.T, s *filestore.Store, r *mlflow.Run) string {
 		t.Fatal(err)
 	}
 	return strings.TrimPrefix(u, "file://")
+}
+
+// TestRulesAsServer holds the store to the protocol's rules: a key, alias
+// or stage is refused exactly when package mlflow's validators refuse it
+// (they once differed: the store refused "x²" and the client accepted a
+// combining mark), and every refusal matches ErrInvalidParameter.
+func TestRulesAsServer(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	exp, err := s.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: "rules"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := func(what string, want, got error) {
+		t.Helper()
+		if (want == nil) != (got == nil) {
+			t.Errorf("%s: protocol says %v, store says %v", what, want, got)
+		}
+		if got != nil && !errors.Is(got, mlflow.ErrInvalidParameter) {
+			t.Errorf("%s: %v does not match ErrInvalidParameter", what, got)
+		}
+	}
+	for _, key := range []string{"auc", "x²", "a\u0301", "a=b", "../up", "a//b", "eval/auc:1"} {
+		err := s.LogBatch(ctx, run.Info.RunID, mlflow.Batch{Metrics: []mlflow.Metric{{Key: key, Value: 1, Timestamp: 1}}})
+		agree("metric key "+key, mlflow.ValidateKey("metric", key), err)
+	}
+	if _, err := s.GetOrCreateRegisteredModel(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	mv, err := s.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: "m", Source: run.Info.ArtifactURI + "/model", RunID: run.Info.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alias := range []string{"champion", "v2", "latest", "a b", "ünï"} {
+		agree("alias "+alias, mlflow.ValidateAlias(alias), s.SetRegisteredModelAlias(ctx, "m", alias, mv.Version))
+	}
+	for _, stage := range []string{"production", "Prod", "archived"} {
+		_, want := mlflow.CanonicalStage(stage)
+		_, got := s.TransitionModelVersionStage(ctx, "m", mv.Version, stage, false)
+		agree("stage "+stage, want, got)
+	}
 }

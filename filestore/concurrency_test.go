@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
 )
 
 // trainOnce is what one training does to the store: a run in the shared

@@ -15,8 +15,8 @@ import (
 
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/mlflow/filestore"
-	mlsync "github.com/creditrisk/engine/sync"
+	"github.com/creditrisk/engine/filestore"
+	"github.com/creditrisk/engine/mlsync"
 )
 
 // TestSyncResumes fails a sync part-way, at the first run's dataset inputs

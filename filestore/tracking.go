@@ -18,8 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -43,37 +41,6 @@ func statusName(code int64) (mlflow.RunStatus, error) {
 
 // tagLoggedModels is the run tag log_model appends the model to.
 const tagLoggedModels = "mlflow.log-model.history"
-
-// Limits of MLflow 2.9 (mlflow/utils/validation.py), the stricter version.
-const (
-	maxKeyLen      = 250
-	maxParamValLen = 6000
-	maxTagValLen   = 5000
-	maxExpNameLen  = 500
-)
-
-// validateKey checks a metric, param or tag key as MLflow does, which also
-// keeps it from escaping its folder: letters, digits, _ - . / space (and
-// colon, which 3.x allows), a normalized relative path.
-func validateKey(kind, key string) error {
-	if key == "" {
-		return fmt.Errorf("%s key is empty: %w", kind, mlflow.ErrInvalidParameter)
-	}
-	if n := utf8.RuneCountInString(key); n > maxKeyLen {
-		return fmt.Errorf("%s key %.40q… is %d characters long, over the limit of %d: %w", kind, key, n, maxKeyLen, mlflow.ErrInvalidParameter)
-	}
-	for _, r := range key {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_-./ :", r)) {
-			return fmt.Errorf("%s key %q: character %q not allowed (letters, digits, _ - . / space, colon): %w", kind, key, r, mlflow.ErrInvalidParameter)
-		}
-	}
-	for _, seg := range strings.Split(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("%s key %q must be a normalized relative path (no leading or trailing /, //, . or .. parts): %w", kind, key, mlflow.ErrInvalidParameter)
-		}
-	}
-	return nil
-}
 
 var runIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
 
@@ -126,7 +93,7 @@ func (s *Store) createExperiment(id, name, artifactLocation string, tags []mlflo
 		"name":              name,
 	}
 	for _, t := range tags {
-		if err := validateKey("experiment tag", t.Key); err != nil {
+		if err := mlflow.ValidateKey("experiment tag", t.Key); err != nil {
 			return nil, err
 		}
 		if err := s.writeFile(join(filepath.Join(dir, tagsDir), t.Key), []byte(t.Value)); err != nil {
@@ -251,8 +218,8 @@ func (s *Store) CreateExperiment(ctx context.Context, req mlflow.CreateExperimen
 }
 
 func (s *Store) createLocked(req mlflow.CreateExperimentRequest) (*mlflow.Experiment, error) {
-	if req.Name == "" || utf8.RuneCountInString(req.Name) > maxExpNameLen {
-		return nil, fmt.Errorf("experiment name %q must have 1 to %d characters: %w", req.Name, maxExpNameLen, mlflow.ErrInvalidParameter)
+	if err := mlflow.ValidateExperimentName(req.Name); err != nil {
+		return nil, err
 	}
 	if _, err := s.GetExperimentByName(context.Background(), req.Name); err == nil {
 		return nil, fmt.Errorf("experiment %q: %w", req.Name, mlflow.ErrAlreadyExists)
@@ -441,7 +408,7 @@ func (s *Store) CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*ml
 	}
 	tags := map[string]string{}
 	for _, t := range req.Tags {
-		if err := validateTag(t.Key, t.Value); err != nil {
+		if err := mlflow.ValidateTag(t.Key, t.Value); err != nil {
 			return nil, fmt.Errorf("create run: %w", err)
 		}
 		tags[t.Key] = t.Value
@@ -503,43 +470,23 @@ func (s *Store) CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*ml
 	return s.GetRun(ctx, id)
 }
 
-func validateParam(key, value string) error {
-	if err := validateKey("param", key); err != nil {
-		return err
-	}
-	if n := utf8.RuneCountInString(value); n > maxParamValLen {
-		return fmt.Errorf("param %q: value has %d characters, over the limit of %d: %w", key, n, maxParamValLen, mlflow.ErrInvalidParameter)
-	}
-	return nil
-}
-
-func validateTag(key, value string) error {
-	if err := validateKey("tag", key); err != nil {
-		return err
-	}
-	if n := utf8.RuneCountInString(value); n > maxTagValLen {
-		return fmt.Errorf("tag %q: value has %d characters, over the limit of %d: %w", key, n, maxTagValLen, mlflow.ErrInvalidParameter)
-	}
-	return nil
-}
-
 // LogBatch records params, metrics and tags of a run, in that order, as
 // MLflow's file store does. Everything is validated before anything is
 // written. A param already logged with another value is an error
 // (ErrInvalidParameter); the same value again is fine.
 func (s *Store) LogBatch(ctx context.Context, runID string, b mlflow.Batch) error {
 	for _, p := range b.Params {
-		if err := validateParam(p.Key, p.Value); err != nil {
+		if err := mlflow.ValidateParam(p.Key, p.Value); err != nil {
 			return fmt.Errorf("log batch to run %s: %w", runID, err)
 		}
 	}
 	for _, m := range b.Metrics {
-		if err := validateKey("metric", m.Key); err != nil {
+		if err := mlflow.ValidateKey("metric", m.Key); err != nil {
 			return fmt.Errorf("log batch to run %s: %w", runID, err)
 		}
 	}
 	for _, t := range b.Tags {
-		if err := validateTag(t.Key, t.Value); err != nil {
+		if err := mlflow.ValidateTag(t.Key, t.Value); err != nil {
 			return fmt.Errorf("log batch to run %s: %w", runID, err)
 		}
 	}
@@ -615,7 +562,7 @@ func (s *Store) setTag(ctx context.Context, runID, dir string, t mlflow.Tag) err
 
 // SetTag sets (or overwrites) a run tag.
 func (s *Store) SetTag(ctx context.Context, runID, key, value string) error {
-	if err := validateTag(key, value); err != nil {
+	if err := mlflow.ValidateTag(key, value); err != nil {
 		return fmt.Errorf("set tag on run %s: %w", runID, err)
 	}
 	dir, _, err := s.activeRun(runID)
@@ -927,7 +874,7 @@ func parseHistory(key, content string) ([]mlflow.Metric, error) {
 // GetMetricHistory returns every point logged for a run's metric, in the
 // order logged; none when the metric was never logged.
 func (s *Store) GetMetricHistory(ctx context.Context, runID, key string) ([]mlflow.Metric, error) {
-	if err := validateKey("metric", key); err != nil {
+	if err := mlflow.ValidateKey("metric", key); err != nil {
 		return nil, fmt.Errorf("metric history of run %s: %w", runID, err)
 	}
 	dir, err := s.runDir(runID)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/internal/stacktest"
-	"github.com/creditrisk/engine/mlflow/filestore"
 	"github.com/creditrisk/engine/train"
 )
 

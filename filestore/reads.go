@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/creditrisk/engine/artifact/file"
 	"github.com/creditrisk/engine/mlflow"
@@ -60,30 +59,18 @@ func (s *Store) GetModelVersionDownloadURI(ctx context.Context, name, version st
 	return m.Source, nil
 }
 
-// canonicalStages are MLflow's stage names; stages match case-insensitively.
-var canonicalStages = []string{mlflow.StageNone, "Staging", "Production", "Archived"}
-
-func canonicalStage(stage string) (string, bool) {
-	for _, s := range canonicalStages {
-		if strings.EqualFold(s, stage) {
-			return s, true
-		}
-	}
-	return "", false
-}
-
 // TransitionModelVersionStage moves a version to stage. With
 // archiveExisting, the other versions in stage (Staging or Production
 // only) move to Archived.
 func (s *Store) TransitionModelVersionStage(ctx context.Context, name, version, stage string, archiveExisting bool) (*mlflow.ModelVersion, error) {
-	st, ok := canonicalStage(stage)
-	if !ok {
-		return nil, fmt.Errorf("move model %q version %s: unknown stage %q (None, Staging, Production, Archived): %w", name, version, stage, mlflow.ErrInvalidParameter)
+	st, err := mlflow.CanonicalStage(stage)
+	if err != nil {
+		return nil, fmt.Errorf("move model %q version %s: %w", name, version, err)
 	}
-	if archiveExisting && st != "Staging" && st != "Production" {
+	if archiveExisting && st != mlflow.StageStaging && st != mlflow.StageProduction {
 		return nil, fmt.Errorf("move model %q version %s: archiving existing versions needs stage Staging or Production, not %s: %w", name, version, st, mlflow.ErrInvalidParameter)
 	}
-	err := s.locked(ctx, func() error {
+	err = s.locked(ctx, func() error {
 		vdir, _, err := s.version(name, version)
 		if err != nil {
 			return err
@@ -100,7 +87,7 @@ func (s *Store) TransitionModelVersionStage(ctx context.Context, name, version, 
 					continue
 				}
 				if err := s.rewriteVersion(filepath.Join(dir, versionPrefix+v.Version), func(m *versionMeta) {
-					m.CurrentStage, m.LastUpdatedTimestamp = "Archived", now
+					m.CurrentStage, m.LastUpdatedTimestamp = mlflow.StageArchived, now
 				}); err != nil {
 					return err
 				}
@@ -171,22 +158,12 @@ func (s *Store) SearchRegisteredModels(ctx context.Context, req mlflow.SearchReg
 // AllRegisteredModels yields every registered model matching req, following
 // page tokens from req.PageToken on. It stops after the first error.
 func (s *Store) AllRegisteredModels(ctx context.Context, req mlflow.SearchRegisteredModelsRequest) iter.Seq2[mlflow.RegisteredModel, error] {
-	return func(yield func(mlflow.RegisteredModel, error) bool) {
-		for {
-			p, err := s.SearchRegisteredModels(ctx, req)
-			if err != nil {
-				yield(mlflow.RegisteredModel{}, err)
-				return
-			}
-			for _, m := range p.RegisteredModels {
-				if !yield(m, nil) {
-					return
-				}
-			}
-			if p.NextPageToken == "" {
-				return
-			}
-			req.PageToken = p.NextPageToken
+	return mlflow.Paginate(req.PageToken, func(token string) ([]mlflow.RegisteredModel, string, error) {
+		req.PageToken = token
+		page, err := s.SearchRegisteredModels(ctx, req)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.RegisteredModels, page.NextPageToken, nil
+	})
 }
