@@ -6,18 +6,18 @@
 //	file:///dir, /dir, dir      package artifact/file (local files)
 //
 // runs:/<run_id>/<path> and models:/<name>@<alias> (or /<version>,
-// /<stage>) are references, not stores: Resolve turns them into one of the
-// above with the tracking server's help.
+// /<stage>) are references, not stores: package tracking resolves them into
+// one of the above through a tracking backend.
 //
-// The backends depend on package mlflow (for its FileInfo and, for the
-// proxy, its Client); package mlflow does not depend on them.
+// Configuration comes in through Config (the command line reads it from the
+// environment); the stores read no environment themselves. The stores
+// depend on package mlflow (for its FileInfo and, for the proxy, its
+// Client); package mlflow does not depend on them.
 package artifact
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/creditrisk/engine/artifact/file"
@@ -61,10 +61,17 @@ var (
 	_ Store = (*proxy.Store)(nil)
 )
 
-// Open returns the store for uri. c is needed only for mlflow-artifacts:
-// URIs (it may be nil otherwise); s3:// stores read their configuration
-// from the environment (see package artifact/s3).
-func Open(uri string, c *mlflow.Client) (Store, error) {
+// Config is what opening a store may need besides its URI.
+type Config struct {
+	// S3 reaches s3:// stores.
+	S3 s3.Config
+	// Proxy is the tracking server's client, which serves mlflow-artifacts:
+	// URIs; nil refuses them.
+	Proxy *mlflow.Client
+}
+
+// Open returns the store for uri.
+func Open(uri string, cfg Config) (Store, error) {
 	scheme, _, ok := strings.Cut(uri, ":")
 	if !ok || strings.ContainsAny(scheme, "/\\") || len(scheme) == 1 {
 		// A plain path (one-letter "schemes" are Windows drive letters).
@@ -72,144 +79,19 @@ func Open(uri string, c *mlflow.Client) (Store, error) {
 	}
 	switch strings.ToLower(scheme) {
 	case "s3":
-		return s3.New(uri, s3.ConfigFromEnv())
+		return s3.New(uri, cfg.S3)
 	case "mlflow-artifacts":
-		return proxy.New(uri, c)
+		return proxy.New(uri, cfg.Proxy)
 	case "file":
 		return file.New(uri)
 	case "runs", "models":
-		return nil, fmt.Errorf("artifact URI %s is a reference: resolve it with artifact.Resolve first", uri)
+		return nil, fmt.Errorf("artifact URI %s is a model reference: resolve it through the tracking backend first", uri)
 	}
 	return nil, fmt.Errorf("artifact URI %s: scheme %q is not supported (s3, mlflow-artifacts, file)", uri, scheme)
 }
 
-// Resolver is what resolving runs:/ and models:/ references asks of a
-// tracking store: *mlflow.Client (a server) and *filestore.Store (local
-// mode) implement it.
-type Resolver interface {
-	RunArtifactURI(ctx context.Context, runID string) (string, error)
-	GetModelVersionByAlias(ctx context.Context, name, alias string) (*mlflow.ModelVersion, error)
-	GetLatestVersions(ctx context.Context, name string, stages ...string) ([]mlflow.ModelVersion, error)
-	GetModelVersionDownloadURI(ctx context.Context, name, version string) (string, error)
-}
-
-// Resolve turns runs:/<run_id>/<path> into the run's artifact root joined
-// with path, and models:/<name>@<alias>, models:/<name>/<version> or
-// models:/<name>/<stage> into the version's download URI. Other URIs come
-// back unchanged.
-func Resolve(ctx context.Context, c Resolver, uri string) (string, error) {
-	isRef := strings.HasPrefix(uri, "runs:") || strings.HasPrefix(uri, "models:")
-	if isRef && c == nil {
-		return "", fmt.Errorf("resolve %s: needs an MLflow client", uri)
-	}
-	switch {
-	case strings.HasPrefix(uri, "runs:"):
-		runID, p, err := ParseRunURI(uri)
-		if err != nil {
-			return "", err
-		}
-		root, err := c.RunArtifactURI(ctx, runID)
-		if err != nil {
-			return "", fmt.Errorf("resolve %s: %w", uri, err)
-		}
-		return joinURI(root, p), nil
-	case strings.HasPrefix(uri, "models:"):
-		return resolveModel(ctx, c, uri)
-	}
-	return uri, nil
-}
-
-// ParseRunURI splits runs:/<run_id>/<path> into the run ID and the
-// (possibly empty) artifact path.
-func ParseRunURI(uri string) (runID, artifactPath string, err error) {
-	if !strings.HasPrefix(uri, "runs:") {
-		return "", "", fmt.Errorf("run URI %q does not start with runs:", uri)
-	}
-	return parseRef(uri, "runs:")
-}
-
-// parseRef splits scheme:/<first>/<rest> (also scheme:///<first>/<rest>).
-func parseRef(uri, scheme string) (first, rest string, err error) {
-	s := strings.TrimPrefix(uri, scheme)
-	s = strings.TrimLeft(s, "/")
-	first, rest, _ = strings.Cut(s, "/")
-	if first == "" {
-		return "", "", fmt.Errorf("artifact URI %q: want %s/<id>/<path>", uri, scheme)
-	}
-	rest, err = tree.Clean(rest)
-	if err != nil {
-		return "", "", fmt.Errorf("artifact URI %q: %w", uri, err)
-	}
-	return first, rest, nil
-}
-
-// ModelRef is a parsed models:/ URI: a version, a stage or an alias of a
-// registered model (exactly one of the three is set).
-type ModelRef struct {
-	Name, Version, Stage, Alias string
-}
-
-// ParseModelURI parses models:/<name>/<version>, models:/<name>/<stage> and
-// models:/<name>@<alias>.
-func ParseModelURI(uri string) (ModelRef, error) {
-	rest, ok := strings.CutPrefix(uri, "models:")
-	if !ok {
-		return ModelRef{}, fmt.Errorf("model URI %q does not start with models:", uri)
-	}
-	s := strings.TrimPrefix(rest, "/")
-	if name, alias, ok := strings.Cut(s, "@"); ok {
-		if name == "" || alias == "" || strings.ContainsAny(name, "/@") || strings.ContainsAny(alias, "/@") {
-			return ModelRef{}, fmt.Errorf("model URI %q: want models:/<name>@<alias>", uri)
-		}
-		return ModelRef{Name: name, Alias: alias}, nil
-	}
-	name, ref, _ := strings.Cut(s, "/")
-	if name == "" || ref == "" || strings.Contains(ref, "/") {
-		return ModelRef{}, fmt.Errorf("model URI %q: want models:/<name>/<version or stage> or models:/<name>@<alias>", uri)
-	}
-	if _, err := strconv.ParseUint(ref, 10, 63); err == nil {
-		return ModelRef{Name: name, Version: ref}, nil
-	}
-	return ModelRef{Name: name, Stage: ref}, nil
-}
-
-func resolveModel(ctx context.Context, c Resolver, uri string) (string, error) {
-	ref, err := ParseModelURI(uri)
-	if err != nil {
-		return "", err
-	}
-	version := ref.Version
-	switch {
-	case ref.Alias != "":
-		mv, err := c.GetModelVersionByAlias(ctx, ref.Name, ref.Alias)
-		if err != nil {
-			return "", fmt.Errorf("resolve %s: %w", uri, err)
-		}
-		version = mv.Version
-	case ref.Stage != "":
-		vs, err := c.GetLatestVersions(ctx, ref.Name, ref.Stage)
-		if err != nil {
-			return "", fmt.Errorf("resolve %s: %w", uri, err)
-		}
-		if len(vs) == 0 {
-			return "", fmt.Errorf("resolve %s: no version of model %q in stage %s: %w", uri, ref.Name, ref.Stage, mlflow.ErrNotFound)
-		}
-		version = vs[0].Version
-	}
-	u, err := c.GetModelVersionDownloadURI(ctx, ref.Name, version)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", uri, err)
-	}
-	if strings.HasPrefix(u, "models:") || strings.HasPrefix(u, "runs:") {
-		return "", fmt.Errorf("resolve %s: the server answered the reference %s: %w", uri, u, errors.ErrUnsupported)
-	}
-	return u, nil
-}
-
-// joinURI appends a relative artifact path to a root URI.
-func joinURI(root, p string) string {
-	if p == "" {
-		return root
-	}
-	return strings.TrimRight(root, "/") + "/" + p
-}
+// CleanPath checks an artifact path (relative, "/"-separated) and returns
+// it without leading or trailing slashes; paths that would climb out of
+// the root or are not canonical are refused, as the MLflow server refuses
+// them.
+func CleanPath(p string) (string, error) { return tree.Clean(p) }

@@ -4,16 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/mlflow"
 )
 
 // Uploading a model directory to a run: the run's artifact URI picks the
-// store (s3:// here, with MLFLOW_S3_ENDPOINT_URL and AWS_* set).
+// store (s3:// here, configured from MLFLOW_S3_ENDPOINT_URL and AWS_*).
 func ExampleOpen() {
 	ctx := context.Background()
-	c, err := mlflow.NewClientFromEnv()
+	c, err := mlflow.NewClientFromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -21,7 +23,7 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	st, err := artifact.Open(run.Info.ArtifactURI, c)
+	st, err := artifact.Open(run.Info.ArtifactURI, artifact.Config{S3: s3.EnvConfig(os.Getenv), Proxy: c})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -34,25 +36,5 @@ func ExampleOpen() {
 	}
 	for _, f := range files {
 		fmt.Println(f.Path, f.IsDir, f.Size)
-	}
-}
-
-// Downloading the version a registry alias points at.
-func ExampleResolve() {
-	ctx := context.Background()
-	c, err := mlflow.NewClientFromEnv()
-	if err != nil {
-		log.Fatal(err)
-	}
-	uri, err := artifact.Resolve(ctx, c, "models:/credit-risk@champion")
-	if err != nil {
-		log.Fatal(err)
-	}
-	st, err := artifact.Open(uri, c)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := st.Download(ctx, "", "/var/lib/serve/model"); err != nil {
-		log.Fatal(err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
@@ -117,7 +116,7 @@ func TestS3Store(t *testing.T) {
 	mc := minioClient(t)
 	prefix := "artifact-tests/" + suffix(t)
 	t.Setenv("AWS_SESSION_TOKEN", "")
-	st, err := artifact.Open("s3://mlflow/"+prefix, nil)
+	st, err := open("s3://mlflow/"+prefix, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +126,7 @@ func TestS3Store(t *testing.T) {
 	checkContentTypes(t, mc, "mlflow", prefix)
 
 	// A bucket that does not exist is fs.ErrNotExist too.
-	nb, err := artifact.Open("s3://no-such-bucket-"+suffix(t)+"/x", nil)
+	nb, err := open("s3://no-such-bucket-"+suffix(t)+"/x", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +214,7 @@ func TestRunArtifactsS3(t *testing.T) {
 	for server, c := range clients(t) {
 		t.Run(server, func(t *testing.T) {
 			run := newRun(t, c, "")
-			st, err := artifact.Open(run.Info.ArtifactURI, c)
+			st, err := open(run.Info.ArtifactURI, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,15 +229,8 @@ func TestRunArtifactsS3(t *testing.T) {
 			checkBucket(t, mc, bucket, prefix)
 			sameListing(t, c, st, run.Info.RunID)
 
-			// runs:/<id>/model resolves to the same files.
-			uri, err := artifact.Resolve(t.Context(), c, "runs:/"+run.Info.RunID+"/model")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if uri != run.Info.ArtifactURI+"/model" {
-				t.Errorf("runs:/ resolved to %s", uri)
-			}
-			model, err := artifact.Open(uri, c)
+			// The model's own root reads the same files.
+			model, err := open(run.Info.ArtifactURI+"/model", c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,7 +253,7 @@ func TestProxyStore(t *testing.T) {
 		t.Run(server, func(t *testing.T) {
 			root := "proxytest-" + suffix(t)
 			run := newRun(t, c, "mlflow-artifacts:/"+root)
-			st, err := artifact.Open(run.Info.ArtifactURI, c)
+			st, err := open(run.Info.ArtifactURI, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,52 +282,6 @@ func TestProxyStore(t *testing.T) {
 	}
 }
 
-// TestResolveModels: models:/ references resolve through the registry to
-// the version's source, by alias, version and stage.
-func TestResolveModels(t *testing.T) {
-	for server, c := range clients(t) {
-		t.Run(server, func(t *testing.T) {
-			ctx := t.Context()
-			run := newRun(t, c, "")
-			name := "resolve-" + suffix(t)
-			if _, err := c.CreateRegisteredModel(ctx, mlflow.CreateRegisteredModelRequest{Name: name}); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.DeleteRegisteredModel(t.Context(), name) })
-			var sources []string
-			for i := range 2 {
-				src := fmt.Sprintf("%s/model-%d", run.Info.ArtifactURI, i)
-				if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: src, RunID: run.Info.RunID}); err != nil {
-					t.Fatal(err)
-				}
-				sources = append(sources, src)
-			}
-			if err := c.SetRegisteredModelAlias(ctx, name, "champion", "2"); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.TransitionModelVersionStage(ctx, name, "1", mlflow.StageProduction, false); err != nil {
-				t.Fatal(err)
-			}
-			for ref, want := range map[string]string{
-				"models:/" + name + "@champion":   sources[1],
-				"models:/" + name + "/1":          sources[0],
-				"models:/" + name + "/2":          sources[1],
-				"models:/" + name + "/Production": sources[0],
-			} {
-				got, err := artifact.Resolve(ctx, c, ref)
-				if err != nil || got != want {
-					t.Errorf("Resolve(%s) = %q, %v; want %q", ref, got, err, want)
-				}
-			}
-			for _, ref := range []string{"models:/" + name + "@nobody", "models:/" + name + "/Staging", "models:/" + name + "-missing/1"} {
-				if got, err := artifact.Resolve(ctx, c, ref); !errors.Is(err, mlflow.ErrNotFound) {
-					t.Errorf("Resolve(%s) = %q, %v; want ErrNotFound", ref, got, err)
-				}
-			}
-		})
-	}
-}
-
 // TestProxyStoreAuth: proxy calls carry the client's credentials on the
 // basic-auth server, and fail clearly without them.
 func TestProxyStoreAuth(t *testing.T) {
@@ -345,7 +291,7 @@ func TestProxyStoreAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := newRun(t, c, "mlflow-artifacts:/authtest-"+suffix(t))
-	st, err := artifact.Open(run.Info.ArtifactURI, c)
+	st, err := open(run.Info.ArtifactURI, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +312,7 @@ func TestProxyStoreAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ast, err := artifact.Open(run.Info.ArtifactURI, anon)
+	ast, err := open(run.Info.ArtifactURI, anon)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package artifact_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -206,7 +206,7 @@ func exercise(t *testing.T, st artifact.Store) {
 
 func TestFileStore(t *testing.T) {
 	root := t.TempDir()
-	st, err := artifact.Open("file://"+root, nil)
+	st, err := open("file://"+root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestOpen(t *testing.T) {
 		{"gs://bucket/x", "error", nil},
 		{"", "error", nil},
 	} {
-		st, err := artifact.Open(tt.uri, tt.client)
+		st, err := open(tt.uri, tt.client)
 		got := "error"
 		if err == nil {
 			got = fmt.Sprintf("%T", st)
@@ -255,16 +255,8 @@ func TestOpen(t *testing.T) {
 	}
 }
 
-func TestResolvePassThrough(t *testing.T) {
-	for _, uri := range []string{"s3://b/k", "mlflow-artifacts:/1/x", "/tmp/x"} {
-		got, err := artifact.Resolve(context.Background(), nil, uri)
-		if err != nil || got != uri {
-			t.Errorf("Resolve(%q) = %q, %v", uri, got, err)
-		}
-	}
-	for _, uri := range []string{"runs:/", "runs:/abc/../x", "models:/", "models:/name", "models:/@alias", "models:/n/1/2"} {
-		if got, err := artifact.Resolve(context.Background(), nil, uri); err == nil {
-			t.Errorf("Resolve(%q) = %q, want an error", uri, got)
-		}
-	}
+// open opens a store as a command would: S3 configured from the stack's
+// environment, c (if any) the tracking server's client for proxy URIs.
+func open(uri string, c *mlflow.Client) (artifact.Store, error) {
+	return artifact.Open(uri, artifact.Config{S3: s3.EnvConfig(os.Getenv), Proxy: c})
 }

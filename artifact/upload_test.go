@@ -47,7 +47,7 @@ func TestUploadDirManyFiles(t *testing.T) {
 	src := t.TempDir()
 	writeTree(t, src, files)
 	t.Run("file", func(t *testing.T) {
-		st, err := artifact.Open(t.TempDir(), nil)
+		st, err := open(t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestUploadDirManyFiles(t *testing.T) {
 					loc = "mlflow-artifacts:/uploadtest-" + suffix(t)
 				}
 				run := newRun(t, c, loc)
-				st, err := artifact.Open(run.Info.ArtifactURI, c)
+				st, err := open(run.Info.ArtifactURI, c)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +98,7 @@ func TestUploadDirFileStoreFirstFailure(t *testing.T) {
 	for _, name := range []string{"f07.txt", "f21.txt"} {
 		writeTree(t, filepath.Join(root, "up", name), map[string][]byte{"blocker": []byte("x")})
 	}
-	st, err := artifact.Open(root, nil)
+	st, err := open(root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

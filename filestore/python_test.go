@@ -90,7 +90,7 @@ func writeStore(t *testing.T, root string) written {
 			t.Fatal(err)
 		}
 	}
-	as, err := s.ArtifactStore(run.Info.ArtifactURI)
+	as, err := s.Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		t.Fatal(err)
 	}

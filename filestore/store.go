@@ -18,11 +18,15 @@
 //	MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri ./mlruns  # MLflow 3.x
 //	mlflow migrate-filestore --source ./mlruns --target sqlite:///mlflow.db
 //
-// A Store has the methods of train.Tracker and, with *mlflow.Client's
-// signatures, the reads promote and serve make. Not supported: search
-// filters beyond name='…' and run_id='…' for model versions (refused with
-// ErrInvalidParameter rather than ignored), order_by, deleting or restoring
-// runs and experiments, and models:/ URIs as version sources.
+// A Store is a tracking.Backend: it answers the calls of package mlflow's
+// REST client with the same signatures, checks names and values with that
+// package's validators (so both refuse the same input with the same error),
+// and keeps its files one per resource like the client (experiments.go,
+// runs.go, metrics.go, inputs.go, logmodel.go, artifacts.go, registry.go,
+// versions.go, aliases.go). Not supported: search filters beyond name='…'
+// and run_id='…' for model versions (refused with ErrInvalidParameter
+// rather than ignored), filters and order_by elsewhere, deleting or
+// restoring runs and experiments, and models:/ URIs as version sources.
 package filestore
 
 import (
@@ -30,15 +34,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/artifact/file"
+	"github.com/creditrisk/engine/mlflow"
 )
 
 // Folder and file names of the layout (mlflow/store/tracking/file_store.py).
@@ -138,20 +145,6 @@ func (s *Store) Root() string { return s.root }
 // TrackingURI is the store's file: URI, what MLFLOW_TRACKING_URI should be
 // for MLflow's tools to read it.
 func (s *Store) TrackingURI() string { return fileURI(s.root) }
-
-// ArtifactStore opens the local artifact store at uri (a run's
-// artifact_uri). Only file: URIs and local paths are accepted: a file store
-// keeps its artifacts on this machine.
-func (s *Store) ArtifactStore(uri string) (artifact.Store, error) {
-	if i := strings.Index(uri, ":"); i > 1 && !strings.HasPrefix(uri, "file:") {
-		return nil, fmt.Errorf("artifact store %s: a file store keeps artifacts in local files (file: URIs) only", uri)
-	}
-	st, err := file.New(uri)
-	if err != nil {
-		return nil, fmt.Errorf("artifact store %s: %w", uri, err)
-	}
-	return st, nil
-}
 
 // fileURI is the file:// URI of an absolute path, as MLflow's
 // path_to_local_file_uri writes it.
@@ -289,4 +282,40 @@ func readTree(dir string) (map[string]string, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func sortedTags(m map[string]string) []mlflow.Tag {
+	out := make([]mlflow.Tag, 0, len(m))
+	for k, v := range m {
+		out = append(out, mlflow.Tag{Key: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// pageOf picks the window [from, to) of n results that maxResults
+// (0: 1000) and token (an offset, "" for the start) name, and the next
+// page's token.
+func pageOf(n int, maxResults int64, token string) ([2]int, string, error) {
+	if maxResults <= 0 {
+		maxResults = 1000
+	}
+	from := 0
+	if token != "" {
+		v, err := strconv.Atoi(token)
+		if err != nil || v < 0 {
+			return [2]int{}, "", fmt.Errorf("page token %q is malformed: %w", token, mlflow.ErrInvalidParameter)
+		}
+		from = v
+	}
+	from = min(from, n)
+	to := int(math.Min(float64(n), float64(from)+float64(maxResults)))
+	next := ""
+	if to < n {
+		next = strconv.Itoa(to)
+	}
+	return [2]int{from, to}, next, nil
 }

@@ -3,7 +3,6 @@ package filestore_test
 import (
 	"context"
 	"errors"
-	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,11 +11,7 @@ import (
 
 	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/train"
 )
-
-// The store is what a training records into.
-var _ train.Tracker = (*filestore.Store)(nil)
 
 func open(t testing.TB) (*filestore.Store, string) {
 	t.Helper()
@@ -390,39 +385,6 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("WaitModelVersionReady: %v", err)
 	}
 }
-
-// registry is the part of *mlflow.Client that promote and serve use
-// besides the Tracker's; the store answers the same calls, so they can
-// take either.
-type registry interface {
-	GetRun(ctx context.Context, runID string) (*mlflow.Run, error)
-	SearchRuns(ctx context.Context, req mlflow.SearchRunsRequest) (*mlflow.RunsPage, error)
-	GetMetricHistory(ctx context.Context, runID, key string) ([]mlflow.Metric, error)
-	RunArtifactURI(ctx context.Context, runID string) (string, error)
-	ListArtifacts(ctx context.Context, runID, path string) ([]mlflow.FileInfo, error)
-	SetTag(ctx context.Context, runID, key, value string) error
-	GetExperiment(ctx context.Context, id string) (*mlflow.Experiment, error)
-	GetExperimentByName(ctx context.Context, name string) (*mlflow.Experiment, error)
-	CreateExperiment(ctx context.Context, req mlflow.CreateExperimentRequest) (string, error)
-	GetRegisteredModel(ctx context.Context, name string) (*mlflow.RegisteredModel, error)
-	SetRegisteredModelTag(ctx context.Context, name, key, value string) error
-	SearchRegisteredModels(ctx context.Context, req mlflow.SearchRegisteredModelsRequest) (*mlflow.RegisteredModelsPage, error)
-	AllRegisteredModels(ctx context.Context, req mlflow.SearchRegisteredModelsRequest) iter.Seq2[mlflow.RegisteredModel, error]
-	GetModelVersion(ctx context.Context, name, version string) (*mlflow.ModelVersion, error)
-	GetModelVersionByAlias(ctx context.Context, name, alias string) (*mlflow.ModelVersion, error)
-	GetModelVersionDownloadURI(ctx context.Context, name, version string) (string, error)
-	GetLatestVersions(ctx context.Context, name string, stages ...string) ([]mlflow.ModelVersion, error)
-	SetRegisteredModelAlias(ctx context.Context, name, alias, version string) error
-	DeleteRegisteredModelAlias(ctx context.Context, name, alias string) error
-	TransitionModelVersionStage(ctx context.Context, name, version, stage string, archiveExisting bool) (*mlflow.ModelVersion, error)
-	SearchModelVersions(ctx context.Context, req mlflow.SearchModelVersionsRequest) (*mlflow.ModelVersionsPage, error)
-	AllModelVersions(ctx context.Context, req mlflow.SearchModelVersionsRequest) iter.Seq2[mlflow.ModelVersion, error]
-}
-
-var (
-	_ registry = (*filestore.Store)(nil)
-	_ registry = (*mlflow.Client)(nil)
-)
 
 func TestStagesAndReads(t *testing.T) {
 	ctx := context.Background()

@@ -30,7 +30,7 @@ func TestTrainIntoStore(t *testing.T) {
 	cfg.Tracking.Experiment = "local"
 	cfg.Tracking.Register = "credit-risk"
 	out := filepath.Join(t.TempDir(), "run")
-	res, err := train.Run(ctx, cfg, train.Options{Tracker: s, OutDir: out})
+	res, err := train.Run(ctx, cfg, train.Options{Tracking: s, OutDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}

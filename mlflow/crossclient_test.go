@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -105,7 +106,7 @@ func crossCheck(t *testing.T, uri, python string, env []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: expID, RunName: "go-run-" + sfx, Tags: mlflow.DefaultSource().Tags()})
+	run, err := c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: expID, RunName: "go-run-" + sfx, Tags: mlflow.SourceFromEnv(os.Getenv).Tags()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func crossCheck(t *testing.T, uri, python string, env []string) {
 			t.Fatal(err)
 		}
 	}
-	st, err := artifact.Open(run.Info.ArtifactURI, c)
+	st, err := artifact.Open(run.Info.ArtifactURI, artifact.Config{S3: s3.EnvConfig(os.Getenv), Proxy: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func crossCheck(t *testing.T, uri, python string, env []string) {
 	if len(got.Run.Params) != len(params) {
 		t.Errorf("params %v", got.Run.Params)
 	}
-	for _, tg := range append(tags, mlflow.DefaultSource().Tags()...) {
+	for _, tg := range append(tags, mlflow.SourceFromEnv(os.Getenv).Tags()...) {
 		if got.Run.Tags[tg.Key] != tg.Value {
 			t.Errorf("tag %s = %q, want %q", tg.Key, got.Run.Tags[tg.Key], tg.Value)
 		}

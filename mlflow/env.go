@@ -11,13 +11,15 @@ import (
 
 // NewClientFromEnv builds a client from MLFLOW_TRACKING_URI and the Python
 // client's variables for auth, TLS, retries and timeouts (see the package
-// documentation). opts are applied after the environment's settings.
-func NewClientFromEnv(opts ...Option) (*Client, error) {
-	uri := os.Getenv("MLFLOW_TRACKING_URI")
+// documentation), read through getenv: os.Getenv at a program's edge (the
+// package itself reads no environment). opts are applied after the
+// environment's settings.
+func NewClientFromEnv(getenv func(string) string, opts ...Option) (*Client, error) {
+	uri := getenv("MLFLOW_TRACKING_URI")
 	if uri == "" {
 		return nil, fmt.Errorf("mlflow: MLFLOW_TRACKING_URI is not set")
 	}
-	envOpts, err := envOptions(withCredentialsFile(os.Getenv, credentialsPath()))
+	envOpts, err := EnvOptions(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -25,9 +27,9 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 }
 
 // credentialsPath is the Python client's ~/.mlflow/credentials.
-func credentialsPath() string {
-	home, err := os.UserHomeDir()
-	if err != nil {
+func credentialsPath(getenv func(string) string) string {
+	home := getenv("HOME")
+	if home == "" {
 		return ""
 	}
 	return filepath.Join(home, ".mlflow", "credentials")
@@ -84,7 +86,15 @@ func parseINI(data []byte) map[string]map[string]string {
 	return out
 }
 
-// envOptions turns the Python client's variables into options.
+// EnvOptions turns the Python client's variables, read through getenv, into
+// options: MLFLOW_TRACKING_USERNAME and _PASSWORD (else the [mlflow] section
+// of ~/.mlflow/credentials), MLFLOW_TRACKING_TOKEN, the TLS variables and the
+// retry and timeout variables. Every command that talks to a server gets
+// the same client this way.
+func EnvOptions(getenv func(string) string) ([]Option, error) {
+	return envOptions(withCredentialsFile(getenv, credentialsPath(getenv)))
+}
+
 func envOptions(getenv func(string) string) ([]Option, error) {
 	var opts []Option
 	user, pass := getenv("MLFLOW_TRACKING_USERNAME"), getenv("MLFLOW_TRACKING_PASSWORD")

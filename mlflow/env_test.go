@@ -69,11 +69,11 @@ func TestEnvOptions(t *testing.T) {
 
 func TestNewClientFromEnvNeedsURI(t *testing.T) {
 	t.Setenv("MLFLOW_TRACKING_URI", "")
-	if _, err := NewClientFromEnv(); err == nil || !strings.Contains(err.Error(), "MLFLOW_TRACKING_URI") {
+	if _, err := NewClientFromEnv(os.Getenv); err == nil || !strings.Contains(err.Error(), "MLFLOW_TRACKING_URI") {
 		t.Errorf("err %v", err)
 	}
 	t.Setenv("MLFLOW_TRACKING_URI", "http://u:pw12345@127.0.0.1:5000/")
-	c, err := NewClientFromEnv()
+	c, err := NewClientFromEnv(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

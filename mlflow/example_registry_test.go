@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	"github.com/creditrisk/engine/mlflow"
@@ -12,7 +13,7 @@ import (
 // Registering a run's model and pointing the "challenger" alias at it.
 func ExampleClient_CreateModelVersion() {
 	ctx := context.Background()
-	c, err := mlflow.NewClientFromEnv()
+	c, err := mlflow.NewClientFromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func ExampleClient_CreateModelVersion() {
 // Reading the champion; a missing alias matches mlflow.ErrNotFound.
 func ExampleClient_GetModelVersionByAlias() {
 	ctx := context.Background()
-	c, err := mlflow.NewClientFromEnv()
+	c, err := mlflow.NewClientFromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -12,7 +13,7 @@ import (
 // A training run logged the way the Python client's fluent API would.
 func Example() {
 	ctx := context.Background()
-	c, err := mlflow.NewClientFromEnv() // MLFLOW_TRACKING_URI, credentials, retries
+	c, err := mlflow.NewClientFromEnv(os.Getenv) // MLFLOW_TRACKING_URI, credentials, retries
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -23,7 +24,7 @@ func Example() {
 	run, err := c.CreateRun(ctx, mlflow.CreateRunRequest{
 		ExperimentID: exp.ID,
 		RunName:      "gbdt-baseline",
-		Tags:         mlflow.DefaultSource().Tags(), // mlflow.user, mlflow.source.*
+		Tags:         mlflow.SourceFromEnv(os.Getenv).Tags(), // mlflow.user, mlflow.source.*
 	})
 	if err != nil {
 		log.Fatal(err)

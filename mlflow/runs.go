@@ -111,17 +111,17 @@ type Source struct {
 	GitRepo   string
 }
 
-// DefaultSource fills Source as the Python client does for a local script:
-// the user from MLFLOW_TRACKING_USERNAME (or ~/.mlflow/credentials) or the
-// login name, the program
-// path (os.Args[0]), type LOCAL, and the commit the binary was built from
-// (Go's VCS stamp) in place of the script's checkout.
-func DefaultSource() Source {
+// SourceFromEnv fills Source as the Python client does for a local script,
+// reading the environment through getenv: the user from
+// MLFLOW_TRACKING_USERNAME (or ~/.mlflow/credentials) or the login name,
+// the program path (os.Args[0]), type LOCAL, and the commit the binary was
+// built from (Go's VCS stamp) in place of the script's checkout.
+func SourceFromEnv(getenv func(string) string) Source {
 	s := Source{Type: SourceTypeLocal}
 	// The Python client: the tracking user name (variable, then
 	// credentials file), else getpass.getuser(), which reads these
 	// variables before the account database.
-	getenv := withCredentialsFile(os.Getenv, credentialsPath())
+	getenv = withCredentialsFile(getenv, credentialsPath(getenv))
 	for _, name := range []string{"MLFLOW_TRACKING_USERNAME", "LOGNAME", "USER", "LNAME", "USERNAME"} {
 		if s.User = getenv(name); s.User != "" {
 			break
@@ -169,7 +169,7 @@ type CreateRunRequest struct {
 	ExperimentID string
 	RunName      string    // empty: the server picks a random name
 	StartTime    time.Time // zero: now
-	Tags         []Tag     // e.g. DefaultSource().Tags(); mlflow.user also sets the run's user_id
+	Tags         []Tag     // e.g. SourceFromEnv(os.Getenv).Tags(); mlflow.user also sets the run's user_id
 }
 
 // CreateRun starts a run in state RUNNING.

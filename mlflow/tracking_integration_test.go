@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -553,7 +554,7 @@ func TestIntegrationFromEnv(t *testing.T) {
 	t.Setenv("MLFLOW_TRACKING_PASSWORD", password)
 	t.Setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
 	t.Setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.01")
-	c, err := NewClientFromEnv()
+	c, err := NewClientFromEnv(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +562,7 @@ func TestIntegrationFromEnv(t *testing.T) {
 		t.Fatalf("credentials from the environment: %v", err)
 	}
 	t.Setenv("MLFLOW_TRACKING_PASSWORD", "not-"+password)
-	c, err = NewClientFromEnv()
+	c, err = NewClientFromEnv(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package mlflow
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestPythonClientReadsGoRun(t *testing.T) {
 			}
 			ctx := t.Context()
 			expID := newExperiment(t, c, "go-python")
-			src := DefaultSource()
+			src := SourceFromEnv(os.Getenv)
 			src.Name = "pipeline"
 			run, err := c.CreateRun(ctx, CreateRunRequest{ExperimentID: expID, RunName: "go-run", Tags: src.Tags()})
 			if err != nil {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlsync"
 )
 
@@ -51,7 +51,7 @@ func TestSyncResumes(t *testing.T) {
 	}
 
 	l := newLocal(t, ctx)
-	rep, err := mlsync.Sync(ctx, l.store, bad, mlsync.Options{})
+	rep, err := mlsync.Sync(ctx, l.store, server(bad), mlsync.Options{})
 	var re *mlsync.RunError
 	if !errors.As(err, &re) || re.RunID != l.runs[0] || re.RemoteID == "" || !strings.Contains(err.Error(), l.runs[0]) {
 		t.Fatalf("sync through the faulty proxy: %v; want a RunError naming run %s", err, l.runs[0])
@@ -70,14 +70,14 @@ func TestSyncResumes(t *testing.T) {
 		t.Fatal("the failure came before any metric arrived; the test checks nothing")
 	}
 
-	dry, err := mlsync.Sync(ctx, l.store, good, mlsync.Options{DryRun: true})
+	dry, err := mlsync.Sync(ctx, l.store, server(good), mlsync.Options{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := dry.Runs[0]; d.Action != mlsync.Completed || d.MetricPoints != 0 || d.Params != 0 || d.Inputs != 1 || d.Artifacts == 0 {
 		t.Errorf("dry run of the resume: %+v", d)
 	}
-	rep, err = mlsync.Sync(ctx, l.store, good, mlsync.Options{})
+	rep, err = mlsync.Sync(ctx, l.store, server(good), mlsync.Options{})
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, rep.Runs)
 	}
@@ -149,7 +149,7 @@ func TestSyncNestedRun(t *testing.T) {
 	if err := s.SetRegisteredModelAlias(ctx, model, "candidate", "1"); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := mlsync.Sync(ctx, s, c, mlsync.Options{})
+	rep, err := mlsync.Sync(ctx, s, server(c), mlsync.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package mlsync copies what was recorded in a local MLflow file store
-// (package filestore, ./mlruns) to a tracking server: experiments,
+// (a tracking.Backend on a local file store, ./mlruns) to a tracking server: experiments,
 // runs with their params, metric histories, tags, dataset inputs and
 // artifacts, and registered models with their versions, tags and aliases.
 //
@@ -29,7 +29,7 @@ import (
 
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/filestore"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // Tags the sync sets on the server.
@@ -88,8 +88,8 @@ func (e *ModelError) Unwrap() error { return e.Err }
 var ErrNotSynced = errors.New("its run was not synced")
 
 type syncer struct {
-	src *filestore.Store
-	dst *mlflow.Client
+	src tracking.Backend
+	dst tracking.Backend
 	opt Options
 	rep *Report
 	m   *mapping
@@ -100,13 +100,17 @@ type syncer struct {
 
 // Sync copies the local store src to the server dst. The report says what
 // was copied and skipped; on error it holds what was done before.
-func Sync(ctx context.Context, src *filestore.Store, dst *mlflow.Client, opt Options) (*Report, error) {
-	rep := &Report{Source: src.Root(), Target: dst.TrackingURI(), DryRun: opt.DryRun,
-		Experiments: []ExperimentReport{}, Runs: []RunReport{}, Versions: []VersionReport{}, Aliases: []AliasReport{}}
-	if st, err := os.Stat(src.Root()); err != nil || !st.IsDir() {
-		return rep, fmt.Errorf("local store %s: no such directory (train first, or point MLFLOW_TRACKING_URI=file:… at the store)", src.Root())
+func Sync(ctx context.Context, src, dst tracking.Backend, opt Options) (*Report, error) {
+	root, err := localPath(src.TrackingURI())
+	if err != nil {
+		return nil, fmt.Errorf("sync from %s: not a local store: %w", src.TrackingURI(), err)
 	}
-	path := mappingPath(src.Root(), dst.TrackingURI())
+	rep := &Report{Source: root, Target: dst.TrackingURI(), DryRun: opt.DryRun,
+		Experiments: []ExperimentReport{}, Runs: []RunReport{}, Versions: []VersionReport{}, Aliases: []AliasReport{}}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return rep, fmt.Errorf("local store %s: no such directory (train first, or point MLFLOW_TRACKING_URI=file:… at the store)", root)
+	}
+	path := mappingPath(root, dst.TrackingURI())
 	m, err := loadMapping(path, dst.TrackingURI())
 	if err != nil {
 		return rep, err
@@ -149,24 +153,12 @@ func (s *syncer) sync(ctx context.Context) error {
 
 // experiments lists the local store's active experiments, by id.
 func (s *syncer) experiments(ctx context.Context) ([]mlflow.Experiment, error) {
-	ents, err := os.ReadDir(s.src.Root())
-	if err != nil {
-		return nil, fmt.Errorf("list experiments of %s: %w", s.src.Root(), err)
-	}
 	var out []mlflow.Experiment
-	for _, ent := range ents {
-		name := ent.Name()
-		if !ent.IsDir() || strings.HasPrefix(name, ".") || name == "models" {
-			continue
-		}
-		e, err := s.src.GetExperiment(ctx, name)
+	for e, err := range s.src.AllExperiments(ctx, mlflow.SearchExperimentsRequest{ViewType: mlflow.ActiveOnly}) {
 		if err != nil {
-			return nil, fmt.Errorf("read local experiment %s: %w", filepath.Join(s.src.Root(), name), err)
+			return nil, fmt.Errorf("list local experiments: %w", err)
 		}
-		if e.LifecycleStage == "deleted" {
-			continue
-		}
-		out = append(out, *e)
+		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b mlflow.Experiment) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -220,17 +212,11 @@ func (s *syncer) experiment(ctx context.Context, e mlflow.Experiment) (string, e
 
 func (s *syncer) localRuns(ctx context.Context, expID string) ([]mlflow.Run, error) {
 	var out []mlflow.Run
-	req := mlflow.SearchRunsRequest{ExperimentIDs: []string{expID}, RunViewType: mlflow.ActiveOnly}
-	for {
-		p, err := s.src.SearchRuns(ctx, req)
+	for r, err := range s.src.AllRuns(ctx, mlflow.SearchRunsRequest{ExperimentIDs: []string{expID}, RunViewType: mlflow.ActiveOnly}) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p.Runs...)
-		if p.NextPageToken == "" {
-			break
-		}
-		req.PageToken = p.NextPageToken
+		out = append(out, r)
 	}
 	// Oldest first, so the server's runs are made in the order they ran.
 	slices.SortStableFunc(out, func(a, b mlflow.Run) int { return cmp.Compare(a.Info.StartTime, b.Info.StartTime) })
@@ -251,25 +237,27 @@ func (s *syncer) findRun(ctx context.Context, localID, remoteExp string) (*mlflo
 	if remoteExp == "" {
 		return nil, nil
 	}
-	p, err := s.dst.SearchRuns(ctx, mlflow.SearchRunsRequest{
+	var found []mlflow.Run
+	for r, err := range s.dst.AllRuns(ctx, mlflow.SearchRunsRequest{
 		ExperimentIDs: []string{remoteExp},
 		Filter:        fmt.Sprintf("tags.`%s` = '%s'", TagSourceRun, localID),
 		RunViewType:   mlflow.ActiveOnly,
-		MaxResults:    10,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search the server for run %s: %w", localID, err)
+	}) {
+		if err != nil {
+			return nil, fmt.Errorf("search the server for run %s: %w", localID, err)
+		}
+		found = append(found, r)
 	}
-	if len(p.Runs) == 0 {
+	if len(found) == 0 {
 		return nil, nil
 	}
 	// A completed copy wins over an incomplete one.
-	for i := range p.Runs {
-		if v, _ := p.Runs[i].Tag(TagComplete); v == "true" {
-			return &p.Runs[i], nil
+	for i := range found {
+		if v, _ := found[i].Tag(TagComplete); v == "true" {
+			return &found[i], nil
 		}
 	}
-	return &p.Runs[0], nil
+	return &found[0], nil
 }
 
 func (s *syncer) run(ctx context.Context, lr mlflow.Run, expName, remoteExp string) error {
@@ -368,67 +356,13 @@ func (s *syncer) fill(ctx context.Context, lr mlflow.Run, remote *mlflow.Run, re
 		remoteID = remote.Info.RunID
 	}
 	var b mlflow.Batch
-	// Params.
-	have := map[string]string{}
-	if remote != nil {
-		for _, p := range remote.Data.Params {
-			have[p.Key] = p.Value
-		}
+	var err error
+	if b.Params, err = missingParams(lr, remote); err != nil {
+		return err
 	}
-	for _, p := range lr.Data.Params {
-		if v, ok := have[p.Key]; ok {
-			if v != p.Value {
-				return fmt.Errorf("param %s is %q locally but %q on the server", p.Key, p.Value, v)
-			}
-			continue
-		}
-		b.Params = append(b.Params, p)
-	}
-	// Tags.
-	have = map[string]string{}
-	if remote != nil {
-		for _, t := range remote.Data.Tags {
-			have[t.Key] = t.Value
-		}
-	}
-	for _, t := range lr.Data.Tags {
-		if t.Key == TagComplete {
-			continue
-		}
-		t = s.serverTag(t, lr.Info.RunID, remoteID)
-		if v, ok := have[t.Key]; ok && v == t.Value {
-			continue
-		}
-		b.Tags = append(b.Tags, t)
-	}
-	// Metric histories.
-	keys := make([]string, 0, len(lr.Data.Metrics))
-	for _, m := range lr.Data.Metrics {
-		keys = append(keys, m.Key)
-	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	for _, k := range keys {
-		hist, err := s.src.GetMetricHistory(ctx, lr.Info.RunID, k)
-		if err != nil {
-			return fmt.Errorf("read metric %s: %w", k, err)
-		}
-		seen := map[point]bool{}
-		if !fresh {
-			rh, err := s.dst.GetMetricHistory(ctx, remoteID, k)
-			if err != nil && !errors.Is(err, mlflow.ErrNotFound) {
-				return fmt.Errorf("server metric %s: %w", k, err)
-			}
-			for _, m := range rh {
-				seen[pointOf(m)] = true
-			}
-		}
-		for _, m := range hist {
-			if !seen[pointOf(m)] {
-				seen[pointOf(m)] = true
-				b.Metrics = append(b.Metrics, m)
-			}
-		}
+	b.Tags = s.missingTags(lr, remote, remoteID)
+	if b.Metrics, err = s.missingPoints(ctx, lr, remoteID, fresh); err != nil {
+		return err
 	}
 	rep.Params += len(b.Params)
 	rep.Tags += len(b.Tags)
@@ -441,19 +375,7 @@ func (s *syncer) fill(ctx context.Context, lr mlflow.Run, remote *mlflow.Run, re
 			return fmt.Errorf("log params, metrics and tags: %w", err)
 		}
 	}
-	// Dataset inputs.
-	haveIn := map[[2]string]bool{}
-	if remote != nil {
-		for _, in := range remote.Inputs.DatasetInputs {
-			haveIn[[2]string{in.Dataset.Name, in.Dataset.Digest}] = true
-		}
-	}
-	var ins []mlflow.DatasetInput
-	for _, in := range lr.Inputs.DatasetInputs {
-		if !haveIn[[2]string{in.Dataset.Name, in.Dataset.Digest}] {
-			ins = append(ins, in)
-		}
-	}
+	ins := missingInputs(lr, remote)
 	rep.Inputs += len(ins)
 	if !s.opt.DryRun && len(ins) > 0 {
 		if err := s.dst.LogInputs(ctx, remoteID, ins); err != nil {
@@ -461,6 +383,103 @@ func (s *syncer) fill(ctx context.Context, lr mlflow.Run, remote *mlflow.Run, re
 		}
 	}
 	return s.artifacts(ctx, lr.Info.RunID, remote, fresh, rep)
+}
+
+// missingParams are the local params the server run lacks; a param with
+// another value on the server is an error (params never change).
+func missingParams(lr mlflow.Run, remote *mlflow.Run) ([]mlflow.Param, error) {
+	have := map[string]string{}
+	if remote != nil {
+		for _, p := range remote.Data.Params {
+			have[p.Key] = p.Value
+		}
+	}
+	var out []mlflow.Param
+	for _, p := range lr.Data.Params {
+		if v, ok := have[p.Key]; ok {
+			if v != p.Value {
+				return nil, fmt.Errorf("param %s is %q locally but %q on the server", p.Key, p.Value, v)
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// missingTags are the local tags, as the server run carries them, that it
+// lacks or holds with another value.
+func (s *syncer) missingTags(lr mlflow.Run, remote *mlflow.Run, remoteID string) []mlflow.Tag {
+	have := map[string]string{}
+	if remote != nil {
+		for _, t := range remote.Data.Tags {
+			have[t.Key] = t.Value
+		}
+	}
+	var out []mlflow.Tag
+	for _, t := range lr.Data.Tags {
+		if t.Key == TagComplete {
+			continue
+		}
+		t = s.serverTag(t, lr.Info.RunID, remoteID)
+		if v, ok := have[t.Key]; ok && v == t.Value {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// missingPoints are the points of every local metric history that the
+// server's history lacks (a fresh run lacks them all).
+func (s *syncer) missingPoints(ctx context.Context, lr mlflow.Run, remoteID string, fresh bool) ([]mlflow.Metric, error) {
+	keys := make([]string, 0, len(lr.Data.Metrics))
+	for _, m := range lr.Data.Metrics {
+		keys = append(keys, m.Key)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var out []mlflow.Metric
+	for _, k := range keys {
+		hist, err := s.src.GetMetricHistory(ctx, lr.Info.RunID, k)
+		if err != nil {
+			return nil, fmt.Errorf("read metric %s: %w", k, err)
+		}
+		seen := map[point]bool{}
+		if !fresh {
+			rh, err := s.dst.GetMetricHistory(ctx, remoteID, k)
+			if err != nil && !errors.Is(err, mlflow.ErrNotFound) {
+				return nil, fmt.Errorf("server metric %s: %w", k, err)
+			}
+			for _, m := range rh {
+				seen[pointOf(m)] = true
+			}
+		}
+		for _, m := range hist {
+			if !seen[pointOf(m)] {
+				seen[pointOf(m)] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+// missingInputs are the local dataset inputs the server run lacks.
+func missingInputs(lr mlflow.Run, remote *mlflow.Run) []mlflow.DatasetInput {
+	have := map[[2]string]bool{}
+	if remote != nil {
+		for _, in := range remote.Inputs.DatasetInputs {
+			have[[2]string{in.Dataset.Name, in.Dataset.Digest}] = true
+		}
+	}
+	var out []mlflow.DatasetInput
+	for _, in := range lr.Inputs.DatasetInputs {
+		if !have[[2]string{in.Dataset.Name, in.Dataset.Digest}] {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // serverTag is a local run's tag as the server run carries it: local run
@@ -541,7 +560,7 @@ func (s *syncer) artifacts(ctx context.Context, localID string, remote *mlflow.R
 	var store artifact.Store
 	have := map[string]int64{}
 	if remote != nil {
-		store, err = artifact.Open(remote.Info.ArtifactURI, s.dst)
+		store, err = s.dst.Artifacts(remote.Info.ArtifactURI)
 		if err != nil {
 			return fmt.Errorf("server artifacts %s: %w", remote.Info.ArtifactURI, err)
 		}

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditrisk/engine/artifact/s3"
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlsync"
+	"github.com/creditrisk/engine/tracking"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -41,7 +43,7 @@ func newLocal(t *testing.T, ctx context.Context) *local {
 		cfg := train.DefaultConfig()
 		cfg.Tracking.Experiment = l.experiment
 		cfg.Tracking.Register = l.model
-		res, err := train.Run(ctx, cfg, train.Options{Tracker: s, OutDir: filepath.Join(t.TempDir(), "run")})
+		res, err := train.Run(ctx, cfg, train.Options{Tracking: s, OutDir: filepath.Join(t.TempDir(), "run")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestSyncToServers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dry, err := mlsync.Sync(ctx, l.store, c, mlsync.Options{DryRun: true})
+			dry, err := mlsync.Sync(ctx, l.store, server(c), mlsync.Options{DryRun: true})
 			if err != nil {
 				t.Fatalf("dry run: %v", err)
 			}
@@ -121,7 +123,7 @@ func TestSyncToServers(t *testing.T) {
 			}
 
 			start := time.Now()
-			rep, err := mlsync.Sync(ctx, l.store, c, mlsync.Options{})
+			rep, err := mlsync.Sync(ctx, l.store, server(c), mlsync.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +147,7 @@ func TestSyncToServers(t *testing.T) {
 			}
 
 			start = time.Now()
-			again, err := mlsync.Sync(ctx, l.store, c, mlsync.Options{})
+			again, err := mlsync.Sync(ctx, l.store, server(c), mlsync.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +167,7 @@ func TestSyncToServers(t *testing.T) {
 			if err := os.Remove(rep.MappingFile); err != nil {
 				t.Fatal(err)
 			}
-			third, err := mlsync.Sync(ctx, l.store, c, mlsync.Options{})
+			third, err := mlsync.Sync(ctx, l.store, server(c), mlsync.Options{})
 			if err != nil || third.Totals != want {
 				t.Errorf("sync without mapping file: %+v, %v", third.Totals, err)
 			}
@@ -372,4 +374,9 @@ func checkPython(t *testing.T, py, uri string, l *local, rep *mlsync.Report, loa
 	if load == "1" && got.Scored != 3 {
 		t.Errorf("model loaded by alias scored %d rows, want 3", got.Scored)
 	}
+}
+
+// server is the tracking backend of the server c talks to.
+func server(c *mlflow.Client) tracking.Backend {
+	return tracking.NewServer(c, s3.EnvConfig(os.Getenv))
 }

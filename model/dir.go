@@ -28,6 +28,9 @@ const (
 	PythonEnvFile      = "python_env.yaml"
 	CondaFile          = "conda.yaml"
 	ChecksumsFile      = "checksums.json"
+	// ProfileFile is the training data's reference profile (a
+	// data.Profile as JSON) that serve measures drift against.
+	ProfileFile = "reference_profile.json"
 )
 
 // Versions written into MLmodel and the Python environment files by

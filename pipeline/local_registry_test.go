@@ -16,6 +16,7 @@ import (
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/promote"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // TestLocalRegistryFlow: with no MLflow variables set, the whole job runs
@@ -62,7 +63,7 @@ func TestLocalRegistryFlow(t *testing.T) {
 	if !d.Applied || d.Candidate.Version != "2" || d.Champion == nil || d.Champion.Version != "1" {
 		t.Fatalf("second promotion: applied %v, candidate %s, champion %+v", d.Applied, d.Candidate.Version, d.Champion)
 	}
-	if d.Comparison == nil || d.HoldoutRows != 200 || !strings.HasSuffix(d.Holdout, "/"+promote.HoldoutFile) {
+	if d.Comparison == nil || d.HoldoutRows != 200 || !strings.HasSuffix(d.Holdout, "/"+tracking.HoldoutFile) {
 		t.Errorf("champion gates not scored on the candidate run's holdout: %q, %d rows, comparison %v", d.Holdout, d.HoldoutRows, d.Comparison)
 	}
 	if d.CandidateHoldout["auc"] <= d.ChampionHoldout["auc"] {

@@ -30,11 +30,11 @@ func modelsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					client, err := openRegistry()
+					b, err := openTracking()
 					if err != nil {
 						return err
 					}
-					ms, err := promote.List(c.Context, client)
+					ms, err := promote.List(c.Context, b)
 					if err != nil {
 						return err
 					}
@@ -55,11 +55,11 @@ func modelsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					client, err := openRegistry()
+					b, err := openTracking()
 					if err != nil {
 						return err
 					}
-					m, err := promote.Show(c.Context, client, name)
+					m, err := promote.Show(c.Context, b, name)
 					if err != nil {
 						return err
 					}

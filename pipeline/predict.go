@@ -7,12 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
 
 func predictCommand() *cli.Command {
@@ -78,28 +77,28 @@ func runPredict(c *cli.Context) error {
 
 // localModel returns a directory holding the model ref names: ref itself
 // when it is a local directory, else a temporary copy fetched through the
-// tracking store (removed by cleanup): the server at MLFLOW_TRACKING_URI,
-// or without one the local file store ./mlruns, as train records into.
+// tracking backend (removed by cleanup): the server at MLFLOW_TRACKING_URI,
+// or without one the local store ./mlruns, as train records into.
 func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err error) {
 	noop := func() {}
-	if !strings.Contains(ref, ":/") || strings.HasPrefix(ref, "file:") {
-		return strings.TrimPrefix(strings.TrimPrefix(ref, "file://"), "file:"), noop, nil
+	r, err := tracking.ParseRef(ref)
+	if err != nil {
+		return "", noop, usageError("--model: %v", err)
 	}
-	client, local, err := tracking()
+	if r.Dir != "" {
+		return r.Dir, noop, nil
+	}
+	b, err := openTracking()
 	if err != nil {
 		return "", noop, err
-	}
-	var store artifact.Resolver = client
-	if local != nil {
-		store = local
 	}
 	tmp, err := os.MkdirTemp("", "pipeline-model-")
 	if err != nil {
 		return "", noop, err
 	}
 	cleanup = func() { os.RemoveAll(tmp) }
-	dir = filepath.Join(tmp, "model")
-	if err := artifact.Fetch(c.Context, store, ref, dir); err != nil {
+	dir = filepath.Join(tmp, tracking.ModelPath)
+	if err := tracking.Fetch(c.Context, b, r, dir); err != nil {
 		cleanup()
 		return "", noop, fmt.Errorf("--model: %w", err)
 	}

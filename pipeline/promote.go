@@ -99,14 +99,16 @@ func runPromote(c *cli.Context) error {
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Reason: c.String("reason"),
 		Experiment: c.String("experiment"),
 	}
+	src := source("promote")
+	opts.User, opts.Tags = src.User, src.Tags()
 	if err := promote.CheckOptions(&opts); err != nil {
 		return usageError("%v", err)
 	}
-	client, err := openRegistry()
+	b, err := openTracking()
 	if err != nil {
 		return err
 	}
-	d, err := promote.Promote(c.Context, client, opts)
+	d, err := promote.Promote(c.Context, b, opts)
 	if d != nil {
 		if werr := writeOutput(c.App.Writer, format, d, func(w io.Writer) error { return promote.WriteDecision(w, d) }); werr != nil && err == nil {
 			err = werr

@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/internal/stacktest"
-	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/promote"
 	"github.com/creditrisk/engine/promote/promotetest"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // registry runs the command line, as pipeline does.
@@ -64,7 +66,7 @@ func TestRegistryUsage(t *testing.T) {
 func TestRegistryCommands(t *testing.T) {
 	uri := stacktest.TrackingURI(t)
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
-	c, err := mlflow.NewClient(uri)
+	c, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +155,7 @@ func TestRegistryCommands(t *testing.T) {
 func TestPromoteStageCLI(t *testing.T) {
 	uri := stacktest.TrackingURI2(t)
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
-	c, err := mlflow.NewClient(uri)
+	c, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv)})
 	if err != nil {
 		t.Fatal(err)
 	}

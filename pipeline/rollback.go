@@ -40,15 +40,15 @@ them before.`,
 				return usageError("--name is required (see \"pipeline rollback --help\")")
 			}
 			opts := promote.RollbackOptions{Name: c.String("name"), Alias: c.String("alias"), To: c.String("to"),
-				Stage: c.String("stage"), Reason: c.String("reason")}
+				Stage: c.String("stage"), Reason: c.String("reason"), User: source("rollback").User}
 			if err := promote.CheckRollbackOptions(&opts); err != nil {
 				return usageError("%v", err)
 			}
-			client, err := openRegistry()
+			b, err := openTracking()
 			if err != nil {
 				return err
 			}
-			r, err := promote.Rollback(c.Context, client, opts)
+			r, err := promote.Rollback(c.Context, b, opts)
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/serve"
+	"github.com/creditrisk/engine/tracking"
 )
 
 func serveCommand() *cli.Command {
@@ -87,20 +87,19 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	ref := c.String("model")
-	// A models:/ reference follows the registry of the environment: the
-	// tracking server's, or without one the local file store's.
-	var catalog serve.Catalog
-	if strings.HasPrefix(ref, "models:/") {
-		client, local, err := tracking(mlflow.WithUserAgent("pipeline-serve/" + version()))
-		if err != nil {
+	// A models:/ or runs:/ reference goes through the backend of the
+	// environment: the tracking server's, or without one the local store's.
+	r, err := tracking.ParseRef(ref)
+	if err != nil {
+		return usageError("--model: %v", err)
+	}
+	var b tracking.Backend
+	if r.Dir == "" {
+		if b, err = openTracking(mlflow.WithUserAgent("pipeline-serve/" + version())); err != nil {
 			return err
 		}
-		catalog = client
-		if local != nil {
-			catalog = local
-		}
 	}
-	src, err := serve.NewSource(ref, catalog)
+	src, err := serve.NewSource(ref, b)
 	if err != nil {
 		return usageError("--model: %v", err)
 	}

@@ -8,9 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/creditrisk/engine/mlflow"
-	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/mlsync"
+	"github.com/creditrisk/engine/tracking"
 )
 
 func syncCommand() *cli.Command {
@@ -19,9 +18,10 @@ func syncCommand() *cli.Command {
 		Usage: "copy the local store's runs, registered versions and aliases to a tracking server",
 		UsageText: "pipeline sync --to URI [--from PATH] [--dry-run] [--output text|json]\n\n" +
 			"Copies what was recorded in the local store (./mlruns, or MLFLOW_TRACKING_URI=file:…) to the\n" +
-			"MLflow server at URI. A second sync adds nothing. Credentials for the server come from\n" +
-			"MLFLOW_TRACKING_USERNAME/_PASSWORD or MLFLOW_TRACKING_TOKEN; s3:// artifact roots need\n" +
-			"MLFLOW_S3_ENDPOINT_URL and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+			"MLflow server at URI. A second sync adds nothing. The server is reached as every other\n" +
+			"command reaches one: MLFLOW_TRACKING_USERNAME/_PASSWORD (or ~/.mlflow/credentials) or\n" +
+			"MLFLOW_TRACKING_TOKEN, the TLS variables (MLFLOW_TRACKING_SERVER_CERT_PATH, …), retries and\n" +
+			"timeouts; s3:// artifact roots need MLFLOW_S3_ENDPOINT_URL and AWS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "tracking server URI, http(s)://host:port"},
 			&cli.StringFlag{Name: "from", Usage: "local store (default: MLFLOW_TRACKING_URI when it is file:…, else ./mlruns)"},
@@ -56,23 +56,28 @@ func syncCommand() *cli.Command {
 
 // syncSource opens the local store: --from, else a file: tracking URI,
 // else ./mlruns.
-func syncSource(from string) (*filestore.Store, error) {
+func syncSource(from string) (tracking.Backend, error) {
 	if from == "" {
-		from = "mlruns"
+		from = tracking.DefaultLocalStore
 		if uri := os.Getenv("MLFLOW_TRACKING_URI"); strings.HasPrefix(uri, "file:") {
 			from = uri
 		}
 	}
-	s, err := filestore.Open(from)
+	if !tracking.IsLocal(from) {
+		return nil, usageError("--from %s: want a local store (a path or file: URI); sync copies to the server --to names", from)
+	}
+	b, err := tracking.Open(tracking.Config{URI: from})
 	if err != nil {
 		return nil, usageError("--from %s: %v", from, err)
 	}
-	return s, nil
+	return b, nil
 }
 
-// syncTarget is the client for --to, with the Python client's credential
-// variables (MLFLOW_TRACKING_URI itself names the local store here).
-func syncTarget(to string) (*mlflow.Client, error) {
+// syncTarget is the server --to names, reached with the same client
+// settings as every other command (credentials and the credentials file,
+// TLS and CA variables, retries and timeouts); MLFLOW_TRACKING_URI itself
+// names the local store here.
+func syncTarget(to string) (tracking.Backend, error) {
 	if to == "" {
 		return nil, usageError("sync needs --to URI, the tracking server to copy to")
 	}
@@ -80,15 +85,13 @@ func syncTarget(to string) (*mlflow.Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError("--to %q: want an http(s)://host:port tracking server URI", to)
 	}
-	var opts []mlflow.Option
-	if user := os.Getenv("MLFLOW_TRACKING_USERNAME"); user != "" {
-		opts = append(opts, mlflow.WithBasicAuth(user, os.Getenv("MLFLOW_TRACKING_PASSWORD")))
-	} else if tok := os.Getenv("MLFLOW_TRACKING_TOKEN"); tok != "" {
-		opts = append(opts, mlflow.WithToken(tok))
+	cfg, err := serverConfig(to)
+	if err != nil {
+		return nil, err
 	}
-	c, err := mlflow.NewClient(to, opts...)
+	b, err := tracking.Open(cfg)
 	if err != nil {
 		return nil, usageError("--to %s: %v", u.Redacted(), err)
 	}
-	return c, nil
+	return b, nil
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/filestore"
+	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlsync"
 	"github.com/creditrisk/engine/train"
 )
@@ -58,7 +58,7 @@ func TestSyncCommand(t *testing.T) {
 	cfg := train.DefaultConfig()
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	cfg.Tracking.Experiment, cfg.Tracking.Register = "sync-cli-"+suffix, "sync-cli-"+suffix
-	if _, err := train.Run(t.Context(), cfg, train.Options{Tracker: s, OutDir: t.TempDir()}); err != nil {
+	if _, err := train.Run(t.Context(), cfg, train.Options{Tracking: s, OutDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	report := func(args ...string) mlsync.Report {
@@ -100,7 +100,7 @@ func TestSyncCommandAuth(t *testing.T) {
 	cfg := train.DefaultConfig()
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	cfg.Tracking.Experiment, cfg.Tracking.Register = "sync-auth-"+suffix, "sync-auth-"+suffix
-	if _, err := train.Run(t.Context(), cfg, train.Options{Tracker: s, OutDir: t.TempDir()}); err != nil {
+	if _, err := train.Run(t.Context(), cfg, train.Options{Tracking: s, OutDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("MLFLOW_TRACKING_URI", "")

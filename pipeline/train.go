@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/creditrisk/engine/gbdt"
-	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -67,15 +65,11 @@ func runTrain(c *cli.Context) error {
 		defer os.RemoveAll(tmp)
 		out = filepath.Join(tmp, "run")
 	}
-	opts := train.Options{OutDir: out, Tags: sourceTags()}
-	client, local, err := tracking()
+	b, err := openTracking()
 	if err != nil {
 		return err
 	}
-	opts.Tracker = local
-	if local == nil {
-		opts.Tracker = train.NewServer(client)
-	}
+	opts := train.Options{OutDir: out, Tags: tagMap(source("train")), Tracking: b}
 	if format == "text" {
 		p := newProgress(c.App.ErrWriter)
 		opts.OnIteration = p.iteration
@@ -131,24 +125,6 @@ func trainConfig(c *cli.Context) (train.Config, error) {
 		return cfg, usageError("%v", err)
 	}
 	return cfg, nil
-}
-
-// sourceTags are the system tags the Python client sets, so runs look
-// native: the program (named by its command, since `go run` builds into a
-// temporary path) and the commit of the checkout it runs in.
-func sourceTags() map[string]string {
-	src := mlflow.DefaultSource()
-	src.Name = "pipeline train"
-	if src.GitCommit == "" {
-		if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
-			src.GitCommit = strings.TrimSpace(string(out))
-		}
-	}
-	tags := map[string]string{}
-	for _, t := range src.Tags() {
-		tags[t.Key] = t.Value
-	}
-	return tags
 }
 
 func printSummary(w io.Writer, res *train.Result) error {

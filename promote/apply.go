@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -14,16 +15,17 @@ import (
 
 	"github.com/creditrisk/engine/evaluate"
 	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // apply writes a decision: the promotion run first (so that whatever happens
 // next is explained in the UI), then the alias with its race checks, the
 // stage, the version's tags and the alias history. The run ends FINISHED
 // when all of it was written, FAILED otherwise, with the outcome as a tag.
-func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string) (err error) {
+func apply(ctx context.Context, b tracking.Backend, o *Options, d *Decision, work string) (err error) {
 	d.PromotedAt = time.Now().UTC().Truncate(time.Second)
 	d.PromotedBy = o.User
-	runID, err := startRun(ctx, c, o, d, work)
+	runID, err := startRun(ctx, b, o, d, work)
 	if err != nil {
 		return err
 	}
@@ -38,10 +40,10 @@ func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string
 		}
 		// The registry's state is what matters; a failure to close the run
 		// is reported only when nothing else failed.
-		if e := c.SetTag(ctx, runID, "outcome", outcome); e != nil && err == nil {
+		if e := b.SetTag(ctx, runID, "outcome", outcome); e != nil && err == nil {
 			err = fmt.Errorf("tag promotion run %s: %w", runID, e)
 		}
-		if e := c.TerminateRun(ctx, runID, status); e != nil && err == nil {
+		if e := b.TerminateRun(ctx, runID, status); e != nil && err == nil {
 			err = fmt.Errorf("end promotion run %s: %w", runID, e)
 		}
 	}()
@@ -50,16 +52,16 @@ func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string
 	if d.Champion != nil {
 		prev = d.Champion.Version
 	}
-	history, err := readHistory(ctx, c, d.Name, d.Alias)
+	history, err := readHistory(ctx, b, d.Name, d.Alias)
 	if err != nil {
 		return err
 	}
-	if err := moveAlias(ctx, c, d.Name, d.Alias, prev, d.Candidate.Version, o.beforeWrite, o.afterWrite); err != nil {
+	if err := moveAlias(ctx, b, d.Name, d.Alias, prev, d.Candidate.Version, o.beforeWrite, o.afterWrite); err != nil {
 		return err
 	}
 	d.Applied = true
 	if d.Stage != "" {
-		if _, err := c.TransitionModelVersionStage(ctx, d.Name, d.Candidate.Version, d.Stage, true); err != nil {
+		if _, err := b.TransitionModelVersionStage(ctx, d.Name, d.Candidate.Version, d.Stage, true); err != nil {
 			return fmt.Errorf("alias %s@%s moved to version %s, but the stage transition to %s failed: %w", d.Name, d.Alias, d.Candidate.Version, d.Stage, err)
 		}
 	}
@@ -76,7 +78,7 @@ func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string
 	if d.Forced {
 		tags[TagReason] = d.Reason
 	}
-	if err := tagVersion(ctx, c, d.Name, d.Candidate.Version, tags); err != nil {
+	if err := tagVersion(ctx, b, d.Name, d.Candidate.Version, tags); err != nil {
 		return err
 	}
 	if o.afterTags != nil {
@@ -87,7 +89,7 @@ func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string
 	// A promotion that read the old champion before our write and wrote
 	// after our post-write check would have undone ours without either
 	// seeing it. Its history entry, or the alias itself, tells.
-	now, err := readHistory(ctx, c, d.Name, d.Alias)
+	now, err := readHistory(ctx, b, d.Name, d.Alias)
 	if err != nil {
 		return err
 	}
@@ -99,10 +101,10 @@ func apply(ctx context.Context, c Registry, o *Options, d *Decision, work string
 			history = append(history, prev)
 		}
 	}
-	if err := writeHistory(ctx, c, d.Name, d.Alias, append(history, d.Candidate.Version)); err != nil {
+	if err := writeHistory(ctx, b, d.Name, d.Alias, append(history, d.Candidate.Version)); err != nil {
 		return err
 	}
-	cur, err := aliasVersion(ctx, c, d.Name, d.Alias)
+	cur, err := aliasVersion(ctx, b, d.Name, d.Alias)
 	if err != nil {
 		return err
 	}
@@ -126,14 +128,14 @@ func orNoneTag(v string) string {
 	return v
 }
 
-func tagVersion(ctx context.Context, c Registry, name, version string, tags map[string]string) error {
+func tagVersion(ctx context.Context, b tracking.Backend, name, version string, tags map[string]string) error {
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := c.SetModelVersionTag(ctx, name, version, k, tags[k]); err != nil {
+		if err := b.SetModelVersionTag(ctx, name, version, k, tags[k]); err != nil {
 			return fmt.Errorf("tag %s version %s with %s: %w", name, version, k, err)
 		}
 	}
@@ -142,20 +144,20 @@ func tagVersion(ctx context.Context, c Registry, name, version string, tags map[
 
 // moveAlias points alias at target if it still points at expected ("" for
 // unset), and checks afterwards that it points at target.
-func moveAlias(ctx context.Context, c Registry, name, alias, expected, target string, before, after func(context.Context) error) error {
+func moveAlias(ctx context.Context, b tracking.Backend, name, alias, expected, target string, before, after func(context.Context) error) error {
 	if before != nil {
 		if err := before(ctx); err != nil {
 			return err
 		}
 	}
-	cur, err := aliasVersion(ctx, c, name, alias)
+	cur, err := aliasVersion(ctx, b, name, alias)
 	if err != nil {
 		return err
 	}
 	if v := versionOf(cur); v != expected {
 		return &RaceError{Alias: alias, Expected: expected, Actual: v, Step: "before the write"}
 	}
-	if err := c.SetRegisteredModelAlias(ctx, name, alias, target); err != nil {
+	if err := b.SetRegisteredModelAlias(ctx, name, alias, target); err != nil {
 		return fmt.Errorf("set alias %s@%s to version %s: %w", name, alias, target, err)
 	}
 	if after != nil {
@@ -163,7 +165,7 @@ func moveAlias(ctx context.Context, c Registry, name, alias, expected, target st
 			return err
 		}
 	}
-	cur, err = aliasVersion(ctx, c, name, alias)
+	cur, err = aliasVersion(ctx, b, name, alias)
 	if err != nil {
 		return err
 	}
@@ -177,39 +179,38 @@ func moveAlias(ctx context.Context, c Registry, name, alias, expected, target st
 // tag values (MLflow 2.9); the oldest entries go first.
 const maxHistory = 4000
 
-func readHistory(ctx context.Context, c Registry, name, alias string) ([]string, error) {
-	rm, err := c.GetRegisteredModel(ctx, name)
+func readHistory(ctx context.Context, b tracking.Backend, name, alias string) ([]string, error) {
+	rm, err := b.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("get registered model %s: %w", name, err)
 	}
 	return parseHistory(rm, alias), nil
 }
 
-func writeHistory(ctx context.Context, c Registry, name, alias string, h []string) error {
+func writeHistory(ctx context.Context, b tracking.Backend, name, alias string, h []string) error {
 	v := strings.Join(h, ",")
 	for len(v) > maxHistory {
 		h = h[1:]
 		v = strings.Join(h, ",")
 	}
-	if err := c.SetRegisteredModelTag(ctx, name, HistoryTag(alias), v); err != nil {
+	if err := b.SetRegisteredModelTag(ctx, name, HistoryTag(alias), v); err != nil {
 		return fmt.Errorf("record history of %s@%s: %w", name, alias, err)
 	}
 	return nil
 }
 
 // startRun records the decision in the promotions experiment.
-func startRun(ctx context.Context, c Registry, o *Options, d *Decision, work string) (string, error) {
-	exp, err := c.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: o.Experiment})
+func startRun(ctx context.Context, b tracking.Backend, o *Options, d *Decision, work string) (string, error) {
+	exp, err := b.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: o.Experiment})
 	if err != nil {
 		return "", fmt.Errorf("experiment %q: %w", o.Experiment, err)
 	}
-	tags := mlflow.DefaultSource().Tags()
-	tags = append(tags,
+	tags := append(slices.Clone(o.Tags),
 		mlflow.Tag{Key: "model_name", Value: d.Name},
 		mlflow.Tag{Key: "candidate_version", Value: d.Candidate.Version},
 		mlflow.Tag{Key: "mlflow.note.content", Value: note(d)},
 	)
-	run, err := c.CreateRun(ctx, mlflow.CreateRunRequest{
+	run, err := b.CreateRun(ctx, mlflow.CreateRunRequest{
 		ExperimentID: exp.ID,
 		RunName:      fmt.Sprintf("%s-v%s-%s", d.Name, d.Candidate.Version, d.Alias),
 		Tags:         tags,
@@ -218,14 +219,14 @@ func startRun(ctx context.Context, c Registry, o *Options, d *Decision, work str
 		return "", fmt.Errorf("create promotion run in %q: %w", o.Experiment, err)
 	}
 	id := run.Info.RunID
-	if err := logDecision(ctx, c, run, d, work); err != nil {
-		_ = c.TerminateRun(ctx, id, mlflow.RunFailed)
+	if err := logDecision(ctx, b, run, d, work); err != nil {
+		_ = b.TerminateRun(ctx, id, mlflow.RunFailed)
 		return "", err
 	}
 	return id, nil
 }
 
-func logDecision(ctx context.Context, c Registry, run *mlflow.Run, d *Decision, work string) error {
+func logDecision(ctx context.Context, b tracking.Backend, run *mlflow.Run, d *Decision, work string) error {
 	champ := "none"
 	if d.Champion != nil {
 		champ = d.Champion.Version
@@ -275,20 +276,20 @@ func logDecision(ctx context.Context, c Registry, run *mlflow.Run, d *Decision, 
 	if d.Forced {
 		tags = append(tags, mlflow.Tag{Key: "reason", Value: d.Reason})
 	}
-	if err := c.LogBatch(ctx, run.Info.RunID, mlflow.Batch{Params: params, Metrics: metrics, Tags: tags}); err != nil {
+	if err := b.LogBatch(ctx, run.Info.RunID, mlflow.Batch{Params: params, Metrics: metrics, Tags: tags}); err != nil {
 		return fmt.Errorf("log promotion run %s: %w", run.Info.RunID, err)
 	}
 
-	store, err := openStore(c, run.Info.ArtifactURI)
+	store, err := b.Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		return fmt.Errorf("artifacts of promotion run %s: %w", run.Info.RunID, err)
 	}
 	dec := filepath.Join(work, DecisionFile)
-	b, err := json.MarshalIndent(d, "", "  ")
+	js, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	if err := os.WriteFile(dec, b, 0o644); err != nil {
+	if err := os.WriteFile(dec, js, 0o644); err != nil {
 		return fmt.Errorf("write decision: %w", err)
 	}
 	if err := store.Upload(ctx, dec, DecisionFile); err != nil {

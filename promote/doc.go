@@ -13,10 +13,9 @@
 // every gate's result. The decision is also recorded as a run in the
 // "promotions" experiment with both models' holdout metrics and a ROC chart.
 //
-// The registry is a tracking server (*mlflow.Client) or, in local mode, an
-// MLflow file store (*filestore.Store, ./mlruns): both implement Registry,
-// and the file store's artifacts are read and written through its own
-// ArtifactStore.
+// The registry is a tracking.Backend: a tracking server or, in local mode,
+// an MLflow file store (./mlruns); artifacts are read and written through
+// the backend's own artifact stores.
 //
 // The registry keeps the alias's history as a registered-model tag
 // (HistoryTag), the versions that held the alias oldest first; Rollback pops

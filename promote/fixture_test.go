@@ -2,12 +2,15 @@ package promote
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/promote/promotetest"
+	"github.com/creditrisk/engine/tracking"
 )
 
 var (
@@ -19,19 +22,20 @@ var (
 
 func fullHoldout(t *testing.T) string { return promotetest.FullHoldout(t) }
 
-func newClient(t *testing.T, uri string) *mlflow.Client {
+func newClient(t *testing.T, uri string) tracking.Backend {
 	t.Helper()
-	c, err := mlflow.NewClient(uri, mlflow.WithRetries(2, 100*time.Millisecond, 50*time.Millisecond))
+	b, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv),
+		Client: []mlflow.Option{mlflow.WithRetries(2, 100*time.Millisecond, 50*time.Millisecond)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return b
 }
 
 // fixture is a registered model of the test, deleted afterwards.
 type fixture struct {
 	t    *testing.T
-	c    *mlflow.Client
+	c    tracking.Backend
 	name string
 }
 

@@ -16,17 +16,13 @@ import (
 	"github.com/creditrisk/engine/evaluate"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // Defaults.
 const (
 	DefaultAlias      = "champion"
 	DefaultExperiment = "promotions"
-	// HoldoutFile and ReportFile are the artifacts of a training run that
-	// promotion reads: the test split as CSV (with the label column) and
-	// its evaluation.
-	HoldoutFile = "holdout.csv"
-	ReportFile  = "evaluation.json"
 	// ROCFile is the promotion run's chart of both ROC curves.
 	ROCFile = "roc_comparison.png"
 	// DecisionFile is the promotion run's full decision as JSON.
@@ -115,7 +111,10 @@ type Options struct {
 	DryRun bool
 	Force  bool
 	Reason string // required with Force
-	User   string // promoted_by; default mlflow.DefaultSource().User
+	User   string // promoted_by; default "unknown"
+	// Tags are the system tags of whoever promotes (mlflow.user,
+	// mlflow.source.*), set on the promotion run.
+	Tags []mlflow.Tag
 
 	Experiment string // default DefaultExperiment
 	// WorkDir receives downloaded models and the chart; default a temporary
@@ -220,7 +219,7 @@ func CheckOptions(o *Options) error {
 		return err
 	}
 	if o.User == "" {
-		o.User = mlflow.DefaultSource().User
+		o.User = "unknown"
 	}
 	if o.Experiment == "" {
 		o.Experiment = DefaultExperiment
@@ -232,7 +231,7 @@ func CheckOptions(o *Options) error {
 // decision is a dry run or a gate failed (without Force), writes it. The
 // decision comes back in every case it could be computed, also with a
 // *GateError (errors.Is ErrGateFailed) or a *RaceError (ErrRaced).
-func Promote(ctx context.Context, c Registry, opts Options) (*Decision, error) {
+func Promote(ctx context.Context, b tracking.Backend, opts Options) (*Decision, error) {
 	if err := CheckOptions(&opts); err != nil {
 		return nil, err
 	}
@@ -245,7 +244,7 @@ func Promote(ctx context.Context, c Registry, opts Options) (*Decision, error) {
 		defer os.RemoveAll(dir)
 		work = dir
 	}
-	d, err := decide(ctx, c, &opts, work)
+	d, err := decide(ctx, b, &opts, work)
 	if err != nil {
 		return d, err
 	}
@@ -255,13 +254,13 @@ func Promote(ctx context.Context, c Registry, opts Options) (*Decision, error) {
 	if opts.DryRun {
 		return d, nil
 	}
-	return d, apply(ctx, c, &opts, d, work)
+	return d, apply(ctx, b, &opts, d, work)
 }
 
 // candidate finds the version to promote.
-func candidate(ctx context.Context, c Registry, o *Options) (*mlflow.ModelVersion, error) {
+func candidate(ctx context.Context, b tracking.Backend, o *Options) (*mlflow.ModelVersion, error) {
 	if o.Version != "" {
-		mv, err := c.GetModelVersion(ctx, o.Name, o.Version)
+		mv, err := b.GetModelVersion(ctx, o.Name, o.Version)
 		if err != nil {
 			return nil, fmt.Errorf("get %s version %s: %w", o.Name, o.Version, err)
 		}
@@ -273,7 +272,7 @@ func candidate(ctx context.Context, c Registry, o *Options) (*mlflow.ModelVersio
 	}
 	var best *mlflow.ModelVersion
 	bestN := 0
-	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{Filter: filter}) {
+	for mv, err := range b.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{Filter: filter}) {
 		if err != nil {
 			return nil, fmt.Errorf("search versions of %s: %w", o.Name, err)
 		}
@@ -293,7 +292,7 @@ func candidate(ctx context.Context, c Registry, o *Options) (*mlflow.ModelVersio
 		return nil, fmt.Errorf("%s has no versions: %w", o.Name, mlflow.ErrNotFound)
 	}
 	// Search results may lack aliases and tags; get the full version.
-	mv, err := c.GetModelVersion(ctx, o.Name, best.Version)
+	mv, err := b.GetModelVersion(ctx, o.Name, best.Version)
 	if err != nil {
 		return nil, fmt.Errorf("get %s version %s: %w", o.Name, best.Version, err)
 	}
@@ -301,8 +300,8 @@ func candidate(ctx context.Context, c Registry, o *Options) (*mlflow.ModelVersio
 }
 
 // aliasVersion returns the version alias names, "" when it is not set.
-func aliasVersion(ctx context.Context, c Registry, name, alias string) (*mlflow.ModelVersion, error) {
-	mv, err := c.GetModelVersionByAlias(ctx, name, alias)
+func aliasVersion(ctx context.Context, b tracking.Backend, name, alias string) (*mlflow.ModelVersion, error) {
+	mv, err := b.GetModelVersionByAlias(ctx, name, alias)
 	if errors.Is(err, mlflow.ErrNotFound) {
 		return nil, nil
 	}
@@ -319,15 +318,15 @@ func versionOf(mv *mlflow.ModelVersion) string {
 	return mv.Version
 }
 
-func decide(ctx context.Context, c Registry, o *Options, work string) (*Decision, error) {
-	cand, err := candidate(ctx, c, o)
+func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*Decision, error) {
+	cand, err := candidate(ctx, b, o)
 	if err != nil {
 		return nil, err
 	}
 	if cand.Status != "" && cand.Status != mlflow.StatusReady {
 		return nil, fmt.Errorf("%s version %s is %s, not READY", o.Name, cand.Version, cand.Status)
 	}
-	champ, err := aliasVersion(ctx, c, o.Name, o.Alias)
+	champ, err := aliasVersion(ctx, b, o.Name, o.Alias)
 	if err != nil {
 		return nil, err
 	}
@@ -343,35 +342,35 @@ func decide(ctx context.Context, c Registry, o *Options, work string) (*Decision
 		d.Champion = &VersionRef{Version: champ.Version, RunID: champ.RunID, Source: champ.Source, Stage: champ.CurrentStage}
 	}
 
-	candModel, err := loadVersion(ctx, c, cand, filepath.Join(work, "candidate"))
+	candModel, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
 	if err != nil {
 		return nil, err
 	}
 	var champModel model.Model
 	if champ != nil {
-		if champModel, err = loadVersion(ctx, c, champ, filepath.Join(work, "champion")); err != nil {
+		if champModel, err = loadVersion(ctx, b, champ, filepath.Join(work, "champion")); err != nil {
 			return nil, err
 		}
 	}
 
-	holdout, err := holdoutFile(ctx, c, o, cand, work)
+	holdout, err := holdoutFile(ctx, b, o, cand, work)
 	if err != nil {
 		return nil, err
 	}
 	if holdout == "" && champ != nil {
-		return nil, fmt.Errorf("candidate run %s has no %s to score the champion against: pass a holdout file (--data)", cand.RunID, HoldoutFile)
+		return nil, fmt.Errorf("candidate run %s has no %s to score the champion against: pass a holdout file (--data)", cand.RunID, tracking.HoldoutFile)
 	}
 	if holdout != "" {
 		d.Holdout = o.Data
 		if d.Holdout == "" {
-			d.Holdout = "runs:/" + cand.RunID + "/" + HoldoutFile
+			d.Holdout = "runs:/" + cand.RunID + "/" + tracking.HoldoutFile
 		}
 		if err := scoreHoldout(d, holdout, candModel, champModel); err != nil {
 			return nil, err
 		}
 	}
 
-	report, source, err := testReport(ctx, c, cand, work, d)
+	report, source, err := testReport(ctx, b, cand, work, d)
 	if err != nil {
 		return nil, err
 	}
@@ -395,17 +394,13 @@ func decide(ctx context.Context, c Registry, o *Options, work string) (*Decision
 }
 
 // loadVersion downloads a version's model directory and loads it.
-func loadVersion(ctx context.Context, c Registry, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
-	uri, err := c.GetModelVersionDownloadURI(ctx, mv.Name, mv.Version)
+func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
+	uri, err := tracking.VersionLocation(ctx, b, mv)
 	if err != nil {
-		return nil, fmt.Errorf("locate %s version %s: %w", mv.Name, mv.Version, err)
+		return nil, err
 	}
-	store, err := openStore(c, uri)
-	if err != nil {
-		return nil, fmt.Errorf("open %s version %s at %s: %w", mv.Name, mv.Version, uri, err)
-	}
-	if err := store.Download(ctx, "", dir); err != nil {
-		return nil, fmt.Errorf("download %s version %s from %s: %w", mv.Name, mv.Version, uri, err)
+	if err := tracking.Download(ctx, b, uri, dir); err != nil {
+		return nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
 	}
 	if err := model.Verify(dir); err != nil && !errors.Is(err, model.ErrNoChecksums) {
 		return nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
@@ -419,15 +414,15 @@ func loadVersion(ctx context.Context, c Registry, mv *mlflow.ModelVersion, dir s
 
 // runFile downloads one artifact of a run; "" without error when the run
 // has no such file.
-func runFile(ctx context.Context, c Registry, runID, name, dst string) (string, error) {
+func runFile(ctx context.Context, b tracking.Backend, runID, name, dst string) (string, error) {
 	if runID == "" {
 		return "", nil
 	}
-	root, err := c.RunArtifactURI(ctx, runID)
+	root, err := b.RunArtifactURI(ctx, runID)
 	if err != nil {
 		return "", fmt.Errorf("artifacts of run %s: %w", runID, err)
 	}
-	store, err := openStore(c, root)
+	store, err := b.Artifacts(root)
 	if err != nil {
 		return "", fmt.Errorf("open artifacts of run %s: %w", runID, err)
 	}
@@ -443,34 +438,34 @@ func runFile(ctx context.Context, c Registry, runID, name, dst string) (string, 
 	return dst, nil
 }
 
-func holdoutFile(ctx context.Context, c Registry, o *Options, cand *mlflow.ModelVersion, work string) (string, error) {
+func holdoutFile(ctx context.Context, b tracking.Backend, o *Options, cand *mlflow.ModelVersion, work string) (string, error) {
 	if o.Data != "" {
 		return o.Data, nil
 	}
-	return runFile(ctx, c, cand.RunID, HoldoutFile, filepath.Join(work, HoldoutFile))
+	return runFile(ctx, b, cand.RunID, tracking.HoldoutFile, filepath.Join(work, tracking.HoldoutFile))
 }
 
 // testReport is the candidate's recorded test evaluation (evaluation.json
 // of its run) or, when the run has none, its evaluation on the holdout.
-func testReport(ctx context.Context, c Registry, cand *mlflow.ModelVersion, work string, d *Decision) (*evaluate.Report, string, error) {
-	path, err := runFile(ctx, c, cand.RunID, ReportFile, filepath.Join(work, ReportFile))
+func testReport(ctx context.Context, b tracking.Backend, cand *mlflow.ModelVersion, work string, d *Decision) (*evaluate.Report, string, error) {
+	path, err := runFile(ctx, b, cand.RunID, tracking.EvaluationFile, filepath.Join(work, tracking.EvaluationFile))
 	if err != nil {
 		return nil, "", err
 	}
 	if path != "" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, "", fmt.Errorf("read %s of run %s: %w", ReportFile, cand.RunID, err)
+			return nil, "", fmt.Errorf("read %s of run %s: %w", tracking.EvaluationFile, cand.RunID, err)
 		}
 		defer f.Close()
 		r, err := evaluate.ReadReport(f)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s of run %s: %w", ReportFile, cand.RunID, err)
+			return nil, "", fmt.Errorf("%s of run %s: %w", tracking.EvaluationFile, cand.RunID, err)
 		}
-		return r, "runs:/" + cand.RunID + "/" + ReportFile, nil
+		return r, "runs:/" + cand.RunID + "/" + tracking.EvaluationFile, nil
 	}
 	if d.labels == nil {
-		return nil, "", fmt.Errorf("candidate run %s has neither %s nor %s: pass a holdout file (--data)", cand.RunID, ReportFile, HoldoutFile)
+		return nil, "", fmt.Errorf("candidate run %s has neither %s nor %s: pass a holdout file (--data)", cand.RunID, tracking.EvaluationFile, tracking.HoldoutFile)
 	}
 	r, err := evaluate.Evaluate(d.labels, d.candScores, 0.5)
 	if err != nil {

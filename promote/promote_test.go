@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // TestPromoteFirstAndGateRefusal: a first promotion has no champion to
@@ -86,8 +87,13 @@ func TestPromoteFirstAndGateRefusal(t *testing.T) {
 	}
 }
 
-func listRun(t *testing.T, c *mlflow.Client, runID string) map[string]bool {
+func listRun(t *testing.T, b tracking.Backend, runID string) map[string]bool {
 	t.Helper()
+	// Listed by the server itself: what other clients will see.
+	c, err := mlflow.NewClient(b.TrackingURI())
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, err := c.ListArtifacts(context.Background(), runID, "")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // RollbackOptions say which alias to move back, and optionally where to.
@@ -19,7 +20,7 @@ type RollbackOptions struct {
 	To     string // a version; empty: the previous holder in the history
 	Stage  string // with a stage, also transition the target (archiving others)
 	Reason string
-	User   string // default mlflow.DefaultSource().User
+	User   string // default "unknown"
 
 	beforeWrite, afterWrite func(context.Context) error
 }
@@ -40,18 +41,18 @@ type RollbackResult struct {
 // calling it again walks further back. Without a history tag (an alias set
 // by hand, or by an older tool) it follows the current version's
 // previous_champion tag once.
-func Rollback(ctx context.Context, c Registry, opts RollbackOptions) (*RollbackResult, error) {
+func Rollback(ctx context.Context, b tracking.Backend, opts RollbackOptions) (*RollbackResult, error) {
 	if err := CheckRollbackOptions(&opts); err != nil {
 		return nil, err
 	}
-	cur, err := aliasVersion(ctx, c, opts.Name, opts.Alias)
+	cur, err := aliasVersion(ctx, b, opts.Name, opts.Alias)
 	if err != nil {
 		return nil, err
 	}
 	if cur == nil {
 		return nil, fmt.Errorf("%s has no alias %q to roll back", opts.Name, opts.Alias)
 	}
-	history, err := readHistory(ctx, c, opts.Name, opts.Alias)
+	history, err := readHistory(ctx, b, opts.Name, opts.Alias)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func Rollback(ctx context.Context, c Registry, opts RollbackOptions) (*RollbackR
 	if target == cur.Version {
 		return nil, fmt.Errorf("%s@%s is already version %s", opts.Name, opts.Alias, target)
 	}
-	mv, err := c.GetModelVersion(ctx, opts.Name, target)
+	mv, err := b.GetModelVersion(ctx, opts.Name, target)
 	if err != nil {
 		return nil, fmt.Errorf("get %s version %s: %w", opts.Name, target, err)
 	}
@@ -94,11 +95,11 @@ func Rollback(ctx context.Context, c Registry, opts RollbackOptions) (*RollbackR
 
 	res := &RollbackResult{Name: opts.Name, Alias: opts.Alias, From: cur.Version, To: target, History: history,
 		At: time.Now().UTC().Truncate(time.Second), By: opts.User}
-	if err := moveAlias(ctx, c, opts.Name, opts.Alias, cur.Version, target, opts.beforeWrite, opts.afterWrite); err != nil {
+	if err := moveAlias(ctx, b, opts.Name, opts.Alias, cur.Version, target, opts.beforeWrite, opts.afterWrite); err != nil {
 		return nil, err
 	}
 	if opts.Stage != "" {
-		if _, err := c.TransitionModelVersionStage(ctx, opts.Name, target, opts.Stage, true); err != nil {
+		if _, err := b.TransitionModelVersionStage(ctx, opts.Name, target, opts.Stage, true); err != nil {
 			return res, fmt.Errorf("alias %s@%s moved back to version %s, but the stage transition to %s failed: %w", opts.Name, opts.Alias, target, opts.Stage, err)
 		}
 	}
@@ -113,14 +114,14 @@ func Rollback(ctx context.Context, c Registry, opts RollbackOptions) (*RollbackR
 	if strings.TrimSpace(opts.Reason) != "" {
 		tags[TagReason] = opts.Reason
 	}
-	if err := tagVersion(ctx, c, opts.Name, target, tags); err != nil {
+	if err := tagVersion(ctx, b, opts.Name, target, tags); err != nil {
 		return res, err
 	}
-	if err := tagVersion(ctx, c, opts.Name, cur.Version, map[string]string{
+	if err := tagVersion(ctx, b, opts.Name, cur.Version, map[string]string{
 		"rolled_back_at": res.At.Format(time.RFC3339), "rolled_back_by": res.By}); err != nil {
 		return res, err
 	}
-	return res, writeHistory(ctx, c, opts.Name, opts.Alias, history)
+	return res, writeHistory(ctx, b, opts.Name, opts.Alias, history)
 }
 
 // CheckRollbackOptions validates options without contacting the server and
@@ -148,7 +149,7 @@ func CheckRollbackOptions(o *RollbackOptions) error {
 		o.Stage = st
 	}
 	if o.User == "" {
-		o.User = mlflow.DefaultSource().User
+		o.User = "unknown"
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -24,7 +25,7 @@ func TestWithTrainedVersions(t *testing.T) {
 				cfg.Model.Family = family
 				cfg.Tracking.Experiment = "promote-test-runs"
 				cfg.Tracking.Register = f.name
-				res, err := train.Run(ctx, cfg, train.Options{Tracker: train.NewServer(f.c), OutDir: filepath.Join(t.TempDir(), family)})
+				res, err := train.Run(ctx, cfg, train.Options{Tracking: f.c, OutDir: filepath.Join(t.TempDir(), family)})
 				if err != nil {
 					t.Fatalf("train %s: %v", family, err)
 				}
@@ -42,7 +43,7 @@ func TestWithTrainedVersions(t *testing.T) {
 			if d.Candidate.Version != vs[1] || d.Champion == nil || d.Champion.Version != vs[0] {
 				t.Fatalf("decision %+v", d)
 			}
-			if !strings.HasSuffix(d.Holdout, "/"+HoldoutFile) || !strings.HasSuffix(d.TestSource, "/"+ReportFile) || d.HoldoutRows != 200 {
+			if !strings.HasSuffix(d.Holdout, "/"+tracking.HoldoutFile) || !strings.HasSuffix(d.TestSource, "/"+tracking.EvaluationFile) || d.HoldoutRows != 200 {
 				t.Errorf("holdout %q (%d rows), test metrics from %q", d.Holdout, d.HoldoutRows, d.TestSource)
 			}
 			// train's holdout is its test split: the candidate's holdout AUC

@@ -76,7 +76,7 @@ func writeModel(t testing.TB, dir string, iters int, runID string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ProfileFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, model.ProfileFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	rewriteChecksums(t, dir)

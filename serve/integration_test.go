@@ -17,9 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // TestRegistryHotReload runs against both real MLflow servers: model
@@ -59,7 +60,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	store, err := server(c).Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	}
 	alias("1")
 
-	src, err := NewSource("models:/"+name+"@champion", c)
+	src, err := NewSource("models:/"+name+"@champion", server(c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func TestRegistryStageAndVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	store, err := server(c).Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,8 +262,8 @@ func TestRegistryStageAndVersion(t *testing.T) {
 	if _, err := c.TransitionModelVersionStage(ctx, name, "1", mlflow.StageProduction, false); err != nil {
 		t.Fatal(err)
 	}
-	stage, _ := NewSource("models:/"+name+"/Production", c)
-	fixed, _ := NewSource("models:/"+name+"/2", c)
+	stage, _ := NewSource("models:/"+name+"/Production", server(c))
+	fixed, _ := NewSource("models:/"+name+"/2", server(c))
 	sStage, _ := newServer(t, stage, Options{})
 	sFixed, _ := newServer(t, fixed, Options{})
 	for _, tc := range []struct {
@@ -297,4 +298,9 @@ func closedAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// server is the tracking backend of the server c talks to.
+func server(c *mlflow.Client) tracking.Backend {
+	return tracking.NewServer(c, s3.EnvConfig(os.Getenv))
 }

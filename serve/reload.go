@@ -17,10 +17,6 @@ import (
 	"github.com/creditrisk/engine/model"
 )
 
-// ProfileFile is the reference profile (a data.Profile as JSON) that the
-// training flow writes into the model directory.
-const ProfileFile = "reference_profile.json"
-
 // Reload steps, as ReloadError.Step and the step label of
 // model_reload_failures_total.
 const (
@@ -203,7 +199,7 @@ func warmup(s *snapshot, example [][]float64) error {
 }
 
 func readProfile(dir string) (*data.Profile, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ProfileFile))
+	b, err := os.ReadFile(filepath.Join(dir, model.ProfileFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -212,7 +208,7 @@ func readProfile(dir string) (*data.Profile, error) {
 	}
 	var p data.Profile
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s: %w", ProfileFile, err)
+		return nil, fmt.Errorf("%s: %w", model.ProfileFile, err)
 	}
 	return &p, nil
 }

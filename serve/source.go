@@ -9,11 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // Version identifies what a model reference points at.
@@ -41,40 +40,26 @@ type Source interface {
 	String() string
 }
 
-// Catalog is the part of a model registry a Registry source reads:
-// *mlflow.Client (a tracking server) and *filestore.Store (local mode,
-// ./mlruns) implement it.
-type Catalog interface {
-	artifact.Resolver
-	GetModelVersion(ctx context.Context, name, version string) (*mlflow.ModelVersion, error)
-}
-
-// artifactStorer is a Catalog that keeps its own artifacts, as the local
-// file store does; its download URIs are paths only it knows how to read.
-type artifactStorer interface {
-	ArtifactStore(uri string) (artifact.Store, error)
-}
-
-// NewSource returns the source for ref: a models:/ URI through the registry
-// c (required then), or a local model directory.
-func NewSource(ref string, c Catalog) (Source, error) {
-	if mc, ok := c.(*mlflow.Client); ok && mc == nil {
-		c = nil // a nil client is no registry
+// NewSource returns the source for a model reference (tracking.ParseRef's
+// grammar): a models:/ or runs:/ reference through the backend b (required
+// then), or a local model directory. Only an alias or a stage can move; a
+// version, a run or a directory is served as it is until a reload is asked
+// for.
+func NewSource(ref string, b tracking.Backend) (Source, error) {
+	r, err := tracking.ParseRef(ref)
+	if err != nil {
+		return nil, err
 	}
-	if strings.HasPrefix(ref, "models:/") {
-		if c == nil {
-			return nil, fmt.Errorf("model %s: a registry URI needs a tracking server (MLFLOW_TRACKING_URI)", ref)
-		}
-		m, err := artifact.ParseModelURI(ref)
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", ref, err)
-		}
-		return &Registry{Client: c, Ref: m, uri: ref}, nil
+	if r.Dir != "" {
+		return &Local{Dir: r.Dir}, nil
 	}
-	if strings.Contains(ref, ":/") && !strings.HasPrefix(ref, "file:") {
-		return nil, fmt.Errorf("model %s: want models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION or a local directory", ref)
+	if b == nil {
+		return nil, fmt.Errorf("model %s: a registry or run reference needs a tracking backend", ref)
 	}
-	return &Local{Dir: strings.TrimPrefix(strings.TrimPrefix(ref, "file://"), "file:")}, nil
+	if r.RunID != "" {
+		return &Run{Backend: b, Ref: r}, nil
+	}
+	return &Registered{Backend: b, Ref: r}, nil
 }
 
 // Local serves a model directory on this machine. Its key is the digest
@@ -102,44 +87,27 @@ func (l *Local) Fetch(ctx context.Context, v Version, tmp string) (string, error
 	return l.Dir, nil
 }
 
-// Registry follows a models:/ reference through an MLflow registry.
-type Registry struct {
-	Client Catalog
-	Ref    artifact.ModelRef
-	uri    string
+// Registered follows a models:/ reference through a backend's registry.
+type Registered struct {
+	Backend tracking.Backend
+	Ref     tracking.Ref
 }
 
-func (r *Registry) String() string { return r.uri }
+func (r *Registered) String() string { return r.Ref.String() }
 
 // ModelName is the registered model followed; webhooks about other models
 // are ignored.
-func (r *Registry) ModelName() string { return r.Ref.Name }
+func (r *Registered) ModelName() string { return r.Ref.Name }
 
 // Latest asks the registry for the version of the alias or stage (one
 // request), or for the fixed version.
-func (r *Registry) Latest(ctx context.Context) (Version, error) {
-	var mv *mlflow.ModelVersion
-	var err error
-	switch {
-	case r.Ref.Alias != "":
-		mv, err = r.Client.GetModelVersionByAlias(ctx, r.Ref.Name, r.Ref.Alias)
-	case r.Ref.Stage != "":
-		var vs []mlflow.ModelVersion
-		vs, err = r.Client.GetLatestVersions(ctx, r.Ref.Name, r.Ref.Stage)
-		if err == nil {
-			if len(vs) == 0 {
-				return Version{}, fmt.Errorf("resolve %s: no version in stage %s", r.uri, r.Ref.Stage)
-			}
-			mv = &vs[0]
-		}
-	default:
-		mv, err = r.Client.GetModelVersion(ctx, r.Ref.Name, r.Ref.Version)
-	}
+func (r *Registered) Latest(ctx context.Context) (Version, error) {
+	mv, err := tracking.Lookup(ctx, r.Backend, r.Ref)
 	if err != nil {
-		return Version{}, fmt.Errorf("resolve %s: %w", r.uri, err)
+		return Version{}, err
 	}
 	if mv.Status != "" && mv.Status != mlflow.StatusReady {
-		return Version{}, fmt.Errorf("resolve %s: version %s is %s, not READY", r.uri, mv.Version, mv.Status)
+		return Version{}, fmt.Errorf("resolve %s: version %s is %s, not READY", r.Ref, mv.Version, mv.Status)
 	}
 	return Version{
 		Name: mv.Name, Version: mv.Version, Alias: r.Ref.Alias, Stage: r.Ref.Stage,
@@ -147,36 +115,42 @@ func (r *Registry) Latest(ctx context.Context) (Version, error) {
 	}, nil
 }
 
-// Fetch asks for the version's download URI and downloads its files into
-// tmp/model.
-func (r *Registry) Fetch(ctx context.Context, v Version, tmp string) (string, error) {
-	uri, err := r.Client.GetModelVersionDownloadURI(ctx, v.Name, v.Version)
+// Fetch downloads the version's files into tmp/model.
+func (r *Registered) Fetch(ctx context.Context, v Version, tmp string) (string, error) {
+	uri, err := tracking.VersionLocation(ctx, r.Backend, &mlflow.ModelVersion{Name: v.Name, Version: v.Version})
 	if err != nil {
-		return "", fmt.Errorf("download URI of %s version %s: %w", v.Name, v.Version, err)
+		return "", err
 	}
-	if strings.HasPrefix(uri, "models:/") || strings.HasPrefix(uri, "runs:/") {
-		if uri, err = artifact.Resolve(ctx, r.Client, uri); err != nil {
-			return "", fmt.Errorf("resolve download URI of %s version %s: %w", v.Name, v.Version, err)
-		}
-	}
-	store, err := r.open(uri)
-	if err != nil {
-		return "", fmt.Errorf("open %s: %w", uri, err)
-	}
-	dir := filepath.Join(tmp, "model")
-	if err := store.Download(ctx, "", dir); err != nil {
-		return "", fmt.Errorf("download %s version %s from %s: %w", v.Name, v.Version, uri, err)
+	dir := filepath.Join(tmp, tracking.ModelPath)
+	if err := tracking.Download(ctx, r.Backend, uri, dir); err != nil {
+		return "", fmt.Errorf("%s version %s: %w", v.Name, v.Version, err)
 	}
 	return dir, nil
 }
 
-// open opens the artifact store at uri: the registry's own when it has one,
-// else the store the URI's scheme names, with a tracking server's client for
-// mlflow-artifacts: URIs.
-func (r *Registry) open(uri string) (artifact.Store, error) {
-	if s, ok := r.Client.(artifactStorer); ok {
-		return s.ArtifactStore(uri)
+// Run serves the model files of a run (runs:/RUN_ID/PATH), as
+// `mlflow models serve -m runs:/…` does to try a model before registering
+// it. A run's artifacts do not change, so its key is the reference itself.
+type Run struct {
+	Backend tracking.Backend
+	Ref     tracking.Ref
+}
+
+func (r *Run) String() string { return r.Ref.String() }
+
+// Latest checks that the run exists (one request).
+func (r *Run) Latest(ctx context.Context) (Version, error) {
+	if _, err := r.Backend.RunArtifactURI(ctx, r.Ref.RunID); err != nil {
+		return Version{}, fmt.Errorf("resolve %s: %w", r.Ref, err)
 	}
-	c, _ := r.Client.(*mlflow.Client)
-	return artifact.Open(uri, c)
+	return Version{Version: "run", RunID: r.Ref.RunID, Key: r.Ref.String()}, nil
+}
+
+// Fetch downloads the run's files at the reference's path into tmp/model.
+func (r *Run) Fetch(ctx context.Context, v Version, tmp string) (string, error) {
+	dir := filepath.Join(tmp, tracking.ModelPath)
+	if err := tracking.Fetch(ctx, r.Backend, r.Ref, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
 }

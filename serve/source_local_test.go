@@ -7,21 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/filestore"
+	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
 )
 
-// Both tracking stores the pipeline opens must fit a Registry source.
-var (
-	_ Catalog        = (*mlflow.Client)(nil)
-	_ Catalog        = (*filestore.Store)(nil)
-	_ artifactStorer = (*filestore.Store)(nil)
-)
-
 // TestRegistryLocalStore: a models:/ reference followed through a local
-// file store resolves the alias, then the stage and the fixed version, and
-// downloads the version's files from the store's own artifacts.
+// file store resolves the alias, then the stage and the fixed version (and
+// a runs:/ reference its run), and downloads the files from the store's
+// own artifacts.
 func TestRegistryLocalStore(t *testing.T) {
 	ctx := context.Background()
 	st, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
@@ -38,7 +32,7 @@ func TestRegistryLocalStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := writeModel(t, filepath.Join(t.TempDir(), "model"), iters, run.Info.RunID)
-		arts, err := st.ArtifactStore(run.Info.ArtifactURI)
+		arts, err := st.Artifacts(run.Info.ArtifactURI)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,10 +62,11 @@ func TestRegistryLocalStore(t *testing.T) {
 	if _, err := st.TransitionModelVersionStage(ctx, "m", v2.Version, "Production", true); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ ref, want, runID string }{
-		{"models:/m@champion", v1.Version, v1.RunID},
-		{"models:/m/Production", v2.Version, v2.RunID},
-		{"models:/m/" + v2.Version, v2.Version, v2.RunID},
+	for _, tc := range []struct{ ref, name, want, runID string }{
+		{"models:/m@champion", "m", v1.Version, v1.RunID},
+		{"models:/m/Production", "m", v2.Version, v2.RunID},
+		{"models:/m/" + v2.Version, "m", v2.Version, v2.RunID},
+		{"runs:/" + v1.RunID + "/model", "", "run", v1.RunID},
 	} {
 		src, err := NewSource(tc.ref, st)
 		if err != nil {
@@ -81,7 +76,7 @@ func TestRegistryLocalStore(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.ref, err)
 		}
-		if v.Version != tc.want || v.RunID != tc.runID || v.Name != "m" {
+		if v.Version != tc.want || v.RunID != tc.runID || v.Name != tc.name {
 			t.Errorf("%s: %+v, want version %s of run %s", tc.ref, v, tc.want, tc.runID)
 		}
 		dir, err := src.Fetch(ctx, v, t.TempDir())
@@ -105,10 +100,11 @@ func TestRegistryLocalStore(t *testing.T) {
 	}
 }
 
-// TestNewSourceNilClient: a nil *mlflow.Client is no registry.
-func TestNewSourceNilClient(t *testing.T) {
-	var c *mlflow.Client
-	if _, err := NewSource("models:/m@champion", c); err == nil || !strings.Contains(err.Error(), "needs a tracking server") {
-		t.Errorf("NewSource with a nil client: %v", err)
+// TestNewSourceNoBackend: a registry or run reference needs a backend.
+func TestNewSourceNoBackend(t *testing.T) {
+	for _, ref := range []string{"models:/m@champion", "runs:/abc/model"} {
+		if _, err := NewSource(ref, nil); err == nil || !strings.Contains(err.Error(), "needs a tracking backend") {
+			t.Errorf("NewSource(%s) without a backend: %v", ref, err)
+		}
 	}
 }

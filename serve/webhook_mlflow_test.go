@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
 )
@@ -101,7 +100,7 @@ func TestMLflowWebhookReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := artifact.Open(run.Info.ArtifactURI, c)
+	store, err := server(c).Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +121,7 @@ func TestMLflowWebhookReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	const secret = "webhook-test-secret"
-	src, _ := NewSource("models:/"+name+"@champion", c)
+	src, _ := NewSource("models:/"+name+"@champion", server(c))
 	s, _ = newServer(t, src, Options{WebhookSecret: secret})
 	if _, err := s.Reload(ctx, false); err != nil {
 		t.Fatal(err)

@@ -11,45 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
-
-// Tracker is the part of an MLflow tracking and registry server a training
-// run uses. *mlflow.Client implements it.
-type Tracker interface {
-	TrackingURI() string
-	GetOrCreateExperiment(ctx context.Context, req mlflow.CreateExperimentRequest) (*mlflow.Experiment, error)
-	CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*mlflow.Run, error)
-	LogBatch(ctx context.Context, runID string, b mlflow.Batch) error
-	LogInputs(ctx context.Context, runID string, inputs []mlflow.DatasetInput) error
-	LogModel(ctx context.Context, runID string, m json.RawMessage) error
-	TerminateRun(ctx context.Context, runID string, status mlflow.RunStatus) error
-	GetOrCreateRegisteredModel(ctx context.Context, name string) (*mlflow.RegisteredModel, error)
-	CreateModelVersion(ctx context.Context, req mlflow.CreateModelVersionRequest) (*mlflow.ModelVersion, error)
-	WaitModelVersionReady(ctx context.Context, name, version string, timeout time.Duration) (*mlflow.ModelVersion, error)
-	DeleteModelVersion(ctx context.Context, name, version string) error
-	SetModelVersionTag(ctx context.Context, name, version, key, value string) error
-	ArtifactStore(uri string) (artifact.Store, error)
-}
-
-// server is a Tracker backed by an MLflow tracking server.
-type server struct{ *mlflow.Client }
-
-// NewServer returns a Tracker that records runs on the tracking server c
-// talks to, with artifacts in the store each run's artifact URI names.
-func NewServer(c *mlflow.Client) Tracker { return server{c} }
-
-func (s server) ArtifactStore(uri string) (artifact.Store, error) {
-	return artifact.Open(uri, s.Client)
-}
 
 // recorder logs one run.
 type recorder struct {
-	t            Tracker
+	t            tracking.Backend
 	runID        string
 	experimentID string
 	artifactURI  string
@@ -63,7 +34,7 @@ const (
 	metricValidAUC  = "validation_auc"
 )
 
-func startRun(ctx context.Context, t Tracker, cfg Config, table *data.Table, extra map[string]string) (*recorder, error) {
+func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.Table, extra map[string]string) (*recorder, error) {
 	exp, err := t.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: cfg.Tracking.Experiment})
 	if err != nil {
 		return nil, fmt.Errorf("experiment %q: %w", cfg.Tracking.Experiment, err)
@@ -193,7 +164,7 @@ func (r *recorder) logMetrics(ctx context.Context, final map[string]float64) err
 
 // uploadArtifacts copies the run's output directory to its artifact root.
 func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
-	store, err := r.t.ArtifactStore(r.artifactURI)
+	store, err := r.t.Artifacts(r.artifactURI)
 	if err != nil {
 		return fmt.Errorf("artifact store %s: %w", r.artifactURI, err)
 	}
@@ -206,11 +177,11 @@ func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
 // logModel records the model directory in the run's
 // mlflow.log-model.history, as MLflow's own log_model does.
 func (r *recorder) logModel(ctx context.Context, dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "MLmodel"))
+	b, err := os.ReadFile(filepath.Join(dir, model.MLmodelFile))
 	if err != nil {
 		return fmt.Errorf("log model: %w", err)
 	}
-	mm, err := model.ParseMLmodel(filepath.Join(dir, "MLmodel"), b)
+	mm, err := model.ParseMLmodel(filepath.Join(dir, model.MLmodelFile), b)
 	if err != nil {
 		return fmt.Errorf("log model: %w", err)
 	}
@@ -256,7 +227,7 @@ func (r *recorder) register(ctx context.Context, name, modelDir string, metrics 
 	if f, err := modelFile(modelDir); err == nil {
 		tags = append(tags, mlflow.Tag{Key: "model_file", Value: f}, mlflow.Tag{Key: "model_sha256", Value: sums[f]})
 	}
-	source := strings.TrimRight(r.artifactURI, "/") + "/model"
+	source := strings.TrimRight(r.artifactURI, "/") + "/" + tracking.ModelPath
 	mv, err := r.t.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: source, RunID: r.runID, Tags: tags})
 	if err != nil {
 		return nil, fmt.Errorf("register %q: %w", name, err)
@@ -275,11 +246,11 @@ func (r *recorder) register(ctx context.Context, name, modelDir string, metrics 
 // modelFile is the main model file of a model directory: the data file of
 // its first flavor other than python_function.
 func modelFile(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "MLmodel"))
+	b, err := os.ReadFile(filepath.Join(dir, model.MLmodelFile))
 	if err != nil {
 		return "", err
 	}
-	mm, err := model.ParseMLmodel(filepath.Join(dir, "MLmodel"), b)
+	mm, err := model.ParseMLmodel(filepath.Join(dir, model.MLmodelFile), b)
 	if err != nil {
 		return "", err
 	}

@@ -26,12 +26,13 @@ import (
 	"github.com/creditrisk/engine/evaluate"
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // Options are what a run needs besides its Config.
 type Options struct {
-	// Tracker records the run; nil keeps the results in OutDir only.
-	Tracker Tracker
+	// Tracking records the run; nil keeps the results in OutDir only.
+	Tracking tracking.Backend
 	// OutDir receives the run's files: model/, plots/, evaluation.json.
 	OutDir string
 	// OnIteration, if set, sees each boosting iteration (for progress).
@@ -109,10 +110,10 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	defer cancel()
 	started := make(chan error, 1)
 	var rec *recorder
-	if opts.Tracker != nil {
+	if opts.Tracking != nil {
 		go func() {
 			var err error
-			if rec, err = startRun(ctx, opts.Tracker, cfg, table, opts.Tags); err != nil {
+			if rec, err = startRun(ctx, opts.Tracking, cfg, table, opts.Tags); err != nil {
 				cancel()
 			}
 			started <- err
@@ -136,7 +137,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	clock.lap("train")
 	if rec != nil {
 		res.RunID, res.ExperimentID, res.ArtifactURI = rec.runID, rec.experimentID, rec.artifactURI
-		res.TrackingURI = opts.Tracker.TrackingURI()
+		res.TrackingURI = opts.Tracking.TrackingURI()
 		res.RunURL = rec.url()
 	}
 	if err == nil {
@@ -230,7 +231,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	if err := rec.uploadArtifacts(ctx, opts.OutDir); err != nil {
 		return err
 	}
-	res.ModelURI = "runs:/" + rec.runID + "/model"
+	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
 	if err := rec.logModel(ctx, res.ModelDir); err != nil {
 		return err
 	}
@@ -264,10 +265,10 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	if err := writeReport(opts.OutDir, report, testT.Label, scores, cfg.Evaluation.Cutoff, m, iters); err != nil {
 		return err
 	}
-	if err := writeHoldout(filepath.Join(opts.OutDir, HoldoutFile), testT); err != nil {
+	if err := writeHoldout(filepath.Join(opts.OutDir, tracking.HoldoutFile), testT); err != nil {
 		return err
 	}
-	res.ModelDir = filepath.Join(opts.OutDir, "model")
+	res.ModelDir = filepath.Join(opts.OutDir, tracking.ModelPath)
 	return saveModel(res.ModelDir, m, trainT, scores, rec)
 }
 
@@ -296,18 +297,18 @@ func runParams(cfg Config, table *data.Table, m model.Model, rows SplitSizes) ma
 
 // writeReport writes evaluation.json and the plots.
 func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutoff float64, m model.Model, iters []gbdt.Iteration) error {
-	f, err := os.Create(filepath.Join(dir, "evaluation.json"))
+	f, err := os.Create(filepath.Join(dir, tracking.EvaluationFile))
 	if err != nil {
-		return fmt.Errorf("write evaluation.json: %w", err)
+		return fmt.Errorf("write %s: %w", tracking.EvaluationFile, err)
 	}
 	if err := r.WriteJSON(f); err != nil {
 		f.Close()
-		return fmt.Errorf("write evaluation.json: %w", err)
+		return fmt.Errorf("write %s: %w", tracking.EvaluationFile, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write evaluation.json: %w", err)
+		return fmt.Errorf("write %s: %w", tracking.EvaluationFile, err)
 	}
-	plots := filepath.Join(dir, "plots")
+	plots := filepath.Join(dir, tracking.PlotsPath)
 	if err := os.MkdirAll(plots, 0o755); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
@@ -383,28 +384,24 @@ func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float
 	if err != nil {
 		return fmt.Errorf("reference profile: %w", err)
 	}
-	opts.Files = map[string][]byte{"reference_profile.json": b}
+	opts.Files = map[string][]byte{model.ProfileFile: b}
 	if err := model.Save(dir, m, opts); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
 }
 
-// HoldoutFile is the run artifact with the test split's rows in their
-// source form; promote scores champion and challenger on it.
-const HoldoutFile = "holdout.csv"
-
 func writeHoldout(path string, t *data.Table) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", HoldoutFile, err)
+		return fmt.Errorf("write %s: %w", tracking.HoldoutFile, err)
 	}
 	if err := t.WriteCSV(f); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", HoldoutFile, err)
+		return fmt.Errorf("write %s: %w", tracking.HoldoutFile, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", HoldoutFile, err)
+		return fmt.Errorf("write %s: %w", tracking.HoldoutFile, err)
 	}
 	return nil
 }

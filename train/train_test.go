@@ -30,6 +30,7 @@ import (
 	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
 
 func unique(prefix string) string {
@@ -56,7 +57,7 @@ func TestRunLocal(t *testing.T) {
 			if res.Rows != (SplitSizes{600, 200, 200}) {
 				t.Errorf("rows %+v", res.Rows)
 			}
-			for _, f := range []string{"evaluation.json", HoldoutFile, "plots/roc.png", "model/MLmodel", "model/checksums.json", "model/reference_profile.json", "model/schema.json"} {
+			for _, f := range []string{"evaluation.json", tracking.HoldoutFile, "plots/roc.png", "model/MLmodel", "model/checksums.json", "model/reference_profile.json", "model/schema.json"} {
 				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 					t.Errorf("missing %s: %v", f, err)
 				}
@@ -69,11 +70,11 @@ func TestRunLocal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hold, err := data.LoadFile(filepath.Join(out, HoldoutFile), data.DefaultOptions())
+			hold, err := data.LoadFile(filepath.Join(out, tracking.HoldoutFile), data.DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
-			batch, err := m.Schema().LoadBatchFile(filepath.Join(out, HoldoutFile))
+			batch, err := m.Schema().LoadBatchFile(filepath.Join(out, tracking.HoldoutFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +134,7 @@ func TestRunBadInput(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Data = DataConfig{Path: write(tt.name, tt.body), Label: tt.label, Positive: tt.positive}
 			rec := &countingTracker{}
-			_, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir(), Tracker: rec})
+			_, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir(), Tracking: rec})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one naming %q", err, tt.want)
 			}
@@ -153,7 +154,7 @@ func TestRunBadParam(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Model.Params = map[string]string{"learning_rate": "fast"}
 	rec := &countingTracker{}
-	_, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir(), Tracker: rec})
+	_, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir(), Tracking: rec})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "learning_rate") {
 		t.Fatalf("error %v, want a ConfigError naming learning_rate", err)
@@ -165,7 +166,7 @@ func TestRunBadParam(t *testing.T) {
 
 // countingTracker fails the test's premise if any tracking call is made.
 type countingTracker struct {
-	Tracker
+	tracking.Backend
 	calls int
 }
 
@@ -218,7 +219,7 @@ func checkServerRun(t *testing.T, srv stacktest.Server, c *mlflow.Client, family
 	cfg.Tracking = TrackingConfig{Experiment: unique("train-test"), RunName: "run-" + family, Description: "test run of " + family, Register: unique("credit-" + family)}
 	out := t.TempDir()
 	tags := map[string]string{mlflow.TagUser: "tester", "mlflow.source.name": "pipeline train", "mlflow.source.type": "LOCAL"}
-	res, err := Run(ctx, cfg, Options{Tracker: NewServer(c), OutDir: out, Tags: tags})
+	res, err := Run(ctx, cfg, Options{Tracking: server(c), OutDir: out, Tags: tags})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registrat
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "testdata/read_run.py", res.RunID, reg.Name, reg.Version, filepath.Join(res.OutDir, HoldoutFile))
+	cmd := exec.CommandContext(ctx, py, "testdata/read_run.py", res.RunID, reg.Name, reg.Version, filepath.Join(res.OutDir, tracking.HoldoutFile))
 	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI="+srv.URI)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -367,7 +368,7 @@ func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registrat
 	if got.Params["model_family"] != res.Family || got.Tags["mlflow.user"] != "tester" {
 		t.Errorf("python params/tags: %v / %v", got.Params, got.Tags)
 	}
-	for _, want := range []string{"evaluation.json", HoldoutFile, "model/MLmodel", "plots/roc.png"} {
+	for _, want := range []string{"evaluation.json", tracking.HoldoutFile, "model/MLmodel", "plots/roc.png"} {
 		if !slices.Contains(got.Artifacts, want) {
 			t.Errorf("python lists no %s in %v", want, got.Artifacts)
 		}
@@ -388,7 +389,7 @@ func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registrat
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch, err := m.Schema().LoadBatchFile(filepath.Join(res.OutDir, HoldoutFile))
+	batch, err := m.Schema().LoadBatchFile(filepath.Join(res.OutDir, tracking.HoldoutFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,16 +433,16 @@ func aucOf(t *testing.T, labels, scores []float64) float64 {
 	return wins / (pos * neg)
 }
 
-// failingS3 is a Tracker whose artifact uploads go through a proxy in front
+// failingS3 is a backend whose artifact uploads go through a proxy in front
 // of the real MinIO that refuses every object write after the first few, as
 // when the store goes away part-way through the upload.
 type failingS3 struct {
-	Tracker
+	tracking.Backend
 	endpoint string
 }
 
-func (f failingS3) ArtifactStore(uri string) (artifact.Store, error) {
-	cfg := s3.ConfigFromEnv()
+func (f failingS3) Artifacts(uri string) (artifact.Store, error) {
+	cfg := s3.EnvConfig(os.Getenv)
 	cfg.Endpoint = f.endpoint
 	return s3.New(uri, cfg)
 }
@@ -472,7 +473,7 @@ func TestUploadFailureLeavesNoVersion(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Tracking = TrackingConfig{Experiment: unique("train-fail"), Register: unique("credit-fail")}
-	_, err = Run(t.Context(), cfg, Options{Tracker: failingS3{NewServer(c), srv.URL}, OutDir: t.TempDir()})
+	_, err = Run(t.Context(), cfg, Options{Tracking: failingS3{server(c), srv.URL}, OutDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "upload artifacts") {
 		t.Fatalf("error %v, want an upload failure", err)
 	}
@@ -494,12 +495,12 @@ func TestUploadFailureLeavesNoVersion(t *testing.T) {
 
 // runCreated closes created once the run exists.
 type runCreated struct {
-	Tracker
+	tracking.Backend
 	created chan struct{}
 }
 
 func (r *runCreated) CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*mlflow.Run, error) {
-	run, err := r.Tracker.CreateRun(ctx, req)
+	run, err := r.Backend.CreateRun(ctx, req)
 	close(r.created)
 	return run, err
 }
@@ -516,8 +517,8 @@ func TestCancelMarksKilled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var once sync.Once
 	// The run is created while the model trains: cancel once it exists.
-	tr := &runCreated{Tracker: NewServer(c), created: make(chan struct{})}
-	_, err = Run(ctx, cfg, Options{Tracker: tr, OutDir: t.TempDir(), OnIteration: func(it gbdt.Iteration) {
+	tr := &runCreated{Backend: server(c), created: make(chan struct{})}
+	_, err = Run(ctx, cfg, Options{Tracking: tr, OutDir: t.TempDir(), OnIteration: func(it gbdt.Iteration) {
 		if it.Iter >= 5 {
 			<-tr.created
 			once.Do(cancel)
@@ -537,4 +538,9 @@ func TestCancelMarksKilled(t *testing.T) {
 	if len(page.Runs) != 1 || page.Runs[0].Info.Status != mlflow.RunKilled {
 		t.Fatalf("runs after cancellation: %+v", page.Runs)
 	}
+}
+
+// server is the tracking backend of the stack's server c talks to.
+func server(c *mlflow.Client) tracking.Backend {
+	return tracking.NewServer(c, s3.EnvConfig(os.Getenv))
 }

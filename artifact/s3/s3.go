@@ -2,7 +2,8 @@
 // objects directly (as MLflow's S3ArtifactRepository does with boto3), with
 // minio-go, against AWS S3 or an S3-compatible server such as MinIO.
 //
-// It is configured by the variables MLflow's Python client reads:
+// It is configured by the variables MLflow's Python client reads (EnvConfig
+// turns them into a Config; the store itself reads no environment):
 //
 //	MLFLOW_S3_ENDPOINT_URL   e.g. http://127.0.0.1:9000 (default: AWS S3); path-style addressing
 //	AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
@@ -19,7 +20,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -42,18 +42,19 @@ type Config struct {
 	InsecureTLS bool
 }
 
-// ConfigFromEnv reads the configuration from the environment.
-func ConfigFromEnv() Config {
-	region := os.Getenv("AWS_DEFAULT_REGION")
+// EnvConfig reads the configuration from the variables MLflow's Python
+// client reads, through getenv (os.Getenv at the command line's edge).
+func EnvConfig(getenv func(string) string) Config {
+	region := getenv("AWS_DEFAULT_REGION")
 	if region == "" {
-		region = os.Getenv("AWS_REGION")
+		region = getenv("AWS_REGION")
 	}
-	ignore := strings.ToLower(strings.TrimSpace(os.Getenv("MLFLOW_S3_IGNORE_TLS")))
+	ignore := strings.ToLower(strings.TrimSpace(getenv("MLFLOW_S3_IGNORE_TLS")))
 	return Config{
-		Endpoint:     os.Getenv("MLFLOW_S3_ENDPOINT_URL"),
-		AccessKey:    os.Getenv("AWS_ACCESS_KEY_ID"),
-		SecretKey:    os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		SessionToken: os.Getenv("AWS_SESSION_TOKEN"),
+		Endpoint:     getenv("MLFLOW_S3_ENDPOINT_URL"),
+		AccessKey:    getenv("AWS_ACCESS_KEY_ID"),
+		SecretKey:    getenv("AWS_SECRET_ACCESS_KEY"),
+		SessionToken: getenv("AWS_SESSION_TOKEN"),
 		Region:       region,
 		InsecureTLS:  ignore == "true" || ignore == "1" || ignore == "yes",
 	}

@@ -51,22 +51,24 @@ func FuzzParseURI(f *testing.F) {
 	})
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Setenv("MLFLOW_S3_ENDPOINT_URL", "https://minio.local:9000")
-	t.Setenv("AWS_ACCESS_KEY_ID", "id")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_SESSION_TOKEN", "tok")
-	t.Setenv("AWS_DEFAULT_REGION", "")
-	t.Setenv("AWS_REGION", "eu-west-1")
-	t.Setenv("MLFLOW_S3_IGNORE_TLS", "True")
-	got := ConfigFromEnv()
+func TestEnvConfig(t *testing.T) {
+	env := map[string]string{
+		"MLFLOW_S3_ENDPOINT_URL": "https://minio.local:9000",
+		"AWS_ACCESS_KEY_ID":      "id",
+		"AWS_SECRET_ACCESS_KEY":  "secret",
+		"AWS_SESSION_TOKEN":      "tok",
+		"AWS_REGION":             "eu-west-1",
+		"MLFLOW_S3_IGNORE_TLS":   "True",
+	}
+	getenv := func(k string) string { return env[k] }
+	got := EnvConfig(getenv)
 	want := Config{Endpoint: "https://minio.local:9000", AccessKey: "id", SecretKey: "secret", SessionToken: "tok", Region: "eu-west-1", InsecureTLS: true}
 	if got != want {
-		t.Errorf("ConfigFromEnv = %+v, want %+v", got, want)
+		t.Errorf("EnvConfig = %+v, want %+v", got, want)
 	}
-	t.Setenv("AWS_DEFAULT_REGION", "us-east-2")
-	t.Setenv("MLFLOW_S3_IGNORE_TLS", "false")
-	if got := ConfigFromEnv(); got.Region != "us-east-2" || got.InsecureTLS {
+	env["AWS_DEFAULT_REGION"] = "us-east-2"
+	env["MLFLOW_S3_IGNORE_TLS"] = "false"
+	if got := EnvConfig(getenv); got.Region != "us-east-2" || got.InsecureTLS {
 		t.Errorf("AWS_DEFAULT_REGION wins and false is false: %+v", got)
 	}
 }

@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/artifact"
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -116,7 +117,7 @@ func run() error {
 		}
 	}
 	ctx := context.Background()
-	c, err := mlflow.NewClientFromEnv()
+	c, err := mlflow.NewClientFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func logPython(ctx context.Context, python, script, uri, expName, dir, mode stri
 
 // timeGo logs a run with a new client (after an untimed one with warm).
 func timeGo(ctx context.Context, expID, dir, mode, style string, warm bool) (timing, []string, error) {
-	c, err := mlflow.NewClientFromEnv()
+	c, err := mlflow.NewClientFromEnv(os.Getenv)
 	if err != nil {
 		return timing{}, nil, err
 	}
@@ -263,7 +264,7 @@ func logGo(ctx context.Context, c *mlflow.Client, expID, dir, mode, style string
 	}
 	var r *mlflow.Run
 	err := timed("create", func() (err error) {
-		r, err = c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: expID, Tags: mlflow.DefaultSource().Tags()})
+		r, err = c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: expID, Tags: mlflow.SourceFromEnv(os.Getenv).Tags()})
 		return err
 	})
 	if err != nil {
@@ -309,7 +310,7 @@ func logGo(ctx context.Context, c *mlflow.Client, expID, dir, mode, style string
 		return nil
 	}
 	logArtifacts := func() error {
-		store, err := artifact.Open(r.Info.ArtifactURI, c)
+		store, err := artifact.Open(r.Info.ArtifactURI, artifact.Config{S3: s3.EnvConfig(os.Getenv), Proxy: c})
 		if err != nil {
 			return err
 		}
@@ -384,7 +385,7 @@ func check(ctx context.Context, c *mlflow.Client, id string) error {
 			seen[m.Step] = true
 		}
 	}
-	store, err := artifact.Open(r.Info.ArtifactURI, c)
+	store, err := artifact.Open(r.Info.ArtifactURI, artifact.Config{S3: s3.EnvConfig(os.Getenv), Proxy: c})
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/evaluate"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // Recipes: Strong and Mid pass the default policy, Weak (one stump) does
@@ -85,36 +85,20 @@ func FullHoldout(t testing.TB) string {
 	return p
 }
 
-// Tracker is what registering a fixture version asks of a tracking store:
-// *mlflow.Client (a server) and *filestore.Store (a local ./mlruns) have it.
-type Tracker interface {
-	GetOrCreateRegisteredModel(ctx context.Context, name string) (*mlflow.RegisteredModel, error)
-	GetOrCreateExperiment(ctx context.Context, req mlflow.CreateExperimentRequest) (*mlflow.Experiment, error)
-	CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*mlflow.Run, error)
-	LogBatch(ctx context.Context, runID string, b mlflow.Batch) error
-	TerminateRun(ctx context.Context, runID string, status mlflow.RunStatus) error
-	CreateModelVersion(ctx context.Context, req mlflow.CreateModelVersionRequest) (*mlflow.ModelVersion, error)
-	WaitModelVersionReady(ctx context.Context, name, version string, timeout time.Duration) (*mlflow.ModelVersion, error)
-}
-
 // NewModel creates a registered model named after the test, deleted with
 // its versions when the test ends where the store can delete models (a
 // local store is the test's own temporary directory).
-func NewModel(t testing.TB, c Tracker) string {
+func NewModel(t testing.TB, c tracking.Backend) string {
 	t.Helper()
 	name := sanitize(fmt.Sprintf("promote-test-%s-%d", t.Name(), time.Now().UnixNano()))
 	if _, err := c.GetOrCreateRegisteredModel(context.Background(), name); err != nil {
 		t.Fatal(err)
 	}
-	if d, ok := c.(interface {
-		DeleteRegisteredModel(ctx context.Context, name string) error
-	}); ok {
-		t.Cleanup(func() {
-			if err := d.DeleteRegisteredModel(context.Background(), name); err != nil {
-				t.Logf("delete %s: %v", name, err)
-			}
-		})
-	}
+	t.Cleanup(func() {
+		if err := c.DeleteRegisteredModel(context.Background(), name); err != nil {
+			t.Logf("delete %s: %v", name, err)
+		}
+	})
 	return name
 }
 
@@ -130,7 +114,7 @@ func sanitize(s string) string {
 
 // Register trains a model by the recipe, logs it in experiment as pipeline
 // train does and registers a version of name; it returns the version.
-func Register(t testing.TB, c Tracker, name, experiment string, r Recipe) string {
+func Register(t testing.TB, c tracking.Backend, name, experiment string, r Recipe) string {
 	t.Helper()
 	ctx := context.Background()
 	s, err := split()
@@ -160,7 +144,7 @@ func Register(t testing.TB, c Tracker, name, experiment string, r Recipe) string
 	}
 
 	dir := t.TempDir()
-	mdir := filepath.Join(dir, "model")
+	mdir := filepath.Join(dir, tracking.ModelPath)
 	if err := model.Save(mdir, m, model.SaveOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +152,12 @@ func Register(t testing.TB, c Tracker, name, experiment string, r Recipe) string
 	if err := rep.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "evaluation.json"), buf.Bytes())
+	write(t, filepath.Join(dir, tracking.EvaluationFile), buf.Bytes())
 	buf.Reset()
 	if err := test.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "holdout.csv"), buf.Bytes())
+	write(t, filepath.Join(dir, tracking.HoldoutFile), buf.Bytes())
 
 	exp, err := c.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: experiment})
 	if err != nil {
@@ -187,22 +171,14 @@ func Register(t testing.TB, c Tracker, name, experiment string, r Recipe) string
 	if err := c.LogBatch(ctx, id, mlflow.Batch{Params: []mlflow.Param{{Key: "label", Value: tab.LabelCol}, {Key: "positive", Value: tab.Positive}}}); err != nil {
 		t.Fatal(err)
 	}
-	var store artifact.Store
-	if s, ok := c.(interface {
-		ArtifactStore(uri string) (artifact.Store, error)
-	}); ok {
-		store, err = s.ArtifactStore(run.Info.ArtifactURI)
-	} else {
-		mc, _ := c.(*mlflow.Client)
-		store, err = artifact.Open(run.Info.ArtifactURI, mc)
-	}
+	store, err := c.Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.UploadDir(ctx, mdir, "model"); err != nil {
+	if err := store.UploadDir(ctx, mdir, tracking.ModelPath); err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range []string{"evaluation.json", "holdout.csv"} {
+	for _, file := range []string{tracking.EvaluationFile, tracking.HoldoutFile} {
 		if err := store.Upload(ctx, filepath.Join(dir, file), file); err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +186,7 @@ func Register(t testing.TB, c Tracker, name, experiment string, r Recipe) string
 	if err := c.TerminateRun(ctx, id, mlflow.RunFinished); err != nil {
 		t.Fatal(err)
 	}
-	mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/model", RunID: id,
+	mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + tracking.ModelPath, RunID: id,
 		Tags: []mlflow.Tag{{Key: "test_auc", Value: fmt.Sprint(rep.AUC)}, {Key: "test_brier", Value: fmt.Sprint(rep.Brier)}}})
 	if err != nil {
 		t.Fatal(err)

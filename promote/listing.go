@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/mlflow"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // HeadlineTags are the test metrics train tags each version with.
@@ -55,16 +56,16 @@ func millis(ms int64) time.Time {
 
 // List returns every registered model, by name. It reads the versions of
 // all models in one search rather than one search per model.
-func List(ctx context.Context, c Registry) ([]ModelSummary, error) {
+func List(ctx context.Context, b tracking.Backend) ([]ModelSummary, error) {
 	byName := map[string][]mlflow.ModelVersion{}
-	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{}) {
+	for mv, err := range b.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{}) {
 		if err != nil {
 			return nil, fmt.Errorf("list model versions: %w", err)
 		}
 		byName[mv.Name] = append(byName[mv.Name], mv)
 	}
 	var out []ModelSummary
-	for rm, err := range c.AllRegisteredModels(ctx, mlflow.SearchRegisteredModelsRequest{}) {
+	for rm, err := range b.AllRegisteredModels(ctx, mlflow.SearchRegisteredModelsRequest{}) {
 		if err != nil {
 			return nil, fmt.Errorf("list registered models: %w", err)
 		}
@@ -95,10 +96,10 @@ func summary(rm *mlflow.RegisteredModel, vs []mlflow.ModelVersion) ModelSummary 
 }
 
 // versions returns a model's versions, newest first.
-func versions(ctx context.Context, c Registry, name string) ([]mlflow.ModelVersion, error) {
+func versions(ctx context.Context, b tracking.Backend, name string) ([]mlflow.ModelVersion, error) {
 	var vs []mlflow.ModelVersion
 	filter := fmt.Sprintf("name='%s'", strings.ReplaceAll(name, "'", "\\'"))
-	for mv, err := range c.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{Filter: filter}) {
+	for mv, err := range b.AllModelVersions(ctx, mlflow.SearchModelVersionsRequest{Filter: filter}) {
 		if err != nil {
 			return nil, fmt.Errorf("versions of %s: %w", name, err)
 		}
@@ -111,12 +112,12 @@ func versions(ctx context.Context, c Registry, name string) ([]mlflow.ModelVersi
 }
 
 // Show returns one registered model with its versions.
-func Show(ctx context.Context, c Registry, name string) (*ModelDetail, error) {
-	rm, err := c.GetRegisteredModel(ctx, name)
+func Show(ctx context.Context, b tracking.Backend, name string) (*ModelDetail, error) {
+	rm, err := b.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("get registered model %s: %w", name, err)
 	}
-	vs, err := versions(ctx, c, name)
+	vs, err := versions(ctx, b, name)
 	if err != nil {
 		return nil, err
 	}
