@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -39,7 +38,7 @@ func serveAndRead(t *testing.T, py, root string, w written) {
 	cmd := exec.Command(bin, "server", "--backend-store-uri", "file://"+root, "--host", "127.0.0.1", "--port", port, "--workers", "1")
 	cmd.Env = append(os.Environ(), "MLFLOW_ALLOW_FILE_STORE=true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var logs strings.Builder
+	var logs stacktest.Log
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -49,7 +48,8 @@ func serveAndRead(t *testing.T, py, root string, w written) {
 		cmd.Wait()
 	})
 	base := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(90 * time.Second)
+	// A Python server on a busy 2-core machine may take minutes to start.
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		resp, err := http.Get(base + "/health")
 		if err == nil {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 )
@@ -152,4 +153,25 @@ func HostPort(t testing.TB, rawURL string) string {
 		t.Fatalf("parse %q: %v", rawURL, err)
 	}
 	return u.Host
+}
+
+// Log collects a started process's output; a test may read it (to report
+// a failure) while the process still writes, which a strings.Builder would
+// race on.
+type Log struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	return len(p), nil
+}
+
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf)
 }
