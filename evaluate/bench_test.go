@@ -56,3 +56,16 @@ func BenchmarkPSI100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWritePlots renders the standard charts of a Taiwan-sized test
+// split (6,000 rows), what `pipeline train` pays after training.
+func BenchmarkWritePlots(b *testing.B) {
+	labels, scores := synthetic(6_000, 1)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := evaluate.WritePlots(dir, labels, scores, 0.5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
