@@ -73,7 +73,8 @@ func TestWritePlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{evaluate.ROCFile, evaluate.PRFile, evaluate.CalibrationFile, evaluate.KSFile,
-		evaluate.ScoreDistributionFile, evaluate.ConfusionFile}
+		evaluate.ScoreDistributionFile, evaluate.ConfusionFile, evaluate.GainsFile, evaluate.LiftFile,
+		evaluate.StrategyFile}
 	if len(paths) != len(want) {
 		t.Fatalf("paths %v, want %d files", paths, len(want))
 	}
