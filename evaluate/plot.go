@@ -604,7 +604,9 @@ func learningChart(title, yLabel string, series []Series, best int) (*chart, err
 		ch.add(s.Name, l)
 	}
 	p.X.Tick.Marker = ticks{integer: true}
-	p.X.Min, p.X.Max = niceRange(0, float64(max(iters, best, 1)), true)
+	// The axis ends at the last iteration rather than the next round
+	// number, which could leave a fifth of the chart empty.
+	p.X.Min, p.X.Max = 0, float64(max(iters, best, 1))
 	p.Y.Min, p.Y.Max = niceRange(lo, hi, false)
 	ch.subtitle = fmt.Sprintf("%d iterations", iters)
 	if best > 0 {
