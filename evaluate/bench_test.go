@@ -3,6 +3,7 @@ package evaluate_test
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/creditrisk/engine/evaluate"
@@ -65,6 +66,20 @@ func BenchmarkWritePlots(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := evaluate.WritePlots(dir, labels, scores, 0.5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSummaryPlot renders the one-page summary of the same split.
+func BenchmarkSummaryPlot(b *testing.B) {
+	labels, scores := synthetic(6_000, 1)
+	path := filepath.Join(b.TempDir(), evaluate.SummaryFile)
+	s := evaluate.Summary{Title: "bench", Labels: labels, Scores: scores, Cutoff: 0.5,
+		Facts: []evaluate.Fact{{Name: "model", Value: "gbdt"}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := evaluate.SummaryPlot(path, s); err != nil {
 			b.Fatal(err)
 		}
 	}
