@@ -252,10 +252,18 @@ func (t ticks) Ticks(lo, hi float64) []plot.Tick {
 	unit := unitFor(max(math.Abs(lo), math.Abs(hi)), step)
 	var out []plot.Tick
 	first := math.Ceil(lo/step - 1e-9)
-	for k := first; k*step <= hi+step*1e-9 && len(out) < 50; k++ {
+	// At most 50 steps: over a range a few ulps wide, k+1 == k.
+	for i := range 50 {
+		k := first + float64(i)
+		if k*step > hi+step*1e-9 {
+			break
+		}
 		v := onStep(k, step)
 		if math.Abs(v) < step*1e-9 {
 			v = 0 // no "-0.0"
+		}
+		if span := hi - lo; v < lo-span*1e-9 || v > hi+span*1e-9 {
+			continue // rounding off the range where it spans a few ulps
 		}
 		out = append(out, plot.Tick{Value: v, Label: t.label(v, step, unit)})
 	}

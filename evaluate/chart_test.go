@@ -346,3 +346,60 @@ func TestFit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTicks feeds axis ranges of any size: ticks must stay few, inside
+// the range, in order and labelled, and never hang.
+func FuzzTicks(f *testing.F) {
+	f.Add(0.0, 1.0, false, false)
+	f.Add(0.07, 0.83, false, true)
+	f.Add(1.0, 87.0, true, false)
+	f.Add(-1e300, 1e300, false, false)
+	f.Add(1e300, 1e300*(1+1e-15), false, false)
+	f.Fuzz(func(t *testing.T, lo, hi float64, integer, percent bool) {
+		if !plottable(lo) || !plottable(hi) || hi <= lo {
+			return
+		}
+		tk := ticks{integer: integer, percent: percent}
+		got := tk.Ticks(lo, hi)
+		if len(got) > 50 {
+			t.Fatalf("Ticks(%v, %v) gave %d ticks", lo, hi, len(got))
+		}
+		for i, k := range got {
+			if k.Label == "" {
+				t.Errorf("tick %v has no label", k.Value)
+			}
+			span := hi - lo
+			if k.Value < lo-span*1e-6 || k.Value > hi+span*1e-6 {
+				t.Errorf("Ticks(%v, %v): %v is outside", lo, hi, k.Value)
+			}
+			if i > 0 && k.Value < got[i-1].Value {
+				t.Errorf("Ticks(%v, %v): %v after %v", lo, hi, k.Value, got[i-1].Value)
+			}
+		}
+		a, b := niceRange(lo, hi, integer)
+		if !(a <= lo && b >= hi) && finite(a) && finite(b) && (hi-lo) > 1e-300 {
+			if a > lo+(hi-lo)*1e-9 || b < hi-(hi-lo)*1e-9 {
+				t.Errorf("niceRange(%v, %v) = %v, %v does not hold it", lo, hi, a, b)
+			}
+		}
+	})
+}
+
+// FuzzFit shortens any name, such as a CSV header, to the width asked.
+func FuzzFit(f *testing.F) {
+	f.Add("number_of_people_being_liable_to_provide_maintenance_for", 100.0)
+	f.Add("ID", 1.0)
+	f.Add("\xff\xfe broken utf-8", 30.0)
+	f.Fuzz(func(t *testing.T, s string, w float64) {
+		if !(w > 0 && w < 2000) || len(s) > 500 {
+			return
+		}
+		got := fit(tickFont, s, vg.Length(w))
+		if got != "…" && tickFont.Width(got) > vg.Length(w) {
+			t.Errorf("fit(%q, %v) = %q, %v wide", s, w, got, tickFont.Width(got))
+		}
+		if tickFont.Width(s) <= vg.Length(w) && got != s {
+			t.Errorf("fit(%q, %v) = %q, but it fitted whole", s, w, got)
+		}
+	})
+}
