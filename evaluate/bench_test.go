@@ -3,6 +3,7 @@ package evaluate_test
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/creditrisk/engine/evaluate"
@@ -52,6 +53,33 @@ func BenchmarkPSI100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := evaluate.PSI(a, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWritePlots renders the standard charts of a Taiwan-sized test
+// split (6,000 rows), what `pipeline train` pays after training.
+func BenchmarkWritePlots(b *testing.B) {
+	labels, scores := synthetic(6_000, 1)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := evaluate.WritePlots(dir, labels, scores, 0.5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSummaryPlot renders the one-page summary of the same split.
+func BenchmarkSummaryPlot(b *testing.B) {
+	labels, scores := synthetic(6_000, 1)
+	path := filepath.Join(b.TempDir(), evaluate.SummaryFile)
+	s := evaluate.Summary{Title: "bench", Labels: labels, Scores: scores, Cutoff: 0.5,
+		Facts: []evaluate.Fact{{Name: "model", Value: "gbdt"}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := evaluate.SummaryPlot(path, s); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,34 +13,14 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-)
-
-// Chart size and resolution: 7×5 in at 120 dpi is 840×600 pixels.
-const (
-	chartW = 7 * vg.Inch
-	chartH = 5 * vg.Inch
-	dpi    = 120
-)
-
-var (
-	blue   = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	orange = color.RGBA{R: 255, G: 127, B: 14, A: 255}
-	red    = color.RGBA{R: 214, G: 39, B: 40, A: 255}
-	grey   = color.RGBA{R: 128, G: 128, B: 128, A: 255}
-	// series colours for learning curves, cycled.
-	seriesColors = []color.Color{blue, orange, red, color.RGBA{R: 44, G: 160, B: 44, A: 255},
-		color.RGBA{R: 148, G: 103, B: 189, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255}}
 )
 
 // ErrPlot marks chart input that cannot be drawn (no series, names and
 // values of different lengths, non-finite values).
 var ErrPlot = errors.New("cannot plot")
 
-// Plot file names written by WritePlots.
+// Plot file names written by WritePlots, in the order of its paths.
 const (
 	ROCFile               = "roc.png"
 	PRFile                = "precision_recall.png"
@@ -49,11 +28,16 @@ const (
 	KSFile                = "ks.png"
 	ScoreDistributionFile = "score_distribution.png"
 	ConfusionFile         = "confusion_matrix.png"
+	GainsFile             = "gains.png"
+	LiftFile              = "lift.png"
+	StrategyFile          = "strategy.png"
 )
 
 // WritePlots writes the standard charts of one model into dir (created if
 // missing) and returns their paths in this order: ROC, precision-recall,
-// calibration, KS, score distribution by class, confusion matrix at cutoff.
+// calibration, KS, score distribution by class, confusion matrix at
+// cutoff, cumulative gains, lift by decile, and the approval-rate against
+// bad-rate strategy curve.
 func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string, error) {
 	r, err := Evaluate(labels, scores, cutoff)
 	if err != nil {
@@ -63,15 +47,18 @@ func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string,
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	charts := []struct {
-		file string
-		draw func(path string) error
+		file  string
+		build func() (*chart, error)
 	}{
-		{ROCFile, func(p string) error { return ROCPlot(p, labels, scores, "model") }},
-		{PRFile, func(p string) error { return PRPlot(p, labels, scores) }},
-		{CalibrationFile, func(p string) error { return CalibrationPlot(p, r.Calibration) }},
-		{KSFile, func(p string) error { return KSPlot(p, labels, scores) }},
-		{ScoreDistributionFile, func(p string) error { return ScoreDistributionPlot(p, labels, scores) }},
-		{ConfusionFile, func(p string) error { return ConfusionPlot(p, r.AtCutoff) }},
+		{ROCFile, func() (*chart, error) { return rocChart("", labels, []namedScores{{"model", scores, blue}}) }},
+		{PRFile, func() (*chart, error) { return prChart(labels, scores) }},
+		{CalibrationFile, func() (*chart, error) { return calibrationChart(r.Calibration) }},
+		{KSFile, func() (*chart, error) { return ksChart(labels, scores) }},
+		{ScoreDistributionFile, func() (*chart, error) { return distributionChart(labels, scores, cutoff) }},
+		{ConfusionFile, func() (*chart, error) { return confusionChart(r.AtCutoff) }},
+		{GainsFile, func() (*chart, error) { return gainsChart(r.Lift) }},
+		{LiftFile, func() (*chart, error) { return liftChart(r.Lift) }},
+		{StrategyFile, func() (*chart, error) { return strategyChart(labels, scores, cutoff) }},
 	}
 	// Rendering dominates the cost of an evaluation and the charts are
 	// independent, so they are drawn on all cores.
@@ -85,7 +72,13 @@ func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string,
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = c.draw(paths[i])
+			ch, err := c.build()
+			if err == nil {
+				err = save(ch, paths[i])
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", c.file, err)
+			}
 		}()
 	}
 	wg.Wait()
@@ -95,30 +88,35 @@ func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string,
 	return paths, nil
 }
 
-// ROCPlot draws the ROC curve of one model, named name in the legend with
-// its AUC.
+// ROCPlot draws the ROC curve of one model, named name in the legend, with
+// its AUC, Gini and KS in the title.
 func ROCPlot(path string, labels, scores []float64, name string) error {
-	p, err := rocChart("ROC curve", labels, []namedScores{{name, scores, blue}})
+	ch, err := rocChart("", labels, []namedScores{{name, scores, blue}})
 	if err != nil {
 		return fmt.Errorf("roc plot: %w", err)
 	}
-	return save(p, path, chartW, chartH)
+	return save(ch, path)
 }
 
 // ROCComparison draws the ROC curves of two models scored on the same rows
-// on one chart (champion against challenger), with both AUCs and DeLong's
-// p-value for their difference in the title.
+// on one chart (champion against challenger), with DeLong's p-value for
+// the difference of their AUCs in the title and each AUC and Gini in the
+// legend.
 func ROCComparison(path string, labels, scoresA, scoresB []float64, nameA, nameB string) error {
+	ch, err := rocComparisonChart(labels, scoresA, scoresB, nameA, nameB)
+	if err != nil {
+		return fmt.Errorf("roc comparison plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+func rocComparisonChart(labels, scoresA, scoresB []float64, nameA, nameB string) (*chart, error) {
 	d, err := DeLong(labels, scoresA, scoresB)
 	if err != nil {
-		return fmt.Errorf("roc comparison plot: %w", err)
+		return nil, err
 	}
-	title := fmt.Sprintf("ROC: %s vs %s (DeLong p = %.3g)", nameA, nameB, d.P)
-	p, err := rocChart(title, labels, []namedScores{{nameA, scoresA, blue}, {nameB, scoresB, orange}})
-	if err != nil {
-		return fmt.Errorf("roc comparison plot: %w", err)
-	}
-	return save(p, path, chartW, chartH)
+	title := fmt.Sprintf("ROC: %s vs %s · DeLong p = %.3g", nameA, nameB, d.P)
+	return rocChart(title, labels, []namedScores{{nameA, scoresA, blue}, {nameB, scoresB, orange}})
 }
 
 type namedScores struct {
@@ -127,12 +125,17 @@ type namedScores struct {
 	color  color.Color
 }
 
-func rocChart(title string, labels []float64, models []namedScores) (*plot.Plot, error) {
-	p := newPlot(title, "False positive rate (goods declined)", "True positive rate (bads declined)")
-	unitAxes(p)
-	if err := diagonal(p, "random (AUC = 0.5)"); err != nil {
+// rocChart draws one or more models' ROC curves. With one model and no
+// title, the title carries its AUC, Gini and KS.
+func rocChart(title string, labels []float64, models []namedScores) (*chart, error) {
+	ch := newChart(title, "False positive rate (goods declined)", "True positive rate (bads declined)")
+	p := ch.plot
+	unitAxes(p, false)
+	d, err := line(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, grey, 1, dashed)
+	if err != nil {
 		return nil, err
 	}
+	p.Add(d)
 	for i, m := range models {
 		s, err := newSample(labels, m.scores, "scores", false)
 		if err != nil {
@@ -141,104 +144,143 @@ func rocChart(title string, labels []float64, models []namedScores) (*plot.Plot,
 		if err := bothClasses(s.bads, s.goods); err != nil {
 			return nil, err
 		}
-		l, err := plotter.NewLine(xys(s.roc()))
+		var dash []vg.Length
+		if i > 0 {
+			dash = []vg.Length{vg.Points(6), vg.Points(3)}
+		}
+		l, err := line(xys(s.roc()), m.color, 2, dash)
 		if err != nil {
 			return nil, err
 		}
-		l.Color, l.Width = m.color, vg.Points(2)
-		if i > 0 {
-			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
-		}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (AUC = %.4f)", m.name, s.auc()), l)
+		auc := s.auc()
+		ch.subtitle = sampleNote(s)
+		if len(models) == 1 {
+			ks, _ := s.ks()
+			if ch.title == "" {
+				ch.title = fmt.Sprintf("ROC curve · AUC %.4f · Gini %.4f · KS %.4f", auc, 2*auc-1, ks)
+			}
+			ch.add(m.name, l)
+		} else {
+			ch.add(fmt.Sprintf("%s: AUC %.4f, Gini %.4f", m.name, auc, 2*auc-1), l)
+		}
 	}
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), vg.Points(10)
-	return p, nil
+	ch.add("random (AUC 0.5)", d)
+	return ch, nil
+}
+
+// sampleNote says how many rows and bads a chart was drawn from.
+func sampleNote(s *sample) string {
+	n := len(s.order)
+	return fmt.Sprintf("%s rows, %s bads (%s)", number(float64(n), 0), number(float64(s.bads), 0), pct(ratio(s.bads, n)))
 }
 
 // PRPlot draws the precision-recall curve, with the bad rate as the
 // baseline of a model that declines at random.
 func PRPlot(path string, labels, scores []float64) error {
+	ch, err := prChart(labels, scores)
+	if err != nil {
+		return fmt.Errorf("precision-recall plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+func prChart(labels, scores []float64) (*chart, error) {
 	s, err := newSample(labels, scores, "scores", false)
 	if err == nil {
 		err = bothClasses(s.bads, s.goods)
 	}
 	if err != nil {
-		return fmt.Errorf("precision-recall plot: %w", err)
+		return nil, err
 	}
-	p := newPlot("Precision-recall curve", "Recall (share of bads declined)", "Precision (bads among declined)")
-	unitAxes(p)
-	l, err := plotter.NewLine(xys(s.pr()))
+	ch := newChart("Precision-recall curve", "Recall (share of bads declined)", "Precision (bads among declined)")
+	ch.subtitle = sampleNote(s)
+	unitAxes(ch.plot, false)
+	l, err := line(xys(s.pr()), blue, 2, nil)
 	if err != nil {
-		return fmt.Errorf("precision-recall plot: %w", err)
+		return nil, err
 	}
-	l.Color, l.Width = blue, vg.Points(2)
 	rate := ratio(s.bads, len(labels))
-	base, err := plotter.NewLine(plotter.XYs{{X: 0, Y: rate}, {X: 1, Y: rate}})
+	base, err := line(plotter.XYs{{X: 0, Y: rate}, {X: 1, Y: rate}}, grey, 1, dashed)
 	if err != nil {
-		return fmt.Errorf("precision-recall plot: %w", err)
+		return nil, err
 	}
-	base.Color, base.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(4)}
-	p.Add(l, base)
-	p.Legend.Add("model", l)
-	p.Legend.Add(fmt.Sprintf("bad rate %.3f (random)", rate), base)
-	p.Legend.Top = true
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), -vg.Points(10)
-	return save(p, path, chartW, chartH)
+	ch.plot.Add(base, l)
+	ch.add("model", l)
+	ch.add(fmt.Sprintf("random (precision = bad rate %.3f)", rate), base)
+	return ch, nil
 }
 
 // CalibrationPlot draws the reliability diagram of a calibration table:
 // observed bad rate against mean predicted probability per decile, with
 // the diagonal of perfect calibration and the ECE in the title.
 func CalibrationPlot(path string, bins []CalibrationBin) error {
+	ch, err := calibrationChart(bins)
+	if err != nil {
+		return fmt.Errorf("calibration plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+func calibrationChart(bins []CalibrationBin) (*chart, error) {
 	if len(bins) == 0 {
-		return fmt.Errorf("calibration plot: %w: no bins", ErrPlot)
+		return nil, fmt.Errorf("%w: no bins", ErrPlot)
 	}
 	pts := make(plotter.XYs, len(bins))
-	top := 0.0
+	top, n := 0.0, 0
 	for i, b := range bins {
 		if !finite(b.MeanPredicted) || !finite(b.ObservedRate) || b.MeanPredicted < 0 || b.MeanPredicted > 1 ||
 			b.ObservedRate < 0 || b.ObservedRate > 1 {
-			return fmt.Errorf("calibration plot: %w: bin %d is not a pair of rates in [0, 1]", ErrPlot, b.Bin)
+			return nil, fmt.Errorf("%w: bin %d is not a pair of rates in [0, 1]", ErrPlot, b.Bin)
 		}
 		pts[i] = plotter.XY{X: b.MeanPredicted, Y: b.ObservedRate}
 		top = max(top, b.MeanPredicted, b.ObservedRate)
+		n += b.Count
 	}
-	p := newPlot(fmt.Sprintf("Calibration by decile (ECE = %.4f)", ECE(bins)),
+	ch := newChart(fmt.Sprintf("Calibration by decile · ECE %.4f", ECE(bins)),
 		"Mean predicted probability of default", "Observed bad rate")
+	ch.subtitle = fmt.Sprintf("%d groups of about %s rows, lowest scores first", len(bins), number(math.Round(float64(n)/float64(len(bins))), 0))
+	p := ch.plot
 	// Zoom on the used range: PDs of good books rarely pass 0.5.
-	top = math.Min(1, math.Ceil(top*10+0.5)/10)
+	_, top = niceRange(0, math.Min(1, top*1.05), false)
+	top = math.Min(1, top)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, top, 0, top
-	perfect, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: top, Y: top}})
+	perfect, err := line(plotter.XYs{{X: 0, Y: 0}, {X: top, Y: top}}, grey, 1, dashed)
 	if err != nil {
-		return fmt.Errorf("calibration plot: %w", err)
+		return nil, err
 	}
-	perfect.Color, perfect.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(4)}
-	l, sc, err := plotter.NewLinePoints(pts)
+	l, err := line(pts, blue, 2, nil)
 	if err != nil {
-		return fmt.Errorf("calibration plot: %w", err)
+		return nil, err
 	}
-	l.Color, l.Width = blue, vg.Points(2)
-	sc.Color, sc.Shape, sc.Radius = blue, draw.CircleGlyph{}, vg.Points(3)
+	sc, err := dots(pts, blue, 3.5)
+	if err != nil {
+		return nil, err
+	}
 	p.Add(perfect, l, sc)
-	p.Legend.Add("perfectly calibrated", perfect)
-	p.Legend.Add("model (deciles)", l, sc)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), -vg.Points(10)
-	return save(p, path, chartW, chartH)
+	ch.add("model (one point per decile)", l, sc)
+	ch.add("perfectly calibrated", perfect)
+	return ch, nil
 }
 
 // KSPlot draws the cumulative score distributions of bads and goods and
-// marks where they are furthest apart (the KS statistic). Scores must be
-// probabilities.
+// marks where they are furthest apart (the KS statistic), with KS and
+// Gini in the title. Scores must be probabilities.
 func KSPlot(path string, labels, scores []float64) error {
+	ch, err := ksChart(labels, scores)
+	if err != nil {
+		return fmt.Errorf("ks plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+func ksChart(labels, scores []float64) (*chart, error) {
 	s, err := newSample(labels, scores, "scores", true)
 	if err == nil {
 		err = bothClasses(s.bads, s.goods)
 	}
 	if err != nil {
-		return fmt.Errorf("ks plot: %w", err)
+		return nil, err
 	}
 	ks, at := s.ks()
 	lo := s.scores[s.order[0]]
@@ -256,92 +298,133 @@ func KSPlot(path string, labels, scores []float64) error {
 			gapBad, gapGood = fb, fg
 		}
 	})
-	p := newPlot(fmt.Sprintf("KS = %.4f at score %.4g", ks, at), "Score (probability of default)", "Cumulative share")
+	ch := newChart(fmt.Sprintf("KS %.4f at score %.4g · Gini %.4f", ks, at, 2*s.auc()-1),
+		"Score (probability of default)", "Cumulative share of the class")
+	ch.subtitle = sampleNote(s)
+	p := ch.plot
+	p.X.Min, p.X.Max = scoreRange(lo, s.scores[s.order[len(s.order)-1]])
 	p.Y.Min, p.Y.Max = 0, 1
-	lb, err := plotter.NewLine(bad)
+	p.Y.Tick.Marker = ticks{percent: true}
+	lb, err := line(bad, red, 2, nil)
 	if err != nil {
-		return fmt.Errorf("ks plot: %w", err)
+		return nil, err
 	}
-	lg, err := plotter.NewLine(good)
+	lg, err := line(good, blue, 2, nil)
 	if err != nil {
-		return fmt.Errorf("ks plot: %w", err)
+		return nil, err
 	}
-	lb.Color, lb.Width = red, vg.Points(2)
-	lg.Color, lg.Width = blue, vg.Points(2)
-	gap, err := plotter.NewLine(plotter.XYs{{X: at, Y: gapBad}, {X: at, Y: gapGood}})
+	gap, err := line(plotter.XYs{{X: at, Y: gapBad}, {X: at, Y: gapGood}}, color.Black, 1.5, []vg.Length{vg.Points(4), vg.Points(3)})
 	if err != nil {
-		return fmt.Errorf("ks plot: %w", err)
+		return nil, err
 	}
-	gap.Color, gap.Width, gap.Dashes = color.Black, vg.Points(1.5), []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(lb, lg, gap)
-	p.Legend.Add("bads", lb)
-	p.Legend.Add("goods", lg)
-	p.Legend.Add("KS distance", gap)
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), vg.Points(10)
-	return save(p, path, chartW, chartH)
+	ch.add("goods", lg)
+	ch.add("bads", lb)
+	ch.add(fmt.Sprintf("KS distance %.4f", ks), gap)
+	return ch, nil
+}
+
+// scoreRange is a round range of probabilities holding [lo, hi].
+func scoreRange(lo, hi float64) (float64, float64) {
+	a, b := niceRange(lo, hi, false)
+	return math.Max(0, a), math.Min(1, b)
 }
 
 // ScoreDistributionPlot draws the score histograms of bads and goods, each
 // normalised to its own total so that class imbalance does not hide the
 // bads. Scores must be probabilities.
 func ScoreDistributionPlot(path string, labels, scores []float64) error {
+	ch, err := distributionChart(labels, scores, math.NaN())
+	if err != nil {
+		return fmt.Errorf("score distribution plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+// distributionChart marks cutoff unless it is NaN.
+func distributionChart(labels, scores []float64, cutoff float64) (*chart, error) {
 	s, err := newSample(labels, scores, "scores", true)
 	if err == nil {
 		err = bothClasses(s.bads, s.goods)
 	}
 	if err != nil {
-		return fmt.Errorf("score distribution plot: %w", err)
+		return nil, err
 	}
-	// Bins from 0 to the next tenth above the highest score, so charts of
-	// models with similar scores share their bins.
+	// Bins from 0 to the next tenth above the highest score (and the
+	// cut-off), so charts of models with similar scores share their bins.
 	const nbins = 25
-	lo, hi := 0.0, math.Max(0.1, math.Ceil(s.scores[s.order[len(s.order)-1]]*10)/10)
+	top := s.scores[s.order[len(s.order)-1]]
+	if finite(cutoff) {
+		top = max(top, cutoff)
+	}
+	lo, hi := 0.0, math.Max(0.1, math.Ceil(top*10)/10)
 	width := (hi - lo) / nbins
 	var counts [2][nbins]float64 // [good, bad]
 	for i, v := range scores {
 		b := min(int((v-lo)/width), nbins-1)
 		counts[int(labels[i])][max(b, 0)]++
 	}
-	p := newPlot("Score distribution by class", "Score (probability of default)", "Share of class")
-	p.X.Min, p.X.Max = lo, hi
+	ch := newChart("Score distribution by class", "Score (probability of default)", "Share of the class")
+	ch.subtitle = "Each class sums to 100%, so the bads show however few they are"
+	p := ch.plot
+	p.Y.Tick.Marker = ticks{percent: true}
+	peak := 0.0
 	for c, st := range []struct {
 		name  string
 		n     int
-		color color.Color
+		color color.RGBA
 	}{{"goods", s.goods, blue}, {"bads", s.bads, red}} {
 		pts := make(plotter.XYs, nbins)
 		for b := range nbins {
 			pts[b] = plotter.XY{X: lo + (float64(b)+0.5)*width, Y: counts[c][b] / float64(st.n)}
+			peak = max(peak, pts[b].Y)
 		}
 		h, err := plotter.NewHistogram(pts, nbins)
 		if err != nil {
-			return fmt.Errorf("score distribution plot: %w", err)
+			return nil, err
 		}
-		r, g, b, _ := st.color.RGBA()
-		h.FillColor = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 110}
-		h.LineStyle.Color = st.color
+		h.FillColor = color.NRGBA{R: st.color.R, G: st.color.G, B: st.color.B, A: 100}
+		h.LineStyle.Color, h.LineStyle.Width = st.color, vg.Points(1)
 		p.Add(h)
-		p.Legend.Add(fmt.Sprintf("%s (n = %d)", st.name, st.n), h)
+		ch.add(fmt.Sprintf("%s (n = %s)", st.name, number(float64(st.n), 0)), h)
 	}
-	p.Legend.Top = true
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), -vg.Points(10)
-	return save(p, path, chartW, chartH)
+	p.X.Min, p.X.Max = lo, hi
+	_, p.Y.Max = niceRange(0, peak*1.05, false)
+	p.Y.Min = 0
+	if finite(cutoff) {
+		l, err := line(plotter.XYs{{X: cutoff, Y: 0}, {X: cutoff, Y: p.Y.Max}}, color.Black, 1.2, dashed)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(l)
+		ch.add(fmt.Sprintf("cut-off %.4g", cutoff), l)
+	}
+	return ch, nil
 }
 
 // ConfusionPlot draws the confusion matrix at the cut-off as a heat map
 // with the counts and their share of all rows in each cell.
 func ConfusionPlot(path string, m CutoffMetrics) error {
+	ch, err := confusionChart(m)
+	if err != nil {
+		return fmt.Errorf("confusion plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+func confusionChart(m CutoffMetrics) (*chart, error) {
 	c := m.Confusion
 	// cells[row][col]: rows actual good, bad (bottom to top); columns
 	// approved, declined.
 	cells := [2][2]int{{c.TrueNegative, c.FalsePositive}, {c.FalseNegative, c.TruePositive}}
 	total := c.TrueNegative + c.FalsePositive + c.FalseNegative + c.TruePositive
 	if total <= 0 || c.TrueNegative < 0 || c.FalsePositive < 0 || c.FalseNegative < 0 || c.TruePositive < 0 {
-		return fmt.Errorf("confusion plot: %w: counts %+v", ErrPlot, c)
+		return nil, fmt.Errorf("%w: counts %+v", ErrPlot, c)
 	}
-	p := newPlot(fmt.Sprintf("Confusion matrix at cut-off %.4g (accuracy %.3f)", m.Cutoff, m.Accuracy),
-		"Decision", "Actual")
+	ch := newChart(fmt.Sprintf("Confusion matrix at cut-off %.4g", m.Cutoff), "Decision", "Actual class")
+	ch.subtitle = fmt.Sprintf("accuracy %.3f · precision %.3f · recall %.3f · approved %s · bad rate among approved %s",
+		m.Accuracy, m.Precision, m.Recall, pct(m.ApprovalRate), pct(m.BadRateApproved))
+	p := ch.plot
 	h := plotter.NewHeatMap(grid(cells), whiteToBlue(64))
 	h.Min, h.Max = 0, float64(max(cells[0][0], cells[0][1], cells[1][0], cells[1][1], 1))
 	p.Add(h)
@@ -350,28 +433,28 @@ func ConfusionPlot(path string, m CutoffMetrics) error {
 	for r := range 2 {
 		for col := range 2 {
 			lab.XYs = append(lab.XYs, plotter.XY{X: float64(col), Y: float64(r)})
-			lab.Labels = append(lab.Labels, fmt.Sprintf("%d\n%.1f%%\n%s", cells[r][col],
-				100*float64(cells[r][col])/float64(total), names[r][col]))
+			lab.Labels = append(lab.Labels, fmt.Sprintf("%s\n%s of rows\n%s", number(float64(cells[r][col]), 0),
+				pct(ratio(cells[r][col], total)), names[r][col]))
 		}
 	}
 	labels, err := plotter.NewLabels(lab)
 	if err != nil {
-		return fmt.Errorf("confusion plot: %w", err)
+		return nil, err
 	}
+	cell := noteFont
+	cell.Font.Size = vg.Points(12)
+	styleLabels(labels, cell)
 	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = vg.Points(13)
-		labels.TextStyle[i].XAlign, labels.TextStyle[i].YAlign = text.XCenter, text.YCenter
-		labels.TextStyle[i].Color = color.Black
 		r, col := i/2, i%2
 		if float64(cells[r][col]) > 0.6*h.Max {
 			labels.TextStyle[i].Color = color.White
 		}
 	}
 	p.Add(labels)
-	p.NominalX("approved (score < cut-off)", "declined (score ≥ cut-off)")
+	p.NominalX(fmt.Sprintf("approved (score < %.4g)", m.Cutoff), fmt.Sprintf("declined (score ≥ %.4g)", m.Cutoff))
 	p.NominalY("good (0)", "bad (1)")
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, 1.5, -0.5, 1.5
-	return save(p, path, 6*vg.Inch, 5*vg.Inch)
+	return ch, nil
 }
 
 type grid [2][2]int
@@ -398,52 +481,79 @@ func (n whiteToBlue) Colors() []color.Color {
 	return cs
 }
 
+// MaxImportanceBars is how many features the importance chart shows, the
+// most important first; the subtitle says how many were left out.
+const MaxImportanceBars = 20
+
 // FeatureImportancePlot draws horizontal bars of feature importance, the
-// largest at the top. title says which importance it is (e.g. "Feature
-// importance (gain)"). Names and values must have the same length.
+// largest at the top, at most MaxImportanceBars of them. title says which
+// importance it is (e.g. "Feature importance (gain)"). Names and values
+// must have the same length. Names wider than 55% of the chart are
+// shortened in the middle with an ellipsis.
 func FeatureImportancePlot(path, title string, names []string, values []float64) error {
+	ch, err := importanceChart(title, names, values)
+	if err != nil {
+		return fmt.Errorf("feature importance plot: %w", err)
+	}
+	return save(ch, path)
+}
+
+// maxNameShare of the chart's width may go to feature names: enough for
+// German credit's longest (number_of_people_being_liable_to_provide_maintenance_for)
+// while leaving the bars most of the rest.
+const maxNameShare = 0.55
+
+func importanceChart(title string, names []string, values []float64) (*chart, error) {
 	if len(names) == 0 || len(names) != len(values) {
-		return fmt.Errorf("feature importance plot: %w: %d names, %d values", ErrPlot, len(names), len(values))
+		return nil, fmt.Errorf("%w: %d names, %d values", ErrPlot, len(names), len(values))
 	}
 	for i, v := range values {
 		if !plottable(v) {
-			return fmt.Errorf("feature importance plot: %w: %s = %v", ErrPlot, names[i], v)
+			return nil, fmt.Errorf("%w: %s = %v", ErrPlot, names[i], v)
 		}
 	}
 	idx := make([]int, len(values))
 	for i := range idx {
 		idx[i] = i
 	}
-	// Ascending, so the largest bar is drawn at the top.
+	// Largest first, ties in input order.
 	slices.SortStableFunc(idx, func(a, b int) int {
-		if values[a] != values[b] {
-			if values[a] < values[b] {
-				return -1
-			}
+		switch {
+		case values[a] > values[b]:
+			return -1
+		case values[a] < values[b]:
 			return 1
 		}
-		return b - a
+		return 0
 	})
-	vals := make(plotter.Values, len(idx))
-	sorted := make([]string, len(idx))
-	for i, j := range idx {
-		vals[i], sorted[i] = values[j], names[j]
+	shown := idx[:min(len(idx), MaxImportanceBars)]
+	// Bars go bottom up, so the largest is drawn last, at the top.
+	vals := make(plotter.Values, len(shown))
+	sorted := make([]string, len(shown))
+	for i, j := range shown {
+		k := len(shown) - 1 - i
+		vals[k], sorted[k] = values[j], fit(tickFont, names[j], maxNameShare*chartW)
 	}
-	p := newPlot(title, "Importance", "")
-	bars, err := plotter.NewBarChart(vals, vg.Points(12))
+	ch := newChart(title, "Importance", "")
+	ch.subtitle = fmt.Sprintf("All %d features", len(names))
+	if len(shown) < len(names) {
+		ch.subtitle = fmt.Sprintf("The %d most important of %d features", len(shown), len(names))
+	}
+	p := ch.plot
+	// About 60% of each row's height is bar.
+	barW := min(vg.Points(14), (chartH-vg.Points(130))/vg.Length(len(shown))*0.6)
+	bars, err := plotter.NewBarChart(vals, barW)
 	if err != nil {
-		return fmt.Errorf("feature importance plot: %w", err)
+		return nil, err
 	}
 	bars.Horizontal = true
 	bars.Color = blue
 	bars.LineStyle.Width = 0
 	p.Add(bars)
 	p.NominalY(sorted...)
-	// Leave room past the longest bar: the autoscaled axis ends on it.
-	p.X.Min = min(0, slices.Min(values))
-	p.X.Max = max(p.X.Max, slices.Max(values)*1.05)
-	h := max(chartH, vg.Length(len(names))*vg.Points(18)+vg.Inch)
-	return save(p, path, chartW, h)
+	p.Y.Min, p.Y.Max = -0.5, float64(len(shown))-0.5
+	p.X.Min, p.X.Max = niceRange(min(0, slices.Min(values)), max(0, slices.Max(values)), false)
+	return ch, nil
 }
 
 // Series is one learning curve: a value per boosting iteration, the first
@@ -458,70 +568,64 @@ type Series struct {
 // positive, marks the chosen (early-stopping) iteration with a vertical
 // line.
 func LearningCurvePlot(path, title, yLabel string, series []Series, best int) error {
-	if len(series) == 0 {
-		return fmt.Errorf("learning curve plot: %w: no series", ErrPlot)
+	ch, err := learningChart(title, yLabel, series, best)
+	if err != nil {
+		return fmt.Errorf("learning curve plot: %w", err)
 	}
-	p := newPlot(title, "Iteration", yLabel)
+	return save(ch, path)
+}
+
+func learningChart(title, yLabel string, series []Series, best int) (*chart, error) {
+	if len(series) == 0 {
+		return nil, fmt.Errorf("%w: no series", ErrPlot)
+	}
+	ch := newChart(title, "Iteration", yLabel)
+	p := ch.plot
 	lo, hi := math.Inf(1), math.Inf(-1)
+	iters := 0
 	for i, s := range series {
 		if len(s.Values) == 0 {
-			return fmt.Errorf("learning curve plot: %w: series %q is empty", ErrPlot, s.Name)
+			return nil, fmt.Errorf("%w: series %q is empty", ErrPlot, s.Name)
 		}
 		pts := make(plotter.XYs, len(s.Values))
 		for it, v := range s.Values {
 			if !plottable(v) {
-				return fmt.Errorf("learning curve plot: %w: series %q, iteration %d = %v", ErrPlot, s.Name, it+1, v)
+				return nil, fmt.Errorf("%w: series %q, iteration %d = %v", ErrPlot, s.Name, it+1, v)
 			}
 			pts[it] = plotter.XY{X: float64(it + 1), Y: v}
 			lo, hi = min(lo, v), max(hi, v)
 		}
-		l, err := plotter.NewLine(pts)
+		iters = max(iters, len(s.Values))
+		l, err := line(pts, seriesColors[i%len(seriesColors)], 2, nil)
 		if err != nil {
-			return fmt.Errorf("learning curve plot: %w", err)
+			return nil, err
 		}
-		l.Color, l.Width = seriesColors[i%len(seriesColors)], vg.Points(2)
 		p.Add(l)
-		p.Legend.Add(s.Name, l)
+		ch.add(s.Name, l)
 	}
+	p.X.Tick.Marker = ticks{integer: true}
+	// The axis ends at the last iteration rather than the next round
+	// number, which could leave a fifth of the chart empty.
+	p.X.Min, p.X.Max = 0, float64(max(iters, best, 1))
+	p.Y.Min, p.Y.Max = niceRange(lo, hi, false)
+	ch.subtitle = fmt.Sprintf("%d iterations", iters)
 	if best > 0 {
-		l, err := plotter.NewLine(plotter.XYs{{X: float64(best), Y: lo}, {X: float64(best), Y: hi}})
+		l, err := line(plotter.XYs{{X: float64(best), Y: p.Y.Min}, {X: float64(best), Y: p.Y.Max}}, grey, 1.2, dashed)
 		if err != nil {
-			return fmt.Errorf("learning curve plot: %w", err)
+			return nil, err
 		}
-		l.Color, l.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(4)}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("best iteration %d", best), l)
+		ch.add(fmt.Sprintf("best iteration %d", best), l)
+		ch.subtitle = fmt.Sprintf("%d iterations, best %d", iters, best)
 	}
-	p.Legend.Top = true
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), -vg.Points(10)
-	return save(p, path, chartW, chartH)
+	return ch, nil
 }
 
-func newPlot(title, x, y string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(14)
-	p.Title.Padding = vg.Points(8)
-	p.X.Label.Text, p.Y.Label.Text = x, y
-	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(12), vg.Points(12)
-	p.Add(plotter.NewGrid())
-	p.Legend.TextStyle.Font.Size = vg.Points(11)
-	return p
-}
-
-func unitAxes(p *plot.Plot) {
+// unitAxes sets both axes to [0, 1], labelled as percentages when percent
+// is set.
+func unitAxes(p *plot.Plot, percent bool) {
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-}
-
-func diagonal(p *plot.Plot, name string) error {
-	d, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
-	if err != nil {
-		return err
-	}
-	d.Color, d.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(4)}
-	p.Add(d)
-	p.Legend.Add(name, d)
-	return nil
+	p.X.Tick.Marker, p.Y.Tick.Marker = ticks{percent: percent}, ticks{percent: percent}
 }
 
 func xys(pts []Point) plotter.XYs {
@@ -534,38 +638,6 @@ func xys(pts []Point) plotter.XYs {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// plottable reports whether v can be on an axis: gonum/plot's tick
-// labelling loops forever when the axis range overflows a float64.
+// plottable reports whether v can be on an axis: ranges wider than a
+// float64 holds break tick placement.
 func plottable(v float64) bool { return finite(v) && math.Abs(v) <= 1e300 }
-
-// save renders p as a PNG at path. gonum/plot panics on some degenerate
-// drawings; that becomes an error rather than a crash of the pipeline.
-func save(p *plot.Plot, path string, w, h vg.Length) (err error) {
-	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("draw %s: %w: %v", path, ErrPlot, r)
-			}
-		}()
-		p.Draw(draw.New(c))
-	}()
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write plot: %w", err)
-	}
-	// Charts are mostly flat colour: the fastest compression makes files
-	// barely larger and takes a fraction of the default's time.
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(f, c.Image()); err != nil {
-		f.Close()
-		return fmt.Errorf("write plot %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write plot %s: %w", path, err)
-	}
-	return nil
-}

@@ -73,7 +73,8 @@ func TestWritePlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{evaluate.ROCFile, evaluate.PRFile, evaluate.CalibrationFile, evaluate.KSFile,
-		evaluate.ScoreDistributionFile, evaluate.ConfusionFile}
+		evaluate.ScoreDistributionFile, evaluate.ConfusionFile, evaluate.GainsFile, evaluate.LiftFile,
+		evaluate.StrategyFile}
 	if len(paths) != len(want) {
 		t.Fatalf("paths %v, want %d files", paths, len(want))
 	}
@@ -107,6 +108,20 @@ func TestExtraPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, fi, 800, 550)
+
+	for _, c := range []struct {
+		file string
+		draw func(string) error
+	}{
+		{"gains_any_scores.png", func(p string) error { return evaluate.GainsPlot(p, labels, cols["score_b"]) }},
+		{"lift_any_scores.png", func(p string) error { return evaluate.LiftPlot(p, labels, cols["score_b"]) }},
+		{"strategy_t.png", func(p string) error { return evaluate.StrategyPlot(p, labels, cols["score_t"], 0.45) }},
+	} {
+		if err := c.draw(filepath.Join(dir, c.file)); err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		checkPNG(t, filepath.Join(dir, c.file), 840, 600)
+	}
 
 	lc := filepath.Join(dir, "learning_curve.png")
 	var train, valid []float64
@@ -148,6 +163,12 @@ func TestPlotErrors(t *testing.T) {
 		{"learning no series", evaluate.LearningCurvePlot(p, "t", "y", nil, 0), evaluate.ErrPlot},
 		{"learning empty series", evaluate.LearningCurvePlot(p, "t", "y", []evaluate.Series{{Name: "a"}}, 0), evaluate.ErrPlot},
 		{"learning NaN", evaluate.LearningCurvePlot(p, "t", "y", []evaluate.Series{{Name: "a", Values: []float64{math.NaN()}}}, 0), evaluate.ErrPlot},
+		{"gains no bads", evaluate.GainsPlot(p, []float64{0, 0}, []float64{0.1, 0.2}), evaluate.ErrSingleClass},
+		{"lift mismatch", evaluate.LiftPlot(p, labels, s[:2]), evaluate.ErrLengthMismatch},
+		{"strategy cut-off 2", evaluate.StrategyPlot(p, labels, s, 2), evaluate.ErrCutoff},
+		{"strategy not probabilities", evaluate.StrategyPlot(p, labels, []float64{0, 3, 0, 1}, 0.5), evaluate.ErrProbability},
+		{"summary NaN", evaluate.SummaryPlot(p, evaluate.Summary{Labels: labels, Scores: []float64{0, math.NaN(), 0, 0}, Cutoff: 0.5}), evaluate.ErrScore},
+		{"summary single class", evaluate.SummaryPlot(p, evaluate.Summary{Labels: []float64{1, 1}, Scores: []float64{0.1, 0.2}, Cutoff: 0.5}), evaluate.ErrSingleClass},
 	} {
 		if !errors.Is(tt.err, tt.want) {
 			t.Errorf("%s: error %v, want %v", tt.name, tt.err, tt.want)
@@ -200,5 +221,40 @@ func TestPlotDegenerate(t *testing.T) {
 		if tt.want != nil && !errors.Is(tt.err, tt.want) {
 			t.Errorf("%s: error %v, want %v", tt.name, tt.err, tt.want)
 		}
+	}
+}
+
+// TestStrategyCurve checks every point of the curve against the cut-off
+// metrics at its threshold, computed independently by AtCutoff.
+func TestStrategyCurve(t *testing.T) {
+	t.Parallel()
+	labels, cols := scores(t)
+	for _, col := range []string{"score_a", "score_t"} {
+		pts, err := evaluate.StrategyCurve(labels, cols[col])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pts) < 2 || pts[len(pts)-1].X != 1 {
+			t.Fatalf("%s: curve of %d points ends at approval %v, want 1", col, len(pts), pts[len(pts)-1].X)
+		}
+		for i, p := range pts {
+			if i > 0 && (p.X <= pts[i-1].X || p.Threshold <= pts[i-1].Threshold) {
+				t.Fatalf("%s: point %d %+v does not follow %+v", col, i, p, pts[i-1])
+			}
+			if p.Threshold > 1 {
+				continue // approving everyone needs a cut-off above 1
+			}
+			m, err := evaluate.AtCutoff(labels, cols[col], p.Threshold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(m.ApprovalRate-p.X) > 1e-12 || math.Abs(m.BadRateApproved-p.Y) > 1e-12 {
+				t.Errorf("%s: at cut-off %v the curve says approval %v, bad rate %v; AtCutoff says %v, %v",
+					col, p.Threshold, p.X, p.Y, m.ApprovalRate, m.BadRateApproved)
+			}
+		}
+	}
+	if _, err := evaluate.StrategyCurve([]float64{0, 1}, []float64{0.5, 1.5}); !errors.Is(err, evaluate.ErrProbability) {
+		t.Errorf("scores above 1: error %v, want ErrProbability", err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/creditrisk/engine/evaluate"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/report_golden.json")
+var update = flag.Bool("update", false, "rewrite the golden files: testdata/report_golden.json and testdata/charts/*.png")
 
 // TestReportGolden pins the layout of evaluation.json: field names and
 // values for score_a of scores.csv at cut-off 0.3. Regenerate with
