@@ -262,7 +262,7 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	if err := writeReport(opts.OutDir, report, testT.Label, scores, cfg.Evaluation.Cutoff, m, iters); err != nil {
+	if err := writeReport(opts.OutDir, report, cfg, res, testT, scores, m, iters); err != nil {
 		return err
 	}
 	if err := writeHoldout(filepath.Join(opts.OutDir, tracking.HoldoutFile), testT); err != nil {
@@ -295,8 +295,9 @@ func runParams(cfg Config, table *data.Table, m model.Model, rows SplitSizes) ma
 	return p
 }
 
-// writeReport writes evaluation.json and the plots.
-func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutoff float64, m model.Model, iters []gbdt.Iteration) error {
+// writeReport writes evaluation.json, the plots and the run's summary page.
+func writeReport(dir string, r *evaluate.Report, cfg Config, res *Result, testT *data.Table, scores []float64, m model.Model, iters []gbdt.Iteration) error {
+	labels, cutoff := testT.Label, cfg.Evaluation.Cutoff
 	f, err := os.Create(filepath.Join(dir, tracking.EvaluationFile))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tracking.EvaluationFile, err)
@@ -312,13 +313,14 @@ func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutof
 	if err := os.MkdirAll(plots, 0o755); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
-	// The standard charts render on all cores while the family's own ones
-	// are drawn here.
-	standard := make(chan error, 1)
+	// The standard charts and the summary page render on other cores
+	// while the family's own charts are drawn here.
+	standard, summary := make(chan error, 1), make(chan error, 1)
 	go func() {
 		_, err := evaluate.WritePlots(plots, labels, scores, cutoff)
 		standard <- err
 	}()
+	go func() { summary <- writeSummary(filepath.Join(plots, evaluate.SummaryFile), cfg, res, testT, scores, iters) }()
 	var errs []error
 	if im, ok := m.(model.Importancer); ok {
 		values, measure := im.Importance()
@@ -327,7 +329,7 @@ func writeReport(dir string, r *evaluate.Report, labels, scores []float64, cutof
 	if len(iters) > 0 {
 		errs = append(errs, learningCurves(plots, iters))
 	}
-	errs = append(errs, <-standard)
+	errs = append(errs, <-standard, <-summary)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
@@ -345,11 +347,11 @@ func learningCurves(dir string, iters []gbdt.Iteration) error {
 	}
 	loss := curves(func(it gbdt.Iteration) (float64, float64) { return it.TrainLogLoss, it.ValidLogLoss })
 	best := bestIteration(iters)
-	if err := evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_loss.png"), "Learning curve", "log loss", loss, best); err != nil {
+	if err := evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_loss.png"), "Learning curve: log loss", "log loss", loss, best); err != nil {
 		return err
 	}
 	auc := curves(func(it gbdt.Iteration) (float64, float64) { return it.TrainAUC, it.ValidAUC })
-	return evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_auc.png"), "Learning curve", "AUC", auc, best)
+	return evaluate.LearningCurvePlot(filepath.Join(dir, "learning_curve_auc.png"), "Learning curve: AUC", "AUC", auc, best)
 }
 
 // bestIteration is the iteration early stopping keeps, the one with the
@@ -440,4 +442,26 @@ func (s *stopwatch) lap(phase string) {
 	now := time.Now()
 	s.laps[phase] += now.Sub(s.last).Seconds()
 	s.last = now
+}
+
+// writeSummary draws the run's one-page summary of the test split.
+func writeSummary(path string, cfg Config, res *Result, testT *data.Table, scores []float64, iters []gbdt.Iteration) error {
+	facts := []evaluate.Fact{
+		{Name: "model", Value: res.Family},
+		{Name: "data", Value: testT.Source},
+		{Name: "split", Value: fmt.Sprintf("train %d · validation %d · test %d rows, seed %d",
+			res.Rows.Train, res.Rows.Validation, res.Rows.Test, cfg.Split.Seed)},
+	}
+	if len(iters) > 0 {
+		facts = append(facts, evaluate.Fact{Name: "iterations", Value: fmt.Sprintf("%d, best %d", len(iters), bestIteration(iters))})
+	}
+	if res.RunID != "" {
+		facts = append(facts, evaluate.Fact{Name: "run", Value: res.RunID},
+			evaluate.Fact{Name: "experiment", Value: cfg.Tracking.Experiment})
+	}
+	return evaluate.SummaryPlot(path, evaluate.Summary{
+		Title:  cfg.Tracking.Experiment + " · " + res.Family,
+		Facts:  facts,
+		Labels: testT.Label, Scores: scores, Cutoff: cfg.Evaluation.Cutoff,
+	})
 }

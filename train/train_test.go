@@ -57,7 +57,7 @@ func TestRunLocal(t *testing.T) {
 			if res.Rows != (SplitSizes{600, 200, 200}) {
 				t.Errorf("rows %+v", res.Rows)
 			}
-			for _, f := range []string{"evaluation.json", tracking.HoldoutFile, "plots/roc.png", "model/MLmodel", "model/checksums.json", "model/reference_profile.json", "model/schema.json"} {
+			for _, f := range []string{"evaluation.json", tracking.HoldoutFile, "plots/roc.png", "plots/summary.png", "plots/gains.png", "plots/lift.png", "plots/strategy.png", "model/MLmodel", "model/checksums.json", "model/reference_profile.json", "model/schema.json"} {
 				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 					t.Errorf("missing %s: %v", f, err)
 				}
