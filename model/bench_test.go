@@ -10,7 +10,7 @@ import (
 func BenchmarkPredictRow(b *testing.B) {
 	tab := german(b)
 	row := matrix(tab)[:1]
-	for _, f := range Families {
+	for _, f := range FamilyNames() {
 		m, err := Train(context.Background(), f, tab, nil, TrainOptions{})
 		if err != nil {
 			b.Fatal(err)

@@ -83,7 +83,8 @@ func Save(dir string, m Model, opts SaveOptions) error {
 	if schema == nil || len(schema.Features) == 0 {
 		return fmt.Errorf("save model to %s: the model has no features", dir)
 	}
-	file, ok := dataFiles[m.Flavor()]
+	fam, ok := FamilyOfFlavor(m.Flavor())
+	file := fam.File
 	if !ok {
 		return fmt.Errorf("save model to %s: flavor %q: %w", dir, m.Flavor(), ErrFlavor)
 	}
@@ -125,7 +126,7 @@ func Save(dir string, m Model, opts SaveOptions) error {
 		UTCTimeCreated: created.UTC().Format("2006-01-02 15:04:05.000000"),
 		Metadata: map[string]any{
 			"creditrisk": map[string]any{
-				"family":               familyOf[m.Flavor()],
+				"family":               familyName(m.Flavor()),
 				"schema":               SchemaFile,
 				"checksums":            ChecksumsFile,
 				"categorical_encoding": "codes: index into the feature's levels in " + SchemaFile + ", NaN when missing",
@@ -300,16 +301,21 @@ func Open(dir string) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	flavor := ""
-	for _, f := range []string{FlavorLogistic, FlavorForest, FlavorLightGBM} {
-		if _, ok := mm.Flavors[f]; ok {
-			flavor = f
+	var fam Family
+	for _, f := range Families {
+		if _, ok := mm.Flavors[f.Flavor]; ok {
+			fam = f
 			break
 		}
 	}
+	flavor := fam.Flavor
 	if flavor == "" {
-		return nil, fmt.Errorf("load model: %s has flavors %s, none of %s, %s, %s: %w",
-			filepath.Join(dir, MLmodelFile), strings.Join(mm.FlavorNames(), ", "), FlavorLightGBM, FlavorLogistic, FlavorForest, ErrFlavor)
+		var known []string
+		for _, f := range Families {
+			known = append(known, f.Flavor)
+		}
+		return nil, fmt.Errorf("load model: %s has flavors %s, none of %s: %w",
+			filepath.Join(dir, MLmodelFile), strings.Join(mm.FlavorNames(), ", "), strings.Join(known, ", "), ErrFlavor)
 	}
 	file, err := mm.DataFile(flavor)
 	if err != nil {
@@ -320,7 +326,7 @@ func Open(dir string) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	m, err := loaders[flavor](path, schema)
+	m, err := fam.Load(path, schema)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
@@ -465,4 +471,10 @@ func exampleValue(f *data.Feature, v any) (float64, error) {
 		return nan, nil // an unseen category is missing, as in serving
 	}
 	return 0, fmt.Errorf("unexpected %T", v)
+}
+
+// familyName is the family saved under a flavor, for MLmodel's metadata.
+func familyName(flavor string) string {
+	f, _ := FamilyOfFlavor(flavor)
+	return f.Name
 }

@@ -114,7 +114,7 @@ func TestTrainErrors(t *testing.T) {
 	if _, err := Train(context.Background(), "svm", tab, nil, TrainOptions{}); err == nil || !strings.Contains(err.Error(), `"svm"`) {
 		t.Errorf("unknown family: %v", err)
 	}
-	for _, f := range Families {
+	for _, f := range FamilyNames() {
 		_, err := Train(context.Background(), f, tab, nil, TrainOptions{Params: map[string]string{"no_such_key": "1"}})
 		if !errors.Is(err, ErrParam) || !strings.Contains(err.Error(), "no_such_key") {
 			t.Errorf("%s: unknown key: %v, want ErrParam naming it", f, err)
@@ -130,7 +130,7 @@ func TestTrainErrors(t *testing.T) {
 func TestConcurrentPredict(t *testing.T) {
 	tab := german(t)
 	rows := matrix(tab)[:50]
-	for _, f := range Families {
+	for _, f := range FamilyNames() {
 		key := map[string]string{FamilyGBDT: "num_iterations", FamilyLogistic: "max_iter", FamilyForest: "num_trees"}[f]
 		m, err := Train(context.Background(), f, tab, nil, TrainOptions{Params: map[string]string{key: "10"}})
 		if err != nil {
@@ -176,7 +176,7 @@ func TestDegenerateData(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, f := range Families {
+	for _, f := range FamilyNames() {
 		for name, sub := range map[string][]int{"one class": good, "one row": good[:1], "two rows": {0, 1}} {
 			m, err := Train(context.Background(), f, tab.Subset(sub), nil, TrainOptions{})
 			if err != nil {

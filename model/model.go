@@ -4,7 +4,7 @@ import (
 	"errors"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 // Model is a trained binary classifier of one family. Rows are feature
@@ -52,13 +52,10 @@ const (
 	FamilyForest   = "forest"
 )
 
-// Families lists the model families.
-var Families = []string{FamilyGBDT, FamilyLogistic, FamilyForest}
-
 // Errors to test with errors.Is.
 var (
 	// ErrNoExplain is wrapped by Explain of a family without explanations.
-	ErrNoExplain = check.ErrNoExplain
+	ErrNoExplain = family.ErrNoExplain
 	// ErrChecksum is wrapped when a file's sha256 differs from checksums.json,
 	// or a file is missing or unlisted.
 	ErrChecksum = errors.New("checksum mismatch")
@@ -72,7 +69,7 @@ var (
 	ErrFlavor = errors.New("unsupported model flavor")
 	// ErrRowLength is wrapped by Predict and Explain for a row whose length
 	// differs from the number of features.
-	ErrRowLength = check.ErrRowLength
+	ErrRowLength = family.ErrRowLength
 	// ErrParam is wrapped by every error about a training parameter.
-	ErrParam = check.ErrParam
+	ErrParam = family.ErrParam
 )

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/model"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -32,7 +33,7 @@ Settings come from the flags, then the environment, then --config, then defaults
 			&cli.StringFlag{Name: "data", Usage: "CSV file of loans (default: embedded German credit data)", EnvVars: []string{"PIPELINE_DATA"}},
 			&cli.StringFlag{Name: "label", Usage: "label column of --data", EnvVars: []string{"PIPELINE_LABEL"}},
 			&cli.StringFlag{Name: "positive", Usage: "label value of a default, e.g. bad or 1", EnvVars: []string{"PIPELINE_POSITIVE"}},
-			&cli.StringFlag{Name: "model", Usage: "model family: " + strings.Join(train.Families, ", "), EnvVars: []string{"PIPELINE_MODEL"}},
+			&cli.StringFlag{Name: "model", Usage: "model family: " + strings.Join(model.FamilyNames(), ", "), EnvVars: []string{"PIPELINE_MODEL"}},
 			&cli.StringSliceFlag{Name: "set", Usage: "model hyper-parameter key=value (repeatable)"},
 			&cli.StringFlag{Name: "experiment", Usage: "MLflow experiment name", EnvVars: []string{"MLFLOW_EXPERIMENT_NAME"}},
 			&cli.StringFlag{Name: "run-name", Usage: "MLflow run name", EnvVars: []string{"MLFLOW_RUN_NAME"}},

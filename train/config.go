@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/model"
 )
 
 // Config is everything a training run needs. Its YAML form is documented,
@@ -57,23 +58,6 @@ type TrackingConfig struct {
 	Description string `yaml:"description"`
 	Register    string `yaml:"register"` // registered model name; empty: don't register
 }
-
-// familyDefaults are hyper-parameters that differ from the family's own
-// defaults when the config leaves them out: for gbdt, LightGBM's 100
-// iterations at learning rate 0.1 with 31 leaves overfit loan books of a
-// few thousand rows, so train boosts slower, with smaller trees, and stops
-// early on the validation split.
-var familyDefaults = map[string]map[string]string{
-	"gbdt": {
-		"num_iterations":       "500",
-		"learning_rate":        "0.05",
-		"num_leaves":           "15",
-		"early_stopping_round": "50",
-	},
-}
-
-// Families are the model families train knows.
-var Families = []string{"gbdt", "logistic", "forest"}
 
 // DefaultConfig is the configuration used where neither a config file nor a
 // flag says otherwise.
@@ -142,12 +126,8 @@ func (c *Config) Set(kv string) error {
 
 // Validate checks the values that don't depend on the data.
 func (c *Config) Validate() error {
-	known := false
-	for _, f := range Families {
-		known = known || c.Model.Family == f
-	}
-	if !known {
-		return &ConfigError{Key: "model.family", Msg: fmt.Sprintf("unknown family %q (want one of %s)", c.Model.Family, strings.Join(Families, ", "))}
+	if _, err := model.LookupFamily(c.Model.Family); err != nil {
+		return &ConfigError{Key: "model.family", Msg: fmt.Sprintf("unknown family %q (want one of %s)", c.Model.Family, strings.Join(model.FamilyNames(), ", "))}
 	}
 	s := c.Split
 	if s.Validation <= 0 || s.Test <= 0 || s.Validation+s.Test >= 1 {
@@ -174,7 +154,8 @@ func (c *Config) withFamilyDefaults() map[string]string {
 		p[k] = v
 		set[gbdt.CanonicalParam(k)] = true
 	}
-	for k, v := range familyDefaults[c.Model.Family] {
+	f, _ := model.LookupFamily(c.Model.Family)
+	for k, v := range f.Defaults {
 		if !set[k] {
 			p[k] = v
 		}

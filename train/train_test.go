@@ -41,7 +41,7 @@ func unique(prefix string) string {
 
 // Without a tracker, a run writes everything to its output directory.
 func TestRunLocal(t *testing.T) {
-	for _, family := range Families {
+	for _, family := range model.FamilyNames() {
 		t.Run(family, func(t *testing.T) {
 			t.Parallel()
 			cfg := DefaultConfig()
@@ -203,7 +203,7 @@ func TestRunOnServers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, family := range Families {
+			for _, family := range model.FamilyNames() {
 				t.Run(family, func(t *testing.T) {
 					checkServerRun(t, srv, c, family)
 				})

@@ -35,7 +35,7 @@ import (
 	"github.com/sjwhitworth/golearn/trees"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 // Flavor is the MLflow flavor and FileName the model file.
@@ -66,21 +66,21 @@ func (p *Params) Set(key, value string) error {
 	var err error
 	switch key {
 	case "num_trees":
-		p.Trees, err = check.Int(value, 1, maxTrees)
+		p.Trees, err = family.Int(value, 1, maxTrees)
 	case "max_features":
-		p.Features, err = check.Int(value, 0, 1<<20)
+		p.Features, err = family.Int(value, 0, 1<<20)
 	case "min_samples_split":
-		p.MinSplit, err = check.Int(value, 2, math.MaxInt32)
+		p.MinSplit, err = family.Int(value, 2, math.MaxInt32)
 	case "max_samples":
-		p.Samples, err = check.Float(value, math.SmallestNonzeroFloat64, 1)
+		p.Samples, err = family.Float(value, math.SmallestNonzeroFloat64, 1)
 	case "seed":
 		var n int
-		n, err = check.Int(value, 0, math.MaxInt)
+		n, err = family.Int(value, 0, math.MaxInt)
 		p.Seed = uint64(n)
 	case "num_threads":
-		p.Threads, err = check.Int(value, 0, 1024)
+		p.Threads, err = family.Int(value, 0, 1024)
 	default:
-		err = fmt.Errorf("unknown parameter %q: %w", key, check.ErrParam)
+		err = fmt.Errorf("unknown parameter %q: %w", key, family.ErrParam)
 	}
 	return err
 }
@@ -108,7 +108,7 @@ func (p Params) Map() map[string]string {
 		"num_trees":         strconv.Itoa(p.Trees),
 		"max_features":      strconv.Itoa(p.Features),
 		"min_samples_split": strconv.Itoa(p.MinSplit),
-		"max_samples":       check.FormatFloat(p.Samples),
+		"max_samples":       family.FormatFloat(p.Samples),
 		"seed":              strconv.FormatUint(p.Seed, 10),
 		"tree":              "golearn ID3 random tree",
 		"probability":       "share of tree votes",
@@ -140,7 +140,7 @@ const positive = "1"
 // Train fits a forest to a training table with key=value parameters.
 func Train(ctx context.Context, train *data.Table, params map[string]string) (*Model, error) {
 	p := DefaultParams()
-	if err := check.Params(params, Keys, p.Set); err != nil {
+	if err := family.Params(params, Keys, p.Set); err != nil {
 		return nil, fmt.Errorf("train forest: %w", err)
 	}
 	if train == nil || train.Rows() == 0 {
@@ -152,14 +152,14 @@ func Train(ctx context.Context, train *data.Table, params map[string]string) (*M
 // Fit fits a forest to encoded rows (as Predict takes them) and 0/1 labels.
 func Fit(ctx context.Context, rows [][]float64, labels []float64, s *data.Schema, p Params) (*Model, error) {
 	n := len(s.Features)
-	if err := check.Rows(rows, n); err != nil {
+	if err := family.Rows(rows, n); err != nil {
 		return nil, fmt.Errorf("train forest: %w", err)
 	}
 	if len(rows) != len(labels) || len(rows) == 0 {
 		return nil, fmt.Errorf("train forest: %d rows, %d labels", len(rows), len(labels))
 	}
 	if p.Trees < 1 {
-		return nil, fmt.Errorf("train forest: num_trees %d: %w", p.Trees, check.ErrParam)
+		return nil, fmt.Errorf("train forest: num_trees %d: %w", p.Trees, family.ErrParam)
 	}
 	p = p.effective(n)
 	m := &Model{schema: s, meta: meta{FormatVersion: formatVersion, Features: s.Names(), Impute: make([]float64, n), Params: p.Map()}}
@@ -476,7 +476,7 @@ func (m *Model) Importance() ([]float64, string) {
 
 // Predict returns the share of trees voting default for each row.
 func (m *Model) Predict(rows [][]float64) ([]float64, error) {
-	if err := check.Rows(rows, len(m.meta.Features)); err != nil {
+	if err := family.Rows(rows, len(m.meta.Features)); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	out := make([]float64, len(rows))
@@ -502,5 +502,5 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 // Explain is not available for the forest: vote shares have no additive
 // log-odds decomposition that would be honest to report.
 func (m *Model) Explain(row []float64) ([]float64, float64, error) {
-	return nil, 0, fmt.Errorf("explain: the %s family (golearn random forest) has no per-feature contributions: %w", "forest", check.ErrNoExplain)
+	return nil, 0, fmt.Errorf("explain: the %s family (golearn random forest) has no per-feature contributions: %w", "forest", family.ErrNoExplain)
 }

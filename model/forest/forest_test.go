@@ -13,7 +13,7 @@ import (
 	"github.com/sjwhitworth/golearn/trees"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 func german(t testing.TB) (*data.Table, [][]float64) {
@@ -146,14 +146,14 @@ func TestSaveLoad(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	m, tab, _ := train(t, map[string]string{"num_trees": "3"})
-	if _, err := m.Predict([][]float64{{1, 2}}); !errors.Is(err, check.ErrRowLength) {
+	if _, err := m.Predict([][]float64{{1, 2}}); !errors.Is(err, family.ErrRowLength) {
 		t.Errorf("short row: %v", err)
 	}
-	if _, _, err := m.Explain(make([]float64, 20)); !errors.Is(err, check.ErrNoExplain) {
+	if _, _, err := m.Explain(make([]float64, 20)); !errors.Is(err, family.ErrNoExplain) {
 		t.Errorf("Explain: %v", err)
 	}
 	for _, params := range []map[string]string{{"num_trees": "0"}, {"max_features": "x"}, {"depth": "3"}, {"min_samples_split": "1"}} {
-		if _, err := Train(context.Background(), tab, params); !errors.Is(err, check.ErrParam) {
+		if _, err := Train(context.Background(), tab, params); !errors.Is(err, family.ErrParam) {
 			t.Errorf("%v: %v, want ErrParam", params, err)
 		}
 	}

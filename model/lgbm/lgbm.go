@@ -22,7 +22,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 // Flavor is the MLflow flavor and FileName the model file, as
@@ -114,7 +114,7 @@ func Load(path string, s *data.Schema) (*Model, error) {
 // aliases). onIter, if not nil, receives every iteration's metrics.
 func Train(ctx context.Context, train, valid *data.Table, params map[string]string, onIter func(gbdt.Iteration)) (*Model, error) {
 	p := gbdt.DefaultParams()
-	if err := check.Params(params, nil, p.Set); err != nil {
+	if err := family.Params(params, nil, p.Set); err != nil {
 		return nil, fmt.Errorf("train gbdt: %w", paramError{err})
 	}
 	tr, err := dataset(train)
@@ -137,12 +137,12 @@ func Train(ctx context.Context, train, valid *data.Table, params map[string]stri
 	return New(b, train.Schema())
 }
 
-// paramError makes gbdt's parameter errors match check.ErrParam too.
+// paramError makes gbdt's parameter errors match family.ErrParam too.
 type paramError struct{ err error }
 
 func (e paramError) Error() string        { return e.err.Error() }
 func (e paramError) Unwrap() error        { return e.err }
-func (e paramError) Is(target error) bool { return target == check.ErrParam }
+func (e paramError) Is(target error) bool { return target == family.ErrParam }
 
 func dataset(t *data.Table) (*gbdt.Dataset, error) {
 	if t == nil || t.Rows() == 0 {
@@ -186,7 +186,7 @@ func (m *Model) Params() map[string]string {
 // Predict returns the probability of default of each row through leaves.
 func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 	n := len(m.schema.Features)
-	if err := check.Rows(rows, n); err != nil {
+	if err := family.Rows(rows, n); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	out := make([]float64, len(rows))
@@ -211,7 +211,7 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 // Explain returns TreeSHAP contributions (log-odds) and the expected raw
 // score as base.
 func (m *Model) Explain(row []float64) ([]float64, float64, error) {
-	if err := check.Row(row, len(m.schema.Features)); err != nil {
+	if err := family.Row(row, len(m.schema.Features)); err != nil {
 		return nil, 0, fmt.Errorf("explain: %w", err)
 	}
 	c := m.booster.Contributions(row)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 func numericSchema(names ...string) *data.Schema {
@@ -78,7 +78,7 @@ func TestLightGBMFile(t *testing.T) {
 			}
 		}
 	}
-	if _, err := m.Predict([][]float64{rows[0][:4]}); !errors.Is(err, check.ErrRowLength) {
+	if _, err := m.Predict([][]float64{rows[0][:4]}); !errors.Is(err, family.ErrRowLength) {
 		t.Fatalf("short row: %v", err)
 	}
 	if _, err := Load(path, numericSchema("a")); err == nil {

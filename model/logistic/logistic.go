@@ -24,7 +24,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 // Flavor is the MLflow flavor and FileName the model file.
@@ -55,13 +55,13 @@ func (p *Params) Set(key, value string) error {
 	var err error
 	switch key {
 	case "l2", "lambda":
-		p.L2, err = check.Float(value, 0, math.MaxFloat64)
+		p.L2, err = family.Float(value, 0, math.MaxFloat64)
 	case "max_iter":
-		p.MaxIter, err = check.Int(value, 1, 10000)
+		p.MaxIter, err = family.Int(value, 1, 10000)
 	case "tol":
-		p.Tol, err = check.Float(value, 0, 1)
+		p.Tol, err = family.Float(value, 0, 1)
 	default:
-		err = fmt.Errorf("unknown parameter %q: %w", key, check.ErrParam)
+		err = fmt.Errorf("unknown parameter %q: %w", key, family.ErrParam)
 	}
 	return err
 }
@@ -69,9 +69,9 @@ func (p *Params) Set(key, value string) error {
 // Map returns the effective parameters for logging.
 func (p Params) Map() map[string]string {
 	return map[string]string{
-		"l2":          check.FormatFloat(p.L2),
+		"l2":          family.FormatFloat(p.L2),
 		"max_iter":    strconv.Itoa(p.MaxIter),
-		"tol":         check.FormatFloat(p.Tol),
+		"tol":         family.FormatFloat(p.Tol),
 		"solver":      "newton",
 		"standardize": "true",
 		"encoding":    "one-hot",
@@ -108,7 +108,7 @@ type Model struct {
 // Train fits a model to a training table with key=value parameters.
 func Train(ctx context.Context, train *data.Table, params map[string]string) (*Model, error) {
 	p := DefaultParams()
-	if err := check.Params(params, Keys, p.Set); err != nil {
+	if err := family.Params(params, Keys, p.Set); err != nil {
 		return nil, fmt.Errorf("train logistic: %w", err)
 	}
 	if train == nil || train.Rows() == 0 {
@@ -121,9 +121,9 @@ func Train(ctx context.Context, train *data.Table, params map[string]string) (*M
 func Fit(ctx context.Context, rows [][]float64, labels []float64, s *data.Schema, p Params) (*Model, error) {
 	n := len(s.Features)
 	if p.MaxIter < 1 || !(p.L2 >= 0) || !(p.Tol >= 0) || math.IsInf(p.L2, 0) {
-		return nil, fmt.Errorf("train logistic: l2 %v, max_iter %d, tol %v: %w", p.L2, p.MaxIter, p.Tol, check.ErrParam)
+		return nil, fmt.Errorf("train logistic: l2 %v, max_iter %d, tol %v: %w", p.L2, p.MaxIter, p.Tol, family.ErrParam)
 	}
-	if err := check.Rows(rows, n); err != nil {
+	if err := family.Rows(rows, n); err != nil {
 		return nil, fmt.Errorf("train logistic: %w", err)
 	}
 	if len(rows) != len(labels) || len(rows) == 0 {
@@ -411,7 +411,7 @@ func (m *Model) raw(r []float64, contrib []float64) float64 {
 
 // Predict returns the probability of default of each row.
 func (m *Model) Predict(rows [][]float64) ([]float64, error) {
-	if err := check.Rows(rows, len(m.f.Terms)); err != nil {
+	if err := family.Rows(rows, len(m.f.Terms)); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	out := make([]float64, len(rows))
@@ -425,7 +425,7 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 // categorical feature, the coefficient of its level; 0 when missing), and
 // the intercept as base.
 func (m *Model) Explain(row []float64) ([]float64, float64, error) {
-	if err := check.Row(row, len(m.f.Terms)); err != nil {
+	if err := family.Row(row, len(m.f.Terms)); err != nil {
 		return nil, 0, fmt.Errorf("explain: %w", err)
 	}
 	c := make([]float64, len(row))

@@ -13,7 +13,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/internal/stacktest"
-	"github.com/creditrisk/engine/model/check"
+	"github.com/creditrisk/engine/model/family"
 )
 
 func german(t testing.TB) *data.Table {
@@ -39,7 +39,7 @@ func compareSklearn(t *testing.T, path string, l2 float64) {
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Train(context.Background(), german(t), map[string]string{"l2": check.FormatFloat(l2), "tol": "1e-12"})
+	m, err := Train(context.Background(), german(t), map[string]string{"l2": family.FormatFloat(l2), "tol": "1e-12"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestMatchesSklearnLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l2 := range []float64{0.1, 10} {
-		cmd := exec.Command(python, filepath.Join("testdata", "sklearn_fit.py"), csv, check.FormatFloat(l2), out)
+		cmd := exec.Command(python, filepath.Join("testdata", "sklearn_fit.py"), csv, family.FormatFloat(l2), out)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, b)
 		}
@@ -138,7 +138,7 @@ func TestParams(t *testing.T) {
 		{map[string]string{"C": "1"}, `"C": unknown`},
 	} {
 		_, err := Train(context.Background(), tab, tt.params)
-		if !errors.Is(err, check.ErrParam) || !strings.Contains(err.Error(), tt.want) {
+		if !errors.Is(err, family.ErrParam) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v, want ErrParam naming %s", tt.params, err, tt.want)
 		}
 	}

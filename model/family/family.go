@@ -1,8 +1,8 @@
-// Package check holds what the model families share without depending on
+// Package family holds what the model families share without depending on
 // package model (which imports them): the sentinel errors that package model
 // re-exports, the row-length check every Predict does before trusting a
 // row, and the parsing of key=value training parameters.
-package check
+package family
 
 import (
 	"errors"
