@@ -55,16 +55,22 @@ var Families = []Family{
 		Train: func(ctx context.Context, train, _ *data.Table, p map[string]string, _ func(gbdt.Iteration)) (Model, error) {
 			return nilIfErr(logistic.Train(ctx, train, p))
 		},
-		Load:  func(path string, s *data.Schema) (Model, error) { return nilIfErr(logistic.Load(path, s)) },
-		Check: func(p map[string]string) error { d := logistic.DefaultParams(); return family.Params(p, logistic.Keys, d.Set) },
+		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(logistic.Load(path, s)) },
+		Check: func(p map[string]string) error {
+			d := logistic.DefaultParams()
+			return family.Params(p, logistic.Keys, d.Set)
+		},
 	},
 	{
 		Name: FamilyForest, Flavor: FlavorForest, File: forest.FileName,
 		Train: func(ctx context.Context, train, _ *data.Table, p map[string]string, _ func(gbdt.Iteration)) (Model, error) {
 			return nilIfErr(forest.Train(ctx, train, p))
 		},
-		Load:  func(path string, s *data.Schema) (Model, error) { return nilIfErr(forest.Load(path, s)) },
-		Check: func(p map[string]string) error { d := forest.DefaultParams(); return family.Params(p, forest.Keys, d.Set) },
+		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(forest.Load(path, s)) },
+		Check: func(p map[string]string) error {
+			d := forest.DefaultParams()
+			return family.Params(p, forest.Keys, d.Set)
+		},
 	},
 }
 

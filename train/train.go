@@ -320,7 +320,9 @@ func writeReport(dir string, r *evaluate.Report, cfg Config, res *Result, testT 
 		_, err := evaluate.WritePlots(plots, labels, scores, cutoff)
 		standard <- err
 	}()
-	go func() { summary <- writeSummary(filepath.Join(plots, evaluate.SummaryFile), cfg, res, testT, scores, iters) }()
+	go func() {
+		summary <- writeSummary(filepath.Join(plots, evaluate.SummaryFile), cfg, res, testT, scores, iters)
+	}()
 	var errs []error
 	if im, ok := m.(model.Importancer); ok {
 		values, measure := im.Importance()
