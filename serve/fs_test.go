@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 func removeFile(dir, name string) error { return os.Remove(filepath.Join(dir, name)) }
@@ -24,5 +23,3 @@ func removeAll(dir string) error {
 }
 
 func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-
-func splitFields(s string) []string { return strings.Fields(s) }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/creditrisk/engine/mlflow"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -54,7 +55,7 @@ func TestLogs(t *testing.T) {
 	}
 	do(t, h, "POST", "/admin/reload", "", "", "Authorization", "Bearer wrong-"+token)
 	do(t, h, "POST", "/admin/reload", "", "", "Authorization", "Bearer "+token)
-	do(t, h, "POST", "/webhooks/mlflow", ctJSON, `{}`, HeaderDeliveryID, "d", HeaderTimestamp, "1", HeaderSignature, Sign(secret, "d", "1", []byte(`{}`)))
+	do(t, h, "POST", "/webhooks/mlflow", ctJSON, `{}`, mlflow.HeaderDeliveryID, "d", mlflow.HeaderTimestamp, "1", mlflow.HeaderSignature, mlflow.SignWebhook(secret, "d", "1", []byte(`{}`)))
 	out := buf.String()
 	for _, secretish := range []string{token, secret} {
 		if strings.Contains(out, secretish) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditrisk/engine/mlflow"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -274,7 +275,7 @@ func TestWebhook(t *testing.T) {
 	body := `{"entity":"model_version_alias","action":"created","timestamp":"2026-01-01T00:00:00Z","data":{"name":"fake","alias":"champion","version":"2"}}`
 	now := strconv.FormatInt(time.Now().Unix(), 10)
 	send := func(id, ts, sig, b string) int {
-		return do(t, h, "POST", "/webhooks/mlflow", ctJSON, b, HeaderDeliveryID, id, HeaderTimestamp, ts, HeaderSignature, sig).Code
+		return do(t, h, "POST", "/webhooks/mlflow", ctJSON, b, mlflow.HeaderDeliveryID, id, mlflow.HeaderTimestamp, ts, mlflow.HeaderSignature, sig).Code
 	}
 	old := strconv.FormatInt(time.Now().Add(-10*time.Minute).Unix(), 10)
 	for _, tc := range []struct {
@@ -282,15 +283,15 @@ func TestWebhook(t *testing.T) {
 		code                    int
 	}{
 		{"no signature", "d1", now, "", body, 401},
-		{"wrong secret", "d1", now, Sign("other", "d1", now, []byte(body)), body, 401},
-		{"body changed", "d1", now, Sign(secret, "d1", now, []byte(body)), body + " ", 401},
-		{"id changed", "d2", now, Sign(secret, "d1", now, []byte(body)), body, 401},
-		{"old timestamp", "d3", old, Sign(secret, "d3", old, []byte(body)), body, 401},
-		{"bad timestamp", "d3", "soon", Sign(secret, "d3", "soon", []byte(body)), body, 401},
-		{"other model", "d4", now, Sign(secret, "d4", now, []byte(`{"entity":"model_version_alias","data":{"name":"x"}}`)), `{"entity":"model_version_alias","data":{"name":"x"}}`, 200},
-		{"rotated secrets", "d6", now, "v1,AAAA " + Sign(secret, "d6", now, []byte(body)), body, 202},
-		{"good", "d5", now, Sign(secret, "d5", now, []byte(body)), body, 202},
-		{"replay", "d5", now, Sign(secret, "d5", now, []byte(body)), body, 409},
+		{"wrong secret", "d1", now, mlflow.SignWebhook("other", "d1", now, []byte(body)), body, 401},
+		{"body changed", "d1", now, mlflow.SignWebhook(secret, "d1", now, []byte(body)), body + " ", 401},
+		{"id changed", "d2", now, mlflow.SignWebhook(secret, "d1", now, []byte(body)), body, 401},
+		{"old timestamp", "d3", old, mlflow.SignWebhook(secret, "d3", old, []byte(body)), body, 401},
+		{"bad timestamp", "d3", "soon", mlflow.SignWebhook(secret, "d3", "soon", []byte(body)), body, 401},
+		{"other model", "d4", now, mlflow.SignWebhook(secret, "d4", now, []byte(`{"entity":"model_version_alias","data":{"name":"x"}}`)), `{"entity":"model_version_alias","data":{"name":"x"}}`, 200},
+		{"rotated secrets", "d6", now, "v1,AAAA " + mlflow.SignWebhook(secret, "d6", now, []byte(body)), body, 202},
+		{"good", "d5", now, mlflow.SignWebhook(secret, "d5", now, []byte(body)), body, 202},
+		{"replay", "d5", now, mlflow.SignWebhook(secret, "d5", now, []byte(body)), body, 409},
 	} {
 		if code := send(tc.id, tc.ts, tc.sig, tc.body); code != tc.code {
 			t.Errorf("%s: %d, want %d", tc.name, code, tc.code)

@@ -1,76 +1,18 @@
 package serve
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/creditrisk/engine/mlflow"
 )
 
-// Webhook headers MLflow 3.x sends with each delivery.
-const (
-	HeaderDeliveryID = "X-MLflow-Delivery-Id"
-	HeaderTimestamp  = "X-MLflow-Timestamp"
-	HeaderSignature  = "X-MLflow-Signature"
-)
-
-// Webhook verification errors.
-var (
-	ErrSignature = errors.New("webhook signature does not match")
-	ErrTimestamp = errors.New("webhook timestamp outside the accepted window")
-	ErrReplay    = errors.New("webhook delivery already received")
-)
-
-// Sign returns the X-MLflow-Signature value MLflow sends for a delivery:
-// "v1," and the base64 HMAC-SHA256 of "<delivery id>.<timestamp>.<body>".
-func Sign(secret, deliveryID, timestamp string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(deliveryID + "." + timestamp + "."))
-	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// VerifyWebhook checks a delivery's signature on the raw body and that its
-// timestamp is within window of now. The header may carry several
-// space-separated signatures (a secret being rotated); one match is enough.
-func VerifyWebhook(secret string, h http.Header, body []byte, now time.Time, window time.Duration) error {
-	id, ts, sig := h.Get(HeaderDeliveryID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
-	if id == "" || ts == "" || sig == "" {
-		return fmt.Errorf("%w: headers %s, %s and %s are required", ErrSignature, HeaderDeliveryID, HeaderTimestamp, HeaderSignature)
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: %s %q is not unix seconds", ErrTimestamp, HeaderTimestamp, ts)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > window || d < -window {
-		return fmt.Errorf("%w: %s is %v away from now (window %v)", ErrTimestamp, HeaderTimestamp, d.Round(time.Second), window)
-	}
-	want := []byte(Sign(secret, id, ts, body))
-	for _, s := range strings.Fields(sig) {
-		if hmac.Equal([]byte(s), want) {
-			return nil
-		}
-	}
-	return ErrSignature
-}
-
-// WebhookEvent is the part of a delivery the server reads.
-type WebhookEvent struct {
-	Entity string `json:"entity"`
-	Action string `json:"action"`
-	Data   struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-		Alias   string `json:"alias"`
-	} `json:"data"`
-}
+// ErrReplay is returned for a delivery id seen before.
+var ErrReplay = errors.New("webhook delivery already received")
 
 // webhook verifies a delivery and, when it concerns the served model,
 // triggers a reload (asynchronously: MLflow waits for the answer).
@@ -86,20 +28,20 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	if err := VerifyWebhook(s.opts.WebhookSecret, r.Header, body, now, s.opts.WebhookWindow); err != nil {
+	if err := mlflow.VerifyWebhook(s.opts.WebhookSecret, r.Header, body, now, s.opts.WebhookWindow); err != nil {
 		s.m.webhooks.WithLabelValues("rejected").Inc()
 		s.log.Warn("webhook refused", "request_id", requestID(r.Context()), "err", err)
 		writeError(w, http.StatusUnauthorized, "bad_signature", err.Error(), nil)
 		return
 	}
-	id := r.Header.Get(HeaderDeliveryID)
+	id := r.Header.Get(mlflow.HeaderDeliveryID)
 	s.forgetDeliveries(now)
 	if _, dup := s.deliveries.LoadOrStore(id, now); dup {
 		s.m.webhooks.WithLabelValues("rejected").Inc()
 		writeError(w, http.StatusConflict, "replay", ErrReplay.Error(), nil)
 		return
 	}
-	var ev WebhookEvent
+	var ev mlflow.WebhookDelivery
 	if err := json.Unmarshal(body, &ev); err != nil {
 		s.m.webhooks.WithLabelValues("rejected").Inc()
 		writeError(w, http.StatusBadRequest, ReasonMalformedJSON, "webhook body: "+err.Error(), nil)
