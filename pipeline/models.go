@@ -10,7 +10,6 @@ import (
 )
 
 func modelsCommand() *cli.Command {
-	output := &cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"}
 	return &cli.Command{
 		Name:         "models",
 		Usage:        "show the model registry",
@@ -20,7 +19,7 @@ func modelsCommand() *cli.Command {
 				Name:         "list",
 				Usage:        "registered models with their version counts and aliases",
 				UsageText:    "pipeline models list [--output text|json]",
-				Flags:        []cli.Flag{output},
+				Flags:        []cli.Flag{outputFlag()},
 				OnUsageError: flagUsageError,
 				Action: func(c *cli.Context) error {
 					if c.NArg() > 0 {
@@ -48,7 +47,7 @@ func modelsCommand() *cli.Command {
 				Name:         "show",
 				Usage:        "one model's versions: aliases, stages, test metrics, source run, created and promoted times",
 				UsageText:    "pipeline models show NAME [--output text|json]",
-				Flags:        []cli.Flag{output},
+				Flags:        []cli.Flag{outputFlag()},
 				OnUsageError: flagUsageError,
 				Action: func(c *cli.Context) error {
 					name, format, err := showArgs(c)
@@ -83,8 +82,6 @@ func showArgs(c *cli.Context) (name, format string, err error) {
 	if len(args) != 1 {
 		return "", "", usageError("models show takes one model NAME, got %d arguments", len(args))
 	}
-	if format != "text" && format != "json" {
-		return "", "", usageError("--output: %q is neither text nor json", format)
-	}
-	return args[0], format, nil
+	format, err = checkFormat(format)
+	return args[0], format, err
 }

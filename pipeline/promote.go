@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -49,7 +48,7 @@ changed), 1 any other failure, including the alias moving while promoting,
 			&cli.BoolFlag{Name: "force", Usage: "promote even if gates fail (needs --reason)"},
 			&cli.StringFlag{Name: "reason", Usage: "why --force is used; recorded in the tags"},
 			&cli.StringFlag{Name: "experiment", Value: promote.DefaultExperiment, Usage: "experiment that records promotions"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			outputFlag(),
 		},
 		OnUsageError: flagUsageError,
 		Action:       runPromote,
@@ -119,22 +118,4 @@ func runPromote(c *cli.Context) error {
 		return cli.Exit(err.Error(), exitGate)
 	}
 	return err
-}
-
-func outputFormat(c *cli.Context) (string, error) {
-	format := c.String("output")
-	if format != "text" && format != "json" {
-		return "", usageError("--output: %q is neither text nor json", format)
-	}
-	return format, nil
-}
-
-// writeOutput prints v as indented JSON or with the text printer.
-func writeOutput(w io.Writer, format string, v any, text func(io.Writer) error) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	return text(w)
 }

@@ -25,7 +25,7 @@ them before.`,
 			&cli.StringFlag{Name: "to", Usage: "version to roll back to (default: the previous holder)"},
 			&cli.StringFlag{Name: "stage", Usage: "also transition the target to this stage"},
 			&cli.StringFlag{Name: "reason", Usage: "why; recorded in the tags"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			outputFlag(),
 		},
 		OnUsageError: flagUsageError,
 		Action: func(c *cli.Context) error {

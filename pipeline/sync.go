@@ -26,7 +26,7 @@ func syncCommand() *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "tracking server URI, http(s)://host:port"},
 			&cli.StringFlag{Name: "from", Usage: "local store (default: MLFLOW_TRACKING_URI when it is file:…, else ./mlruns)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "report what would be copied; write nothing"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			outputFlag(),
 		},
 		OnUsageError: flagUsageError,
 		Action: func(c *cli.Context) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +39,7 @@ Settings come from the flags, then the environment, then --config, then defaults
 			&cli.StringFlag{Name: "description", Usage: "run description (mlflow.note.content)"},
 			&cli.StringFlag{Name: "register", Usage: "register the model under this name", EnvVars: []string{"PIPELINE_REGISTER"}},
 			&cli.StringFlag{Name: "out", Usage: "directory for the run's local files (default: a new folder under ./runs)"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			outputFlag(),
 		},
 		Action: runTrain,
 	}
@@ -51,9 +50,9 @@ func runTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format := c.String("output")
-	if format != "text" && format != "json" {
-		return usageError("--output: %q is neither text nor json", format)
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
 	}
 	// The run's files are staged in a temporary directory and end up as
 	// the run's artifacts, unless --out asks for a copy.
@@ -87,12 +86,7 @@ func runTrain(c *cli.Context) error {
 	if !c.IsSet("out") {
 		res.OutDir, res.ModelDir = "", ""
 	}
-	if format == "json" {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	return printSummary(c.App.Writer, res)
+	return writeOutput(c.App.Writer, format, res, func(w io.Writer) error { return printSummary(w, res) })
 }
 
 // trainConfig merges the config file, the environment and the flags.
