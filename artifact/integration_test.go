@@ -17,14 +17,14 @@ import (
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/artifact/proxy"
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
 // minioClient talks to the stack's MinIO, to check what the stores wrote.
 func minioClient(t *testing.T) *minio.Client {
 	t.Helper()
-	endpoint, key, secret := stacktest.S3(t)
+	endpoint, key, secret := testkit.S3(t)
 	mc, err := s3.NewMinioClient(s3.Config{Endpoint: endpoint, AccessKey: key, SecretKey: secret})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestS3Store(t *testing.T) {
 // TestS3BadCredentials: a wrong secret is an error naming the object, not
 // a hang or a silent success.
 func TestS3BadCredentials(t *testing.T) {
-	endpoint, key, _ := stacktest.S3(t)
+	endpoint, key, _ := testkit.S3(t)
 	st, err := s3.New("s3://mlflow/artifact-tests/"+suffix(t), s3.Config{Endpoint: endpoint, AccessKey: key, SecretKey: "wrong-secret"})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestS3BadCredentials(t *testing.T) {
 func clients(t *testing.T) map[string]*mlflow.Client {
 	t.Helper()
 	out := map[string]*mlflow.Client{}
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		c, err := mlflow.NewClient(s.URI, mlflow.WithRetries(2, 100*time.Millisecond, 50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
@@ -285,7 +285,7 @@ func TestProxyStore(t *testing.T) {
 // TestProxyStoreAuth: proxy calls carry the client's credentials on the
 // basic-auth server, and fail clearly without them.
 func TestProxyStoreAuth(t *testing.T) {
-	uri, user, password := stacktest.AuthServer(t)
+	uri, user, password := testkit.AuthServer(t)
 	c, err := mlflow.NewClient(uri, mlflow.WithBasicAuth(user, password), mlflow.WithRetries(1, 100*time.Millisecond, 0))
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/artifact/proxy"
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -118,7 +118,7 @@ func TestUploadDirFileStoreFirstFailure(t *testing.T) {
 // TestUploadDirS3BadCredentials: with a wrong secret every upload fails;
 // the error names the first file, not whichever answered first.
 func TestUploadDirS3BadCredentials(t *testing.T) {
-	endpoint, key, _ := stacktest.S3(t)
+	endpoint, key, _ := testkit.S3(t)
 	st, err := s3.New("s3://mlflow/artifact-tests/"+suffix(t), s3.Config{Endpoint: endpoint, AccessKey: key, SecretKey: "wrong-secret"})
 	if err != nil {
 		t.Fatal(err)

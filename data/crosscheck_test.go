@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestCrossCheckPython compares the German credit profile (deciles, bucket
 // counts, levels), the schema's types and the MLflow dataset schema with
 // numpy, pandas and mlflow from the stack's Python.
 func TestCrossCheckPython(t *testing.T) {
-	py := stacktest.Python(t)
-	tab := germanTable(t)
+	py := testkit.Python(t)
+	tab := testkit.German(t)
 	dir := t.TempDir()
 	write := func(name string, v []byte) string {
 		p := filepath.Join(dir, name)

@@ -8,16 +8,17 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func TestDigest(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	d := tab.Digest()
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(d) || tab.ShortDigest() != d[:8] {
 		t.Fatalf("digest %q short %q", d, tab.ShortDigest())
 	}
-	golden(t, "german_digest.golden", []byte(d+"\n"))
-	if again := germanTable(t).Digest(); again != d {
+	testkit.Golden(t, "german_digest.golden", []byte(d+"\n"))
+	if again := testkit.German(t).Digest(); again != d {
 		t.Error("loading twice gave different digests")
 	}
 	// The same content written differently: LF line endings, an extra
@@ -42,11 +43,11 @@ func TestDigest(t *testing.T) {
 		t.Error("digest depends on formatting, file name or ignored columns")
 	}
 	// Any change in content changes it.
-	changed := germanTable(t)
+	changed := testkit.German(t)
 	changed.Columns[1].Values[500]++
-	relabelled := germanTable(t)
+	relabelled := testkit.German(t)
 	relabelled.Label[3] = 1 - relabelled.Label[3]
-	renamed := germanTable(t)
+	renamed := testkit.German(t)
 	renamed.Columns[0].Name += "_"
 	for name, tb := range map[string]*data.Table{"value": changed, "label": relabelled, "name": renamed, "subset": tab.Subset([]int{0, 1, 2})} {
 		if tb.Digest() == d {
@@ -56,7 +57,7 @@ func TestDigest(t *testing.T) {
 }
 
 func TestMLflowDataset(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	var schema struct {
 		Cols []data.ColSpec `json:"mlflow_colspec"`
 	}
@@ -67,7 +68,7 @@ func TestMLflowDataset(t *testing.T) {
 		schema.Cols[1].Type != "double" || schema.Cols[20] != (data.ColSpec{Type: "string", Name: "creditability", Required: true}) {
 		t.Errorf("schema %s", tab.MLflowSchema())
 	}
-	golden(t, "german_mlflow_schema.json", []byte(tab.MLflowSchema()+"\n"))
+	testkit.Golden(t, "german_mlflow_schema.json", []byte(tab.MLflowSchema()+"\n"))
 	const wantProfile = `{"num_rows":1000,"num_elements":21000,"num_features":20,"num_numeric":7,"num_categorical":13,"num_missing":0,"positive_rate":0.3}`
 	if got := tab.MLflowProfile(); got != wantProfile {
 		t.Errorf("profile %s, want %s", got, wantProfile)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -16,29 +15,8 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/data/datatest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func opts(types ...string) data.Options {
 	o := data.Options{Name: "in.csv", Label: "y", Positive: "bad"}
@@ -111,7 +89,7 @@ func TestLoadErrors(t *testing.T) {
 			fmt.Fprintf(&report, "%s: %v\n", tc.name, err)
 		})
 	}
-	golden(t, "load_errors.golden", []byte(report.String()))
+	testkit.Golden(t, "load_errors.golden", []byte(report.String()))
 }
 
 func TestLoadReadError(t *testing.T) {
@@ -275,7 +253,7 @@ func taiwanOptions(path string) data.Options {
 }
 
 func TestTaiwanDefault(t *testing.T) {
-	path := datatest.Path(t, "taiwan_default.csv")
+	path := testkit.Path(t, "taiwan_default.csv")
 	start := time.Now()
 	tab, err := data.LoadFile(path, taiwanOptions(path))
 	elapsed := time.Since(start)
@@ -304,7 +282,7 @@ func TestTaiwanDefault(t *testing.T) {
 }
 
 func BenchmarkLoadTaiwan(b *testing.B) {
-	path := datatest.Path(b, "taiwan_default.csv")
+	path := testkit.Path(b, "taiwan_default.csv")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

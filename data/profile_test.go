@@ -11,10 +11,11 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func TestProfileGerman(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	p := data.NewProfile(tab)
 	if p.Rows != 1000 || len(p.Features) != 20 {
 		t.Fatalf("rows %d, %d features", p.Rows, len(p.Features))
@@ -53,7 +54,7 @@ func TestProfileGerman(t *testing.T) {
 	if err := enc.Encode(p); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "german_profile.json", buf.Bytes())
+	testkit.Golden(t, "german_profile.json", buf.Bytes())
 	var back data.Profile
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
@@ -165,7 +166,7 @@ func TestPSIMatchesEvaluate(t *testing.T) {
 }
 
 func TestProfileDrift(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	s, err := tab.Split(data.DefaultFractions(), 3)
 	if err != nil {
 		t.Fatal(err)

@@ -12,29 +12,21 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func sameFloats(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) })
 }
 
-func germanTable(t testing.TB) *data.Table {
-	t.Helper()
-	tab, err := data.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tab
-}
-
 func TestSchemaJSON(t *testing.T) {
-	s := germanTable(t).Schema()
+	s := testkit.German(t).Schema()
 	var buf bytes.Buffer
 	if err := s.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
 	b := buf.Bytes()
-	golden(t, "german_schema.json", b)
+	testkit.Golden(t, "german_schema.json", b)
 	back, err := data.ParseSchema(b)
 	if err != nil {
 		t.Fatal(err)
@@ -167,13 +159,13 @@ func TestEncodeRowErrors(t *testing.T) {
 			fmt.Fprintf(&report, "%s: %v\n", tc.name, err)
 		})
 	}
-	golden(t, "encode_errors.golden", []byte(report.String()))
+	testkit.Golden(t, "encode_errors.golden", []byte(report.String()))
 }
 
 // Encoding each German row from its raw values gives the loaded row, so
 // serve sees the same codes the trainer saw.
 func TestEncodeRowMatchesTable(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	s := tab.Schema()
 	for i := range tab.Rows() {
 		row := tab.Record(i)
@@ -200,7 +192,7 @@ func TestHandBuiltSchema(t *testing.T) {
 }
 
 func TestLoadBatchGerman(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	s := tab.Schema()
 	b, err := s.LoadBatch(strings.NewReader(string(data.DefaultCSV())), "german.csv")
 	if err != nil {
@@ -281,7 +273,7 @@ func TestLoadBatchErrors(t *testing.T) {
 			fmt.Fprintf(&report, "%s: %v\n", tc.name, err)
 		})
 	}
-	golden(t, "batch_errors.golden", []byte(report.String()))
+	testkit.Golden(t, "batch_errors.golden", []byte(report.String()))
 }
 
 func TestParseTypes(t *testing.T) {
@@ -312,7 +304,7 @@ func TestParseTypes(t *testing.T) {
 }
 
 func BenchmarkEncodeRow(b *testing.B) {
-	tab := germanTable(b)
+	tab := testkit.German(b)
 	s := tab.Schema()
 	row := tab.Record(7)
 	b.ReportAllocs()
@@ -324,7 +316,7 @@ func BenchmarkEncodeRow(b *testing.B) {
 }
 
 func BenchmarkLoadBatchGerman(b *testing.B) {
-	tab := germanTable(b)
+	tab := testkit.German(b)
 	s := tab.Schema()
 	raw := data.DefaultCSV()
 	b.SetBytes(int64(len(raw)))

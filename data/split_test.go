@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/data/datatest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func positives(label []float64, rows []int) int {
@@ -39,7 +39,7 @@ func checkPartition(t *testing.T, n int, s data.Splits) {
 }
 
 func TestSplitGerman(t *testing.T) {
-	tab := germanTable(t)
+	tab := testkit.German(t)
 	s, err := tab.Split(data.DefaultFractions(), 42)
 	if err != nil {
 		t.Fatal(err)
@@ -64,12 +64,12 @@ func TestSplitGerman(t *testing.T) {
 	}
 	// The split must not change between Go releases or refactorings: the
 	// golden file pins the first rows of each part for seed 42.
-	golden(t, "german_split_seed42.golden", fmt.Appendf(nil, "train %v\nvalidation %v\ntest %v\n",
+	testkit.Golden(t, "german_split_seed42.golden", fmt.Appendf(nil, "train %v\nvalidation %v\ntest %v\n",
 		s.Train[:12], s.Validation[:12], s.Test[:12]))
 }
 
 func TestSplitTaiwan(t *testing.T) {
-	path := datatest.Path(t, "taiwan_default.csv")
+	path := testkit.Path(t, "taiwan_default.csv")
 	tab, err := data.LoadFile(path, taiwanOptions(path))
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // Golden-image tolerance. Rasterising the same drawing on another CPU can
@@ -64,7 +65,7 @@ func TestChartGolden(t *testing.T) {
 	for _, p := range paths {
 		name := filepath.Base(p)
 		golden := filepath.Join("testdata", "charts", name)
-		if *update {
+		if testkit.Update() {
 			if err := copyFile(p, golden); err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/evaluate"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // tol is the largest difference allowed from the Python reference values.
@@ -217,7 +217,7 @@ func TestDeLongGolden(t *testing.T) {
 // Python (scikit-learn, scipy, numpy) and checks that they still give the
 // committed golden values, so the goldens are the real tools' output.
 func TestReferenceScriptsLive(t *testing.T) {
-	py := stacktest.Python(t)
+	py := testkit.Python(t)
 	for _, c := range []struct{ script, golden string }{
 		{"sklearn_reference.py", "sklearn_golden.json"},
 		{"delong_reference.py", "delong_golden.json"},

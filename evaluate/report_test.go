@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"flag"
 	"maps"
 	"math"
 	"os"
@@ -15,9 +14,8 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files: testdata/report_golden.json and testdata/charts/*.png")
 
 // TestReportGolden pins the layout of evaluation.json: field names and
 // values for score_a of scores.csv at cut-off 0.3. Regenerate with
@@ -35,7 +33,7 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "report_golden.json")
-	if *update {
+	if testkit.Update() {
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}

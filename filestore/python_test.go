@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/creditrisk/engine/filestore"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -143,7 +143,7 @@ func writeStore(t *testing.T, root string) written {
 // 2.9.2 and 3.x, reads the store this package writes, directly and (3.x)
 // after migrating it into SQLite with mlflow migrate-filestore.
 func TestPythonReadsGoStore(t *testing.T) {
-	pythons := map[string]string{"mlflow2": stacktest.Python2(t), "mlflow3": stacktest.Python(t)}
+	pythons := map[string]string{"mlflow2": testkit.Python2(t), "mlflow3": testkit.Python(t)}
 	root := filepath.Join(t.TempDir(), "mlruns")
 	w := writeStore(t, root)
 	id := w.run.Info.RunID

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/filestore"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -19,7 +19,7 @@ import (
 // client wrote (testdata/write_store.py) reads back here as written, and
 // this package can go on writing into it.
 func TestGoReadsPythonStore(t *testing.T) {
-	pythons := map[string]string{"mlflow2": stacktest.Python2(t), "mlflow3": stacktest.Python(t)}
+	pythons := map[string]string{"mlflow2": testkit.Python2(t), "mlflow3": testkit.Python(t)}
 	for name, py := range pythons {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

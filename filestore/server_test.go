@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -21,7 +21,7 @@ import (
 // MLFLOW_ALLOW_FILE_STORE=true), on a store this package wrote, and reads
 // it back over REST with this repository's client.
 func TestMLflowServerServesStore(t *testing.T) {
-	pythons := map[string]string{"mlflow2": stacktest.Python2(t), "mlflow3": stacktest.Python(t)}
+	pythons := map[string]string{"mlflow2": testkit.Python2(t), "mlflow3": testkit.Python(t)}
 	root := filepath.Join(t.TempDir(), "mlruns")
 	w := writeStore(t, root)
 	for name, py := range pythons {
@@ -34,11 +34,11 @@ func serveAndRead(t *testing.T, py, root string, w written) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("no mlflow command next to %s: %v", py, err)
 	}
-	port := strconv.Itoa(stacktest.Port(t))
+	port := strconv.Itoa(testkit.Port(t))
 	cmd := exec.Command(bin, "server", "--backend-store-uri", "file://"+root, "--host", "127.0.0.1", "--port", port, "--workers", "1")
 	cmd.Env = append(os.Environ(), "MLFLOW_ALLOW_FILE_STORE=true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var logs stacktest.Log
+	var logs testkit.Log
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

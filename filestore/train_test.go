@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/filestore"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -19,7 +19,7 @@ import (
 // server: MLflow's Python client then loads the registered model by alias
 // from the store and scores rows with it.
 func TestTrainIntoStore(t *testing.T) {
-	pythons := map[string]string{"mlflow2": stacktest.Python2(t), "mlflow3": stacktest.Python(t)}
+	pythons := map[string]string{"mlflow2": testkit.Python2(t), "mlflow3": testkit.Python(t)}
 	ctx := context.Background()
 	root := filepath.Join(t.TempDir(), "mlruns")
 	s, err := filestore.Open(root)

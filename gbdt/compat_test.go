@@ -8,10 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,8 +17,8 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
-	"github.com/creditrisk/engine/internal/stacktest"
 	"github.com/creditrisk/engine/internal/tabular"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // Cross-checks with the two other implementations of the format: leaves
@@ -107,20 +105,16 @@ type pyPrediction struct {
 	Contrib [][]float64
 }
 
-func runPython(t *testing.T, py string, args ...string) {
+// compat runs testdata/compat.py (the Python LightGBM side) with py.
+func compat(t *testing.T, py string, args ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, append([]string{"testdata/compat.py"}, args...)...)
+	var env []string
 	if os.Getenv("OMP_WAIT_POLICY") == "" {
 		// OpenMP's spin-waiting makes LightGBM crawl on a loaded 2-core
 		// machine (10x slower in scripts/bench-gbdt's measurements).
-		cmd.Env = append(os.Environ(), "OMP_WAIT_POLICY=PASSIVE")
+		env = append(env, "OMP_WAIT_POLICY=PASSIVE")
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", py, strings.Join(args, " "), err, out)
-	}
+	testkit.RunPython(t, 10*time.Minute, py, env, append([]string{"testdata/compat.py"}, args...)...)
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -155,7 +149,7 @@ func pyPredict(t *testing.T, py, model string, rows [][]float64, names []string,
 	data := filepath.Join(dir, "rows.csv")
 	writeTable(t, &tabular.Table{Names: names, Rows: rows, Labels: make([]float64, len(rows))}, data)
 	out := filepath.Join(dir, "pred.json")
-	runPython(t, py, "predict", model, data, strconv.Itoa(ncontrib), out)
+	compat(t, py, "predict", model, data, strconv.Itoa(ncontrib), out)
 	var p pyPrediction
 	readJSON(t, out, &p)
 	if len(p.Raw) != len(rows) || len(p.Contrib) != min(ncontrib, len(rows)) {
@@ -192,7 +186,7 @@ func checkAgainstPython(t *testing.T, m *Model, p pyPrediction, rows [][]float64
 }
 
 func TestPythonLoadsOurFiles(t *testing.T) {
-	py := stacktest.Python(t)
+	py := testkit.Python(t)
 	dir := t.TempDir()
 	for name, m := range compatModels(t) {
 		t.Run(name, func(t *testing.T) {
@@ -203,38 +197,6 @@ func TestPythonLoadsOurFiles(t *testing.T) {
 			checkAgainstPython(t, m, p, rows)
 		})
 	}
-}
-
-// aucOf is the area under the ROC curve (ties count one half), computed
-// here rather than by the trainer's metrics so the check is independent.
-func aucOf(score, labels []float64) float64 {
-	idx := make([]int, len(score))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
-	var pos, neg, rankSum float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && score[idx[j]] == score[idx[i]] {
-			j++
-		}
-		mid := float64(i+j+1) / 2 // average 1-based rank of the tie group
-		for _, k := range idx[i:j] {
-			if labels[k] == 1 {
-				rankSum += mid
-			}
-		}
-		i = j
-	}
-	for _, l := range labels {
-		if l == 1 {
-			pos++
-		} else {
-			neg++
-		}
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
 type compatCase struct {
@@ -286,7 +248,7 @@ var compatCases = []compatCase{
 //   - leaves predicts our probabilities from our file,
 //   - our test AUC is within 0.003 of LightGBM's.
 func TestCompatLightGBM(t *testing.T) {
-	py := stacktest.Python(t)
+	py := testkit.Python(t)
 	for _, tc := range compatCases {
 		t.Run(tc.name, func(t *testing.T) {
 			tab := tc.load(t)
@@ -314,7 +276,7 @@ func TestCompatLightGBM(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			runPython(t, py, "train", data, filepath.Join(dir, "split.json"), filepath.Join(dir, "params.json"), catArg, dir)
+			compat(t, py, "train", data, filepath.Join(dir, "split.json"), filepath.Join(dir, "params.json"), catArg, dir)
 			var res struct {
 				TestRaw      []float64 `json:"test_raw"`
 				TrainSeconds float64   `json:"train_seconds"`
@@ -367,7 +329,7 @@ func TestCompatLightGBM(t *testing.T) {
 			for i, row := range test.Rows {
 				ourScores[i] = m.PredictRaw(row)
 			}
-			ourAUC, lgbAUC := aucOf(ourScores, test.Labels), aucOf(res.TestRaw, test.Labels)
+			ourAUC, lgbAUC := testkit.AUC(test.Labels, ourScores), testkit.AUC(test.Labels, res.TestRaw)
 			t.Logf("%s: test AUC ours %.5f (%d trees, %v), LightGBM %.5f (%d trees, %.2fs), diff %+.5f",
 				tc.name, ourAUC, len(m.Trees), elapsed.Round(time.Millisecond), lgbAUC, res.NumTrees, res.TrainSeconds, ourAUC-lgbAUC)
 			if math.Abs(ourAUC-lgbAUC) > 0.003 {

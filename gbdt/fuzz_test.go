@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // FuzzReadText feeds arbitrary bytes to ReadText, seeded with real LightGBM
@@ -59,7 +61,7 @@ func FuzzReadText(f *testing.F) {
 			t.Fatalf("rewrite: %v", err)
 		}
 		if !bytes.Equal(out.Bytes(), again.Bytes()) {
-			t.Fatalf("write(read(write)) differs:\n%s", firstDiff(again.String(), out.String()))
+			t.Fatalf("write(read(write)) differs:\n%s", testkit.FirstDiff(again.String(), out.String()))
 		}
 	})
 }

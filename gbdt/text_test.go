@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/creditrisk/engine/internal/testkit"
+)
 
 // handModel is a small model exercising every kind of node: a numeric split
 // with NaN missing values going left, one with the zero missing type, a
@@ -87,47 +86,12 @@ func readString(t *testing.T, s string) *Model {
 	return m
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -run %s -update to create it): %v", t.Name(), err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update after checking the diff):\n%s", path, firstDiff(got, string(want)))
-	}
-}
-
-// firstDiff describes the first line where a and b differ.
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return "line " + itoa(i+1) + ":\n got  " + x + "\n want " + y
-		}
-	}
-	return "(same lines)"
-}
-
 func itoa(i int) string { return string(appendFloat(nil, float64(i), 17)) }
 
 func TestWriteTextGolden(t *testing.T) {
 	m := handModel()
 	got := writeString(t, m)
-	golden(t, "hand_model.txt", got)
+	testkit.Golden(t, "hand_model.txt", []byte(got))
 	if again := writeString(t, m); again != got {
 		t.Error("two writes of the same model differ")
 	}
@@ -138,7 +102,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	text := writeString(t, m)
 	back := readString(t, text)
 	if again := writeString(t, back); again != text {
-		t.Errorf("write(read(write(m))) != write(m):\n%s", firstDiff(again, text))
+		t.Errorf("write(read(write(m))) != write(m):\n%s", testkit.FirstDiff(again, text))
 	}
 	// Everything that prediction uses survives exactly.
 	for i := range m.Trees {
@@ -247,7 +211,7 @@ func TestRewriteLightGBMFile(t *testing.T) {
 			want := strings.Replace(string(orig), "version=v4\n", "version=v3\n", 1)
 			got := writeString(t, m)
 			if got != want {
-				t.Errorf("rewrite differs:\n%s", firstDiff(got, want))
+				t.Errorf("rewrite differs:\n%s", testkit.FirstDiff(got, want))
 			}
 		})
 	}
@@ -355,7 +319,7 @@ func TestReadTextCRLF(t *testing.T) {
 	crlf = crlf[:start] + "tree_sizes=" + strings.Join(sizes, " ") + crlf[end:]
 	back := readString(t, crlf)
 	if got := writeString(t, back); got != text {
-		t.Errorf("CRLF file reads differently:\n%s", firstDiff(got, text))
+		t.Errorf("CRLF file reads differently:\n%s", testkit.FirstDiff(got, text))
 	}
 }
 

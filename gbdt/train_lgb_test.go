@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestTrainMatchesLightGBM trains Python LightGBM (testdata/train_compare.py)
@@ -19,7 +19,7 @@ func TestTrainMatchesLightGBM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains Python LightGBM; skipped with -short")
 	}
-	python := stacktest.Python(t)
+	python := testkit.Python(t)
 	german := func(t testing.TB) (*trainCSV, []string) {
 		return loadGerman(t), []string{"german_credit.csv", "creditability", "bad", ""}
 	}

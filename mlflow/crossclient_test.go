@@ -25,7 +25,7 @@ import (
 
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -79,9 +79,9 @@ func crossSuffix(t *testing.T) string {
 }
 
 func TestCrossClientPython(t *testing.T) {
-	servers := stacktest.Servers(t)
-	endpoint, key, secret := stacktest.S3(t)
-	python := map[string]string{"3.x": stacktest.Python(t), "2.9.2": stacktest.Python2(t)}
+	servers := testkit.Servers(t)
+	endpoint, key, secret := testkit.S3(t)
+	python := map[string]string{"3.x": testkit.Python(t), "2.9.2": testkit.Python2(t)}
 	for _, s := range servers {
 		t.Run(s.Name, func(t *testing.T) {
 			crossCheck(t, s.URI, python[s.Name], []string{

@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // interleaved returns n points for each key, step by step across the keys
@@ -201,7 +201,7 @@ func TestSplitBatchGroupsKeys(t *testing.T) {
 // latest value must be its last step's.
 func TestIntegrationLogBatchConcurrent(t *testing.T) {
 	t.Parallel()
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			c, err := NewClient(s.URI, WithRetries(0, 0, 0))

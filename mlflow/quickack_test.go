@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // nagleServer answers each request on a keep-alive connection as uvicorn
@@ -91,7 +91,7 @@ func TestIntegrationReusedConnectionNotDelayed(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("TCP_QUICKACK is Linux-only")
 	}
-	uri := stacktest.TrackingURI(t)
+	uri := testkit.TrackingURI(t)
 	reused, err := NewClient(uri)
 	if err != nil {
 		t.Fatal(err)

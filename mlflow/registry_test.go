@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // regSuffix makes registry names unique per test run.
@@ -28,7 +28,7 @@ func regSuffix(t testing.TB) string {
 func regServers(t *testing.T) map[string]*Client {
 	t.Helper()
 	out := map[string]*Client{}
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		c, err := NewClient(s.URI, WithRetries(2, 100*time.Millisecond, 50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // fault is what the proxy does to a request it picks.
@@ -89,7 +89,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func eachServerBehindProxy(t *testing.T, f func(t *testing.T, p *faultProxy, c *Client)) {
 	t.Helper()
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			p := newFaultProxy(t, s.URI)
@@ -240,7 +240,7 @@ func TestFaults400NotRetried(t *testing.T) {
 
 func TestFaultsCancelStopsRetries(t *testing.T) {
 	t.Parallel()
-	uri := stacktest.TrackingURI(t)
+	uri := testkit.TrackingURI(t)
 	p := newFaultProxy(t, uri)
 	p.set("", unavailable, 1_000_000)
 	const backoff = 10 * time.Second

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // uniq gives a name no earlier run of the tests used.
@@ -23,7 +23,7 @@ func uniq(prefix string) string {
 // eachServer runs f against MLflow 3.x and 2.9.2.
 func eachServer(t *testing.T, f func(t *testing.T, c *Client)) {
 	t.Helper()
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			c, err := NewClient(s.URI, WithRetries(2, 50*time.Millisecond, 0))
@@ -389,7 +389,7 @@ func TestIntegrationLogBatch5000(t *testing.T) {
 
 func TestIntegrationMetricHistoryPaging(t *testing.T) {
 	t.Parallel()
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			c, err := NewClient(s.URI)
@@ -508,7 +508,7 @@ func TestIntegrationLogInputs(t *testing.T) {
 
 func TestIntegrationAuth(t *testing.T) {
 	t.Parallel()
-	uri, user, password := stacktest.AuthServer(t)
+	uri, user, password := testkit.AuthServer(t)
 	ok, err := NewClient(uri, WithBasicAuth(user, password), WithRetries(1, 10*time.Millisecond, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -547,7 +547,7 @@ func TestIntegrationAuth(t *testing.T) {
 // TestIntegrationFromEnv configures the client only through the Python
 // client's variables, against the basic-auth server (not parallel: Setenv).
 func TestIntegrationFromEnv(t *testing.T) {
-	uri, user, password := stacktest.AuthServer(t)
+	uri, user, password := testkit.AuthServer(t)
 	t.Setenv("HOME", t.TempDir()) // no ~/.mlflow/credentials
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
 	t.Setenv("MLFLOW_TRACKING_USERNAME", user)
@@ -577,7 +577,7 @@ func TestIntegrationFromEnv(t *testing.T) {
 // silently truncates them. The raw calls bypass the client's checks.
 func TestIntegrationServerLimits(t *testing.T) {
 	t.Parallel()
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			c, err := NewClient(s.URI, WithRetries(0, 0, 0))

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestPythonClientReadsGoRun checks a run logged here with the official
@@ -17,12 +17,12 @@ import (
 // a native Python run carries are all set here too.
 func TestPythonClientReadsGoRun(t *testing.T) {
 	t.Parallel()
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
-			python := stacktest.Python(t)
+			python := testkit.Python(t)
 			if s.Name == "2.9.2" {
-				python = stacktest.Python2(t)
+				python = testkit.Python2(t)
 			}
 			c, err := NewClient(s.URI)
 			if err != nil {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/filestore"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/mlsync"
 )
@@ -25,7 +25,7 @@ import (
 // next sync must finish it without duplicating what it already holds.
 func TestSyncResumes(t *testing.T) {
 	ctx := context.Background()
-	uri := stacktest.TrackingURI(t)
+	uri := testkit.TrackingURI(t)
 	target, err := url.Parse(uri)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestSyncResumes(t *testing.T) {
 // reported.
 func TestSyncNestedRun(t *testing.T) {
 	ctx := context.Background()
-	c, err := mlflow.NewClient(stacktest.TrackingURI(t))
+	c, err := mlflow.NewClient(testkit.TrackingURI(t))
 	if err != nil {
 		t.Fatal(err)
 	}

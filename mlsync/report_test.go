@@ -2,13 +2,12 @@ package mlsync
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/creditrisk/engine/internal/testkit"
+)
 
 func TestWriteText(t *testing.T) {
 	rep := &Report{
@@ -36,7 +35,7 @@ func TestWriteText(t *testing.T) {
 			name = "report-dry-run.golden"
 		}
 		path := filepath.Join("testdata", name)
-		if *update {
+		if testkit.Update() {
 			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}

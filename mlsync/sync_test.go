@@ -15,7 +15,7 @@ import (
 
 	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/filestore"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/mlsync"
 	"github.com/creditrisk/engine/tracking"
@@ -104,7 +104,7 @@ func serverCount(t *testing.T, ctx context.Context, c *mlflow.Client, l *local) 
 
 func TestSyncToServers(t *testing.T) {
 	ctx := context.Background()
-	for _, srv := range stacktest.Servers(t) {
+	for _, srv := range testkit.Servers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			l := newLocal(t, ctx)
 			c, err := mlflow.NewClient(srv.URI)
@@ -172,9 +172,9 @@ func TestSyncToServers(t *testing.T) {
 				t.Errorf("sync without mapping file: %+v, %v", third.Totals, err)
 			}
 
-			py, load := stacktest.Python(t), "1"
+			py, load := testkit.Python(t), "1"
 			if srv.Name != "3.x" {
-				py, load = stacktest.Python2(t), "0"
+				py, load = testkit.Python2(t), "0"
 			}
 			checkPython(t, py, srv.URI, l, rep, load)
 		})

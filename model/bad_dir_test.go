@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestOpenBadDirs: each broken directory gives an error naming the file.
 func TestOpenBadDirs(t *testing.T) {
 	m := trainedGBDT(t)
-	rows := matrix(german(t))
+	rows := testkit.AllRows(testkit.German(t))
 	edit := func(name, old, new string) func(string) error {
 		return func(dir string) error {
 			p := filepath.Join(dir, name)

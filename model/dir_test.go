@@ -12,33 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/model/lgbm"
 )
-
-var (
-	germanOnce  sync.Once
-	germanTable *data.Table
-	germanErr   error
-)
-
-// german returns the embedded German credit table.
-func german(t testing.TB) *data.Table {
-	t.Helper()
-	germanOnce.Do(func() { germanTable, germanErr = data.Default() })
-	if germanErr != nil {
-		t.Fatal(germanErr)
-	}
-	return germanTable
-}
-
-func matrix(t *data.Table) [][]float64 {
-	idx := make([]int, t.Rows())
-	for i := range idx {
-		idx[i] = i
-	}
-	return t.Matrix(idx)
-}
 
 // fixedOpts make a directory byte-for-byte reproducible.
 func fixedOpts(example [][]float64) SaveOptions {
@@ -59,7 +35,7 @@ var (
 
 func trainedGBDT(t testing.TB) Model {
 	t.Helper()
-	tab := german(t)
+	tab := testkit.German(t)
 	gbdtOnce.Do(func() {
 		gbdtModel, gbdtErr = Train(context.Background(), FamilyGBDT, tab, nil, TrainOptions{Params: map[string]string{
 			"num_iterations": "30", "num_leaves": "8", "learning_rate": "0.1", "num_threads": "1"}})
@@ -72,7 +48,7 @@ func trainedGBDT(t testing.TB) Model {
 
 func TestSaveLoadGBDT(t *testing.T) {
 	m := trainedGBDT(t)
-	rows := matrix(german(t))
+	rows := testkit.AllRows(testkit.German(t))
 	dir := filepath.Join(t.TempDir(), "model")
 	if err := Save(dir, m, fixedOpts(rows[:3])); err != nil {
 		t.Fatal(err)

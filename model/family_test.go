@@ -10,14 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestFamiliesSaveLoad trains each family, saves a full directory, verifies
 // it, loads it back through the MLmodel flavor and compares predictions
 // and explanations.
 func TestFamiliesSaveLoad(t *testing.T) {
-	tab := german(t)
-	rows := matrix(tab)
+	tab := testkit.German(t)
+	rows := testkit.AllRows(tab)
 	rows[3] = append([]float64(nil), rows[3]...)
 	rows[3][0], rows[3][1] = math.NaN(), math.NaN()
 	for _, tt := range []struct {
@@ -110,7 +112,7 @@ func TestFamiliesSaveLoad(t *testing.T) {
 }
 
 func TestTrainErrors(t *testing.T) {
-	tab := german(t)
+	tab := testkit.German(t)
 	if _, err := Train(context.Background(), "svm", tab, nil, TrainOptions{}); err == nil || !strings.Contains(err.Error(), `"svm"`) {
 		t.Errorf("unknown family: %v", err)
 	}
@@ -128,8 +130,8 @@ func TestTrainErrors(t *testing.T) {
 // TestConcurrentPredict: serve calls Predict and Explain from many
 // goroutines on one model (run with -race).
 func TestConcurrentPredict(t *testing.T) {
-	tab := german(t)
-	rows := matrix(tab)[:50]
+	tab := testkit.German(t)
+	rows := testkit.AllRows(tab)[:50]
 	for _, f := range FamilyNames() {
 		key := map[string]string{FamilyGBDT: "num_iterations", FamilyLogistic: "max_iter", FamilyForest: "num_trees"}[f]
 		m, err := Train(context.Background(), f, tab, nil, TrainOptions{Params: map[string]string{key: "10"}})
@@ -167,7 +169,7 @@ func TestConcurrentPredict(t *testing.T) {
 // TestDegenerateData: tiny or one-class training data and a cancelled
 // context give a usable model or an error, never a panic.
 func TestDegenerateData(t *testing.T) {
-	tab := german(t)
+	tab := testkit.German(t)
 	var good []int
 	for i, y := range tab.Label {
 		if y == 0 && len(good) < 5 {
@@ -183,7 +185,7 @@ func TestDegenerateData(t *testing.T) {
 				t.Logf("%s, %s: %v", f, name, err)
 				continue
 			}
-			p, err := m.Predict(matrix(tab)[:3])
+			p, err := m.Predict(testkit.AllRows(tab)[:3])
 			if err != nil {
 				t.Fatalf("%s, %s: %v", f, name, err)
 			}

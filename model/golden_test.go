@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -10,10 +9,9 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/model/lgbm"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // handModel is a small hand-written LightGBM model (testdata/hand_model.lgb,
 // a copy of gbdt's) with a schema, independent of the trainer.
@@ -55,7 +53,7 @@ func TestGoldenDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden := filepath.Join("testdata", "gbdt_dir", f)
-		if *update {
+		if testkit.Update() {
 			os.MkdirAll(filepath.Dir(golden), 0o755)
 			if err := os.WriteFile(golden, got, 0o644); err != nil {
 				t.Fatal(err)

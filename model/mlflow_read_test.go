@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // withSchema overrides a model's schema (to mark features not required).
@@ -27,8 +28,8 @@ func TestMLflowReadsMLmodel(t *testing.T) {
 		python  func(testing.TB) string
 		version string
 	}{
-		{"3.x", stacktest.Python, ""},
-		{"2.9.2", stacktest.Python2, "2.9.2"},
+		{"3.x", testkit.Python, ""},
+		{"2.9.2", testkit.Python2, "2.9.2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			python := tt.python(t)
@@ -37,11 +38,11 @@ func TestMLflowReadsMLmodel(t *testing.T) {
 			s.Features = slices.Clone(s.Features)
 			s.Features[1].Required = false
 			dir := filepath.Join(t.TempDir(), "model")
-			if err := Save(dir, withSchema{m, &s}, SaveOptions{MLflowVersion: tt.version, Example: matrix(german(t))[:4]}); err != nil {
+			if err := Save(dir, withSchema{m, &s}, SaveOptions{MLflowVersion: tt.version, Example: testkit.AllRows(testkit.German(t))[:4]}); err != nil {
 				t.Fatal(err)
 			}
 			out := filepath.Join(t.TempDir(), "out.json")
-			runPython(t, python, filepath.Join("testdata", "read_mlmodel.py"), dir, out)
+			testkit.RunPython(t, 3*time.Minute, python, nil, filepath.Join("testdata", "read_mlmodel.py"), dir, out)
 			b, err := os.ReadFile(out)
 			if err != nil {
 				t.Fatal(err)

@@ -1,30 +1,15 @@
 package model
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
-
-// runPython runs a script of testdata with the stack's Python.
-func runPython(t *testing.T, python string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, args...)
-	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI=", "PYTHONWARNINGS=ignore")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", python, args, err, out)
-	}
-}
 
 // TestPyfuncPredictsLikeGo saves a gbdt model directory and scores the same
 // rows (codes for categories, some values missing) with Python's
@@ -32,10 +17,10 @@ func runPython(t *testing.T, python string, args ...string) {
 // The committed golden directory (a feature that is not required, a
 // category code of 40) is checked the same way.
 func TestPyfuncPredictsLikeGo(t *testing.T) {
-	python := stacktest.Python(t)
+	python := testkit.Python(t)
 	t.Run("trained", func(t *testing.T) {
 		m := trainedGBDT(t)
-		rows := matrix(german(t))[:200]
+		rows := testkit.AllRows(testkit.German(t))[:200]
 		// Missing values, numeric and categorical, must route the same way.
 		for i := 0; i < len(rows); i += 7 {
 			rows[i] = append([]float64(nil), rows[i]...)
@@ -73,7 +58,7 @@ func pyfuncCheck(t *testing.T, python, dir string, rows [][]float64) {
 	if err := os.WriteFile(rowsPath, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runPython(t, python, filepath.Join("testdata", "pyfunc_predict.py"), dir, rowsPath, outPath)
+	testkit.RunPython(t, 3*time.Minute, python, nil, filepath.Join("testdata", "pyfunc_predict.py"), dir, rowsPath, outPath)
 	var got struct {
 		Pyfunc, LightGBM []float64
 		MLflow           string

@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // checkPythonDir loads a directory written by Python's mlflow.lightgbm (no
@@ -81,13 +82,13 @@ func TestPythonDirGolden(t *testing.T) {
 
 // TestPythonDirLive writes a fresh directory with the stack's Python.
 func TestPythonDirLive(t *testing.T) {
-	python := stacktest.Python(t)
+	python := testkit.Python(t)
 	tmp := t.TempDir()
 	csv := filepath.Join(tmp, "german_credit.csv")
 	if err := os.WriteFile(csv, data.DefaultCSV(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir, preds := filepath.Join(tmp, "model"), filepath.Join(tmp, "pred.json")
-	runPython(t, python, filepath.Join("testdata", "make_python_lgbm.py"), csv, dir, preds)
+	testkit.RunPython(t, 3*time.Minute, python, nil, filepath.Join("testdata", "make_python_lgbm.py"), csv, dir, preds)
 	checkPythonDir(t, dir, preds)
 }

@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/creditrisk/engine/dashboards"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // root is the repository root, where the operations files live.
@@ -91,15 +91,6 @@ func TestComposeServices(t *testing.T) {
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
-// unavailable skips, or fails under PIPELINE_INTEGRATION=1, when a tool of
-// the native stack is missing.
-func unavailable(t *testing.T, what string) {
-	t.Helper()
-	if stacktest.Enabled() {
-		t.Fatalf("%s is unavailable (PIPELINE_INTEGRATION=1)", what)
-	}
-	t.Skipf("%s is unavailable; run scripts/stack up", what)
-}
 
 func TestComposeHealthAndOrder(t *testing.T) {
 	p := loadProject(t)
@@ -447,7 +438,7 @@ func TestSharedWithNativeStack(t *testing.T) {
 	t.Run("prometheus version", func(t *testing.T) {
 		bin, err := exec.LookPath("prometheus")
 		if err != nil {
-			unavailable(t, "the prometheus binary")
+			testkit.Unavailable(t, "%s is unavailable", "the prometheus binary")
 		}
 		out, err := exec.Command(bin, "--version").CombinedOutput()
 		if err != nil {

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/dashboards"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestLive runs a real Prometheus (the native stack's binary, on its own port
@@ -36,9 +36,9 @@ func TestLive(t *testing.T) {
 	}
 	prom, err := exec.LookPath("prometheus")
 	if err != nil {
-		unavailable(t, "the prometheus binary (Debian's prometheus package; scripts/stack up installs it)")
+		testkit.Unavailable(t, "%s is unavailable", "the prometheus binary (Debian's prometheus package; scripts/stack up installs it)")
 	}
-	mlflowURI := stacktest.TrackingURI(t) // the real MLflow 3.x, scraped as job mlflow
+	mlflowURI := testkit.TrackingURI(t) // the real MLflow 3.x, scraped as job mlflow
 	ctx := t.Context()
 	tmp := t.TempDir()
 
@@ -56,16 +56,16 @@ func TestLive(t *testing.T) {
 	rows := holdoutRows(t, filepath.Join(run, "holdout.csv"))
 
 	const token = "ops-test-token"
-	portA := stacktest.Port(t)
+	portA := testkit.Port(t)
 	startServe(t, bin, "a", portA, modelDir, "--admin-token", token, "--drift-window", "200")
 	serveA := fmt.Sprintf("http://127.0.0.1:%d", portA)
 	waitHTTP(t, serveA+"/ready", 30*time.Second)
 
-	promPort := stacktest.Port(t)
+	promPort := testkit.Port(t)
 	promURL := fmt.Sprintf("http://127.0.0.1:%d", promPort)
 	cfgDir := filepath.Join(tmp, "prometheus")
 	targets := filepath.Join(cfgDir, "configs", "prometheus", "targets", "native")
-	mlflowTarget := stacktest.HostPort(t, mlflowURI)
+	mlflowTarget := testkit.HostPort(t, mlflowURI)
 	writeConfig(t, cfgDir)
 	writeTargets(t, targets, "prometheus.yml", fmt.Sprintf("127.0.0.1:%d", promPort))
 	writeTargets(t, targets, "serve.yml", fmt.Sprintf("127.0.0.1:%d", portA))
@@ -146,7 +146,7 @@ func TestLive(t *testing.T) {
 	post(t, client, serveA+"/predict", rows[1], 200) // the old model still serves
 	// A second instance without a model (its directory is empty; --wait keeps
 	// it up), whose scoring requests fail with 503.
-	portB := stacktest.Port(t)
+	portB := testkit.Port(t)
 	instB := fmt.Sprintf("127.0.0.1:%d", portB)
 	stopB := startServe(t, bin, "b", portB, t.TempDir(), "--wait")
 	serveB := "http://" + instB
@@ -158,7 +158,7 @@ func TestLive(t *testing.T) {
 		post(t, client, serveB+"/predict", rows[0], 503)
 	}
 	// An MLflow instance that is down: nothing listens on its port.
-	deadMLflow := fmt.Sprintf("127.0.0.1:%d", stacktest.Port(t))
+	deadMLflow := fmt.Sprintf("127.0.0.1:%d", testkit.Port(t))
 	writeTargets(t, targets, "mlflow.yml", mlflowTarget, deadMLflow)
 
 	want := map[string]string{ // alert -> instance it must name

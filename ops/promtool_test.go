@@ -11,7 +11,7 @@ func promtool(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("promtool")
 	if err != nil {
-		unavailable(t, "promtool (Debian's prometheus package; scripts/stack up installs it)")
+		testkit.Unavailable(t, "%s is unavailable", "promtool (Debian's prometheus package; scripts/stack up installs it)")
 	}
 	return bin
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/promote"
 	"github.com/creditrisk/engine/tracking"
 )
@@ -169,11 +169,11 @@ func TestLocalRegistryFlow(t *testing.T) {
 	// MLflow 2.9.2 reads the local store directly, 3.x once file stores are
 	// allowed.
 	t.Run("mlflow-2.9.2", func(t *testing.T) {
-		checkLocalStore(t, stacktest.Python2(t), script, root, name)
+		checkLocalStore(t, testkit.Python2(t), script, root, name)
 	})
 	t.Run("mlflow-3", func(t *testing.T) {
 		t.Setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-		checkLocalStore(t, stacktest.Python(t), script, root, name)
+		checkLocalStore(t, testkit.Python(t), script, root, name)
 	})
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/promote"
 	"github.com/creditrisk/engine/promote/promotetest"
 	"github.com/creditrisk/engine/tracking"
@@ -64,7 +64,7 @@ func TestRegistryUsage(t *testing.T) {
 // 3.x and checks the exit codes: 0 promoted, 3 refused by a gate (also as a
 // dry run), 1 other failures.
 func TestRegistryCommands(t *testing.T) {
-	uri := stacktest.TrackingURI(t)
+	uri := testkit.TrackingURI(t)
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
 	c, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv)})
 	if err != nil {
@@ -153,7 +153,7 @@ func TestRegistryCommands(t *testing.T) {
 
 // TestPromoteStageCLI: stage mode through the command line on MLflow 2.9.2.
 func TestPromoteStageCLI(t *testing.T) {
-	uri := stacktest.TrackingURI2(t)
+	uri := testkit.TrackingURI2(t)
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
 	c, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv)})
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/filestore"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlsync"
 	"github.com/creditrisk/engine/train"
 )
@@ -48,7 +48,7 @@ func TestSyncUsage(t *testing.T) {
 // names into MLflow 3.x: a dry run, the sync, and a second sync that skips
 // everything.
 func TestSyncCommand(t *testing.T) {
-	uri := stacktest.TrackingURI(t)
+	uri := testkit.TrackingURI(t)
 	root := filepath.Join(t.TempDir(), "mlruns")
 	t.Setenv("MLFLOW_TRACKING_URI", "file://"+root)
 	s, err := filestore.Open(root)
@@ -91,7 +91,7 @@ func TestSyncCommand(t *testing.T) {
 // TestSyncCommandAuth syncs into the basic-auth server with the Python
 // client's credential variables, and fails clearly without them.
 func TestSyncCommandAuth(t *testing.T) {
-	uri, user, password := stacktest.AuthServer(t)
+	uri, user, password := testkit.AuthServer(t)
 	root := filepath.Join(t.TempDir(), "mlruns")
 	s, err := filestore.Open(root)
 	if err != nil {

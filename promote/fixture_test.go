@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/promote/promotetest"
 	"github.com/creditrisk/engine/tracking"
@@ -82,4 +82,4 @@ func loose() Policy {
 }
 
 // servers are the MLflow servers to run a test against.
-func servers(t *testing.T) []stacktest.Server { return stacktest.Servers(t) }
+func servers(t *testing.T) []testkit.Server { return testkit.Servers(t) }

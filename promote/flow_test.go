@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -15,7 +15,7 @@ import (
 // and the reason and the failed gates are recorded; without a reason it is
 // refused before anything is read.
 func TestForce(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	v1, v2 := f.register(strong), f.register(weak)
 	if _, err := Promote(ctx, f.c, f.opts(v1, DefaultPolicy())); err != nil {
@@ -119,7 +119,7 @@ func TestRollbackChain(t *testing.T) {
 // history tag is empty (an alias history from before this tool; the client
 // has no call to delete a registered-model tag).
 func TestRollbackWithoutHistory(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	v1, v2 := f.register(strong), f.register(strong)
 	for _, v := range []string{v1, v2} {
@@ -182,7 +182,7 @@ func TestStageMode(t *testing.T) {
 // just after its write: both are refused with ErrRaced and the candidate is
 // not tagged.
 func TestRace(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	v1, v2, v3 := f.register(strong), f.register(strong), f.register(strong)
 	if _, err := Promote(ctx, f.c, f.opts(v1, loose())); err != nil {
@@ -225,7 +225,7 @@ func TestRace(t *testing.T) {
 // TestLateRace: another promotion lands after this one's post-write check,
 // during its recording: the history check or the final read catches it.
 func TestLateRace(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	v1, v2, v3 := f.register(strong), f.register(strong), f.register(strong)
 	if _, err := Promote(ctx, f.c, f.opts(v1, loose())); err != nil {
@@ -273,7 +273,7 @@ func TestLateRace(t *testing.T) {
 // the same champion at once. Whatever the interleaving, a promotion that
 // succeeded holds the alias, and a failed one failed as a race.
 func TestConcurrentPromotions(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	v1, v2, v3 := f.register(strong), f.register(strong), f.register(mid)
 	if _, err := Promote(ctx, f.c, f.opts(v1, loose())); err != nil {

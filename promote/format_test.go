@@ -2,33 +2,12 @@ package promote
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // sampleDecision is a refused challenger: worse AUC, significantly, with a
 // schema change.
@@ -69,7 +48,7 @@ func TestWriteDecisionGolden(t *testing.T) {
 	if err := WriteDecision(&buf, first); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "decision.golden", buf.Bytes())
+	testkit.Golden(t, "decision.golden", buf.Bytes())
 	if got := (&GateError{Failed: d.FailedGates()}).Error(); got != "promotion refused: gate(s) min_auc, max_ece, auc_margin, delong, schema failed" {
 		t.Errorf("GateError = %q", got)
 	}
@@ -99,5 +78,5 @@ func TestWriteModelGolden(t *testing.T) {
 	if err := WriteModels(&buf, []ModelSummary{m.ModelSummary, {Name: "empty"}}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "model.golden", buf.Bytes())
+	testkit.Golden(t, "model.golden", buf.Bytes())
 }

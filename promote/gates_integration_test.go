@@ -5,14 +5,14 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestGates passes and fails each gate on its own against a champion
 // (logistic regression) on MLflow 3.x, as dry runs: every case starts from
 // the loose policy and tightens or loosens one key.
 func TestGates(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	champ := f.register(strong)
 	cands := map[string]string{"mid": f.register(mid), "weak": f.register(weak), "narrow": f.register(narrow)}

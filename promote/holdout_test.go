@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestBadHoldout: a --data file the models cannot score is an error naming
 // the file (and line or column), and nothing is promoted.
 func TestBadHoldout(t *testing.T) {
-	f := newFixture(t, stacktest.TrackingURI(t))
+	f := newFixture(t, testkit.TrackingURI(t))
 	ctx := context.Background()
 	v1, v2 := f.register(strong), f.register(strong)
 	if _, err := Promote(ctx, f.c, f.opts(v1, loose())); err != nil {

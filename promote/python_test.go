@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestPythonReadsPromotion: the official client (mlflow 3.x, and 2.9.2
@@ -18,9 +18,9 @@ import (
 func TestPythonReadsPromotion(t *testing.T) {
 	for _, srv := range servers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
-			py := stacktest.Python(t)
+			py := testkit.Python(t)
 			if srv.Name == "2.9.2" {
-				py = stacktest.Python2(t)
+				py = testkit.Python2(t)
 			}
 			f := newFixture(t, srv.URI)
 			ctx := context.Background()

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/tracking"
 )
@@ -30,8 +30,8 @@ import (
 // serves, retries after MinIO was unreachable, and keeps serving when
 // MLflow goes away.
 func TestRegistryHotReload(t *testing.T) {
-	stacktest.S3(t)
-	for _, srv := range stacktest.Servers(t) {
+	testkit.S3(t)
+	for _, srv := range testkit.Servers(t) {
 		t.Run(srv.Name, func(t *testing.T) { registryHotReload(t, srv.URI) })
 	}
 }
@@ -169,7 +169,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	// MinIO unreachable (the S3 endpoint points at a closed port): the
 	// download fails, is counted, and version 2 keeps serving; once MinIO
 	// is back, the next poll loads version 4.
-	endpoint, _, _ := stacktest.S3(t)
+	endpoint, _, _ := testkit.S3(t)
 	t.Setenv("MLFLOW_S3_ENDPOINT_URL", "http://"+closedAddr(t))
 	start := time.Now()
 	alias("4")
@@ -226,8 +226,8 @@ func registryHotReload(t *testing.T, trackingURI string) {
 
 // TestRegistryStageAndVersion follows a stage and a fixed version.
 func TestRegistryStageAndVersion(t *testing.T) {
-	stacktest.S3(t)
-	uri := stacktest.TrackingURI2(t)
+	testkit.S3(t)
+	uri := testkit.TrackingURI2(t)
 	ctx := t.Context()
 	c, err := mlflow.NewClient(uri, mlflow.WithRetries(1, 100*time.Millisecond, 0))
 	if err != nil {

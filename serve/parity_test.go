@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 // TestPythonWrittenDir serves the model package's fixture written by
@@ -62,7 +62,7 @@ func TestPythonWrittenDir(t *testing.T) {
 // TestPyfuncParity: /invocations answers what mlflow.pyfunc answers for the
 // same request on the same Go-written model directory.
 func TestPyfuncParity(t *testing.T) {
-	python := stacktest.Python(t)
+	python := testkit.Python(t)
 	dir := writeModel(t, t.TempDir(), 20, "")
 	tb := table(t)
 	rows := make([]int, 60)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -23,8 +23,8 @@ import (
 // on loopback, which the stack's servers are not configured to do.
 func startWebhookMLflow(t *testing.T) (uri, logPath string) {
 	t.Helper()
-	python := stacktest.Python(t)
-	endpoint, key, secret := stacktest.S3(t)
+	python := testkit.Python(t)
+	endpoint, key, secret := testkit.S3(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/artifact/s3"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/tracking"
 )
@@ -124,7 +124,7 @@ func TestIsLocal(t *testing.T) {
 func backends(t *testing.T) map[string]tracking.Backend {
 	t.Helper()
 	out := map[string]tracking.Backend{}
-	for _, s := range stacktest.Servers(t) {
+	for _, s := range testkit.Servers(t) {
 		b, err := tracking.Open(tracking.Config{URI: s.URI, S3: s3.EnvConfig(os.Getenv),
 			Client: []mlflow.Option{mlflow.WithRetries(2, 100*time.Millisecond, 50*time.Millisecond)}})
 		if err != nil {

@@ -27,7 +27,7 @@ import (
 	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
 	"github.com/creditrisk/engine/tracking"
@@ -83,8 +83,8 @@ func TestRunLocal(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := readReport(t, filepath.Join(out, "evaluation.json"))
-			if r.N != hold.Rows() || math.Abs(aucOf(t, hold.Label, scores)-r.AUC) > 1e-12 {
-				t.Errorf("holdout AUC %v, evaluation.json says %v over %d rows", aucOf(t, hold.Label, scores), r.AUC, r.N)
+			if r.N != hold.Rows() || math.Abs(testkit.AUC(hold.Label, scores)-r.AUC) > 1e-12 {
+				t.Errorf("holdout AUC %v, evaluation.json says %v over %d rows", testkit.AUC(hold.Label, scores), r.AUC, r.N)
 			}
 		})
 	}
@@ -197,7 +197,7 @@ type evaluateReport struct {
 // servers and checks the result through the REST API and through the
 // official Python client, including mlflow.pyfunc predictions.
 func TestRunOnServers(t *testing.T) {
-	for _, srv := range stacktest.Servers(t) {
+	for _, srv := range testkit.Servers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			c, err := mlflow.NewClient(srv.URI)
 			if err != nil {
@@ -212,7 +212,7 @@ func TestRunOnServers(t *testing.T) {
 	}
 }
 
-func checkServerRun(t *testing.T, srv stacktest.Server, c *mlflow.Client, family string) {
+func checkServerRun(t *testing.T, srv testkit.Server, c *mlflow.Client, family string) {
 	ctx := t.Context()
 	cfg := DefaultConfig()
 	cfg.Model.Family = family
@@ -325,11 +325,11 @@ func tagOf(tags []mlflow.Tag, key string) string {
 // pythonCheck has the official client read the run and the registered
 // version, and mlflow.pyfunc score the holdout; the gbdt family must
 // predict what Go predicts.
-func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registration) {
+func pythonCheck(t *testing.T, srv testkit.Server, res *Result, reg *Registration) {
 	t.Helper()
-	py := stacktest.Python(t)
+	py := testkit.Python(t)
 	if srv.Name == "2.9.2" {
-		py = stacktest.Python2(t)
+		py = testkit.Python2(t)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -407,32 +407,6 @@ func pythonCheck(t *testing.T, srv stacktest.Server, res *Result, reg *Registrat
 	}
 }
 
-func aucOf(t *testing.T, labels, scores []float64) float64 {
-	t.Helper()
-	var pos, neg, wins float64
-	for i := range labels {
-		for j := range labels {
-			if labels[i] == 1 && labels[j] == 0 {
-				switch {
-				case scores[i] > scores[j]:
-					wins++
-				case scores[i] == scores[j]:
-					wins += 0.5
-				}
-			}
-		}
-		if labels[i] == 1 {
-			pos++
-		} else {
-			neg++
-		}
-	}
-	if pos == 0 || neg == 0 {
-		t.Fatal(fmt.Errorf("one class only"))
-	}
-	return wins / (pos * neg)
-}
-
 // failingS3 is a backend whose artifact uploads go through a proxy in front
 // of the real MinIO that refuses every object write after the first few, as
 // when the store goes away part-way through the upload.
@@ -448,8 +422,8 @@ func (f failingS3) Artifacts(uri string) (artifact.Store, error) {
 }
 
 func TestUploadFailureLeavesNoVersion(t *testing.T) {
-	uri := stacktest.TrackingURI(t)
-	endpoint, _, _ := stacktest.S3(t)
+	uri := testkit.TrackingURI(t)
+	endpoint, _, _ := testkit.S3(t)
 	target, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -507,7 +481,7 @@ func (r *runCreated) CreateRun(ctx context.Context, req mlflow.CreateRunRequest)
 
 // A cancelled run (Ctrl-C) is marked KILLED.
 func TestCancelMarksKilled(t *testing.T) {
-	c, err := mlflow.NewClient(stacktest.TrackingURI(t))
+	c, err := mlflow.NewClient(testkit.TrackingURI(t))
 	if err != nil {
 		t.Fatal(err)
 	}

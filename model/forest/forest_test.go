@@ -13,25 +13,14 @@ import (
 	"github.com/sjwhitworth/golearn/trees"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/model/family"
 )
 
-func german(t testing.TB) (*data.Table, [][]float64) {
-	t.Helper()
-	tab, err := data.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := make([]int, tab.Rows())
-	for i := range idx {
-		idx[i] = i
-	}
-	return tab, tab.Matrix(idx)
-}
-
 func train(t testing.TB, params map[string]string) (*Model, *data.Table, [][]float64) {
 	t.Helper()
-	tab, rows := german(t)
+	tab := testkit.German(t)
+	rows := testkit.AllRows(tab)
 	m, err := Train(context.Background(), tab, params)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +64,7 @@ func TestQualityAndDeterminism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if auc := aucOf(p, tab.Label); auc < 0.8 {
+	if auc := testkit.AUC(tab.Label, p); auc < 0.8 {
 		t.Errorf("training AUC %.3f, want a forest that learned something (>= 0.8)", auc)
 	} else {
 		t.Logf("training AUC %.3f", auc)
@@ -87,33 +76,6 @@ func TestQualityAndDeterminism(t *testing.T) {
 			t.Fatalf("row %d: %v vs %v with the same seed", i, p[i], p2[i])
 		}
 	}
-}
-
-// aucOf is the Mann-Whitney AUC (ties count half).
-func aucOf(p, y []float64) float64 {
-	var pos, neg, win float64
-	for i := range p {
-		if y[i] != 1 {
-			continue
-		}
-		pos++
-		for k := range p {
-			if y[k] == 0 {
-				switch {
-				case p[i] > p[k]:
-					win++
-				case p[i] == p[k]:
-					win += 0.5
-				}
-			}
-		}
-	}
-	for i := range y {
-		if y[i] == 0 {
-			neg++
-		}
-	}
-	return win / (pos * neg)
 }
 
 func TestSaveLoad(t *testing.T) {

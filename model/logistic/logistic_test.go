@@ -12,18 +12,9 @@ import (
 	"testing"
 
 	"github.com/creditrisk/engine/data"
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/model/family"
 )
-
-func german(t testing.TB) *data.Table {
-	t.Helper()
-	tab, err := data.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tab
-}
 
 // compareSklearn checks the Go fit against scikit-learn's coefficients.
 func compareSklearn(t *testing.T, path string, l2 float64) {
@@ -39,7 +30,7 @@ func compareSklearn(t *testing.T, path string, l2 float64) {
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Train(context.Background(), german(t), map[string]string{"l2": family.FormatFloat(l2), "tol": "1e-12"})
+	m, err := Train(context.Background(), testkit.German(t), map[string]string{"l2": family.FormatFloat(l2), "tol": "1e-12"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +60,7 @@ func TestMatchesSklearnGolden(t *testing.T) {
 }
 
 func TestMatchesSklearnLive(t *testing.T) {
-	python := stacktest.Python(t)
+	python := testkit.Python(t)
 	tmp := t.TempDir()
 	csv, out := filepath.Join(tmp, "german.csv"), filepath.Join(tmp, "fit.json")
 	if err := os.WriteFile(csv, data.DefaultCSV(), 0o644); err != nil {
@@ -85,7 +76,7 @@ func TestMatchesSklearnLive(t *testing.T) {
 }
 
 func TestMissingAndExplain(t *testing.T) {
-	tab := german(t)
+	tab := testkit.German(t)
 	m, err := Train(context.Background(), tab, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +118,7 @@ func TestMissingAndExplain(t *testing.T) {
 }
 
 func TestParams(t *testing.T) {
-	tab := german(t)
+	tab := testkit.German(t)
 	for _, tt := range []struct {
 		params map[string]string
 		want   string
@@ -152,7 +143,7 @@ func TestParams(t *testing.T) {
 }
 
 func TestSaveParse(t *testing.T) {
-	tab := german(t)
+	tab := testkit.German(t)
 	m, err := Train(context.Background(), tab, nil)
 	if err != nil {
 		t.Fatal(err)

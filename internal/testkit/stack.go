@@ -1,12 +1,16 @@
-// Package stacktest gives integration tests the addresses of the real
-// services that scripts/stack runs (MLflow 3.x and 2.9.2, MinIO, PostgreSQL,
-// Prometheus, the Python reference tools).
+// Package testkit holds the helpers every package's tests share, one copy
+// each:
 //
-// Without PIPELINE_INTEGRATION=1 a test whose service is not configured or
-// not reachable is skipped with a message saying how to start the stack; with
-// it set (as scripts/test and .ci/run do) the test fails instead, so a broken
-// stack can never pass CI silently.
-package stacktest
+//   - the addresses of the real services that scripts/stack runs (MLflow
+//     3.x and 2.9.2, MinIO, PostgreSQL, Prometheus, the Python reference
+//     tools) and the shared data sets (stack.go, datasets.go);
+//   - the one rule for what a test does when something it needs is missing
+//     (Unavailable): skip with a message saying how to get it, or, with
+//     PIPELINE_INTEGRATION=1 or CI=true (as scripts/test and .ci/run set),
+//     fail, so a broken stack can never pass CI silently;
+//   - golden files under testdata/ (Golden, rewritten with -update), the
+//     German credit table, a reference AUC and running a Python script.
+package testkit
 
 import (
 	"net"
@@ -21,14 +25,16 @@ import (
 
 const hint = `start the stack with "scripts/stack up" and load its variables with eval "$(scripts/stack env)"`
 
-// Enabled reports whether integration tests must run (PIPELINE_INTEGRATION=1).
-func Enabled() bool { return os.Getenv("PIPELINE_INTEGRATION") == "1" }
+// Enabled reports whether integration tests must run: PIPELINE_INTEGRATION=1
+// or CI=true.
+func Enabled() bool { return os.Getenv("PIPELINE_INTEGRATION") == "1" || os.Getenv("CI") == "true" }
 
-// unavailable skips or fails the test, depending on Enabled.
-func unavailable(t testing.TB, format string, args ...any) {
+// Unavailable skips the test, saying what is missing, or fails it when
+// Enabled: the one rule for every missing service, tool or data set.
+func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if Enabled() {
-		t.Fatalf(format+" (PIPELINE_INTEGRATION=1, so this fails instead of skipping)", args...)
+		t.Fatalf(format+" (PIPELINE_INTEGRATION=1 or CI=true, so this fails instead of skipping)", args...)
 	}
 	t.Skipf(format+"; "+hint, args...)
 }
@@ -38,7 +44,7 @@ func env(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		unavailable(t, "integration test needs %s", name)
+		Unavailable(t, "integration test needs %s", name)
 	}
 	return v
 }
@@ -49,12 +55,12 @@ func httpUp(t testing.TB, name, base, path string) {
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(base + path)
 	if err != nil {
-		unavailable(t, "%s at %s is unreachable: %v", name, base, err)
+		Unavailable(t, "%s at %s is unreachable: %v", name, base, err)
 		return
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 500 {
-		unavailable(t, "%s at %s answered %s", name, base, resp.Status)
+		Unavailable(t, "%s at %s answered %s", name, base, resp.Status)
 	}
 }
 
@@ -129,7 +135,7 @@ func executable(t testing.TB, name string) string {
 	t.Helper()
 	p := env(t, name)
 	if _, err := exec.LookPath(p); err != nil {
-		unavailable(t, "%s=%s is not runnable: %v", name, p, err)
+		Unavailable(t, "%s=%s is not runnable: %v", name, p, err)
 	}
 	return p
 }

@@ -1,4 +1,4 @@
-package datatest
+package testkit
 
 import (
 	"os"

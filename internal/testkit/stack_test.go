@@ -1,4 +1,4 @@
-package stacktest_test
+package testkit_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -57,8 +57,8 @@ func TestMLflowVersions(t *testing.T) {
 		uri    func(testing.TB) string
 		prefix string
 	}{
-		{"3.x", stacktest.TrackingURI, "3."},
-		{"2.9.2", stacktest.TrackingURI2, "2.9.2"},
+		{"3.x", testkit.TrackingURI, "3."},
+		{"2.9.2", testkit.TrackingURI2, "2.9.2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestMLflowVersions(t *testing.T) {
 // TestMLflowBehindProxy checks that the 3.x Host-header check lets through
 // requests that a test proxy on a random port forwards unchanged.
 func TestMLflowBehindProxy(t *testing.T) {
-	target, err := url.Parse(stacktest.TrackingURI(t))
+	target, err := url.Parse(testkit.TrackingURI(t))
 	if err != nil {
 		t.Fatalf("parse tracking URI: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestMLflowBehindProxy(t *testing.T) {
 }
 
 func TestAuthServer(t *testing.T) {
-	uri, user, password := stacktest.AuthServer(t)
+	uri, user, password := testkit.AuthServer(t)
 	if code, body := get(t, uri, searchPath, "", ""); code != http.StatusUnauthorized {
 		t.Errorf("GET %s%s without credentials = %d %q, want 401", uri, searchPath, code, body)
 	}
@@ -113,7 +113,7 @@ func TestAuthServer(t *testing.T) {
 }
 
 func TestS3Buckets(t *testing.T) {
-	endpoint, key, secret := stacktest.S3(t)
+	endpoint, key, secret := testkit.S3(t)
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatalf("parse %s: %v", endpoint, err)
@@ -157,7 +157,7 @@ func TestS3Buckets(t *testing.T) {
 }
 
 func TestPrometheus(t *testing.T) {
-	base := stacktest.Prometheus(t)
+	base := testkit.Prometheus(t)
 	code, body := get(t, base, "/api/v1/query?query=up", "", "")
 	if code != http.StatusOK {
 		t.Fatalf("GET %s/api/v1/query = %d %q", base, code, body)
@@ -183,7 +183,7 @@ func python(t *testing.T, interpreter, program string, args ...string) string {
 
 func TestPythonTools(t *testing.T) {
 	t.Run("3.x", func(t *testing.T) {
-		out := python(t, stacktest.Python(t),
+		out := python(t, testkit.Python(t),
 			"import mlflow, lightgbm, pandas, numpy, sklearn; print(mlflow.__version__, lightgbm.__version__)")
 		mlflowVersion, lgbVersion, _ := strings.Cut(out, " ")
 		if !strings.HasPrefix(mlflowVersion, "3.") || !strings.HasPrefix(lgbVersion, "4.") {
@@ -191,7 +191,7 @@ func TestPythonTools(t *testing.T) {
 		}
 	})
 	t.Run("2.9.2", func(t *testing.T) {
-		out := python(t, stacktest.Python2(t), "import mlflow, lightgbm; print(mlflow.__version__, lightgbm.__version__)")
+		out := python(t, testkit.Python2(t), "import mlflow, lightgbm; print(mlflow.__version__, lightgbm.__version__)")
 		if mlflowVersion, lgbVersion, _ := strings.Cut(out, " "); mlflowVersion != "2.9.2" || !strings.HasPrefix(lgbVersion, "4.") {
 			t.Fatalf("PIPELINE_PYTHON2 has mlflow %q and lightgbm %q, want 2.9.2 and 4.x", mlflowVersion, lgbVersion)
 		}
@@ -202,11 +202,11 @@ func TestPythonTools(t *testing.T) {
 // credentials, through psycopg2 of the stack's Python (the module has no Go
 // PostgreSQL driver).
 func TestPostgres(t *testing.T) {
-	py := stacktest.Python(t)
+	py := testkit.Python(t)
 	for _, name := range []string{"PIPELINE_MLFLOW_DB_URL", "PIPELINE_MLFLOW2_DB_URL"} {
 		dsn := os.Getenv(name)
 		if dsn == "" {
-			if stacktest.Enabled() {
+			if testkit.Enabled() {
 				t.Fatalf("%s is not set (PIPELINE_INTEGRATION=1)", name)
 			}
 			t.Skipf("%s is not set; load the stack's variables with eval \"$(scripts/stack env)\"", name)
