@@ -91,7 +91,6 @@ func TestComposeServices(t *testing.T) {
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
-
 func TestComposeHealthAndOrder(t *testing.T) {
 	p := loadProject(t)
 	for name, s := range p.Services {
