@@ -2,7 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,5 +120,49 @@ func TestSyncCommandAuth(t *testing.T) {
 	code, stdout, stderr := syncPipeline(t, "sync", "--from", root, "--to", uri)
 	if code != 0 || !strings.Contains(stdout, "runs: 1 copied, 0 skipped") || !strings.Contains(stdout, "versions: 1 copied") {
 		t.Errorf("with credentials: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestSyncPrivateCA syncs to an HTTPS server whose certificate a private
+// CA signed (an httptest TLS server in front of the real MLflow 3.x), with
+// the CA given as train gets it: MLFLOW_TRACKING_SERVER_CERT_PATH. Without
+// the variable both commands refuse the certificate; with it both work.
+// sync once built its own client and skipped the TLS variables.
+func TestSyncPrivateCA(t *testing.T) {
+	target, err := url.Parse(testkit.TrackingURI(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	root := filepath.Join(t.TempDir(), "mlruns")
+	t.Setenv("MLFLOW_TRACKING_URI", "file://"+root)
+	t.Setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+	if code, _, stderr := syncPipeline(t, "train", "--experiment", "sync-tls-"+suffix, "--register", "sync-tls-"+suffix, "--set", "num_iterations=20"); code != 0 {
+		t.Fatalf("local train: exit %d: %s", code, stderr)
+	}
+
+	t.Setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", "")
+	if code, _, stderr := syncPipeline(t, "sync", "--to", srv.URL); code != 1 || !strings.Contains(stderr, "certificate") {
+		t.Errorf("sync without the CA: exit %d, %s; want a certificate error", code, stderr)
+	}
+	t.Setenv("MLFLOW_TRACKING_URI", srv.URL)
+	if code, _, stderr := syncPipeline(t, "train", "--experiment", "tls-"+suffix, "--set", "num_iterations=5"); code != 1 || !strings.Contains(stderr, "certificate") {
+		t.Errorf("train without the CA: exit %d, %s; want a certificate error", code, stderr)
+	}
+
+	t.Setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", ca)
+	if code, _, stderr := syncPipeline(t, "train", "--experiment", "tls-"+suffix, "--set", "num_iterations=5"); code != 0 {
+		t.Errorf("train with the CA: exit %d, %s", code, stderr)
+	}
+	t.Setenv("MLFLOW_TRACKING_URI", "file://"+root)
+	code, stdout, stderr := syncPipeline(t, "sync", "--to", srv.URL)
+	if code != 0 || !strings.Contains(stdout, "runs: 1 copied") || !strings.Contains(stdout, "versions: 1 copied") {
+		t.Errorf("sync with the CA: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
