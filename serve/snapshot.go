@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -13,6 +14,8 @@ type snapshot struct {
 	ver      Version
 	model    model.Model
 	schema   *data.Schema
+	enc      *data.Encoder // with the reference profile's ranges when there is one
+	infoJSON []byte        // info() as JSON, for answers
 	flavor   string
 	index    map[string]int // feature name -> position
 	window   *window        // nil when drift is off
@@ -36,11 +39,21 @@ func (s *snapshot) info() ModelInfo {
 	return ModelInfo{Name: name, Version: s.ver.Version, RunID: s.ver.RunID}
 }
 
+// newSnapshot wraps a loaded model directory. Its encoder checks ranges
+// against the directory's reference profile; without a readable one (the
+// reload logs why) values are not range-checked.
 func newSnapshot(v Version, d *model.Dir) *snapshot {
 	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path,
 		index: map[string]int{}, loadedAt: time.Now()}
 	for i, f := range s.schema.Features {
 		s.index[f.Name] = i
 	}
+	prof, _ := readProfile(d.Path)
+	enc, err := data.NewEncoder(s.schema, prof)
+	if err != nil { // an invalid schema: model.Open refuses those first
+		enc, _ = data.NewEncoder(&data.Schema{}, nil)
+	}
+	s.enc = enc
+	s.infoJSON, _ = json.Marshal(s.info())
 	return s
 }
