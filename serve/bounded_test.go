@@ -3,10 +3,15 @@ package serve
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // amplifier builds a body of rows×keys unknown features, in the shape of
@@ -68,5 +73,101 @@ func TestAmplificationBounded(t *testing.T) {
 				t.Errorf("serving it allocated %.1f MiB, want at most the body and 1 MiB (%.1f MiB)", float64(grew)/(1<<20), float64(limit)/(1<<20))
 			}
 		})
+	}
+}
+
+// 12.3: beyond --max-inflight, scoring requests are shed with 503 and
+// Retry-After, counted, while the requests in flight finish normally and
+// probes still answer; nothing fails at the transport.
+func TestLoadShedding(t *testing.T) {
+	const cap, burst = 4, 40
+	s, reg, _ := loaded(t, Options{MaxInFlight: cap})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	body := mustJSON(t, record(t, 0))
+
+	// cap requests whose bodies arrive only when released
+	release := make(chan struct{})
+	type answer struct {
+		code  int
+		retry string
+		err   error
+	}
+	slow := make(chan answer, cap)
+	for range cap {
+		pr, pw := io.Pipe()
+		go func() {
+			<-release
+			pw.Write([]byte(body))
+			pw.Close()
+		}()
+		go func() {
+			resp, err := http.Post(srv.URL+"/predict", ctJSON, pr)
+			if err != nil {
+				slow <- answer{err: err}
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			slow <- answer{code: resp.StatusCode}
+		}()
+	}
+	for s.inflight.Load() < cap {
+		runtime.Gosched()
+	}
+
+	var wg sync.WaitGroup
+	fast := make(chan answer, burst)
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := []string{"/predict", "/invocations", "/explain"}[i%3]
+			b := body
+			if path == "/invocations" {
+				b = mustJSON(t, map[string]any{"dataframe_records": []any{record(t, 0)}})
+			}
+			resp, err := http.Post(srv.URL+path, ctJSON, strings.NewReader(b))
+			if err != nil {
+				fast <- answer{err: err}
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			fast <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After")}
+		}()
+	}
+	wg.Wait()
+	close(fast)
+	for a := range fast {
+		if a.err != nil || a.code != http.StatusServiceUnavailable || a.retry == "" {
+			t.Errorf("request beyond the cap: %d, Retry-After %q, %v", a.code, a.retry, a.err)
+		}
+	}
+	if resp, err := http.Get(srv.URL + "/health"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("/health while saturated: %v %v", resp, err)
+	}
+	close(release)
+	for range cap {
+		if a := <-slow; a.err != nil || a.code != 200 {
+			t.Errorf("request in flight: %d %v", a.code, a.err)
+		}
+	}
+	shed := 0.0
+	for _, ep := range []string{"/predict", "/invocations", "/explain"} {
+		shed += testutil.ToFloat64(s.m.shed.WithLabelValues(ep))
+	}
+	if shed != burst {
+		t.Errorf("api_requests_shed_total = %v, want %d", shed, burst)
+	}
+	if n := testutil.ToFloat64(s.m.requests.WithLabelValues("/predict", "503")); n == 0 {
+		t.Error("shed requests not in api_requests_total{status=\"503\"}")
+	}
+	if problems, err := testutil.GatherAndLint(reg, "api_requests_shed_total", "api_requests_in_flight"); err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %v", problems, err)
+	}
+	// after the burst, answers are normal again
+	if w := do(t, s.Handler(), "POST", "/predict", ctJSON, body); w.Code != 200 {
+		t.Errorf("after the burst: %d", w.Code)
 	}
 }

@@ -1,9 +1,16 @@
 package serve
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // scoreVia answers one applicant through /predict, /explain and the
@@ -110,5 +117,99 @@ func TestWarnings(t *testing.T) {
 				t.Errorf("%s %s=%v: %d warnings %+v, want one %s", path, tc.field, tc.value, a.status, a.warnings, tc.reason)
 			}
 		}
+	}
+}
+
+// --strict refuses what is otherwise scored with a warning, naming the
+// field and the warning's reason, on every path.
+func TestStrict(t *testing.T) {
+	s, _, _ := loaded(t, Options{Strict: true})
+	for _, tc := range []struct {
+		field  string
+		value  any
+		reason string
+	}{
+		{"purpose", "crypto", "unseen_category"},
+		{"age_in_years", -5, "out_of_range"},
+		{"credit_amount", nil, "missing_value"},
+	} {
+		rec := record(t, 0)
+		rec[tc.field] = tc.value
+		for path, a := range answers(t, s, rec) {
+			if a.status != 400 || !strings.Contains(a.body, tc.reason) || !strings.Contains(a.body, tc.field) {
+				t.Errorf("%s %s=%v strict: %d %s", path, tc.field, tc.value, a.status, a.body)
+			}
+		}
+	}
+	for path, a := range answers(t, s, record(t, 0)) {
+		if a.status != 200 {
+			t.Errorf("%s: a clean applicant refused under --strict: %d %s", path, a.status, a.body)
+		}
+	}
+}
+
+// Field problems are capped: a request with more than maxProblems bad
+// fields lists maxProblems and says it stopped; a field given twice is
+// refused rather than one of its values silently kept.
+func TestProblemCap(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	rec := record(t, 0)
+	for i := range 500 {
+		rec[fmt.Sprintf("extra_%d", i)] = i
+	}
+	w := do(t, s.Handler(), "POST", "/predict", ctJSON, mustJSON(t, rec))
+	b := decode[ErrorBody](t, w.Body)
+	if w.Code != 400 || len(b.Error.Fields) != maxProblems || !strings.Contains(b.Error.Message, "decoding stopped") {
+		t.Errorf("%d, %d fields, message %q", w.Code, len(b.Error.Fields), b.Error.Message)
+	}
+	long := strings.Repeat("k", 100000)
+	w = do(t, s.Handler(), "POST", "/predict", ctJSON, `{"`+long+`": 1}`)
+	if w.Code != 400 || w.Body.Len() > 8<<10 { // the name cut to 128 bytes, and the 20 missing features
+		t.Errorf("a 100 kB field name: %d, %d-byte answer", w.Code, w.Body.Len())
+	}
+	dup := strings.Replace(mustJSON(t, record(t, 0)), `{`, `{"age_in_years": 99,`, 1)
+	w = do(t, s.Handler(), "POST", "/predict", ctJSON, dup)
+	if w.Code != 400 || !strings.Contains(w.Body.String(), ReasonDuplicate) {
+		t.Errorf("a field given twice: %d %s", w.Code, w.Body)
+	}
+}
+
+// Durations in serve's logs are Go duration strings, not nanoseconds.
+func TestLogDurations(t *testing.T) {
+	var buf lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src := &fakeSource{dirs: map[string]string{"1": writeModel(t, t.TempDir(), 10, "run1")}, cur: "1"}
+	s, err := New(src, prometheus.NewRegistry(), log, Options{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reload(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	do(t, s.Handler(), "POST", "/predict", ctJSON, mustJSON(t, record(t, 0)))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	took := 0
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := m["took"]; ok {
+			took++
+			d, isString := v.(string)
+			if _, err := time.ParseDuration(d); !isString || err != nil {
+				t.Errorf("took = %#v in %s, want a Go duration string", v, l)
+			}
+		}
+	}
+	if took < 2 { // the reload and the request
+		t.Errorf("%d lines with took:\n%s", took, buf.String())
+	}
+	var h slog.HandlerOptions
+	h.ReplaceAttr = LogDurations
+	var out strings.Builder
+	slog.New(slog.NewJSONHandler(&out, &h)).Info("serving", "poll", 10*time.Second)
+	if !strings.Contains(out.String(), `"poll":"10s"`) {
+		t.Errorf("LogDurations: %s", out.String())
 	}
 }
