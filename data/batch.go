@@ -249,6 +249,9 @@ func (b *BatchReader) Extra() []string {
 	return out
 }
 
+// Name returns the source name errors give.
+func (b *BatchReader) Name() string { return b.name }
+
 // Encoder returns the encoder the reader encodes with.
 func (b *BatchReader) Encoder() *Encoder { return b.enc }
 
@@ -450,10 +453,10 @@ func (b *BatchReader) Decode(blk *Block, rows *Rows) error {
 func (b *BatchReader) refusal(line, i int, cell string, n Note) error {
 	col := b.names[b.colOf[i]]
 	v := strings.TrimSpace(cell)
-	switch n {
-	case NoteWrongType:
+	switch {
+	case n == NoteWrongType && b.enc.schema.Features[i].Type == Numeric:
 		return &Error{File: b.name, Line: line, Column: col, Msg: fmt.Sprintf("value %s is not a number (the feature is numeric)", Quote(v)), Kind: ErrNotNumber}
-	case NoteNotFinite:
+	case n == NoteNotFinite:
 		return &Error{File: b.name, Line: line, Column: col, Msg: fmt.Sprintf("value %s is not a finite number", Quote(v)), Kind: ErrNotFinite}
 	}
 	return &Error{File: b.name, Line: line, Column: col, Msg: b.enc.Message(i, n, Quote(v)), Kind: n.Err()}

@@ -103,10 +103,11 @@ const (
 //     ignored; a number finds a level of the same value, "2.0" finds "2").
 //     A JSON number is the category's code, the level's index in the
 //     schema, as MLflow's signature and mlflow.pyfunc take it; where no
-//     level looks like a number, an integer in text is a code too (a CSV
-//     written by pandas from codes). A code out of range, or a level not
-//     seen in training, is scored as missing with [NoteUnseen]; a
-//     fractional number is refused ([NoteNotCode]). Where the levels are
+//     level looks like a number, a number in text is read as that number
+//     (a CSV written by pandas from codes). A code out of range, or a
+//     level not seen in training, is scored as missing with [NoteUnseen];
+//     a fractional or infinite number is refused ([NoteNotCode],
+//     [NoteNotFinite]). Where the levels are
 //     numbers other than their codes (levels "1", "2", "5"), a JSON number
 //     could mean either and is refused ([NoteAmbiguous]): send the level
 //     as text.
@@ -254,8 +255,8 @@ func text[T string | []byte](e *Encoder, i int, s T, cell bool) (float64, Note) 
 		if c, ok := e.idx.nums[i][v]; ok {
 			return float64(c), NoteNone
 		}
-		if e.numbers[i] == numbersAreCodes && !math.IsInf(v, 0) && v == math.Trunc(v) {
-			return e.code(i, v)
+		if e.numbers[i] == numbersAreCodes {
+			return e.Number(i, v) // a number in text is what the number is
 		}
 	}
 	return math.NaN(), NoteUnseen

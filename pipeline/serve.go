@@ -55,6 +55,9 @@ in-flight requests and exits.`,
 			&cli.DurationFlag{Name: "drain", Value: 30 * time.Second, Usage: "how long shutdown waits for in-flight requests", EnvVars: env("DRAIN")},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: env("LOG_LEVEL")},
 			&cli.StringFlag{Name: "log-format", Value: "json", Usage: "json or text", EnvVars: env("LOG_FORMAT")},
+			// Input semantics and load shedding (serve/README.md).
+			&cli.BoolFlag{Name: "strict", Usage: "refuse (400) what is otherwise scored with a warning: unseen category, value outside the training range, missing value", EnvVars: env("STRICT")},
+			&cli.IntFlag{Name: "max-inflight", Value: 64, Usage: "scoring requests served at once; beyond, 503 with Retry-After", EnvVars: env("MAX_INFLIGHT")},
 		},
 		Action: runServe,
 	}
@@ -65,7 +68,7 @@ func serveLogger(c *cli.Context) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
 		return nil, usageError("--log-level: %q is not debug, info, warn or error", c.String("log-level"))
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: serve.LogDurations}
 	switch c.String("log-format") {
 	case "json":
 		return slog.New(slog.NewJSONHandler(c.App.ErrWriter, opts)), nil
@@ -117,6 +120,8 @@ func runServe(c *cli.Context) error {
 		RequireChecksums: c.Bool("require-checksums"),
 		DriftWindow:      c.Int("drift-window"),
 		Version:          version(),
+		Strict:           c.Bool("strict"),
+		MaxInFlight:      c.Int("max-inflight"),
 	})
 	if err != nil {
 		return usageError("%v", err)

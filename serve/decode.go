@@ -40,6 +40,8 @@ type FieldProblem struct {
 	Field    string `json:"field"`
 	Reason   string `json:"reason"`
 	Message  string `json:"message"`
+
+	order int // problems are listed by instance, then schema order
 }
 
 // inputError is a request the server refuses; it becomes a JSON answer.

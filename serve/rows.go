@@ -53,7 +53,7 @@ type rowSet struct {
 }
 
 type rowWarning struct {
-	row int
+	row, feature int
 	Warning
 }
 
@@ -95,13 +95,16 @@ func (rs *rowSet) row() int {
 	return rs.n - 1
 }
 
-// problem records a field problem of row (-1: of the whole request).
-func (rs *rowSet) problem(row int, field, reason, msg string) {
+// problem records a field problem of feature j (-1: a field that is not
+// one) of row (-1: of the whole request, listed first).
+func (rs *rowSet) problem(row, j int, field, reason, msg string) {
 	if len(rs.problems) == maxProblems {
 		rs.dropped = true
 		return
 	}
-	p := FieldProblem{Field: field, Reason: reason, Message: msg}
+	// a row's fields that are not features first (a typo's name is the
+	// better clue), then the features in schema order
+	p := FieldProblem{Field: field, Reason: reason, Message: msg, order: (row+1)*(rs.nf+1) + max(j+1, 0)}
 	if row >= 0 && rs.batch {
 		p.Instance = &row
 	}
@@ -114,7 +117,7 @@ func (rs *rowSet) feature(row int, name []byte) int {
 	j := rs.enc.IndexBytes(name)
 	if j < 0 && !rs.ignoreUnknown {
 		f := data.Short(name)
-		rs.problem(row, f, ReasonUnknownFeature, fmt.Sprintf("field %q: not a feature of the model", f))
+		rs.problem(row, -1, f, ReasonUnknownFeature, fmt.Sprintf("field %q: not a feature of the model", f))
 	}
 	return j
 }
@@ -124,7 +127,7 @@ func (rs *rowSet) feature(row int, name []byte) int {
 func (rs *rowSet) give(row, j int) bool {
 	if rs.present[j] {
 		name := rs.enc.Schema().Features[j].Name
-		rs.problem(row, name, ReasonDuplicate, fmt.Sprintf("field %q: given twice", name))
+		rs.problem(row, j, name, ReasonDuplicate, fmt.Sprintf("field %q: given twice", name))
 		return false
 	}
 	rs.present[j] = true
@@ -136,7 +139,7 @@ func (rs *rowSet) give(row, j int) bool {
 func (rs *rowSet) requireGiven(row int) {
 	for j, f := range rs.enc.Schema().Features {
 		if !rs.present[j] && f.Required {
-			rs.problem(row, f.Name, ReasonMissingFeature, fmt.Sprintf("field %q: required feature is missing", f.Name))
+			rs.problem(row, j, f.Name, ReasonMissingFeature, fmt.Sprintf("field %q: required feature is missing", f.Name))
 		}
 	}
 }
@@ -154,17 +157,17 @@ func (rs *rowSet) note(row, j int, v float64, n data.Note, got func() string) {
 		if n.Refusal() {
 			reason = refusalReason(n)
 		}
-		rs.problem(row, name, reason, fmt.Sprintf("field %q: %s", name, rs.enc.Message(j, n, got())))
+		rs.problem(row, j, name, reason, fmt.Sprintf("field %q: %s", name, rs.enc.Message(j, n, got())))
 		if n == data.NoteUnseen {
 			rs.unseen = append(rs.unseen, j)
 		}
 		return
 	}
 	rs.flat[row*rs.nf+j] = v
-	if k := len(rs.warns); k > 0 && rs.warns[k-1].row > row {
+	if k := len(rs.warns); k > 0 && (rs.warns[k-1].row > row || rs.warns[k-1].row == row && rs.warns[k-1].feature > j) {
 		rs.unsorted = true
 	}
-	rs.warns = append(rs.warns, rowWarning{row, Warning{Field: name, Reason: n.Reason(), Message: rs.enc.Message(j, n, got())}})
+	rs.warns = append(rs.warns, rowWarning{row, j, Warning{Field: name, Reason: n.Reason(), Message: rs.enc.Message(j, n, got())}})
 	if n == data.NoteUnseen {
 		rs.unseen = append(rs.unseen, j)
 	}
@@ -238,10 +241,11 @@ func (rs *rowSet) result(x [][]float64) ([][]float64, *inputError) {
 		return nil, rs.fatal
 	}
 	if len(rs.problems) > 0 {
+		slices.SortStableFunc(rs.problems, func(a, b FieldProblem) int { return cmp.Compare(a.order, b.order) })
 		return nil, invalid(rs.problems, rs.dropped)
 	}
-	if rs.unsorted {
-		slices.SortStableFunc(rs.warns, func(a, b rowWarning) int { return cmp.Compare(a.row, b.row) })
+	if rs.unsorted { // warnings are listed by row, then schema order
+		slices.SortStableFunc(rs.warns, func(a, b rowWarning) int { return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.feature, b.feature)) })
 		rs.unsorted = false
 	}
 	x = x[:0]
