@@ -133,7 +133,7 @@ func (s *Schema) LoadBatch(r io.Reader, name string) (*Batch, error) {
 // BlockSize is the size a [BatchReader] cuts its input into; a record
 // longer than MaxRecord is refused.
 const (
-	BlockSize = 1 << 20
+	BlockSize = 256 << 10
 	MaxRecord = 16 << 20
 )
 
