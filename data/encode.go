@@ -296,6 +296,9 @@ func lower(c byte) byte { return c | 0x20 }
 // parseNum is parseNumber for text in either form; it reads the text in
 // place (strconv does not keep it).
 func parseNum[T string | []byte](s T) (float64, bool) {
+	if v, ok := ParseDecimal(s); ok {
+		return v, true
+	}
 	for k := 0; k < len(s); k++ {
 		switch s[k] {
 		case '_', 'x', 'X':
@@ -364,4 +367,45 @@ func Short[T string | []byte](s T) string {
 		return strings.ToValidUTF8(string(s), "\uFFFD") + "…"
 	}
 	return strings.ToValidUTF8(string(s), "\uFFFD")
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// ParseDecimal parses the common short decimal ("-12", "1169", "0.25")
+// exactly as strconv.ParseFloat does, faster: at most 15 digits and no
+// exponent, so that the digits are an exact integer and one division by an
+// exact power of ten rounds correctly (Clinger's fast path, which strconv
+// takes too). ok is false for anything else; parse that with strconv.
+func ParseDecimal[T string | []byte](s T) (v float64, ok bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 || dot && frac == 0 {
+		return 0, false
+	}
+	v = float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -330,4 +331,22 @@ func TestOpenGzip(t *testing.T) {
 	if _, err := s.LoadBatchFile(bad); err == nil || !strings.Contains(err.Error(), "plain.csv.gz") || !strings.Contains(err.Error(), "gzip") {
 		t.Errorf("plain file named .gz: %v", err)
 	}
+}
+
+// FuzzParseDecimal: the fast path gives what strconv.ParseFloat gives, to
+// the bit, whenever it answers.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-0", "12", "1169", "0.25", "-3.5", "999999999999999", "1.", ".5", "1e5", "0.1", "123456.789012345", "00012.50"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := data.ParseDecimal(s)
+		if !ok {
+			return
+		}
+		w, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(v) != math.Float64bits(w) {
+			t.Fatalf("ParseDecimal(%q) = %v (%x), strconv %v (%x) %v", s, v, math.Float64bits(v), w, math.Float64bits(w), err)
+		}
+	})
 }

@@ -217,8 +217,10 @@ func finish(sc *scanner, rs *rowSet) {
 }
 
 // list reads a JSON array of rows, calling each for each element; an
-// empty list, one over the row limit (counted before any row is read) or
-// another kind of value is refused.
+// empty list or another kind of value is refused, and so is a list of more
+// rows than allowed, even when a row before the limit is malformed (the
+// rest is counted then, so that the answer is the same whatever the rows
+// hold).
 // The list is key+sub in messages (sub: ".data" of a dataframe_split).
 func (rs *rowSet) list(sc *scanner, key, sub string, each func(i int) bool) {
 	if k := sc.kind(); k != kindArray {
@@ -227,37 +229,45 @@ func (rs *rowSet) list(sc *scanner, key, sub string, each func(i int) bool) {
 		}
 		return
 	}
-	start := sc.pos
 	sc.pos++
-	n := 0
+	i := 0
 	for first := true; sc.more(']', first); first = false {
+		sc.peek()
+		at := sc.pos
+		if rs.n == rs.max {
+			rs.tooMany(sc, at, i, key, sub)
+			return
+		}
+		if !each(i) || rs.stop() {
+			if rs.fatal != nil && rs.fatal.status != http.StatusRequestEntityTooLarge && !sc.failed() {
+				rs.tooMany(sc, at, i, key, sub)
+			}
+			return
+		}
+		i++
+	}
+	if i == 0 && !sc.failed() {
+		rs.refuse(badRequest(ReasonBadRequest, "%s%s: the list is empty", key, sub))
+	}
+}
+
+// tooMany counts the elements of a list from the one at offset at (the
+// i-th) to its end, and refuses the request with 413 when the list holds
+// more rows than allowed (replacing a refusal of a row's shape).
+func (rs *rowSet) tooMany(sc *scanner, at, i int, key, sub string) {
+	sc.pos = at
+	n := i
+	for first := true; first || sc.more(']', false); first = false {
 		if !sc.skip() {
 			return
 		}
 		n++
 	}
-	switch {
-	case sc.failed():
-		return
-	case n == 0:
-		rs.refuse(badRequest(ReasonBadRequest, "%s%s: the list is empty", key, sub))
-		return
-	case n > rs.max-rs.n:
-		rs.refuse(&inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
-			msg: fmt.Sprintf("%s%s: %d rows, at most %d per request", key, sub, n, rs.max)})
+	if sc.failed() || rs.n-i+n <= rs.max {
 		return
 	}
-	end := sc.pos
-	sc.pos = start + 1
-	for i := range n {
-		if i > 0 {
-			sc.consume(',', "','")
-		}
-		if !each(i) || rs.stop() {
-			return
-		}
-	}
-	sc.pos = end
+	rs.fatal = &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
+		msg: fmt.Sprintf("%s%s: %d rows, at most %d per request", key, sub, n, rs.max)}
 }
 
 // record reads element i of the list key, an object of feature values,

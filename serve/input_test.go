@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,46 @@ func TestLogDurations(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&out, &h)).Info("serving", "poll", 10*time.Second)
 	if !strings.Contains(out.String(), `"poll":"10s"`) {
 		t.Errorf("LogDurations: %s", out.String())
+	}
+}
+
+// A dataframe_split's columns are remembered per model (clients send the
+// same ones every time); a request with other columns is read afresh, and
+// columns with problems are never remembered.
+func TestSplitColumnsRemembered(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	h := s.Handler()
+	tb := table(t)
+	names := tb.FeatureNames()
+	x := tb.Matrix([]int{0, 1})
+	want, _ := tinyModel(t, 10).Predict(x)
+	body := func(cols []string, row []float64) string {
+		return mustJSON(t, map[string]any{"dataframe_split": map[string]any{"columns": cols, "data": [][]float64{row}}})
+	}
+	for i := range 2 {
+		for range 2 {
+			w := do(t, h, "POST", "/invocations", ctJSON, body(names, x[i]))
+			if got := decode[InvocationsResponse](t, w.Body).Predictions; w.Code != 200 || got[0] != want[i] {
+				t.Fatalf("row %d: %d %v, want %v", i, w.Code, got, want[i])
+			}
+		}
+	}
+	if s.current.Load().columns.Load() == nil {
+		t.Fatal("columns not remembered")
+	}
+	// reversed columns and values: the same answer
+	rev, rx := slices.Clone(names), slices.Clone(x[0])
+	slices.Reverse(rev)
+	slices.Reverse(rx)
+	if w := do(t, h, "POST", "/invocations", ctJSON, body(rev, rx)); w.Code != 200 || decode[InvocationsResponse](t, w.Body).Predictions[0] != want[0] {
+		t.Errorf("reversed columns: %d", w.Code)
+	}
+	// the remembered columns with one more, unknown: refused, not remembered
+	bad := append(slices.Clone(rev), "salary")
+	if w := do(t, h, "POST", "/invocations", ctJSON, body(bad, append(rx, 1))); w.Code != 400 {
+		t.Errorf("an unknown column after remembered ones: %d", w.Code)
+	}
+	if k := s.current.Load().columns.Load(); k == nil || strings.Contains(string(k.raw), "salary") {
+		t.Errorf("remembered %v", k)
 	}
 }

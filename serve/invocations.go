@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -165,11 +166,26 @@ func split(sc *scanner, rs *rowSet, key string) {
 		}
 		switch string(k) {
 		case "columns":
+			if haveCols {
+				rs.refuse(badRequest(ReasonBadRequest, "%s.columns: given twice", key))
+				return
+			}
 			if sc.kind() != kindArray {
 				sc.skip()
 				rs.refuse(badRequest(ReasonBadRequest, "%s.columns: not a list of names", key))
 				return
 			}
+			if known := rs.knownColumns(); known != nil && bytes.HasPrefix(sc.b[sc.pos:], known.raw) {
+				// the same columns as a request before: the same features
+				cols = append(cols, known.cols...)
+				for _, j := range known.cols {
+					rs.present[j] = true
+				}
+				sc.pos += len(known.raw)
+				haveCols = true
+				continue
+			}
+			start, problems := sc.pos, len(rs.problems)
 			sc.pos++
 			for first := true; !rs.stop() && sc.more(']', first); first = false {
 				if k := sc.kind(); k != kindString {
@@ -185,8 +201,20 @@ func split(sc *scanner, rs *rowSet, key string) {
 			}
 			haveCols = true
 			rs.requireGiven(-1)
+			if !rs.stop() && !sc.failed() && len(rs.problems) == problems && !slices.Contains(cols, -1) {
+				rs.rememberColumns(sc.b[start:sc.pos], cols)
+			}
 		case "data":
-			if data, ok = sc.span(); !ok {
+			if data != -1 {
+				rs.refuse(badRequest(ReasonBadRequest, "%s.data: given twice", key))
+				return
+			}
+			if haveCols {
+				splitData(sc, rs, key, cols)
+				data = -2 // read
+				continue
+			}
+			if data, ok = sc.span(); !ok { // before the columns: read it after them
 				return
 			}
 		case "index":
@@ -204,12 +232,22 @@ func split(sc *scanner, rs *rowSet, key string) {
 		rs.refuse(badRequest(ReasonBadRequest, "%s.columns: missing: send the column names", key))
 		return
 	}
-	if data < 0 {
+	switch data {
+	case -1:
 		rs.refuse(badRequest(ReasonBadRequest, "%s.data: missing: send the rows", key))
-		return
+	case -2: // read in place
+	default:
+		end := sc.pos
+		sc.pos = data
+		splitData(sc, rs, key, cols)
+		if !sc.failed() {
+			sc.pos = end
+		}
 	}
-	end := sc.pos
-	sc.pos = data
+}
+
+// splitData reads a dataframe_split's rows, whose columns map to cols.
+func splitData(sc *scanner, rs *rowSet, key string, cols []int) {
 	rs.list(sc, key, ".data", func(i int) bool {
 		if sc.kind() != kindArray {
 			return rs.badRow(sc, "%s.data[%d]: want a list of %d values, one per column", key, i, len(cols))
@@ -234,9 +272,6 @@ func split(sc *scanner, rs *rowSet, key string) {
 		}
 		return !sc.failed()
 	})
-	if !sc.failed() {
-		sc.pos = end
-	}
 }
 
 // columnar reads {"feature": [values], …}: a first pass finds the

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/creditrisk/engine/data"
 )
@@ -50,6 +51,31 @@ type rowSet struct {
 	warns    []rowWarning
 	unsorted bool  // a columnar format added warnings out of row order
 	unseen   []int // features of the unseen categories, for metrics
+
+	// known remembers the last dataframe_split columns whose names were
+	// all features (per model; nil: not remembered).
+	known *atomic.Pointer[frameColumns]
+}
+
+// frameColumns are a frame's columns as the request wrote them, and the
+// features they are: clients send the same columns with every request,
+// and equal bytes decode to equal columns.
+type frameColumns struct {
+	raw  []byte
+	cols []int
+}
+
+func (rs *rowSet) knownColumns() *frameColumns {
+	if rs.known == nil {
+		return nil
+	}
+	return rs.known.Load()
+}
+
+func (rs *rowSet) rememberColumns(raw []byte, cols []int) {
+	if rs.known != nil && len(raw) <= 64<<10 {
+		rs.known.Store(&frameColumns{raw: slices.Clone(raw), cols: slices.Clone(cols)})
+	}
 }
 
 type rowWarning struct {
@@ -196,9 +222,12 @@ func (rs *rowSet) value(sc *scanner, row, j int) bool {
 		if !ok {
 			return false
 		}
-		f, err := strconv.ParseFloat(string(t), 64)
-		if err != nil {
-			f = math.Inf(1) // only a range error gets here: 1e999
+		f, ok := data.ParseDecimal(t)
+		if !ok {
+			var err error
+			if f, err = strconv.ParseFloat(string(t), 64); err != nil {
+				f = math.Inf(1) // only a range error gets here: 1e999
+			}
 		}
 		v, n := rs.enc.Number(j, f)
 		rs.note(row, j, v, n, func() string { q := data.Quote(t); return q[1 : len(q)-1] })

@@ -7,7 +7,9 @@ package serve
 // encoding/json does), nested at most maxDepth deep.
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -107,6 +109,11 @@ func (s *scanner) end() bool {
 	return true
 }
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
 // str reads a string and returns its content, unescaped into *buf when it
 // has escapes (the result is then valid until the next call with the same
 // buf), else a slice of the input. Invalid UTF-8 is kept as it is; the
@@ -116,7 +123,19 @@ func (s *scanner) str(buf *[]byte) ([]byte, bool) {
 		return nil, false
 	}
 	start := s.pos
-	for i := start; i < len(s.b); i++ {
+	i := start
+	// Eight bytes at a time until one may be a quote, a backslash or a
+	// control character (the first flagged byte is exact; later ones may
+	// be false alarms, which the byte loop sorts out).
+	for ; i+8 <= len(s.b); i += 8 {
+		x := binary.LittleEndian.Uint64(s.b[i:])
+		q, bs := x^(lsb*'"'), x^(lsb*'\\')
+		if t := ((q-lsb)&^q | (bs-lsb)&^bs | (x-lsb*0x20)&^x) & msb; t != 0 {
+			i += bits.TrailingZeros64(t) / 8
+			break
+		}
+	}
+	for ; i < len(s.b); i++ {
 		switch c := s.b[i]; {
 		case c == '"':
 			s.pos = i + 1

@@ -684,6 +684,7 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.rows.reset(snap.enc, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore, s.opts.Strict)
+	q.rows.known = &snap.columns
 	if mt == "text/csv" {
 		decodeCSV(&q.rows, q.body)
 	} else {

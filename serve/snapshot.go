@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -16,6 +17,7 @@ type snapshot struct {
 	schema   *data.Schema
 	enc      *data.Encoder // with the reference profile's ranges when there is one
 	infoJSON []byte        // info() as JSON, for answers
+	columns  atomic.Pointer[frameColumns]
 	flavor   string
 	index    map[string]int // feature name -> position
 	window   *window        // nil when drift is off
