@@ -251,6 +251,7 @@ func (q *request) release() {
 		q.x = nil
 	}
 	q.sc = scanner{key: q.sc.key[:0], val: q.sc.val[:0]}
+	q.rows.enc, q.rows.known = nil, nil // the model may be replaced; do not keep it alive
 	requests.Put(q)
 }
 

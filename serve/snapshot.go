@@ -19,7 +19,6 @@ type snapshot struct {
 	infoJSON []byte        // info() as JSON, for answers
 	columns  atomic.Pointer[frameColumns]
 	flavor   string
-	index    map[string]int // feature name -> position
 	window   *window        // nil when drift is off
 	loadedAt time.Time
 	dir      string // model directory loaded
@@ -45,11 +44,7 @@ func (s *snapshot) info() ModelInfo {
 // against the directory's reference profile; without a readable one (the
 // reload logs why) values are not range-checked.
 func newSnapshot(v Version, d *model.Dir) *snapshot {
-	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path,
-		index: map[string]int{}, loadedAt: time.Now()}
-	for i, f := range s.schema.Features {
-		s.index[f.Name] = i
-	}
+	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path, loadedAt: time.Now()}
 	prof, _ := readProfile(d.Path)
 	enc, err := data.NewEncoder(s.schema, prof)
 	if err != nil { // an invalid schema: model.Open refuses those first
