@@ -19,7 +19,7 @@ type snapshot struct {
 	infoJSON []byte        // info() as JSON, for answers
 	columns  atomic.Pointer[frameColumns]
 	flavor   string
-	window   *window        // nil when drift is off
+	window   *window // nil when drift is off
 	loadedAt time.Time
 	dir      string // model directory loaded
 	tmp      string // temporary directory to remove when replaced ("" for none)
