@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"bytes"
 	"net/http"
 	"net/http/httptest"
@@ -28,9 +29,14 @@ func (s *sink) WriteHeader(code int)        { s.status = code }
 func (s *sink) Write(b []byte) (int, error) { s.n += len(b); return len(b), nil }
 
 // benchHandler serves the same request b.N times through the whole
-// handler (instrument, mux, decode, validate, predict, metrics, drift).
+// handler (instrument, mux, decode, validate, predict, metrics, drift),
+// with a model of 100 trees as the serving benchmark's (cmd/mkmodel).
 func benchHandler(b *testing.B, path, ctype string, body []byte) {
-	s, _, _ := loaded(b, Options{})
+	src := &fakeSource{dirs: map[string]string{"1": writeModel(b, b.TempDir(), 100, "run1")}, cur: "1"}
+	s, _ := newServer(b, src, Options{})
+	if _, err := s.Reload(context.Background(), false); err != nil {
+		b.Fatal(err)
+	}
 	h := s.Handler()
 	r := httptest.NewRequest("POST", path, nil)
 	r.Header.Set("Content-Type", ctype)

@@ -26,6 +26,17 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:18002", "listen address")
 	mode := flag.String("decode", "unmarshal", "unmarshal (io.ReadAll and json.Unmarshal) or decoder (json.NewDecoder)")
 	flag.Parse()
+	h, err := handler(*mode)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchfloor:", err)
+		os.Exit(2)
+	}
+	log.Fatal(http.ListenAndServe(*addr, h))
+}
+
+// handler is the floor: POST /invocations decodes the body into a map and
+// answers a constant; GET /ping answers 200.
+func handler(mode string) (http.Handler, error) {
 	answer := []byte(`{"predictions": [0.5]}` + "\n")
 	decode := func(r io.Reader, v any) error {
 		b, err := io.ReadAll(r)
@@ -34,13 +45,12 @@ func main() {
 		}
 		return json.Unmarshal(b, v)
 	}
-	switch *mode {
+	switch mode {
 	case "unmarshal":
 	case "decoder":
 		decode = func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
 	default:
-		fmt.Fprintf(os.Stderr, "benchfloor: -decode %q: want unmarshal or decoder\n", *mode)
-		os.Exit(2)
+		return nil, fmt.Errorf("-decode %q: want unmarshal or decoder", mode)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /invocations", func(w http.ResponseWriter, r *http.Request) {
@@ -53,5 +63,5 @@ func main() {
 		w.Write(answer)
 	})
 	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) {})
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	return mux, nil
 }
