@@ -1,8 +1,8 @@
 package serve
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
