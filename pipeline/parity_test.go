@@ -206,14 +206,26 @@ func servePaths(t *testing.T, h http.Handler, rec map[string]any) map[string]out
 	}
 	cw.Write(cells)
 	cw.Flush()
-	for _, f := range []struct {
+	columns := map[string][]json.RawMessage{}
+	for i, c := range cols {
+		columns[c] = []json.RawMessage{row[i]}
+	}
+	formats := []struct {
 		name, ctype string
 		body        []byte
 	}{
 		{"/invocations dataframe_records", "application/json", marshal(t, map[string]any{"dataframe_records": []any{json.RawMessage(body)}})},
 		{"/invocations dataframe_split", "application/json", marshal(t, map[string]any{"dataframe_split": map[string]any{"columns": cols, "data": [][]json.RawMessage{row}}})},
+		{"/invocations inputs (columns)", "application/json", marshal(t, map[string]any{"inputs": columns})},
 		{"/invocations text/csv", "text/csv", []byte(sb.String())},
-	} {
+	}
+	if slices.Equal(cols, german.FeatureNames()) { // rows in signature order need every feature, no other
+		formats = append(formats, struct {
+			name, ctype string
+			body        []byte
+		}{"/invocations instances (rows)", "application/json", marshal(t, map[string]any{"instances": [][]json.RawMessage{row}})})
+	}
+	for _, f := range formats {
 		w := post(t, h, "/invocations", f.ctype, f.body)
 		if w.Code != 200 {
 			out[f.name] = outcome{p: math.NaN(), refused: refusal(t, w)}
@@ -305,7 +317,7 @@ func predictPath(t *testing.T, modelDir string, recs []map[string]any, strict bo
 }
 
 // TestInputParity drives /predict, /explain, /invocations (records, split,
-// CSV) and pipeline predict with the one table of inputs: every path gives
+// columns, rows in signature order, CSV) and pipeline predict with the one table of inputs: every path gives
 // the same probability (to the bit), the same warnings and the same reason
 // codes, or refuses; --strict turns every warning into a refusal on every
 // path; the unknown-feature policy is the one documented.
