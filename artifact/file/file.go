@@ -191,5 +191,9 @@ func copyFile(ctx context.Context, src, dst string) error {
 	if st.IsDir() {
 		return fmt.Errorf("%s: %w", src, tree.ErrIsDir)
 	}
-	return tree.WriteFile(dst, f)
+	r, err := tree.Limit(ctx, f)
+	if err != nil {
+		return err
+	}
+	return tree.WriteFile(dst, r)
 }
