@@ -13,9 +13,12 @@ import (
 	"strings"
 )
 
-// Registry tags; see the package documentation.
+// Registry tags; see the package documentation. TagModelFile and
+// TagModelSHA256 (the model file alone) are written at registration too.
 const (
 	TagFilesDigest  = "model_files_sha256"
+	TagModelFile    = "model_file"
+	TagModelSHA256  = "model_sha256"
 	TagSignature    = "model_signature"
 	TagSignatureKey = "model_signature_key"
 	TagManifest     = "model_manifest"

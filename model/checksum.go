@@ -108,6 +108,10 @@ func ParseChecksums(name string, b []byte) (map[string]string, error) {
 // missing or unlisted file is an error wrapping ErrChecksum that names it.
 // Without checksums.json the error wraps ErrNoChecksums (a directory
 // written by Python's mlflow has none; the caller decides).
+//
+// checksums.json lies beside the files it lists: whoever rewrites a file
+// can rewrite it too. It catches damage, not tampering; see package
+// integrity for digests kept in the registry.
 func Verify(dir string) error {
 	want, err := Checksums(dir)
 	if err != nil {
@@ -117,6 +121,27 @@ func Verify(dir string) error {
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", dir, err)
 	}
+	return compareChecksums(dir, want, got)
+}
+
+// VerifyFiles is Verify with the digests of the directory's files already
+// computed (path -> sha256, as integrity.HashDir returns them, with or
+// without checksums.json itself), so that a caller hashes each file once.
+func VerifyFiles(dir string, files map[string]string) error {
+	want, err := Checksums(dir)
+	if err != nil {
+		return err
+	}
+	got := make(map[string]string, len(files))
+	for p, h := range files {
+		if p != ChecksumsFile {
+			got[p] = h
+		}
+	}
+	return compareChecksums(dir, want, got)
+}
+
+func compareChecksums(dir string, want, got map[string]string) error {
 	var problems []string
 	for _, f := range sortedKeys(want) {
 		h, ok := got[f]
