@@ -70,7 +70,7 @@ func hashFile(p string) (string, error) {
 // directory without it gives an error wrapping ErrNoChecksums.
 func Checksums(dir string) (map[string]string, error) {
 	p := filepath.Join(dir, ChecksumsFile)
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("verify %s: %w", dir, ErrNoChecksums)
 	}
