@@ -55,9 +55,13 @@ func TestLive(t *testing.T) {
 	modelDir := filepath.Join(run, "model")
 	rows := holdoutRows(t, filepath.Join(run, "holdout.csv"))
 
-	const token = "ops-test-token"
+	const token = "ops-test-token-0123456789abcdef01234"
+	tokenFile := filepath.Join(tmp, "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	portA := testkit.Port(t)
-	startServe(t, bin, "a", portA, modelDir, "--admin-token", token, "--drift-window", "200")
+	startServe(t, bin, "a", portA, modelDir, "--admin-token-file", tokenFile, "--drift-window", "200")
 	serveA := fmt.Sprintf("http://127.0.0.1:%d", portA)
 	waitHTTP(t, serveA+"/ready", 30*time.Second)
 
