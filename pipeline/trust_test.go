@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,10 +16,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/promote"
+	"github.com/creditrisk/engine/serve"
 )
 
 var (
@@ -192,4 +200,89 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
+}
+
+// writeKeys writes an Ed25519 key pair as openssl writes them (PKCS#8 and
+// SubjectPublicKeyInfo PEM) and returns the two paths.
+func writeKeys(t *testing.T) (private, public string) {
+	t.Helper()
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pder, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	private, public = filepath.Join(dir, "key.pem"), filepath.Join(dir, "pub.pem")
+	if err := os.WriteFile(private, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(public, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return private, public
+}
+
+// TestSignedPromotion: train registers into the local store, promote
+// --sign-key signs, serve --verify-key serves the champion as signed and
+// refuses it with another key.
+func TestSignedPromotion(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	const name = "credit-signed"
+	if code, _, stderr := pipeline(t, "train", "--register", name, "--model", "logistic"); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	key, pub := writeKeys(t)
+	code, stdout, stderr := pipeline(t, "promote", "--name", name, "--version", "1", "--sign-key", key, "--output", "json")
+	if code != 0 {
+		t.Fatalf("promote --sign-key: exit %d: %s%s", code, stdout, stderr)
+	}
+	var d promote.Decision
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil || d.Integrity == nil || d.Integrity.KeyID == "" || d.Integrity.RecordedAt != "registration" {
+		t.Fatalf("decision integrity %+v (%v)", d.Integrity, err)
+	}
+	serveVersion := func(pub string) (int, string, *serve.VersionResponse) {
+		addr := freeAddr(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var errOut syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- runServeCLI(ctx, &errOut, "serve", "--model", "models:/"+name+"@champion", "--verify-key", pub, "--addr", addr, "--poll", "0")
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case code := <-done:
+				return code, errOut.String(), nil
+			default:
+			}
+			if resp, err := http.Get("http://" + addr + "/version"); err == nil {
+				var v serve.VersionResponse
+				json.NewDecoder(resp.Body).Decode(&v)
+				resp.Body.Close()
+				if v.Model != nil {
+					cancel()
+					return <-done, errOut.String(), &v
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("serve did not start: %s", errOut.String())
+		return 0, "", nil
+	}
+	if code, logs, v := serveVersion(pub); code != 0 || v == nil || v.Model.Integrity != serve.IntegritySigned {
+		t.Errorf("serve --verify-key: exit %d, /version %+v; logs %s", code, v, logs)
+	}
+	_, other := writeKeys(t)
+	if code, logs, v := serveVersion(other); code != 1 || v != nil || !strings.Contains(logs, "is signed by key") {
+		t.Errorf("serve --verify-key with another key: exit %d, /version %+v; logs %s", code, v, logs)
+	}
 }
