@@ -33,7 +33,7 @@ func serveCommand() *cli.Command {
 through the MLflow registry at MLFLOW_TRACKING_URI, or without one the local
 file store ./mlruns that pipeline train registers into, or a local model
 directory),
-verifies its checksums, warms it up and answers:
+verifies its files (below), warms it up and answers:
 
   POST /predict   /explain   /invocations (MLflow scoring protocol)
   GET  /ping  /health  /ready  /version  /metrics
