@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,5 +80,35 @@ func TestLocalTracking(t *testing.T) {
 	code, stdout, stderr = pipeline(t, "predict", "--model", "models:/credit-risk/1", "--data", holdout)
 	if code != 0 || strings.Count(stdout, "\n") != 1001 {
 		t.Fatalf("predict from ./mlruns: exit %d, %d lines: %s", code, strings.Count(stdout, "\n"), stderr)
+	}
+}
+
+// TestDeadServer: against a tracking server nobody listens on, every
+// command says on stderr that it retries (attempt n of N, next in X) and
+// gives up with an error naming the server, without its credentials.
+// (It once waited four minutes in silence.)
+func TestDeadServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.05")
+	t.Setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
+	t.Setenv("MLFLOW_TRACKING_URI", "http://user:s3cret-pw@"+addr)
+	for _, args := range [][]string{
+		{"models", "list"},
+		{"promote", "--name", "m", "--latest"},
+		{"train", "--set", "num_iterations=3"},
+		{"sync", "--dry-run", "--from", t.TempDir(), "--to", "http://user:s3cret-pw@" + addr},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, stdout, stderr := pipeline(t, args...)
+			if code != 1 || !strings.Contains(stderr, "http://"+addr) || !strings.Contains(stderr, "retrying, attempt 2 of 8") ||
+				!strings.Contains(stderr, "connection refused") || strings.Contains(stderr, "s3cret-pw") || strings.Contains(stdout, "0 copied") {
+				t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+			}
+		})
 	}
 }

@@ -88,7 +88,7 @@ func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err err
 	if r.Dir != "" {
 		return r.Dir, noop, nil
 	}
-	b, err := openTracking()
+	b, err := openTracking(tellRetries(c.App.ErrWriter))
 	if err != nil {
 		return "", noop, err
 	}
