@@ -61,7 +61,8 @@ func runPredict(c *cli.Context) error {
 
 	var w io.Writer = c.App.Writer
 	if out := c.String("out"); out != "" {
-		f, err := os.Create(out)
+		// Scored applicants are never world-readable (0660 less the umask).
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o660)
 		if err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}

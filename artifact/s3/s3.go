@@ -284,7 +284,7 @@ func (s *Store) get(ctx context.Context, key, dst string) error {
 		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, notExist(err))
 	}
 	defer obj.Close()
-	if err := tree.WriteFile(dst, obj); err != nil {
+	if err := tree.WriteFile(dst, obj, 0o666); err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, notExist(err))
 	}
 	return nil

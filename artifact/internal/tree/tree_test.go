@@ -120,7 +120,7 @@ func TestFiles(t *testing.T) {
 
 func TestWriteFile(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "x", "y.bin")
-	if err := WriteFile(dst, bytes.NewReader([]byte("hello"))); err != nil {
+	if err := WriteFile(dst, bytes.NewReader([]byte("hello")), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(dst); err != nil || string(b) != "hello" {
@@ -128,7 +128,7 @@ func TestWriteFile(t *testing.T) {
 	}
 	// A failing reader leaves neither the target nor a temporary file.
 	dst2 := filepath.Join(filepath.Dir(dst), "z.bin")
-	if err := WriteFile(dst2, errReader{}); err == nil {
+	if err := WriteFile(dst2, errReader{}, 0o666); err == nil {
 		t.Fatal("no error from a failing reader")
 	}
 	entries, _ := os.ReadDir(filepath.Dir(dst))
