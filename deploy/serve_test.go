@@ -81,13 +81,13 @@ func TestServeAnswers(t *testing.T) {
 	}()
 
 	base := "http://" + addr
-	port := func(p *corev1.Probe) string { return p.HTTPGet.Path }
+	path := func(p *corev1.Probe) string { return p.HTTPGet.Path }
 	// The startup probe first, as the kubelet does: it allows
 	// failureThreshold x periodSeconds.
 	sp := c.StartupProbe
-	waitOK(t, base+port(sp), time.Duration(sp.PeriodSeconds*sp.FailureThreshold)*time.Second, done)
+	waitOK(t, base+path(sp), time.Duration(sp.PeriodSeconds*sp.FailureThreshold)*time.Second, done)
 	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe} {
-		waitOK(t, base+port(p), 30*time.Second, done)
+		waitOK(t, base+path(p), 30*time.Second, done)
 	}
 	body, err := os.ReadFile(request)
 	if err != nil {
@@ -187,4 +187,3 @@ func waitOK(t *testing.T, u string, timeout time.Duration, exited chan error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
