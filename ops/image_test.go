@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,13 +40,13 @@ func buildStatic(t *testing.T, pkg, out string) {
 func TestHealthcheck(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "pipeline")
 	buildStatic(t, "./pipeline", bin)
-	status := http.StatusOK
+	var status atomic.Int64 // the answer of the next request
 	block := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			<-block
 		}
-		w.WriteHeader(status)
+		w.WriteHeader(int(status.Load()))
 	}))
 	defer srv.Close()
 	defer close(block)
@@ -70,7 +71,7 @@ func TestHealthcheck(t *testing.T) {
 		{"two URLs", 200, "", []string{srv.URL, srv.URL}, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			status = tt.status
+			status.Store(int64(tt.status))
 			cmd := exec.CommandContext(t.Context(), bin, append([]string{"healthcheck"}, tt.args...)...)
 			cmd.Env = append(os.Environ(), "PIPELINE_SERVE_ADDR=", tt.env)
 			out, err := cmd.CombinedOutput()
