@@ -43,7 +43,7 @@ const allOptions = "deploy/testdata/all-options.yaml"
 func helm(t *testing.T, args ...string) (stdout []byte, err error) {
 	t.Helper()
 	home := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute) // the first run compiles helm
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute) // the first run may compile helm
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "helm"}, args...)...)
 	cmd.Dir = root
