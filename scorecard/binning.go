@@ -334,7 +334,7 @@ func chooseTrend(pre []counts, lim limits, t Trend, tot counts) ([]int, Trend) {
 // mergeBins finds the binning of the ordered pre-bins into consecutive
 // groups that maximises the IV subject to every group meeting lim and the
 // groups' event rates following the trend strictly. Splitting a bin never
-// lowers the IV, so this is the finest binning the constraints allow. It
+// lowers the IV, so the optimum keeps every cut the constraints allow. It
 // is a dynamic programme over (first pre-bin, last pre-bin, phase) of the
 // last group, O(P³) for P pre-bins. The IV is taken against tot, the
 // class totals of all rows (the missing ones included), as the final WoE

@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/model/check"
@@ -227,8 +226,8 @@ func (m *Model) setPoints() {
 	}
 }
 
-// bin returns the bin feature j puts value v in, and its index (-1 for
-// the missing bin).
+// binIndex returns the index of the bin feature j puts value v in, -1
+// for the missing bin.
 func (m *Model) binIndex(j int, v float64) int {
 	f := &m.f.Features[j]
 	if f.Type == data.Categorical {
@@ -244,6 +243,7 @@ func (m *Model) binIndex(j int, v float64) int {
 	return sort.Search(len(f.Splits), func(i int) bool { return v < f.Splits[i] })
 }
 
+// bin returns the bin feature j puts value v in.
 func (m *Model) bin(j int, v float64) *Bin {
 	f := &m.f.Features[j]
 	if b := m.binIndex(j, v); b >= 0 {
@@ -438,7 +438,5 @@ func (m *Model) Reasons(row []float64) ([]Reason, error) {
 
 // String renders a reason for logs: "duration_in_month [24.5, inf): 12 of 31 points (19 lost)".
 func (r Reason) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %d of %d points (%d lost)", r.Feature, r.Bin, r.Points, r.Best, r.Lost)
-	return b.String()
+	return fmt.Sprintf("%s %s: %d of %d points (%d lost)", r.Feature, r.Bin, r.Points, r.Best, r.Lost)
 }
