@@ -14,7 +14,8 @@
 // turn a request ([Schema.EncodeRow]) or a CSV of new rows
 // ([Schema.LoadBatch]) into feature vectors.
 //
-// The package also splits a table for training ([Table.Split]), computes
+// The package also splits a table for training ([Table.Split]) and records
+// a split as a [Manifest] that replays it on the same data, computes
 // the dataset digest and MLflow dataset schema/profile logged with a run, and
 // the reference [Profile] of the training data that drift monitoring
 // compares live traffic with ([PSI]).

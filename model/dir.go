@@ -230,7 +230,7 @@ func emptyDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
 			return fmt.Errorf("save model: %w", err)
 		}
 		return nil
@@ -243,7 +243,7 @@ func emptyDir(dir string) error {
 }
 
 func writeFile(dir, name string, b []byte) error {
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o666); err != nil {
 		return fmt.Errorf("save model: write %s: %w", name, err)
 	}
 	return nil

@@ -70,6 +70,7 @@ func newApp() *cli.App {
 			serveCommand(),
 			syncCommand(),
 			versionCommand(),
+			healthcheckCommand(),
 		},
 		// Usage errors (unknown flags, missing arguments) exit with 2.
 		OnUsageError: flagUsageError,

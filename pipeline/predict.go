@@ -61,7 +61,8 @@ func runPredict(c *cli.Context) error {
 
 	var w io.Writer = c.App.Writer
 	if out := c.String("out"); out != "" {
-		f, err := os.Create(out)
+		// Scored applicants are never world-readable (0660 less the umask).
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o660)
 		if err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
@@ -88,7 +89,7 @@ func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err err
 	if r.Dir != "" {
 		return r.Dir, noop, nil
 	}
-	b, err := openTracking()
+	b, err := openTracking(tellRetries(c.App.ErrWriter))
 	if err != nil {
 		return "", noop, err
 	}

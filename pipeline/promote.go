@@ -121,7 +121,7 @@ func runPromote(c *cli.Context) error {
 	if err := promote.CheckOptions(&opts); err != nil {
 		return usageError("%v", err)
 	}
-	b, err := openTracking()
+	b, err := openTracking(tellRetries(c.App.ErrWriter))
 	if err != nil {
 		return err
 	}

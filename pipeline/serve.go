@@ -111,7 +111,11 @@ func runServe(c *cli.Context) error {
 	}
 	var b tracking.Backend
 	if r.Dir == "" {
-		if b, err = openTracking(mlflow.WithUserAgent("pipeline-serve/" + version())); err != nil {
+		retries := mlflow.WithRetryNotice(func(n mlflow.RetryNotice) {
+			log.Warn("tracking server: retrying", "server", n.Server, "unreachable", n.Unreachable, "err", rootCause(n.Err).Error(),
+				"attempt", n.Attempt, "of", n.Attempts, "wait", n.Wait.Round(100*time.Millisecond).String())
+		})
+		if b, err = openTracking(mlflow.WithUserAgent("pipeline-serve/"+version()), retries); err != nil {
 			return err
 		}
 	}

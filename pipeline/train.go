@@ -65,7 +65,7 @@ func runTrain(c *cli.Context) error {
 		defer os.RemoveAll(tmp)
 		out = filepath.Join(tmp, "run")
 	}
-	b, err := openTracking()
+	b, err := openTracking(tellRetries(c.App.ErrWriter))
 	if err != nil {
 		return err
 	}

@@ -293,7 +293,7 @@ func logDecision(ctx context.Context, b tracking.Backend, run *mlflow.Run, d *De
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	if err := os.WriteFile(dec, js, 0o644); err != nil {
+	if err := os.WriteFile(dec, js, 0o666); err != nil {
 		return fmt.Errorf("write decision: %w", err)
 	}
 	if err := store.Upload(ctx, dec, DecisionFile); err != nil {

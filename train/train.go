@@ -6,8 +6,9 @@
 // registering a model version when asked.
 //
 // A run either completes or is marked FAILED (KILLED when cancelled); a
-// model version is only created once every artifact is uploaded, so the
-// registry never points at missing files.
+// model version is only created once every artifact is uploaded and the
+// run is closed, so the registry never points at missing files and a
+// registration that dies leaves a finished run, never one RUNNING forever.
 package train
 
 import (
@@ -144,11 +145,23 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		res.Iterations = len(iters)
 		err = res.fit(ctx, cfg, opts, rec, clock, table, m, iters, trainT, testT)
 	}
-	if rec != nil {
-		err = rec.finish(ctx, err)
+	if rec == nil {
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
-	if err != nil {
+	// The run is closed before a version is made of it: a process killed
+	// while registering leaves a finished run and no version, never a
+	// version whose run stays RUNNING.
+	if err = rec.finish(ctx, err); err != nil {
 		return nil, err
+	}
+	if cfg.Tracking.Register != "" {
+		defer clock.lap("track")
+		if res.Registered, err = rec.register(ctx, cfg.Tracking.Register, res.ModelDir, res.Metrics); err != nil {
+			return nil, fmt.Errorf("run %s is recorded, but %w", rec.runID, err)
+		}
 	}
 	return res, nil
 }
@@ -232,17 +245,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		return err
 	}
 	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
-	if err := rec.logModel(ctx, res.ModelDir); err != nil {
-		return err
-	}
-	if cfg.Tracking.Register != "" {
-		reg, err := rec.register(ctx, cfg.Tracking.Register, res.ModelDir, res.Metrics)
-		if err != nil {
-			return err
-		}
-		res.Registered = reg
-	}
-	return nil
+	return rec.logModel(ctx, res.ModelDir)
 }
 
 // evaluate scores the test split and writes the run's files: evaluation.json,
@@ -259,7 +262,7 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	for k, v := range report.Metrics() {
 		res.Metrics["test_"+k] = v
 	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.OutDir, 0o777); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
 	if err := writeReport(opts.OutDir, report, cfg, res, testT, scores, m, iters); err != nil {
@@ -310,7 +313,7 @@ func writeReport(dir string, r *evaluate.Report, cfg Config, res *Result, testT 
 		return fmt.Errorf("write %s: %w", tracking.EvaluationFile, err)
 	}
 	plots := filepath.Join(dir, tracking.PlotsPath)
-	if err := os.MkdirAll(plots, 0o755); err != nil {
+	if err := os.MkdirAll(plots, 0o777); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
 	// The standard charts and the summary page render on other cores
@@ -395,8 +398,12 @@ func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float
 	return nil
 }
 
+// applicantDataPerm is the mode of files holding applicants' rows (the
+// holdout), less the umask: never world-readable, whatever the umask.
+const applicantDataPerm = 0o660
+
 func writeHoldout(path string, t *data.Table) error {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, applicantDataPerm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tracking.HoldoutFile, err)
 	}

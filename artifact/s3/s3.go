@@ -288,7 +288,7 @@ func (s *Store) get(ctx context.Context, key, dst string) error {
 	if err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, err)
 	}
-	if err := tree.WriteFile(dst, r); err != nil {
+	if err := tree.WriteFile(dst, r, 0o666); err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, notExist(err))
 	}
 	return nil

@@ -224,7 +224,7 @@ func (m *Model) Save(dir string) error {
 	if err := m.booster.WriteText(&buf); err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, FileName), buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, FileName), buf.Bytes(), 0o666); err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)
 	}
 	return nil

@@ -121,7 +121,7 @@ func TestFiles(t *testing.T) {
 
 func TestWriteFile(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "x", "y.bin")
-	if err := WriteFile(dst, bytes.NewReader([]byte("hello"))); err != nil {
+	if err := WriteFile(dst, bytes.NewReader([]byte("hello")), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(dst); err != nil || string(b) != "hello" {
@@ -129,7 +129,7 @@ func TestWriteFile(t *testing.T) {
 	}
 	// A failing reader leaves neither the target nor a temporary file.
 	dst2 := filepath.Join(filepath.Dir(dst), "z.bin")
-	if err := WriteFile(dst2, errReader{}); err == nil {
+	if err := WriteFile(dst2, errReader{}, 0o666); err == nil {
 		t.Fatal("no error from a failing reader")
 	}
 	entries, _ := os.ReadDir(filepath.Dir(dst))
@@ -196,7 +196,7 @@ func TestLimit(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return WriteFile(filepath.Join(dir, name), r)
+		return WriteFile(filepath.Join(dir, name), r, 0o666)
 	}
 	if err := write("a", "123456"); err != nil {
 		t.Fatalf("6 of 10 bytes: %v", err)
@@ -212,7 +212,7 @@ func TestLimit(t *testing.T) {
 	}
 	exact := WithLimit(context.Background(), 4, 0)
 	r, _ := Limit(exact, strings.NewReader("1234"))
-	if err := WriteFile(filepath.Join(dir, "d"), r); err != nil {
+	if err := WriteFile(filepath.Join(dir, "d"), r, 0o666); err != nil {
 		t.Errorf("exactly the limit: %v", err)
 	}
 	if r, err := Limit(context.Background(), strings.NewReader("x")); err != nil || r == nil {
