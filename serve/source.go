@@ -207,16 +207,12 @@ func recorded(tag func(string) (string, bool)) Recorded {
 // runDigest is the run's model_files_sha256 tag when the files at uri are
 // the run's "model" directory, which the tag is about; "" otherwise.
 func runDigest(ctx context.Context, b tracking.Backend, runID, uri string) (string, error) {
-	root, err := b.RunArtifactURI(ctx, runID)
-	if err != nil {
-		return "", fmt.Errorf("run %s: %w", runID, err)
-	}
-	if strings.TrimRight(uri, "/") != strings.TrimRight(root, "/")+"/"+tracking.ModelPath {
-		return "", nil
-	}
 	run, err := b.GetRun(ctx, runID)
 	if err != nil {
 		return "", fmt.Errorf("read the tags of run %s: %w", runID, err)
+	}
+	if strings.TrimRight(uri, "/") != strings.TrimRight(run.Info.ArtifactURI, "/")+"/"+tracking.ModelPath {
+		return "", nil
 	}
 	d, _ := run.Tag(integrity.TagFilesDigest)
 	return strings.TrimSpace(d), nil
