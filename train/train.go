@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -38,6 +39,10 @@ type Options struct {
 	OutDir string
 	// OnIteration, if set, sees each boosting iteration (for progress).
 	OnIteration func(gbdt.Iteration)
+	// OnWarning, if set, sees each warning about the data as it is found,
+	// before training (the warnings are also in Result.Warnings and the
+	// run's description).
+	OnWarning func(data.Suspect)
 	// Tags are extra run tags, e.g. the system tags of the run's source.
 	Tags map[string]string
 }
@@ -45,6 +50,7 @@ type Options struct {
 // Result is what a finished run produced.
 type Result struct {
 	RunID        string             `json:"run_id,omitempty"`
+	Experiment   string             `json:"experiment,omitempty"`
 	ExperimentID string             `json:"experiment_id,omitempty"`
 	TrackingURI  string             `json:"tracking_uri,omitempty"`
 	RunURL       string             `json:"run_url,omitempty"`
@@ -56,7 +62,13 @@ type Result struct {
 	Metrics      map[string]float64 `json:"metrics"`
 	Registered   *Registration      `json:"registered,omitempty"`
 	Iterations   int                `json:"iterations,omitempty"`
-	Rows         SplitSizes         `json:"rows"`
+	// BestIteration is the boosting iteration the model keeps (the lowest
+	// validation log loss); Stopped says why boosting ended.
+	BestIteration int        `json:"best_iteration,omitempty"`
+	Stopped       string     `json:"stopped,omitempty"`
+	Rows          SplitSizes `json:"rows"`
+	// Warnings are the data's suspect columns (identifiers, leaks).
+	Warnings []data.Suspect `json:"warnings,omitempty"`
 	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
 	// plots, model directory) and track (MLflow calls and uploads).
 	Seconds map[string]float64 `json:"seconds"`
@@ -94,13 +106,25 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	trainT, validT, testT := table.Subset(splits.Train), table.Subset(splits.Validation), table.Subset(splits.Test)
+	if cfg.Tracking.Experiment == "" {
+		cfg.Tracking.Experiment = datasetName(table.Source)
+	}
+	warnings := table.Suspects()
+	for _, w := range warnings {
+		if opts.OnWarning != nil {
+			opts.OnWarning(w)
+		}
+		cfg.Tracking.Description = strings.TrimSpace(cfg.Tracking.Description + "\n\nWarning: column " + w.String())
+	}
 
 	res := &Result{
-		Family:  cfg.Model.Family,
-		OutDir:  opts.OutDir,
-		Metrics: map[string]float64{},
-		Rows:    SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
-		Seconds: clock.laps,
+		Family:     cfg.Model.Family,
+		Experiment: cfg.Tracking.Experiment,
+		Warnings:   warnings,
+		OutDir:     opts.OutDir,
+		Metrics:    map[string]float64{},
+		Rows:       SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
+		Seconds:    clock.laps,
 	}
 	clock.lap("load")
 
@@ -143,6 +167,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	}
 	if err == nil {
 		res.Iterations = len(iters)
+		res.BestIteration, res.Stopped = stopped(iters, params)
 		err = res.fit(ctx, cfg, opts, rec, clock, table, m, iters, trainT, testT)
 	}
 	if rec == nil {
@@ -473,4 +498,23 @@ func writeSummary(path string, cfg Config, res *Result, testT *data.Table, score
 		Facts:  facts,
 		Labels: testT.Label, Scores: scores, Cutoff: cfg.Evaluation.Cutoff,
 	})
+}
+
+// stopped says which iteration boosting keeps and why it ended: early
+// stopping (no better validation log loss for the patience), or the
+// iteration limit.
+func stopped(iters []gbdt.Iteration, params map[string]string) (best int, why string) {
+	if len(iters) == 0 {
+		return 0, ""
+	}
+	p := gbdt.DefaultParams()
+	for k, v := range params {
+		p.Set(k, v) // checked before training
+	}
+	best = bestIteration(iters)
+	last := iters[len(iters)-1].Iter
+	if last < p.NumIterations && p.EarlyStoppingRound > 0 {
+		return best, fmt.Sprintf("early stopping at iteration %d: validation_log_loss did not improve for %d iterations after %d", last, p.EarlyStoppingRound, best)
+	}
+	return best, fmt.Sprintf("all %d iterations", last)
 }
