@@ -45,6 +45,7 @@ Settings come from the flags, then the environment, then --config, then defaults
 			&cli.StringFlag{Name: "run-name", Usage: "MLflow run name", EnvVars: []string{"MLFLOW_RUN_NAME"}},
 			&cli.StringFlag{Name: "description", Usage: "run description (mlflow.note.content)"},
 			&cli.StringFlag{Name: "register", Usage: "register the model under this name", EnvVars: []string{"PIPELINE_REGISTER"}},
+			&cli.BoolFlag{Name: "refit", Usage: "after evaluating on the split, train the final model on all rows (a second run; it is the one registered)"},
 			&cli.StringFlag{Name: "out", Usage: "also keep the run's files (model/, plots/, evaluation.json, holdout.csv) in this directory"},
 			outputFlag(),
 		},
@@ -124,6 +125,9 @@ func trainConfig(c *cli.Context) (train.Config, error) {
 	str("run-name", &cfg.Tracking.RunName)
 	str("description", &cfg.Tracking.Description)
 	str("register", &cfg.Tracking.Register)
+	if c.IsSet("refit") {
+		cfg.Split.Refit = c.Bool("refit")
+	}
 	types := map[string]string{}
 	for _, col := range c.StringSlice("ignore") {
 		types[col] = "ignore"
@@ -201,6 +205,10 @@ func printSummary(w io.Writer, res *train.Result, args []string) error {
 		row("registered", fmt.Sprintf("models:/%s/%s", res.Registered.Name, res.Registered.Version))
 	}
 	row("artifacts", res.ArtifactURI)
+	if r := res.Refit; r != nil {
+		row("refit on all rows", fmt.Sprintf("%d rows, %d iterations: run %s", r.Rows, r.Iterations, r.RunID))
+		row("final model", r.ModelURI)
+	}
 	row("local copy", res.OutDir)
 	keys := make([]string, 0, len(res.Metrics))
 	for k := range res.Metrics {
@@ -241,7 +249,7 @@ func nextSteps(w io.Writer, res *train.Result, args []string) error {
 	steps = append(steps,
 		step{"pipeline promote --name " + shellQuote(name) + " --latest", "through the gates to @champion"},
 		step{"pipeline serve --model " + shellQuote("models:/"+name+"@champion"), "serve the champion on :8000 (GET /health, POST /predict)"},
-		step{"pipeline serve --model " + res.ModelURI, "or try this run's model now"})
+		step{"pipeline serve --model " + finalModel(res), "or try this run's model now"})
 	b.WriteString("\nNext:\n")
 	for _, s := range steps {
 		fmt.Fprintf(&b, "  # %s\n  %s\n", s.why, s.cmd)
@@ -313,4 +321,12 @@ func (p *progress) done(res *train.Result) {
 func typedArgs(c *cli.Context) []string {
 	args, _ := c.App.Metadata["args"].([]string)
 	return args
+}
+
+// finalModel is the run's model to deploy: the refit one, if any.
+func finalModel(res *train.Result) string {
+	if res.Refit != nil {
+		return res.Refit.ModelURI
+	}
+	return res.ModelURI
 }

@@ -37,6 +37,9 @@ type SplitConfig struct {
 	Seed       int64   `yaml:"seed"`
 	Validation float64 `yaml:"validation"`
 	Test       float64 `yaml:"test"`
+	// Refit trains the final model again on every row, with what the
+	// split run chose (its best iteration), as a run of its own.
+	Refit bool `yaml:"refit"`
 }
 
 // ModelConfig chooses the family and its hyper-parameters.

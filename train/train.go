@@ -69,9 +69,13 @@ type Result struct {
 	Rows          SplitSizes `json:"rows"`
 	// Warnings are the data's suspect columns (identifiers, leaks).
 	Warnings []data.Suspect `json:"warnings,omitempty"`
+	// Refit is the final model trained on every row, with --refit.
+	Refit *Refit `json:"refit,omitempty"`
 	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
 	// plots, model directory) and track (MLflow calls and uploads).
 	Seconds map[string]float64 `json:"seconds"`
+
+	testScores []float64 // the model's scores of the test split
 }
 
 // Registration is the model version a run registered.
@@ -170,22 +174,26 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		res.BestIteration, res.Stopped = stopped(iters, params)
 		err = res.fit(ctx, cfg, opts, rec, clock, table, m, iters, trainT, testT)
 	}
-	if rec == nil {
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
+	if rec != nil {
+		// The run is closed before a version is made of it: a process
+		// killed while registering leaves a finished run and no version,
+		// never a version whose run stays RUNNING.
+		err = rec.finish(ctx, err)
 	}
-	// The run is closed before a version is made of it: a process killed
-	// while registering leaves a finished run and no version, never a
-	// version whose run stays RUNNING.
-	if err = rec.finish(ctx, err); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if cfg.Tracking.Register != "" {
+	final, finalDir := rec, res.ModelDir
+	if cfg.Split.Refit {
+		if res.Refit, final, err = refit(ctx, cfg, opts, res, table, params); err != nil {
+			return nil, err
+		}
+		finalDir = res.Refit.ModelDir
+	}
+	if final != nil && cfg.Tracking.Register != "" {
 		defer clock.lap("track")
-		if res.Registered, err = rec.register(ctx, cfg.Tracking.Register, res.ModelDir, res.Metrics); err != nil {
-			return nil, fmt.Errorf("run %s is recorded, but %w", rec.runID, err)
+		if res.Registered, err = final.register(ctx, cfg.Tracking.Register, finalDir, res.Metrics); err != nil {
+			return nil, fmt.Errorf("run %s is recorded, but %w", final.runID, err)
 		}
 	}
 	return res, nil
@@ -280,6 +288,7 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	if err != nil {
 		return fmt.Errorf("score the test split: %w", err)
 	}
+	res.testScores = scores
 	report, err := evaluate.Evaluate(testT.Label, scores, cfg.Evaluation.Cutoff)
 	if err != nil {
 		return fmt.Errorf("evaluate the test split: %w", err)
