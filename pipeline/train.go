@@ -78,7 +78,7 @@ func runTrain(c *cli.Context) error {
 		return err
 	}
 	opts := train.Options{OutDir: out, Tags: tagMap(source("train")), Tracking: b,
-		OnWarning: func(w data.Suspect) {
+		OnWarning: func(w train.Suspect) {
 			fmt.Fprintf(c.App.ErrWriter, "pipeline: warning: column %s; leave it out with --ignore %s\n", w, w.Column)
 		}}
 	var p *progress

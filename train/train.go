@@ -42,7 +42,7 @@ type Options struct {
 	// OnWarning, if set, sees each warning about the data as it is found,
 	// before training (the warnings are also in Result.Warnings and the
 	// run's description).
-	OnWarning func(data.Suspect)
+	OnWarning func(Suspect)
 	// Tags are extra run tags, e.g. the system tags of the run's source.
 	Tags map[string]string
 }
@@ -68,7 +68,7 @@ type Result struct {
 	Stopped       string     `json:"stopped,omitempty"`
 	Rows          SplitSizes `json:"rows"`
 	// Warnings are the data's suspect columns (identifiers, leaks).
-	Warnings []data.Suspect `json:"warnings,omitempty"`
+	Warnings []Suspect `json:"warnings,omitempty"`
 	// Refit is the final model trained on every row, with --refit.
 	Refit *Refit `json:"refit,omitempty"`
 	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if cfg.Tracking.Experiment == "" {
 		cfg.Tracking.Experiment = datasetName(table.Source)
 	}
-	warnings := table.Suspects()
+	warnings := Suspects(table)
 	for _, w := range warnings {
 		if opts.OnWarning != nil {
 			opts.OnWarning(w)

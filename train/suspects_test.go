@@ -1,4 +1,4 @@
-package data_test
+package train_test
 
 import (
 	"fmt"
@@ -7,20 +7,21 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/internal/testkit"
+	"github.com/creditrisk/engine/train"
 )
 
 // TestSuspects: Taiwan's ID column (1..30000 in row order) is an identifier;
 // a copy of the label is a leak; German credit's real features are neither.
 // Taiwan's ID was once used as a feature without a word.
 func TestSuspects(t *testing.T) {
-	if got := testkit.German(t).Suspects(); len(got) != 0 {
+	if got := train.Suspects(testkit.German(t)); len(got) != 0 {
 		t.Errorf("German credit: %v", got)
 	}
 	tw, err := data.LoadFile(testkit.Path(t, "taiwan_default.csv"), data.Options{Label: "default payment next month", Positive: "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := tw.Suspects()
+	got := train.Suspects(tw)
 	if len(got) != 1 || got[0].Column != "ID" || !strings.Contains(got[0].Reason, "identifier") {
 		t.Errorf("Taiwan: %v, want ID alone", got)
 	}
@@ -40,10 +41,10 @@ func TestSuspects(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cols []string
-	for _, s := range tab.Suspects() {
+	for _, s := range train.Suspects(tab) {
 		cols = append(cols, s.Column)
 	}
 	if strings.Join(cols, ",") != "id,code,leak" {
-		t.Errorf("suspects %v, want id, code and leak", tab.Suspects())
+		t.Errorf("suspects %v, want id, code and leak", train.Suspects(tab))
 	}
 }

@@ -1,10 +1,12 @@
-package data
+package train
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/evaluate"
 )
 
 // Suspect is a column a careful analyst would not let into a model unseen:
@@ -21,11 +23,11 @@ func (s Suspect) String() string { return s.Column + ": " + s.Reason }
 // below it.
 const LeakAUC = 0.99
 
-// Suspects finds ID-like columns (a value per row: distinct integers in
+// Suspects finds the table's ID-like columns (a value per row: distinct integers in
 // monotone order, or a category per row) and leakage suspects (a column
 // whose values alone rank the label with an AUC above LeakAUC), in column
 // order. Tables of fewer than 20 rows are too small to tell.
-func (t *Table) Suspects() []Suspect {
+func Suspects(t *data.Table) []Suspect {
 	var out []Suspect
 	if t.Rows() < 20 {
 		return nil
@@ -43,11 +45,11 @@ func (t *Table) Suspects() []Suspect {
 }
 
 // idLike says why a column looks like a row identifier, or "".
-func idLike(c Column) string {
+func idLike(c data.Column) string {
 	seen := make(map[float64]bool, len(c.Values))
 	up, down := true, true
 	for i, v := range c.Values {
-		if math.IsNaN(v) || seen[v] || c.Kind == Numeric && v != math.Trunc(v) {
+		if math.IsNaN(v) || seen[v] || c.Kind == data.Numeric && v != math.Trunc(v) {
 			return ""
 		}
 		seen[v] = true
@@ -57,7 +59,7 @@ func idLike(c Column) string {
 		}
 	}
 	switch {
-	case c.Kind == Categorical:
+	case c.Kind == data.Categorical:
 		return "a different category on every row: an identifier, not a feature"
 	case up || down:
 		return "distinct integers in row order: a row identifier, not a feature"
@@ -70,7 +72,7 @@ func idLike(c Column) string {
 const leakSample = 5000
 
 // sample returns every k-th value and label, at most about leakSample.
-func sample(c Column, label []float64) (Column, []float64) {
+func sample(c data.Column, label []float64) (data.Column, []float64) {
 	k := len(label)/leakSample + 1
 	if k == 1 {
 		return c, label
@@ -89,41 +91,15 @@ func sample(c Column, label []float64) (Column, []float64) {
 // the better direction (for categories: each level scored by its own
 // default rate, which is how a tree would use it). Missing values score as
 // their own group.
-func soloAUC(c Column, label []float64) float64 {
+func soloAUC(c data.Column, label []float64) float64 {
 	score := c.Values
-	if c.Kind == Categorical || slices.ContainsFunc(c.Values, math.IsNaN) {
+	if c.Kind == data.Categorical || slices.ContainsFunc(c.Values, math.IsNaN) {
 		score = groupRates(c.Values, label)
 	}
-	idx := make([]int, len(score))
-	for i := range idx {
-		idx[i] = i
+	auc, err := evaluate.AUC(label, score)
+	if err != nil {
+		return 0.5 // one class only: nothing to rank
 	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score[a], score[b]) })
-	var pos, neg, rankSum float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && score[idx[j]] == score[idx[i]] {
-			j++
-		}
-		mid := float64(i+j+1) / 2
-		for _, k := range idx[i:j] {
-			if label[k] == 1 {
-				rankSum += mid
-			}
-		}
-		i = j
-	}
-	for _, l := range label {
-		if l == 1 {
-			pos++
-		} else {
-			neg++
-		}
-	}
-	if pos == 0 || neg == 0 {
-		return 0.5
-	}
-	auc := (rankSum - pos*(pos+1)/2) / (pos * neg)
 	return max(auc, 1-auc)
 }
 
