@@ -363,6 +363,16 @@ func tamperedRegistry(t *testing.T, b tracking.Backend) {
 	t.Logf("files at %s; refused: %v", store.URI(), err)
 	served(t, s, v1.Version, predict0(t, 10))
 
+	// The version's run records the digest too; when the two disagree
+	// (one of them was changed), the version is refused.
+	if err := b.SetTag(ctx, v1.RunID, integrity.TagFilesDigest, strings.Repeat("0", 64)); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := newServer(t, &Registered{Backend: b, Ref: tracking.Ref{Name: name, Version: v1.Version}}, Options{})
+	if _, err := fresh.Reload(ctx, false); err == nil || !strings.Contains(err.Error(), "and its run's") {
+		t.Errorf("version whose run records another digest: %v", err)
+	}
+
 	small, _ := newServer(t, src, Options{MaxModelSize: 4 << 10})
 	_, err = small.Reload(ctx, false)
 	if !errors.As(err, &re) || re.Step != StepDownload || !errors.Is(err, artifact.ErrTooLarge) {
