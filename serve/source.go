@@ -30,6 +30,11 @@ type Version struct {
 	// its recorded digest and signature) for a registry, a digest of
 	// checksums.json (or MLmodel) for a directory.
 	Key string
+
+	// recorded holds the version's integrity tags when the answer that
+	// named the version carried them (an alias or version lookup), so
+	// that a load does not ask the registry again.
+	recorded *Recorded
 }
 
 // Recorded is what the registry, apart from the artifact store, says a
@@ -148,10 +153,17 @@ func (r *Registered) Latest(ctx context.Context) (Version, error) {
 	if mv.Status != "" && mv.Status != mlflow.StatusReady {
 		return Version{}, fmt.Errorf("resolve %s: version %s is %s, not READY", r.Ref, mv.Version, mv.Status)
 	}
-	return Version{
+	v := Version{
 		Name: mv.Name, Version: mv.Version, Alias: r.Ref.Alias, Stage: r.Ref.Stage,
 		RunID: mv.RunID, Key: versionKey(mv),
-	}, nil
+	}
+	// An alias or version lookup answers with the whole version, tags
+	// included; a stage's listing may not.
+	if r.Ref.Stage == "" {
+		rec := recorded(mv.Tag)
+		v.recorded = &rec
+	}
+	return v, nil
 }
 
 // versionKey is the version, and a digest of its integrity tags when it
@@ -175,17 +187,22 @@ func versionKey(mv *mlflow.ModelVersion) string {
 // Fetch reads the version's tags (and its run's digest) and downloads its
 // files into tmp/model.
 func (r *Registered) Fetch(ctx context.Context, v Version, tmp string) (*Fetched, error) {
-	mv, err := r.Backend.GetModelVersion(ctx, v.Name, v.Version)
-	if err != nil {
-		return nil, fmt.Errorf("read the tags of %s version %s: %w", v.Name, v.Version, err)
+	f := &Fetched{Dir: filepath.Join(tmp, tracking.ModelPath)}
+	if v.recorded != nil {
+		f.Recorded = *v.recorded
+	} else {
+		mv, err := r.Backend.GetModelVersion(ctx, v.Name, v.Version)
+		if err != nil {
+			return nil, fmt.Errorf("read the tags of %s version %s: %w", v.Name, v.Version, err)
+		}
+		f.Recorded = recorded(mv.Tag)
 	}
-	uri, err := tracking.VersionLocation(ctx, r.Backend, mv)
+	uri, err := tracking.VersionLocation(ctx, r.Backend, &mlflow.ModelVersion{Name: v.Name, Version: v.Version})
 	if err != nil {
 		return nil, err
 	}
-	f := &Fetched{Dir: filepath.Join(tmp, tracking.ModelPath), Recorded: recorded(mv.Tag)}
-	if mv.RunID != "" {
-		if f.Recorded.RunDigest, err = runDigest(ctx, r.Backend, mv.RunID, uri); err != nil {
+	if v.RunID != "" {
+		if f.Recorded.RunDigest, err = runDigest(ctx, r.Backend, v.RunID, uri); err != nil {
 			return nil, err
 		}
 	}
