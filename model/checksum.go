@@ -1,17 +1,15 @@
 package model
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/creditrisk/engine/integrity"
 )
 
 // checksums is the form of checksums.json.
@@ -23,46 +21,12 @@ type checksums struct {
 // hashDir returns the sha256 of every regular file under dir except
 // checksums.json, keyed by slash-separated relative path.
 func hashDir(dir string) (map[string]string, error) {
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() || rel == ChecksumsFile {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", p)
-		}
-		h, err := hashFile(p)
-		if err != nil {
-			return err
-		}
-		out[rel] = h
-		return nil
-	})
+	sums, err := integrity.HashDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("hash files: %w", err)
 	}
-	return out, nil
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	delete(sums, ChecksumsFile)
+	return sums, nil
 }
 
 // Checksums reads checksums.json: the sha256 (hex) of every file of the
