@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,35 +24,14 @@ import (
 	"github.com/creditrisk/engine/serve"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// binary builds the pipeline command once per test run: a test that looks
-// at a process's command line needs a process of its own.
+// binary is the pipeline command: a test that looks at a process's
+// command line needs a process of its own.
 func binary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the pipeline binary")
 	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pipeline-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "pipeline")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/creditrisk/engine/pipeline").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return testkit.Pipeline(t)
 }
 
 // modelDir saves a small gbdt model directory.
@@ -191,15 +169,6 @@ func TestServeSecretUsage(t *testing.T) {
 	if code := runServeCLI(context.Background(), &errOut, "serve", "--model", "models:/m@champion", "--verify-key", writeSecret(t, "not a key")); code != 2 || !strings.Contains(errOut.String(), "no PEM block") {
 		t.Errorf("--verify-key with a bad file: exit %d, stderr %q", code, errOut.String())
 	}
-}
-
-// TestMain removes the binary built for the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
 }
 
 // writeKeys writes an Ed25519 key pair as openssl writes them (PKCS#8 and
