@@ -22,7 +22,8 @@
 // file of any size is scored in constant memory; [Schema.LoadBatch] reads
 // one whole and [Schema.EncodeRow] encodes one decoded JSON object.
 //
-// The package also splits a table for training ([Table.Split]), computes
+// The package also splits a table for training ([Table.Split]) and records
+// a split as a [Manifest] that replays it on the same data, computes
 // the dataset digest and MLflow dataset schema/profile logged with a run, and
 // the reference [Profile] of the training data that drift monitoring
 // compares live traffic with ([PSI]).

@@ -3,7 +3,9 @@
 // recall, F1 and approval figures at a cut-off; calibration and lift tables
 // by decile; the approval-rate against bad-rate strategy curve; DeLong's
 // test for two correlated ROC curves; PSI between two score samples; and
-// PNG charts of all of these.
+// PNG charts of all of these. [Fairness] gives the fair-lending figures per
+// group of a protected characteristic: approval rates, adverse impact
+// ratios, AUC and true-positive rates.
 //
 // Everything works on plain slices: labels are 0 or 1 (1 = default, a bad
 // loan) and scores are predicted probabilities of default. A higher score

@@ -43,7 +43,7 @@ func WritePlots(dir string, labels, scores []float64, cutoff float64) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	charts := []struct {

@@ -42,7 +42,7 @@ type expMeta struct {
 // createExperiment writes a new experiment; the caller holds the lock.
 func (s *Store) createExperiment(id, name, artifactLocation string, tags []mlflow.Tag) (*mlflow.Experiment, error) {
 	dir := filepath.Join(s.root, id)
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("create experiment %q: %w", name, err)
 	}
 	if artifactLocation == "" {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/creditrisk/engine/internal/tempfile"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -76,18 +77,15 @@ func (s *Store) placeDir(stage, final string, meta []byte) error {
 	if _, err := os.Stat(filepath.Join(final, metaFile)); err == nil {
 		return nil
 	}
-	tmp, err := os.MkdirTemp(stage, tmpPrefix)
+	tmp, err := tempfile.Mkdir(stage, tmpPrefix)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
 	if err := s.writeFile(filepath.Join(tmp, metaFile), meta); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(final), 0o777); err != nil {
 		return err
 	}
 	err = os.Rename(tmp, final)

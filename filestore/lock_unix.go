@@ -11,7 +11,7 @@ import (
 // returns its release. Each call opens the file anew, so two holders in one
 // process exclude each other too.
 func lockPath(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func (s *Store) GetOrCreateRegisteredModel(ctx context.Context, name string) (*m
 		if _, err := os.Stat(filepath.Join(dir, metaFile)); err == nil {
 			return nil
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
 			return err
 		}
 		now := s.now().UnixMilli()

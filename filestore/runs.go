@@ -214,7 +214,7 @@ func (s *Store) CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*ml
 	for {
 		id = strings.ReplaceAll(uuid.NewString(), "-", "")
 		dir = filepath.Join(expDir, id)
-		if err := os.Mkdir(dir, 0o755); err == nil {
+		if err := os.Mkdir(dir, 0o777); err == nil {
 			break
 		} else if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("create run: %w", err)
@@ -232,7 +232,7 @@ func (s *Store) CreateRun(ctx context.Context, req mlflow.CreateRunRequest) (*ml
 		UserID:         user,
 	}
 	for _, d := range []string{metricsDir, paramsDir, artifactsDir, tagsDir} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o777); err != nil {
 			return nil, fmt.Errorf("create run: %w", err)
 		}
 	}

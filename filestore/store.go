@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/artifact/file"
+	"github.com/creditrisk/engine/internal/tempfile"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -113,7 +114,7 @@ func (s *Store) ensure(ctx context.Context) error {
 	if s.ready.Load() {
 		return nil
 	}
-	if err := os.MkdirAll(s.root, 0o755); err != nil {
+	if err := os.MkdirAll(s.root, 0o777); err != nil {
 		return fmt.Errorf("create file store: %w", err)
 	}
 	unlock, err := lockPath(filepath.Join(s.root, lockFile))
@@ -122,10 +123,11 @@ func (s *Store) ensure(ctx context.Context) error {
 	}
 	defer unlock()
 	for _, d := range []string{trashDir, modelsDir} {
-		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(s.root, d), 0o777); err != nil {
 			return fmt.Errorf("create file store: %w", err)
 		}
 	}
+	s.sweep()
 	has, err := s.hasExperiments()
 	if err != nil {
 		return fmt.Errorf("create file store: %w", err)
@@ -137,6 +139,58 @@ func (s *Store) ensure(ctx context.Context) error {
 	}
 	s.ready.Store(true)
 	return nil
+}
+
+// staleAfter is the age from which a writer's leftover (a temporary file,
+// a staged version or input folder) is taken for a crash's: no write holds
+// one for that long.
+const staleAfter = time.Hour
+
+// sweep removes stale temporary entries a killed writer left: at the root,
+// in models/ and each model's folder (staged versions, deleted models) and
+// in each run's folder (staged inputs). It runs at most once per
+// staleAfter (the root's .swept marker says when it last did), under
+// the lock, and errors only leave the leftovers for the next time.
+func (s *Store) sweep() {
+	marker := filepath.Join(s.root, ".swept")
+	now := s.now()
+	if st, err := os.Stat(marker); err == nil && now.Sub(st.ModTime()) < staleAfter {
+		return
+	}
+	dirs := []string{s.root, filepath.Join(s.root, modelsDir)}
+	models, _ := os.ReadDir(filepath.Join(s.root, modelsDir))
+	for _, m := range models {
+		if m.IsDir() && !strings.HasPrefix(m.Name(), ".") {
+			dirs = append(dirs, filepath.Join(s.root, modelsDir, m.Name()))
+		}
+	}
+	exps, _ := os.ReadDir(s.root)
+	for _, e := range exps {
+		if !e.IsDir() || !isExperimentDirName(e.Name()) {
+			continue
+		}
+		runs, _ := os.ReadDir(filepath.Join(s.root, e.Name()))
+		for _, r := range runs {
+			if r.IsDir() && validateRunID(r.Name()) == nil {
+				dirs = append(dirs, filepath.Join(s.root, e.Name(), r.Name()))
+			}
+		}
+	}
+	for _, d := range dirs {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), tmpPrefix) {
+				continue
+			}
+			if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleAfter {
+				os.RemoveAll(filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	if f, err := os.Create(marker); err == nil {
+		f.Close()
+		os.Chtimes(marker, now, now)
+	}
 }
 
 // Root is the store's directory (absolute).
@@ -196,7 +250,7 @@ func (s *Store) writeFile(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -215,7 +269,7 @@ func (s *Store) createFile(path string, data []byte) error {
 		return err
 	}
 	defer os.Remove(tmp)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return err
 	}
 	// link fails when path exists, which makes create-if-absent atomic.
@@ -223,14 +277,13 @@ func (s *Store) createFile(path string, data []byte) error {
 }
 
 func (s *Store) tempFile(data []byte) (string, error) {
-	f, err := os.CreateTemp(s.root, tmpPrefix)
+	f, err := tempfile.Create(s.root, tmpPrefix, 0o666)
 	if err != nil {
 		return "", err
 	}
 	name := f.Name()
 	_, werr := f.Write(data)
-	cerr := f.Chmod(0o644)
-	if err := errors.Join(werr, cerr, f.Close()); err != nil {
+	if err := errors.Join(werr, f.Close()); err != nil {
 		os.Remove(name)
 		return "", err
 	}
@@ -241,10 +294,10 @@ func (s *Store) tempFile(data []byte) (string, error) {
 // regular file do not interleave, so concurrent loggers of one metric
 // keep whole lines.
 func appendFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/creditrisk/engine/internal/tempfile"
 	"github.com/creditrisk/engine/mlflow"
 )
 
@@ -234,7 +235,7 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 		// does not list (no "version-" prefix), and renamed into place: no
 		// reader sees a version without its meta.yaml. The rename fails
 		// when version-<n> exists with content, and the next n is tried.
-		tmp, err := os.MkdirTemp(dir, tmpPrefix+"version-")
+		tmp, err := tempfile.Mkdir(dir, tmpPrefix+"version-")
 		if err != nil {
 			return err
 		}
@@ -243,9 +244,6 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 			if err := s.writeFile(join(filepath.Join(tmp, tagsDir), t.Key), []byte(t.Value)); err != nil {
 				return err
 			}
-		}
-		if err := os.Chmod(tmp, 0o755); err != nil {
-			return err
 		}
 		now := s.now().UnixMilli()
 		m := &versionMeta{CreationTimestamp: now, CurrentStage: mlflow.StageNone, Description: optString(req.Description),

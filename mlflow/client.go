@@ -33,6 +33,11 @@ type Client struct {
 	retry     retryPolicy
 	timeout   time.Duration
 	userAgent string
+	// unreachable bounds the retries of a server that cannot be reached
+	// at all (refused, unresolvable, connect timeout); notice sees each
+	// retry before its wait.
+	unreachable time.Duration
+	notice      func(RetryNotice)
 
 	insecureTLS    bool
 	serverCertPath string
@@ -123,6 +128,50 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// DefaultUnreachableLimit is how long a client keeps retrying a server it
+// cannot reach at all before giving up: long enough for a server being
+// restarted, short enough that a wrong URI or a dead server costs seconds,
+// not the four minutes of the full retry schedule, which stays for 429 and
+// 5xx answers of a live server.
+const DefaultUnreachableLimit = 15 * time.Second
+
+// WithUnreachableLimit bounds the time spent retrying a server that cannot
+// be reached (connection refused, DNS failure, connect timeout); 0 leaves
+// only the retry schedule. The connect timeout is bounded by it too.
+func WithUnreachableLimit(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("WithUnreachableLimit(%v): negative", d)
+		}
+		c.unreachable = d
+		return nil
+	}
+}
+
+// RetryNotice describes a retry about to happen, for a command to tell
+// the user why it waits.
+type RetryNotice struct {
+	Method, Path string
+	// Server is the tracking URI, without credentials.
+	Server string
+	// Attempt is the attempt about to be made (2 for the first retry), of
+	// at most Attempts.
+	Attempt, Attempts int
+	Wait              time.Duration
+	// Unreachable says the server could not be reached at all.
+	Unreachable bool
+	Err         error
+}
+
+// WithRetryNotice calls f before each retry's wait (from the goroutine
+// making the call).
+func WithRetryNotice(f func(RetryNotice)) Option {
+	return func(c *Client) error {
+		c.notice = f
+		return nil
+	}
+}
+
 // WithUserAgent replaces the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) error {
@@ -147,10 +196,11 @@ func NewClient(trackingURI string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("mlflow: tracking URI %q has no host", redactURI(trackingURI))
 	}
 	c := &Client{
-		retry:     defaultRetry,
-		timeout:   120 * time.Second,
-		userAgent: userAgent,
-		ownHTTP:   true,
+		retry:       defaultRetry,
+		timeout:     120 * time.Second,
+		userAgent:   userAgent,
+		ownHTTP:     true,
+		unreachable: DefaultUnreachableLimit,
 	}
 	if u.User != nil {
 		c.user = u.User.Username()
@@ -198,7 +248,11 @@ func (c *Client) buildHTTP() error {
 		return errors.New("MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH cannot both be set")
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = quickAckDial((&net.Dialer{Timeout: c.timeout, KeepAlive: 30 * time.Second}).DialContext)
+	connect := c.timeout
+	if c.unreachable > 0 && (connect == 0 || c.unreachable < connect) {
+		connect = c.unreachable
+	}
+	tr.DialContext = quickAckDial((&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext)
 	tr.ResponseHeaderTimeout = c.timeout
 	tr.MaxIdleConnsPerHost = 16
 	if tlsSet {
@@ -374,6 +428,7 @@ func (e errReader) Close() error             { return nil }
 // send runs the attempts of one call. newBody gives a fresh body per attempt.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, newBody func() (io.ReadCloser, int64), contentType string, replay bool) (*http.Response, error) {
 	target := c.requestURL(path, query)
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("mlflow: %s %s: %w", method, path, err)
@@ -401,13 +456,14 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		resp, err := c.http.Do(req)
 		var lastErr error
 		var wait time.Duration
-		retry := false
+		retry, unreachable := false, false
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, fmt.Errorf("mlflow: %s %s: %w", method, path, ctxErr)
 			}
 			lastErr = c.scrub(fmt.Errorf("mlflow: %s %s: %w", method, path, err))
 			retry = retryableErr(err, replay)
+			unreachable = isUnreachable(err)
 		} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 			resp.Body.Close()
@@ -427,6 +483,17 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 			wait = d
 		}
 		wait = min(wait, maxWait)
+		if unreachable && c.unreachable > 0 {
+			left := c.unreachable - time.Since(start)
+			if left < 100*time.Millisecond {
+				return nil, fmt.Errorf("%w (tracking server %s unreachable; gave up after %d attempts in %v)", lastErr, c.base, attempt+1, time.Since(start).Round(100*time.Millisecond))
+			}
+			wait = min(wait, left)
+		}
+		if c.notice != nil {
+			c.notice(RetryNotice{Method: method, Path: path, Server: c.base.String(), Attempt: attempt + 2, Attempts: c.retry.max + 1,
+				Wait: wait, Unreachable: unreachable, Err: lastErr})
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

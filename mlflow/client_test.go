@@ -418,3 +418,52 @@ func TestTimeoutPerAttempt(t *testing.T) {
 		t.Errorf("%d attempts in %v, want 2 quick ones", calls.Load(), time.Since(start))
 	}
 }
+
+// TestUnreachableGivesUpFast: with the default retry schedule (seven
+// retries, about four minutes of waits), a server that cannot be reached is
+// given up within DefaultUnreachableLimit, every retry announced, and the
+// error names the server.
+func TestUnreachableGivesUpFast(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens there now
+	var notices []RetryNotice
+	c, err := NewClient(addr, WithRetryNotice(func(n RetryNotice) { notices = append(notices, n) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.do(t.Context(), "GET", "/api/2.0/mlflow/experiments/get", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "tracking server "+addr+" unreachable") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("err %v, want one naming the unreachable server and the refusal", err)
+	}
+	var waited time.Duration
+	for i, n := range notices {
+		if !n.Unreachable || n.Server != addr || n.Attempt != i+2 || n.Attempts != 8 {
+			t.Errorf("notice %d: %+v", i, n)
+		}
+		waited += n.Wait
+	}
+	if len(notices) < 2 || waited > DefaultUnreachableLimit {
+		t.Errorf("%d retries waiting %v in all; want several within %v", len(notices), waited, DefaultUnreachableLimit)
+	}
+}
+
+// TestLiveServerKeepsFullSchedule: the unreachable limit does not cut the
+// retries of a live server's 503s.
+func TestLiveServerKeepsFullSchedule(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, WithRetries(3, 20*time.Millisecond, 0), WithUnreachableLimit(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.do(t.Context(), "GET", "/x", nil, nil); err == nil || calls.Load() != 4 {
+		t.Errorf("err %v after %d calls, want 4 calls (3 retries)", err, calls.Load())
+	}
+}

@@ -80,6 +80,15 @@ func retryableErr(err error, replay bool) bool {
 	return !isTLSVerifyErr(err)
 }
 
+// isUnreachable reports whether a transport error says the server could
+// not be reached at all: a failed dial (refused, no route, connect timeout)
+// or a failed name lookup.
+func isUnreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns)
+}
+
 func isTLSVerifyErr(err error) bool {
 	var v *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError

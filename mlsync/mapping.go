@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/creditrisk/engine/internal/tempfile"
 )
 
 // mapping records which server object each local object became, per
@@ -80,7 +82,7 @@ func (m *mapping) save(path string) error {
 	if err != nil {
 		return fmt.Errorf("write mapping %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".sync-*.tmp")
+	f, err := tempfile.Create(filepath.Dir(path), ".tmp-sync-", 0o666)
 	if err != nil {
 		return fmt.Errorf("write mapping %s: %w", path, err)
 	}

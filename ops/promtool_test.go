@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func promtool(t *testing.T) string {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/mlflow"
@@ -62,6 +66,32 @@ func source(command string) mlflow.Source {
 		}
 	}
 	return src
+}
+
+// tellRetries makes a client say on w why a command waits: each retry of
+// an unreachable server or of a failing answer, with the attempt and the
+// wait, so that nobody stares at a silent terminal for the retry schedule.
+func tellRetries(w io.Writer) mlflow.Option {
+	return mlflow.WithRetryNotice(func(n mlflow.RetryNotice) {
+		why := "answered with an error"
+		if n.Unreachable {
+			why = "is unreachable"
+		}
+		fmt.Fprintf(w, "pipeline: tracking server %s %s (%v); retrying, attempt %d of %d in %v\n",
+			n.Server, why, rootCause(n.Err), n.Attempt, n.Attempts, n.Wait.Round(100*time.Millisecond))
+	})
+}
+
+// rootCause is the innermost error of a chain, the part a person reads
+// (connection refused, no such host, the server's message).
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }
 
 // tagMap is a source's system tags as a map.

@@ -29,7 +29,7 @@ func modelsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					b, err := openTracking()
+					b, err := openTracking(tellRetries(c.App.ErrWriter))
 					if err != nil {
 						return err
 					}
@@ -54,7 +54,7 @@ func modelsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					b, err := openTracking()
+					b, err := openTracking(tellRetries(c.App.ErrWriter))
 					if err != nil {
 						return err
 					}

@@ -5,7 +5,9 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,9 +47,10 @@ value (scored as missing), a value outside the training range (scored as
 given). Without --explain the warnings are counted on standard error;
 --strict refuses the file at the first one instead.
 
---model takes models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE,
-runs:/RUN_ID/model (through the tracking server at MLFLOW_TRACKING_URI, or
-without one the local store ./mlruns) or a local model directory.`,
+--model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
+models:/NAME/STAGE, runs:/RUN_ID/model), resolved through the tracking server at
+MLFLOW_TRACKING_URI or, without it, the local store ./mlruns; or a local model
+directory.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
 			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row (.gz: gzipped)"},
@@ -173,7 +176,7 @@ func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err err
 	if r.Dir != "" {
 		return r.Dir, noop, nil
 	}
-	b, err := openTracking()
+	b, err := openTracking(tellRetries(c.App.ErrWriter))
 	if err != nil {
 		return "", noop, err
 	}
@@ -192,8 +195,7 @@ func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err err
 
 // output is where the scored rows go: standard output, or a file written
 // under a temporary name and renamed when complete, so that a failed run
-// leaves no half-written file (and applicants' scores are not made
-// readable by others: the file is created 0600).
+// leaves no half-written file.
 type output struct {
 	w    io.Writer
 	f    *os.File
@@ -205,7 +207,11 @@ func createOutput(path string, stdout io.Writer) (*output, error) {
 	if path == "" {
 		return &output{w: stdout}, nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	// Scored applicants are never world-readable (0660 less the umask).
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o660)
 	if err != nil {
 		return nil, fmt.Errorf("--out: %w", err)
 	}

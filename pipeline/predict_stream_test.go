@@ -147,8 +147,8 @@ func TestPredictGzip(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("gzipped round trip differs from the golden file")
 	}
-	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm()&0o077 != 0 {
-		t.Errorf("scored file mode %v (%v): applicants' scores readable by others", fi.Mode(), err)
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm()&0o007 != 0 {
+		t.Errorf("scored file mode %v (%v): applicants' scores world-readable", fi.Mode(), err)
 	}
 }
 

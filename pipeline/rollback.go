@@ -44,7 +44,7 @@ them before.`,
 			if err := promote.CheckRollbackOptions(&opts); err != nil {
 				return usageError("%v", err)
 			}
-			b, err := openTracking()
+			b, err := openTracking(tellRetries(c.App.ErrWriter))
 			if err != nil {
 				return err
 			}

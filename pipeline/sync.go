@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/mlsync"
 	"github.com/creditrisk/engine/tracking"
 )
@@ -41,13 +42,17 @@ func syncCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			dst, err := syncTarget(c.String("to"))
+			dst, err := syncTarget(c.String("to"), tellRetries(c.App.ErrWriter))
 			if err != nil {
 				return err
 			}
 			rep, err := mlsync.Sync(c.Context, src, dst, mlsync.Options{DryRun: c.Bool("dry-run")})
-			if werr := writeOutput(c.App.Writer, format, rep, rep.WriteText); werr != nil {
-				err = errors.Join(err, werr)
+			// A sync that failed before it got anywhere has nothing to
+			// report; "0 copied" would only hide the error.
+			if rep != nil && (err == nil || len(rep.Runs)+len(rep.Versions)+len(rep.Aliases) > 0) {
+				if werr := writeOutput(c.App.Writer, format, rep, rep.WriteText); werr != nil {
+					err = errors.Join(err, werr)
+				}
 			}
 			return err
 		},
@@ -77,7 +82,7 @@ func syncSource(from string) (tracking.Backend, error) {
 // settings as every other command (credentials and the credentials file,
 // TLS and CA variables, retries and timeouts); MLFLOW_TRACKING_URI itself
 // names the local store here.
-func syncTarget(to string) (tracking.Backend, error) {
+func syncTarget(to string, opts ...mlflow.Option) (tracking.Backend, error) {
 	if to == "" {
 		return nil, usageError("sync needs --to URI, the tracking server to copy to")
 	}
@@ -85,7 +90,7 @@ func syncTarget(to string) (tracking.Backend, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError("--to %q: want an http(s)://host:port tracking server URI", to)
 	}
-	cfg, err := serverConfig(to)
+	cfg, err := serverConfig(to, opts...)
 	if err != nil {
 		return nil, err
 	}

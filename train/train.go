@@ -6,8 +6,9 @@
 // registering a model version when asked.
 //
 // A run either completes or is marked FAILED (KILLED when cancelled); a
-// model version is only created once every artifact is uploaded, so the
-// registry never points at missing files.
+// model version is only created once every artifact is uploaded and the
+// run is closed, so the registry never points at missing files and a
+// registration that dies leaves a finished run, never one RUNNING forever.
 package train
 
 import (
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -37,6 +39,10 @@ type Options struct {
 	OutDir string
 	// OnIteration, if set, sees each boosting iteration (for progress).
 	OnIteration func(gbdt.Iteration)
+	// OnWarning, if set, sees each warning about the data as it is found,
+	// before training (the warnings are also in Result.Warnings and the
+	// run's description).
+	OnWarning func(Suspect)
 	// Tags are extra run tags, e.g. the system tags of the run's source.
 	Tags map[string]string
 }
@@ -44,6 +50,7 @@ type Options struct {
 // Result is what a finished run produced.
 type Result struct {
 	RunID        string             `json:"run_id,omitempty"`
+	Experiment   string             `json:"experiment,omitempty"`
 	ExperimentID string             `json:"experiment_id,omitempty"`
 	TrackingURI  string             `json:"tracking_uri,omitempty"`
 	RunURL       string             `json:"run_url,omitempty"`
@@ -55,10 +62,20 @@ type Result struct {
 	Metrics      map[string]float64 `json:"metrics"`
 	Registered   *Registration      `json:"registered,omitempty"`
 	Iterations   int                `json:"iterations,omitempty"`
-	Rows         SplitSizes         `json:"rows"`
+	// BestIteration is the boosting iteration the model keeps (the lowest
+	// validation log loss); Stopped says why boosting ended.
+	BestIteration int        `json:"best_iteration,omitempty"`
+	Stopped       string     `json:"stopped,omitempty"`
+	Rows          SplitSizes `json:"rows"`
+	// Warnings are the data's suspect columns (identifiers, leaks).
+	Warnings []Suspect `json:"warnings,omitempty"`
+	// Refit is the final model trained on every row, with --refit.
+	Refit *Refit `json:"refit,omitempty"`
 	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
 	// plots, model directory) and track (MLflow calls and uploads).
 	Seconds map[string]float64 `json:"seconds"`
+
+	testScores []float64 // the model's scores of the test split
 }
 
 // Registration is the model version a run registered.
@@ -93,13 +110,25 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	trainT, validT, testT := table.Subset(splits.Train), table.Subset(splits.Validation), table.Subset(splits.Test)
+	if cfg.Tracking.Experiment == "" {
+		cfg.Tracking.Experiment = datasetName(table.Source)
+	}
+	warnings := Suspects(table)
+	for _, w := range warnings {
+		if opts.OnWarning != nil {
+			opts.OnWarning(w)
+		}
+		cfg.Tracking.Description = strings.TrimSpace(cfg.Tracking.Description + "\n\nWarning: column " + w.String())
+	}
 
 	res := &Result{
-		Family:  cfg.Model.Family,
-		OutDir:  opts.OutDir,
-		Metrics: map[string]float64{},
-		Rows:    SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
-		Seconds: clock.laps,
+		Family:     cfg.Model.Family,
+		Experiment: cfg.Tracking.Experiment,
+		Warnings:   warnings,
+		OutDir:     opts.OutDir,
+		Metrics:    map[string]float64{},
+		Rows:       SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
+		Seconds:    clock.laps,
 	}
 	clock.lap("load")
 
@@ -142,13 +171,30 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	}
 	if err == nil {
 		res.Iterations = len(iters)
+		res.BestIteration, res.Stopped = stopped(iters, params)
 		err = res.fit(ctx, cfg, opts, rec, clock, table, m, iters, trainT, testT)
 	}
 	if rec != nil {
+		// The run is closed before a version is made of it: a process
+		// killed while registering leaves a finished run and no version,
+		// never a version whose run stays RUNNING.
 		err = rec.finish(ctx, err)
 	}
 	if err != nil {
 		return nil, err
+	}
+	final, finalDir := rec, res.ModelDir
+	if cfg.Split.Refit {
+		if res.Refit, final, err = refit(ctx, cfg, opts, res, table, params); err != nil {
+			return nil, err
+		}
+		finalDir = res.Refit.ModelDir
+	}
+	if final != nil && cfg.Tracking.Register != "" {
+		defer clock.lap("track")
+		if res.Registered, err = final.register(ctx, cfg.Tracking.Register, finalDir, res.Metrics); err != nil {
+			return nil, fmt.Errorf("run %s is recorded, but %w", final.runID, err)
+		}
 	}
 	return res, nil
 }
@@ -232,17 +278,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		return err
 	}
 	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
-	if err := rec.logModel(ctx, res.ModelDir); err != nil {
-		return err
-	}
-	if cfg.Tracking.Register != "" {
-		reg, err := rec.register(ctx, cfg.Tracking.Register, res.ModelDir, res.Metrics)
-		if err != nil {
-			return err
-		}
-		res.Registered = reg
-	}
-	return nil
+	return rec.logModel(ctx, res.ModelDir)
 }
 
 // evaluate scores the test split and writes the run's files: evaluation.json,
@@ -252,6 +288,7 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	if err != nil {
 		return fmt.Errorf("score the test split: %w", err)
 	}
+	res.testScores = scores
 	report, err := evaluate.Evaluate(testT.Label, scores, cfg.Evaluation.Cutoff)
 	if err != nil {
 		return fmt.Errorf("evaluate the test split: %w", err)
@@ -259,7 +296,7 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	for k, v := range report.Metrics() {
 		res.Metrics["test_"+k] = v
 	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.OutDir, 0o777); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
 	if err := writeReport(opts.OutDir, report, cfg, res, testT, scores, m, iters); err != nil {
@@ -310,7 +347,7 @@ func writeReport(dir string, r *evaluate.Report, cfg Config, res *Result, testT 
 		return fmt.Errorf("write %s: %w", tracking.EvaluationFile, err)
 	}
 	plots := filepath.Join(dir, tracking.PlotsPath)
-	if err := os.MkdirAll(plots, 0o755); err != nil {
+	if err := os.MkdirAll(plots, 0o777); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
 	// The standard charts and the summary page render on other cores
@@ -395,8 +432,12 @@ func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float
 	return nil
 }
 
+// applicantDataPerm is the mode of files holding applicants' rows (the
+// holdout), less the umask: never world-readable, whatever the umask.
+const applicantDataPerm = 0o660
+
 func writeHoldout(path string, t *data.Table) error {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, applicantDataPerm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tracking.HoldoutFile, err)
 	}
@@ -466,4 +507,23 @@ func writeSummary(path string, cfg Config, res *Result, testT *data.Table, score
 		Facts:  facts,
 		Labels: testT.Label, Scores: scores, Cutoff: cfg.Evaluation.Cutoff,
 	})
+}
+
+// stopped says which iteration boosting keeps and why it ended: early
+// stopping (no better validation log loss for the patience), or the
+// iteration limit.
+func stopped(iters []gbdt.Iteration, params map[string]string) (best int, why string) {
+	if len(iters) == 0 {
+		return 0, ""
+	}
+	p := gbdt.DefaultParams()
+	for k, v := range params {
+		p.Set(k, v) // checked before training
+	}
+	best = bestIteration(iters)
+	last := iters[len(iters)-1].Iter
+	if last < p.NumIterations && p.EarlyStoppingRound > 0 {
+		return best, fmt.Sprintf("early stopping at iteration %d: validation_log_loss did not improve for %d iterations after %d", last, p.EarlyStoppingRound, best)
+	}
+	return best, fmt.Sprintf("all %d iterations", last)
 }

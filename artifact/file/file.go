@@ -160,7 +160,7 @@ func (s *Store) Download(ctx context.Context, artifactPath, localPath string) er
 	if err != nil {
 		return fmt.Errorf("download %s: %w", p, err)
 	}
-	if err := os.MkdirAll(localPath, 0o755); err != nil {
+	if err := os.MkdirAll(localPath, 0o777); err != nil {
 		return fmt.Errorf("download %s: %w", p, err)
 	}
 	for _, f := range files {
@@ -191,5 +191,11 @@ func copyFile(ctx context.Context, src, dst string) error {
 	if st.IsDir() {
 		return fmt.Errorf("%s: %w", src, tree.ErrIsDir)
 	}
-	return tree.WriteFile(dst, f)
+	r, err := tree.Limit(ctx, f)
+	if err != nil {
+		return err
+	}
+	// The copy is as private as the original: a holdout of applicants'
+	// rows (0640) does not become world-readable in the store.
+	return tree.WriteFile(dst, r, st.Mode().Perm()&0o666)
 }

@@ -204,7 +204,7 @@ func (s *Store) downloadDir(ctx context.Context, dir string, entries []mlflow.Fi
 		if err != nil {
 			return fmt.Errorf("download %s: %w", e.Path, err)
 		}
-		if err := os.MkdirAll(dst, 0o755); err != nil {
+		if err := os.MkdirAll(dst, 0o777); err != nil {
 			return fmt.Errorf("download %s: %w", e.Path, err)
 		}
 		if err := s.downloadDir(ctx, e.Path, sub, dst); err != nil {
@@ -223,7 +223,11 @@ func (s *Store) get(ctx context.Context, p, dst string) error {
 		return fmt.Errorf("download %s: %w", p, err)
 	}
 	defer body.Close()
-	if err := tree.WriteFile(dst, body); err != nil {
+	r, err := tree.Limit(ctx, body)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", p, err)
+	}
+	if err := tree.WriteFile(dst, r, 0o666); err != nil {
 		return fmt.Errorf("download %s: %w", p, err)
 	}
 	return nil

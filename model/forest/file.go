@@ -30,7 +30,13 @@ func treePrefix(i int) string { return fmt.Sprintf("trees/%d/", i) }
 // golearn RandomTree.
 func (m *Model) Save(dir string) error {
 	path := filepath.Join(dir, FileName)
-	w, err := base.CreateSerializedClassifierStub(path, base.ClassifierMetadataV1{
+	// golearn creates its file 0600 whatever the umask; the model file
+	// must be as readable as the directory's others (a server reading an
+	// upload may run as another user), so it is written beside and copied
+	// into a file made with the umask's permissions.
+	stub := path + ".golearn-tmp"
+	defer os.Remove(stub)
+	w, err := base.CreateSerializedClassifierStub(stub, base.ClassifierMetadataV1{
 		FormatVersion: 1, ClassifierName: Flavor, ClassifierVersion: "1"})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)
@@ -39,11 +45,12 @@ func (m *Model) Save(dir string) error {
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
+	var b []byte
 	if err == nil {
-		// golearn creates the file 0600; the model directory's other
-		// files are 0644, and a server reading an upload may run as
-		// another user.
-		err = os.Chmod(path, 0o644)
+		b, err = os.ReadFile(stub)
+	}
+	if err == nil {
+		err = os.WriteFile(path, b, 0o666)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)

@@ -439,7 +439,7 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, FileName), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, FileName), append(b, '\n'), 0o666); err != nil {
 		return fmt.Errorf("write %s: %w", FileName, err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/creditrisk/engine/internal/fanout"
+	"github.com/creditrisk/engine/internal/tempfile"
 )
 
 // Clean checks an artifact path (relative, "/"-separated, e.g.
@@ -123,15 +124,15 @@ func Target(root, rel string) (string, error) {
 	return filepath.Join(root, local), nil
 }
 
-// WriteFile writes r to the file at target, creating its directory. The
-// data go to a temporary file first, so an interrupted download never
-// leaves a truncated file under the final name.
-func WriteFile(target string, r io.Reader) (err error) {
+// WriteFile writes r to the file at target with perm (less the umask),
+// creating its directory. The data go to a temporary file first, so an
+// interrupted download never leaves a truncated file under the final name.
+func WriteFile(target string, r io.Reader, perm os.FileMode) (err error) {
 	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".part-*")
+	tmp, err := tempfile.Create(dir, "."+filepath.Base(target)+".part-", perm)
 	if err != nil {
 		return err
 	}
@@ -142,9 +143,6 @@ func WriteFile(target string, r io.Reader) (err error) {
 		}
 	}()
 	if _, err := io.Copy(tmp, r); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
