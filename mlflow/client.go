@@ -135,9 +135,14 @@ func WithTimeout(d time.Duration) Option {
 // 5xx answers of a live server.
 const DefaultUnreachableLimit = 15 * time.Second
 
+// minConnectTimeout is the shortest connect timeout an unreachable limit
+// sets.
+const minConnectTimeout = time.Second
+
 // WithUnreachableLimit bounds the time spent retrying a server that cannot
 // be reached (connection refused, DNS failure, connect timeout); 0 leaves
-// only the retry schedule. The connect timeout is bounded by it too.
+// only the retry schedule. The connect timeout is bounded by it too (but
+// is never under a second).
 func WithUnreachableLimit(d time.Duration) Option {
 	return func(c *Client) error {
 		if d < 0 {
@@ -250,7 +255,9 @@ func (c *Client) buildHTTP() error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	connect := c.timeout
 	if c.unreachable > 0 && (connect == 0 || c.unreachable < connect) {
-		connect = c.unreachable
+		// A connect timeout shorter than a loaded machine's loopback dial
+		// would call a live server unreachable.
+		connect = max(c.unreachable, minConnectTimeout)
 	}
 	tr.DialContext = quickAckDial((&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext)
 	tr.ResponseHeaderTimeout = c.timeout
