@@ -19,8 +19,8 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
-	"github.com/creditrisk/engine/internal/tabular"
 	"github.com/creditrisk/engine/internal/stacktest"
+	"github.com/creditrisk/engine/internal/tabular"
 )
 
 // Cross-checks with the two other implementations of the format: leaves
