@@ -4,14 +4,33 @@ import (
 	"context"
 	"encoding/binary"
 	"flag"
+	"fmt"
 	"math"
 	"os"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var trainColWise = flag.Bool("train.colwise", false, "build histograms column-wise only (turns row-wise histograms off)")
 
 var trainDump = flag.String("train.dump", "", "BenchmarkTrainSynthetic1M: also write the data set as little-endian float64 (28 feature columns, then labels) to this file for LightGBM")
+
+// reportCPU adds the process's CPU time per operation (user and system, all
+// threads) to a benchmark's results: on a shared machine a benchmark's wall
+// time moves with the load, its CPU time much less. Call it with the
+// result of cpuNow() taken before the loop.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+}
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // benchBinned quantises a synthetic set for the histogram and split benchmarks.
 func benchBinned(b *testing.B, n, nf int) (*binned, []float32, []float32) {
@@ -33,7 +52,7 @@ func benchBinned(b *testing.B, n, nf int) (*binned, []float32, []float32) {
 func BenchmarkHistogram(b *testing.B) {
 	const n = 1_000_000
 	bn, g, h := benchBinned(b, n, 1)
-	hist := make([]histEntry, bn.offsets[1])
+	hist := make([]histEntry, bn.offsets[1], bn.offsets[1]+histPad)
 	b.Run("all", func(b *testing.B) {
 		b.SetBytes(n)
 		for b.Loop() {
@@ -56,7 +75,7 @@ func BenchmarkHistogram(b *testing.B) {
 // 40-category feature.
 func BenchmarkSplitSearch(b *testing.B) {
 	bn, g, h := benchBinned(b, 100_000, 1)
-	hist := make([]histEntry, bn.offsets[1])
+	hist := make([]histEntry, bn.offsets[1], bn.offsets[1]+histPad)
 	bn.buildFeature(hist, 0, nil, g, h)
 	var st leafStats
 	for _, e := range hist {
@@ -92,6 +111,7 @@ func benchTrain(b *testing.B, d *Dataset, p Params) {
 		rowWiseDefault = false
 	}
 	b.ReportAllocs()
+	defer reportCPU(b, cpuNow())
 	for b.Loop() {
 		if _, err := Train(context.Background(), p, d, nil, nil); err != nil {
 			b.Fatal(err)
@@ -149,4 +169,99 @@ func BenchmarkTrainSynthetic1MShort(b *testing.B) {
 	p := benchParams()
 	p.NumIterations = 50
 	benchTrain(b, d, p)
+}
+
+// BenchmarkLeafHistograms builds all 28 features' histograms of a leaf of
+// 800,000 rows (255 bins each) on one goroutine: the root (every row in
+// order) and leaves holding a random 10% and 1% of the rows (through an
+// index, with ordered gradients); column by column from the columns of
+// bins (col), from chunks gathered from the row-major bins (gathered), and
+// row by row (row). cpu-ns/op is the process's CPU time, steadier than
+// ns/op on a loaded machine.
+func BenchmarkLeafHistograms(b *testing.B) {
+	const n = 800_000
+	bn, g, h := benchBinned(b, n, 28)
+	p := DefaultParams()
+	gr := newGrower(&p, bn, nil, 1)
+	copy(gr.grad, g)
+	copy(gr.hess, h)
+	hist := make([]histEntry, bn.offsets[len(bn.mappers)]+histPad)
+	rows8 := bn.rows8
+	r := newRand(5)
+	for _, frac := range []float64{1, 0.1, 0.01} {
+		var rows []int32
+		og, oh := gr.grad, gr.hess
+		if frac < 1 {
+			for i := 0; i < n; i++ {
+				if r.float() < frac {
+					rows = append(rows, int32(i))
+				}
+			}
+			gr.gather(rows)
+			og, oh = gr.ordG[:len(rows)], gr.ordH[:len(rows)]
+		}
+		m := n
+		if rows != nil {
+			m = len(rows)
+		}
+		for _, mode := range []string{"col", "gathered", "row"} {
+			b.Run(fmt.Sprintf("%s/%g", mode, frac), func(b *testing.B) {
+				b.SetBytes(int64(m * len(bn.rowFeat)))
+				bn.rows8 = rows8
+				if mode == "col" {
+					bn.rows8 = nil
+				}
+				defer reportCPU(b, cpuNow())
+				for b.Loop() {
+					if mode == "row" {
+						gr.buildRowWise(hist, rows, m, og, oh)
+					} else {
+						gr.buildHists(hist, bn.rowFeat, rows, m, og, oh)
+					}
+				}
+			})
+		}
+	}
+	bn.rows8 = rows8
+}
+
+// BenchmarkQuantise finds the bins of 28 features from a 200,000-row
+// sample and bins 800,000 rows, on one goroutine.
+func BenchmarkQuantise(b *testing.B) {
+	d := synthetic(800_000, 28, 7)
+	p := DefaultParams()
+	defer reportCPU(b, cpuNow())
+	for b.Loop() {
+		quantise(d, &p, 1, 1)
+	}
+}
+
+// BenchmarkPartition partitions the rows of a leaf holding a random half
+// of 800,000 rows on a 255-bin feature's median, on one goroutine.
+func BenchmarkPartition(b *testing.B) {
+	const n = 800_000
+	bn, _, _ := benchBinned(b, n, 1)
+	p := DefaultParams()
+	gr := newGrower(&p, bn, nil, 1)
+	r := newRand(4)
+	var rows []int32
+	for i := 0; i < n; i++ {
+		if r.float() < 0.5 {
+			rows = append(rows, int32(i))
+		}
+	}
+	sp := binSplit{feature: 0, threshold: bn.mappers[0].numBin / 2, nanBin: -1}
+	for bin := range gr.goesLeft {
+		gr.goesLeft[bin] = 0
+		if bin < bn.mappers[0].numBin && sp.left(bin) {
+			gr.goesLeft[bin] = 1
+		}
+	}
+	seg := make([]int32, len(rows))
+	b.SetBytes(int64(len(rows)))
+	defer reportCPU(b, cpuNow())
+	for b.Loop() {
+		copy(seg, rows)
+		gr.partition(seg, &sp)
+	}
 }

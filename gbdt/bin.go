@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,6 +175,61 @@ func (m *binMapper) valueToBin(v float64) int {
 		}
 	}
 	return lo
+}
+
+// binColumn sets dst[r] to the bin of col[r], as valueToBin. Binning
+// searches the bounds for every value of the training set, and a search
+// branching on the data is mispredicted at every other step, so numeric
+// features search integer keys that order as the bounds do, without
+// branches (searchKeys).
+func binColumn[T uint8 | uint16](m *binMapper, col []float64, dst []T) {
+	dst = dst[:len(col)]
+	if m.categorical {
+		for r, v := range col {
+			dst[r] = T(m.valueToBin(v))
+		}
+		return
+	}
+	keys := make([]uint64, len(m.upper))
+	for i, u := range m.upper {
+		keys[i] = floatKey(u)
+	}
+	for r, v := range col {
+		if math.IsNaN(v) {
+			if m.missing == MissingNaN {
+				dst[r] = T(m.numBin - 1)
+				continue
+			}
+			v = 0
+		}
+		dst[r] = T(searchKeys(keys, floatKey(v)))
+	}
+}
+
+// floatKey maps a float64 other than NaN to a uint64 whose order is the
+// float's, -0 and +0 being one key as they compare equal.
+func floatKey(v float64) uint64 {
+	if v == 0 {
+		v = 0 // -0 becomes +0
+	}
+	return sortKey(v)
+}
+
+// searchKeys is the first index whose key is >= k; the last key is
+// the largest (+Inf's).
+func searchKeys(keys []uint64, k uint64) int {
+	// The answer lies in keys[base : base+n].
+	base, n := 0, len(keys)
+	for n > 1 {
+		half := n / 2
+		// borrow is 1 when keys[base+half-1] < k. (An if would compile to
+		// a branch: the compiler keeps loop-carried values out of
+		// conditional moves.)
+		_, borrow := bits.Sub64(keys[base+half-1], k, 0)
+		base += half & -int(borrow)
+		n -= half
+	}
+	return base
 }
 
 // nextUp is C's nextafter(a, +Inf).
@@ -457,8 +513,11 @@ type binned struct {
 	// A row-major copy of the non-trivial features' bins, when all fit a
 	// byte: rows8[r*len(rowFeat)+k] is the bin of feature rowFeat[k], whose
 	// histogram starts at rowOff[k]. See grower.buildHists.
+	// rowPos[f] is k where rowFeat[k] == f, -1 for a trivial feature.
+	// rows8 has gatherPad bytes more after its last row.
 	rowFeat []int
 	rowOff  []int
+	rowPos  []int
 	rows8   []uint8
 }
 
@@ -509,30 +568,29 @@ func quantise(d *Dataset, p *Params, sampleSeed uint64, threads int) *binned {
 		if b.col8 != nil {
 			c := make([]uint8, n)
 			if !m.trivial {
-				for r, v := range col {
-					c[r] = uint8(m.valueToBin(v))
-				}
+				binColumn(m, col, c)
 			}
 			b.col8[f] = c
 			return
 		}
 		c := make([]uint16, n)
 		if !m.trivial {
-			for r, v := range col {
-				c[r] = uint16(m.valueToBin(v))
-			}
+			binColumn(m, col, c)
 		}
 		b.col16[f] = c
 	})
 	if b.col8 != nil {
+		b.rowPos = make([]int, nf)
 		for f, m := range b.mappers {
+			b.rowPos[f] = -1
 			if !m.trivial {
+				b.rowPos[f] = len(b.rowFeat)
 				b.rowFeat = append(b.rowFeat, f)
 				b.rowOff = append(b.rowOff, b.offsets[f])
 			}
 		}
 		if k := len(b.rowFeat); k > 1 {
-			b.rows8 = make([]uint8, n*k)
+			b.rows8 = make([]uint8, n*k+gatherPad)
 			parallelBlocks(n, threads, func(lo, hi, _ int) {
 				for j, f := range b.rowFeat {
 					col := b.col8[f]

@@ -53,11 +53,13 @@ type grower struct {
 	blockBest    [][2]splitInfo
 	orders       [][]int
 	scratch      [][]histEntry // per goroutine, for buildFeatureScratch
+	gathered     [][]uint8     // per goroutine, for buildGathered
 	// splittable[l][f] is LightGBM's FeatureHistogram::is_splittable: the
 	// last search of feature f in leaf l found a valid split. A feature not
 	// splittable in a leaf is not searched in its descendants.
 	splittable [][]bool
-	allRows    bool // idx holds every row in order (no bagging)
+	allRows    bool       // idx holds every row in order (no bagging)
+	goesLeft   [256]uint8 // 1 for the bins going left in the split being applied (partition8)
 }
 
 func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
@@ -83,8 +85,9 @@ func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
 	g.rowWise = rowWiseDefault
 	g.scratch = make([][]histEntry, threads)
 	for i := range g.scratch {
-		g.scratch[i] = make([]histEntry, pairMaxBins)
+		g.scratch[i] = make([]histEntry, histPad)
 	}
+	g.gathered = make([][]uint8, threads)
 	g.splittable = make([][]bool, p.NumLeaves)
 	for l := range g.splittable {
 		g.splittable[l] = make([]bool, len(b.mappers))
@@ -212,115 +215,6 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 	return t, g.splits
 }
 
-func (g *grower) ensureHist(l int) {
-	if g.hists[l] == nil {
-		g.hists[l] = make([]histEntry, g.b.offsets[len(g.b.mappers)])
-	}
-}
-
-func (g *grower) featHist(h []histEntry, f int) []histEntry {
-	return h[g.b.offsets[f]:g.b.offsets[f+1]]
-}
-
-// gather copies the gradients of rows into the ordered buffers.
-func (g *grower) gather(rows []int32) {
-	threads := min(g.threads, len(rows)/minPartitionBlock)
-	parallelBlocks(len(rows), max(threads, 1), func(lo, hi, _ int) {
-		og, oh := g.ordG[lo:hi], g.ordH[lo:hi]
-		for i, r := range rows[lo:hi] {
-			og[i] = g.grad[r]
-			oh[i] = g.hess[r]
-		}
-	})
-}
-
-// buildHists fills the histograms of feats for a leaf's rows (nil: rows
-// 0..n-1, with og, oh indexed by row; otherwise og, oh are the ordered
-// gradients of rows). Goroutines take contiguous runs of features and walk
-// the rows in chunks, building all their features chunk by chunk so that
-// the gradients stay in cache instead of being streamed once per feature.
-// Each feature's sums run over the rows in order whichever goroutine builds
-// it, so the result does not depend on the number of threads.
-func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, og, oh []float32) {
-	if g.rowWise && g.b.rows8 != nil && n >= rowWiseMinRows && len(feats)*5 >= len(g.b.rowFeat)*4 &&
-		g.b.offsets[len(g.b.mappers)] <= rowWiseMaxBins {
-		g.buildRowWise(hist, rows, n, og, oh)
-		return
-	}
-	parallelBlocks(len(feats), min(g.threads, len(feats)), func(lo, hi, blk int) {
-		fs := feats[lo:hi]
-		for _, f := range fs {
-			clear(g.featHist(hist, f))
-		}
-		for c := 0; c < n; c += histChunk {
-			e := min(c+histChunk, n)
-			var rs []int32
-			if rows != nil {
-				rs = rows[c:e]
-			}
-			for _, f := range fs {
-				g.b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, og[c:e], oh[c:e])
-			}
-		}
-	})
-}
-
-// histChunk is the number of rows buildHists handles per feature in turn.
-const histChunk = 1 << 14
-
-// rowWiseDefault turns row-wise histograms on; a variable for benchmarks.
-var rowWiseDefault = true
-
-// rowWiseMinRows is the smallest leaf built row-wise.
-const rowWiseMinRows = 1 << 12
-
-// rowWiseMaxBins bounds the total bins for row-wise histograms: row-wise
-// writes all features' histograms at once and only wins while they stay in
-// the core's fast caches (measured: faster on taiwan_default's 23 features
-// of few bins, slower on 28 features of 255 bins).
-const rowWiseMaxBins = 4096
-
-// buildRowWise builds the histograms of all non-trivial features from the
-// row-major bins: each goroutine takes a contiguous run of features and
-// reads, per row, the gradient pair once and its features' bins together.
-// Each feature still sums its rows in row order, exactly as the column-wise
-// loops without two accumulators do. Chosen by leaf size and the share of
-// features needed, never by timing, so models stay deterministic.
-func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, og, oh []float32) {
-	b := g.b
-	k := len(b.rowFeat)
-	parallelBlocks(k, min(g.threads, k), func(lo, hi, _ int) {
-		for _, f := range b.rowFeat[lo:hi] {
-			clear(g.featHist(hist, f))
-		}
-		off := b.rowOff[lo:hi]
-		w := hi - lo
-		og, oh := og[:n], oh[:n]
-		if rows == nil {
-			for r := 0; r < n; r++ {
-				gg, hh := float64(og[r]), float64(oh[r])
-				p := b.rows8[r*k+lo : r*k+lo+w]
-				for j, bin := range p {
-					e := &hist[off[j]+int(bin)]
-					e.g += gg
-					e.h += hh
-				}
-			}
-			return
-		}
-		for i, r := range rows[:n] {
-			gg, hh := float64(og[i]), float64(oh[i])
-			base := int(r)*k + lo
-			p := b.rows8[base : base+w]
-			for j, bin := range p {
-				e := &hist[off[j]+int(bin)]
-				e.g += gg
-				e.h += hh
-			}
-		}
-	})
-}
-
 // featurePass runs work over feats on up to g.threads goroutines that take
 // features one at a time, so uneven features balance out. Each goroutine
 // keeps its own best splits; merging them with the total order of
@@ -377,6 +271,12 @@ func (g *grower) split(t *Tree, leaf int, bs *splitInfo) int {
 	g.splits = append(g.splits, sp)
 
 	// Stable partition of the leaf's rows: left rows first.
+	for b := range g.goesLeft {
+		g.goesLeft[b] = 0
+		if b < m.numBin && sp.left(b) {
+			g.goesLeft[b] = 1
+		}
+	}
 	seg := g.idx[g.begin[leaf] : g.begin[leaf]+g.count[leaf]]
 	nLeft := g.partition(seg, &sp)
 	right := t.NumLeaves
@@ -489,41 +389,37 @@ func (g *grower) partition(seg []int32, sp *binSplit) int {
 // partitionBlock is partition for one block, with tmp (empty, with room for
 // len(seg) rows) receiving the right rows.
 func (g *grower) partitionBlock(seg []int32, tmp []int32, sp *binSplit) int {
+	if g.b.col8 != nil {
+		return partition8(seg, tmp[:len(seg)], g.b.col8[sp.feature], &g.goesLeft)
+	}
 	n := 0
-	b := g.b
-	if b.col8 != nil && sp.catLeft == nil && sp.nanBin < 0 {
-		// The common case: a numeric split without a NaN bin.
-		col, thr := b.col8[sp.feature], uint8(sp.threshold)
-		for _, r := range seg {
-			if col[r] <= thr {
-				seg[n] = r
-				n++
-			} else {
-				tmp = append(tmp, r)
-			}
-		}
-	} else if b.col8 != nil {
-		col := b.col8[sp.feature]
-		for _, r := range seg {
-			if sp.left(int(col[r])) {
-				seg[n] = r
-				n++
-			} else {
-				tmp = append(tmp, r)
-			}
-		}
-	} else {
-		col := b.col16[sp.feature]
-		for _, r := range seg {
-			if sp.left(int(col[r])) {
-				seg[n] = r
-				n++
-			} else {
-				tmp = append(tmp, r)
-			}
+	col := g.b.col16[sp.feature]
+	for _, r := range seg {
+		if sp.left(int(col[r])) {
+			seg[n] = r
+			n++
+		} else {
+			tmp = append(tmp, r)
 		}
 	}
 	copy(seg[n:], tmp)
+	return n
+}
+
+// partition8 is partitionBlock for byte bins, left[bin] being 1 for the
+// bins going left. Every row is written to both sides and only its side's
+// count advances: no branch on the side, which is mispredicted about half
+// the time.
+func partition8(seg, tmp []int32, col []uint8, left *[256]uint8) int {
+	n, m := 0, 0
+	for _, r := range seg {
+		l := int(left[col[r]])
+		seg[n] = r
+		tmp[m] = r
+		n += l
+		m += 1 - l
+	}
+	copy(seg[n:], tmp[:m])
 	return n
 }
 

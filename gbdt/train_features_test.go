@@ -401,7 +401,9 @@ func TestHistogramSubtraction(t *testing.T) {
 	}
 	for f := range d.Columns {
 		nb := b.offsets[f+1] - b.offsets[f]
-		parent, small, direct := make([]histEntry, nb), make([]histEntry, nb), make([]histEntry, nb)
+		// Histograms have room for histPad entries more (see bins8).
+		newHist := func() []histEntry { return make([]histEntry, nb, nb+histPad) }
+		parent, small, direct := newHist(), newHist(), newHist()
 		b.buildFeature(parent, f, nil, g, h)
 		lg, lh := gather(left)
 		b.buildFeature(small, f, left, lg, lh)
@@ -409,8 +411,8 @@ func TestHistogramSubtraction(t *testing.T) {
 		b.buildFeature(direct, f, right, rg, rh)
 		// The two-accumulator loops agree with the plain ones.
 		if nb <= pairMaxBins {
-			pair := make([]histEntry, nb)
-			b.buildFeatureScratch(pair, make([]histEntry, nb), f, left, lg, lh)
+			pair := newHist()
+			b.buildFeatureScratch(pair, make([]histEntry, histPad), f, left, lg, lh)
 			for i := range pair {
 				if math.Abs(pair[i].g-small[i].g) > 1e-9 || math.Abs(pair[i].h-small[i].h) > 1e-9 {
 					t.Fatalf("feature %d bin %d: paired %+v, plain %+v", f, i, pair[i], small[i])
@@ -459,36 +461,102 @@ func TestFindBin(t *testing.T) {
 	}
 }
 
-// TestRowWiseHistogram: row-wise and column-wise histograms of many-bin
-// features are bit-identical (same summation order), for all rows and for a
-// subset through an index.
+// TestBinColumn: the branch-free search of binColumn bins every value as
+// valueToBin's binary search does, bounds and their neighbours, signed
+// zeros, infinities and NaN included.
+func TestBinColumn(t *testing.T) {
+	r := newRand(9)
+	for _, tc := range []struct {
+		name string
+		gen  func() float64
+		nan  bool
+	}{
+		{"uniform", func() float64 { return r.float()*2 - 1 }, false},
+		{"few values", func() float64 { return float64(r.intn(7)) - 3 }, true},
+		{"wide", func() float64 { return math.Exp(r.float()*60-30) * float64(1-2*r.intn(2)) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals := make([]float64, 5000)
+			for i := range vals {
+				vals[i] = tc.gen()
+				if tc.nan && i%50 == 0 {
+					vals[i] = math.NaN()
+				}
+			}
+			m := findBin(vals, false, 255, 3, 1)
+			probe := append([]float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN()}, vals...)
+			for _, u := range m.upper {
+				probe = append(probe, u, math.Nextafter(u, math.Inf(-1)), math.Nextafter(u, math.Inf(1)))
+			}
+			got := make([]uint16, len(probe))
+			binColumn(m, probe, got)
+			for i, v := range probe {
+				if want := m.valueToBin(v); int(got[i]) != want {
+					t.Fatalf("value %v: binColumn gives bin %d, valueToBin %d", v, got[i], want)
+				}
+			}
+		})
+	}
+}
+
+// TestRowWiseHistogram: the three ways of building histograms sum in the
+// same order, so they agree bit for bit: gathered chunks with column-wise
+// (features of few bins included, summed with two accumulators in
+// histChunk chunks), row-wise with column-wise on many-bin features; for
+// all rows and for a subset through an index, on one and two goroutines.
 func TestRowWiseHistogram(t *testing.T) {
-	d := synthetic(3*rowWiseMinRows+17, 6, 8)
+	n := histChunk + 3*gatherChunk + 17
+	d := synthetic(n, 6, 8)
+	for _, mod := range []int{5, 40} {
+		few := make([]float64, n)
+		for i := range few {
+			few[i] = float64(i * 7 % mod)
+		}
+		d.Columns = append(d.Columns, few)
+	}
 	p := DefaultParams()
 	b := quantise(d, &p, 1, 2)
-	g := newGrower(&p, b, nil, 2)
-	r := newRand(3)
-	var rows []int32
-	for i := range g.grad {
-		g.grad[i], g.hess[i] = float32(r.float()-0.5), float32(r.float()*0.25)
-		if i%3 != 1 {
-			rows = append(rows, int32(i))
+	rows8 := b.rows8
+	many := b.rowFeat[:6]
+	for _, threads := range []int{1, 2} {
+		g := newGrower(&p, b, nil, threads)
+		r := newRand(3)
+		var rows []int32
+		for i := range g.grad {
+			g.grad[i], g.hess[i] = float32(r.float()-0.5), float32(r.float()*0.25)
+			if i%3 != 1 {
+				rows = append(rows, int32(i))
+			}
 		}
-	}
-	g.gather(rows)
-	size := b.offsets[len(b.mappers)]
-	for _, tc := range []struct {
-		rows   []int32
-		n      int
-		og, oh []float32
-	}{{nil, b.rows, g.grad, g.hess}, {rows, len(rows), g.ordG[:len(rows)], g.ordH[:len(rows)]}} {
-		row, col := make([]histEntry, size), make([]histEntry, size)
-		g.rowWise = true
-		g.buildHists(row, b.rowFeat, tc.rows, tc.n, tc.og, tc.oh)
-		g.rowWise = false
-		g.buildHists(col, b.rowFeat, tc.rows, tc.n, tc.og, tc.oh)
-		if !reflect.DeepEqual(row, col) {
-			t.Fatalf("row-wise and column-wise histograms differ (rows=%v)", tc.rows != nil)
+		g.gather(rows)
+		size := b.offsets[len(b.mappers)] + histPad
+		for _, tc := range []struct {
+			rows   []int32
+			n      int
+			og, oh []float32
+		}{{nil, b.rows, g.grad, g.hess}, {rows, len(rows), g.ordG[:len(rows)], g.ordH[:len(rows)]}} {
+			build := func(feats []int, rowWise, withRows8 bool) []histEntry {
+				h := make([]histEntry, size)
+				g.rowWise = rowWise
+				b.rows8 = nil
+				if withRows8 {
+					b.rows8 = rows8
+				}
+				g.buildHists(h, feats, tc.rows, tc.n, tc.og, tc.oh)
+				b.rows8 = rows8
+				return h
+			}
+			col, gathered := build(b.rowFeat, false, false), build(b.rowFeat, false, true)
+			if !reflect.DeepEqual(gathered, col) {
+				t.Fatalf("threads %d, rows=%v: gathered and column-wise histograms differ", threads, tc.rows != nil)
+			}
+			row := build(b.rowFeat, true, true)
+			col = build(many, false, false)
+			for _, f := range many {
+				if !reflect.DeepEqual(g.featHist(row, f), g.featHist(col, f)) {
+					t.Fatalf("threads %d, rows=%v: feature %d: row-wise and column-wise histograms differ", threads, tc.rows != nil, f)
+				}
+			}
 		}
 	}
 }
