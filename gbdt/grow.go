@@ -52,8 +52,8 @@ type grower struct {
 	splits       []binSplit
 	blockBest    [][2]splitInfo
 	orders       [][]int
-	scratch      [][]histEntry // per goroutine, for buildFeatureScratch
-	gathered     [][]uint8     // per goroutine, for buildGathered
+	scratch      [][]histEntry   // per goroutine, for buildFeatureScratch
+	gathered     [][]gatheredRow // per goroutine, for buildGathered
 	// splittable[l][f] is LightGBM's FeatureHistogram::is_splittable: the
 	// last search of feature f in leaf l found a valid split. A feature not
 	// splittable in a leaf is not searched in its descendants.
@@ -87,7 +87,7 @@ func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
 	for i := range g.scratch {
 		g.scratch[i] = make([]histEntry, histPad)
 	}
-	g.gathered = make([][]uint8, threads)
+	g.gathered = make([][]gatheredRow, threads)
 	g.splittable = make([][]bool, p.NumLeaves)
 	for l := range g.splittable {
 		g.splittable[l] = make([]bool, len(b.mappers))

@@ -64,16 +64,91 @@ func addAll8(hist *[256]histEntry, bins []uint8, g, h []float32) {
 	}
 }
 
-// addStrided8 is addAll8 for the bins bins[0], bins[stride], ... of len(g)
-// rows (a gathered buffer).
-func addStrided8(hist *[256]histEntry, bins []uint8, stride int, g, h []float32) {
-	h = h[:len(g)]
-	p := 0
+// addAll8x4 is addAll8 for four features at once, whose bins are c[0],
+// ..., c[3]: the gradient pair is loaded and widened once for the four.
+func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, g, h []float32) {
+	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
+	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
+	n := len(g)
+	h = h[:n]
+	c0, c1, c2, c3 := c[0][:n], c[1][:n], c[2][:n], c[3][:n]
 	for i := range g {
-		e := &hist[bins[p]]
+		gg, hh := float64(g[i]), float64(h[i])
+		e := &h0[c0[i]]
+		e.g += gg
+		e.h += hh
+		e = &h1[c1[i]]
+		e.g += gg
+		e.h += hh
+		e = &h2[c2[i]]
+		e.g += gg
+		e.h += hh
+		e = &h3[c3[i]]
+		e.g += gg
+		e.h += hh
+	}
+}
+
+// gatheredRow holds a row's bins of up to 32 consecutive features, copied
+// by gatherRows.
+type gatheredRow = [32]uint8
+
+// addGathered4 adds len(g) gathered rows to the histograms of four
+// features, whose bins are at offsets o[0..3] of each row.
+func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, g, h []float32) {
+	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
+	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
+	// The masks are no-ops (offsets are below 32) that let the compiler
+	// drop the bounds checks.
+	o0, o1, o2, o3 := int(o[0]&31), int(o[1]&31), int(o[2]&31), int(o[3]&31)
+	rows = rows[:len(g)]
+	h = h[:len(g)]
+	for i := range rows {
+		r := &rows[i]
+		gg, hh := float64(g[i]), float64(h[i])
+		e := &h0[r[o0]]
+		e.g += gg
+		e.h += hh
+		e = &h1[r[o1]]
+		e.g += gg
+		e.h += hh
+		e = &h2[r[o2]]
+		e.g += gg
+		e.h += hh
+		e = &h3[r[o3]]
+		e.g += gg
+		e.h += hh
+	}
+}
+
+// addGathered2 is addGathered4 for two features.
+func addGathered2(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, g, h []float32) {
+	_, _ = h0[0], h1[0] // nil checks out of the loop
+	i0, i1 := int(o0&31), int(o1&31)
+	rows = rows[:len(g)]
+	h = h[:len(g)]
+	for i := range rows {
+		r := &rows[i]
+		gg, hh := float64(g[i]), float64(h[i])
+		e := &h0[r[i0]]
+		e.g += gg
+		e.h += hh
+		e = &h1[r[i1]]
+		e.g += gg
+		e.h += hh
+	}
+}
+
+// addGathered1 is addGathered4 for one feature.
+func addGathered1(hist *[256]histEntry, o uint8, rows []gatheredRow, g, h []float32) {
+	_ = hist[0] // nil check out of the loop
+	j := int(o & 31)
+	rows = rows[:len(g)]
+	h = h[:len(g)]
+	for i := range rows {
+		e := &hist[rows[i][j]]
 		e.g += float64(g[i])
 		e.h += float64(h[i])
-		p += stride
 	}
 }
 
@@ -102,23 +177,46 @@ func addRows8Pair(hist, alt *[256]histEntry, nb int, col []uint8, rows []int32, 
 	mergeAlt(hist, alt, nb)
 }
 
-// addStrided8Pair is addRows8Pair for the bins bins[0], bins[stride], ...
-// of len(g) rows; stride 1 is the rows of a column in order.
-func addStrided8Pair(hist, alt *[256]histEntry, nb int, bins []uint8, stride int, g, h []float32) {
+// addAll8Pair is addRows8Pair for the rows of bins in order.
+func addAll8Pair(hist, alt *[256]histEntry, nb int, bins []uint8, g, h []float32) {
 	n := len(g)
+	bins = bins[:n]
 	h = h[:n]
-	i, p := 0, 0
+	i := 0
 	for ; i+1 < n; i += 2 {
-		e := &hist[bins[p]]
-		a := &alt[bins[p+stride]]
+		e := &hist[bins[i]]
+		a := &alt[bins[i+1]]
 		e.g += float64(g[i])
 		e.h += float64(h[i])
 		a.g += float64(g[i+1])
 		a.h += float64(h[i+1])
-		p += 2 * stride
 	}
 	if i < n {
-		e := &hist[bins[p]]
+		e := &hist[bins[i]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+	}
+	mergeAlt(hist, alt, nb)
+}
+
+// addGatheredPair is addRows8Pair for gathered rows, the feature's bins at
+// offset o.
+func addGatheredPair(hist, alt *[256]histEntry, nb int, o uint8, rows []gatheredRow, g, h []float32) {
+	n := len(g)
+	o &= 31
+	rows = rows[:n]
+	h = h[:n]
+	i := 0
+	for ; i+1 < n; i += 2 {
+		e := &hist[rows[i][o]]
+		a := &alt[rows[i+1][o]]
+		e.g += float64(g[i])
+		e.h += float64(h[i])
+		a.g += float64(g[i+1])
+		a.h += float64(h[i+1])
+	}
+	if i < n {
+		e := &hist[rows[i][o]]
 		e.g += float64(g[i])
 		e.h += float64(h[i])
 	}
@@ -206,7 +304,7 @@ func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, 
 		alt := bins8(scratch)
 		clear(alt[:len(hist)])
 		if rows == nil {
-			addStrided8Pair(h8, alt, len(hist), col[lo:hi], 1, g, h)
+			addAll8Pair(h8, alt, len(hist), col[lo:hi], g, h)
 		} else {
 			addRows8Pair(h8, alt, len(hist), col, rows, g, h)
 		}
@@ -219,55 +317,15 @@ func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, 
 	}
 }
 
-// accumulateGathered is accumulate for len(g) rows whose bins of the
-// feature are bins[0], bins[stride], ... (a buffer filled by gatherRows).
-func accumulateGathered(hist, scratch []histEntry, bins []uint8, stride int, g, h []float32) {
-	h8 := bins8(hist)
-	if usePair(scratch, len(hist), len(g)) {
-		alt := bins8(scratch)
-		clear(alt[:len(hist)])
-		addStrided8Pair(h8, alt, len(hist), bins, stride, g, h)
-		return
-	}
-	addStrided8(h8, bins, stride, g, h)
-}
-
-// gatherStride is the bytes per row that gatherRows copies for w features:
-// a whole machine word or vector when that covers them, so that the copy
-// is one move (binned.rows8 is padded for the bytes past the last row).
-func gatherStride(w int) int {
-	for _, s := range []int{8, 16, 32} {
-		if w <= s {
-			return s
-		}
-	}
-	return w
-}
-
-// gatherRows copies, for each of rows, stride bytes of its row-major bins
-// from position p0 on (k bytes a row in src) to dst, stride bytes a row.
-func gatherRows(dst, src []uint8, k, p0, stride int, rows []int32) {
-	switch stride {
-	case 8:
-		for i, r := range rows {
-			b := int(r)*k + p0
-			*(*[8]uint8)(dst[i*8:]) = [8]uint8(src[b:])
-		}
-	case 16:
-		for i, r := range rows {
-			b := int(r)*k + p0
-			*(*[16]uint8)(dst[i*16:]) = [16]uint8(src[b:])
-		}
-	case 32:
-		for i, r := range rows {
-			b := int(r)*k + p0
-			*(*[32]uint8)(dst[i*32:]) = [32]uint8(src[b:])
-		}
-	default:
-		for i, r := range rows {
-			b := int(r)*k + p0
-			copy(dst[i*stride:(i+1)*stride], src[b:b+stride])
-		}
+// gatherRows copies, for each of rows, the 32 bytes of its row-major bins
+// from position p0 on (k bytes a row in src) to dst.
+func gatherRows(dst []gatheredRow, src []uint8, k, p0 int, rows []int32) {
+	dst = dst[:len(rows)]
+	for i, r := range rows {
+		b := int(r)*k + p0
+		d := &dst[i]
+		*(*[16]uint8)(d[:16]) = [16]uint8(src[b:])
+		*(*[16]uint8)(d[16:]) = [16]uint8(src[b+16:])
 	}
 }
 
@@ -327,49 +385,120 @@ func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, 
 		for _, f := range fs {
 			clear(g.featHist(hist, f))
 		}
-		if rows != nil && b.rows8 != nil && len(fs) > 1 {
+		switch {
+		case rows != nil && b.rows8 != nil:
 			g.buildGathered(hist, fs, rows, blk, og, oh)
-			return
-		}
-		for c := 0; c < n; c += histChunk {
-			e := min(c+histChunk, n)
-			var rs []int32
-			if rows != nil {
-				rs = rows[c:e]
-			}
-			for _, f := range fs {
-				b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, og[c:e], oh[c:e])
+		case rows == nil && b.col8 != nil:
+			g.buildColumns(hist, fs, n, blk, og, oh)
+		default:
+			for c := 0; c < n; c += histChunk {
+				e := min(c+histChunk, n)
+				var rs []int32
+				if rows != nil {
+					rs = rows[c:e]
+				}
+				for _, f := range fs {
+					b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, og[c:e], oh[c:e])
+				}
 			}
 		}
 	})
 }
 
-// buildGathered is buildHists's work for goroutine blk: the features fs of
-// the leaf's rows, by chunks gathered from the row-major bins. Features
-// summed with two accumulators need buildHists's chunks (the accumulators
-// are merged at the end of a chunk); others take chunks small enough for
-// the buffer to stay in the core's first-level cache.
+// buildColumns is buildHists's work for goroutine blk on rows 0..n-1 of
+// byte-binned columns: features four at a time, except those summed with
+// two accumulators.
+func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, og, oh []float32) {
+	b := g.b
+	var hs [4]*[256]histEntry
+	var cs [4][]uint8
+	for c := 0; c < n; c += histChunk {
+		e := min(c+histChunk, n)
+		k := 0
+		for _, f := range fs {
+			h := g.featHist(hist, f)
+			if usePair(g.scratch[blk], len(h), e-c) {
+				b.accumulate(h, g.scratch[blk], f, nil, c, e, og[c:e], oh[c:e])
+				continue
+			}
+			hs[k], cs[k] = bins8(h), b.col8[f][c:e]
+			if k++; k == 4 {
+				addAll8x4(&hs, &cs, og[c:e], oh[c:e])
+				k = 0
+			}
+		}
+		for j := range k {
+			addAll8(hs[j], cs[j], og[c:e], oh[c:e])
+		}
+	}
+}
+
+// buildGathered is buildHists's work for goroutine blk on a leaf's rows:
+// its features fs, by windows of features at most 32 bytes apart in the
+// row-major bins, whose bytes are gathered chunk by chunk. Features summed
+// with two accumulators need buildHists's chunks (the accumulators are
+// merged at the end of a chunk); others take chunks small enough for the
+// buffer to stay in the core's first-level cache.
 func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int, og, oh []float32) {
 	b := g.b
-	p0 := b.rowPos[fs[0]]
-	stride := gatherStride(b.rowPos[fs[len(fs)-1]] + 1 - p0)
-	chunk := gatherChunk
-	for _, f := range fs {
-		if b.mappers[f].numBin <= pairMaxBins {
-			chunk = histChunk
-		}
-	}
-	if len(g.gathered[blk]) < chunk*stride {
-		g.gathered[blk] = make([]uint8, chunk*stride)
-	}
-	buf := g.gathered[blk]
 	k := len(b.rowFeat)
-	for c := 0; c < len(rows); c += chunk {
-		e := min(c+chunk, len(rows))
-		gatherRows(buf, b.rows8, k, p0, stride, rows[c:e])
-		for _, f := range fs {
-			accumulateGathered(g.featHist(hist, f), g.scratch[blk], buf[b.rowPos[f]-p0:], stride, og[c:e], oh[c:e])
+	for len(fs) > 0 {
+		p0 := b.rowPos[fs[0]]
+		w := 1
+		for w < len(fs) && b.rowPos[fs[w]] < p0+len(gatheredRow{}) {
+			w++
 		}
+		win := fs[:w]
+		fs = fs[w:]
+		chunk := gatherChunk
+		for _, f := range win {
+			if b.mappers[f].numBin <= pairMaxBins {
+				chunk = histChunk
+			}
+		}
+		if len(g.gathered[blk]) < chunk {
+			g.gathered[blk] = make([]gatheredRow, chunk)
+		}
+		for c := 0; c < len(rows); c += chunk {
+			e := min(c+chunk, len(rows))
+			buf := g.gathered[blk][:e-c]
+			gatherRows(buf, b.rows8, k, p0, rows[c:e])
+			g.addGathered(hist, win, p0, buf, blk, og[c:e], oh[c:e])
+		}
+	}
+}
+
+// addGathered adds gathered rows to the histograms of the features win,
+// whose bins start at p0 in the row-major bins: four features at a time,
+// except those summed with two accumulators.
+func (g *grower) addGathered(hist []histEntry, win []int, p0 int, rows []gatheredRow, blk int, og, oh []float32) {
+	b := g.b
+	var hs [4]*[256]histEntry
+	var os [4]uint8
+	k := 0
+	for _, f := range win {
+		h := g.featHist(hist, f)
+		o := uint8(b.rowPos[f] - p0)
+		if sc := g.scratch[blk]; usePair(sc, len(h), len(rows)) {
+			alt := bins8(sc)
+			clear(alt[:len(h)])
+			addGatheredPair(bins8(h), alt, len(h), o, rows, og, oh)
+			continue
+		}
+		hs[k], os[k] = bins8(h), o
+		if k++; k == 4 {
+			addGathered4(&hs, &os, rows, og, oh)
+			k = 0
+		}
+	}
+	switch k {
+	case 3:
+		addGathered2(hs[0], hs[1], os[0], os[1], rows, og, oh)
+		addGathered1(hs[2], os[2], rows, og, oh)
+	case 2:
+		addGathered2(hs[0], hs[1], os[0], os[1], rows, og, oh)
+	case 1:
+		addGathered1(hs[0], os[0], rows, og, oh)
 	}
 }
 
@@ -377,9 +506,9 @@ func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int
 const histChunk = 1 << 14
 
 // gatherChunk is the number of rows buildGathered copies at a time when
-// no feature needs histChunk: 2,048 rows of 16 bytes fill a third of a
+// no feature needs histChunk: 1,024 rows of 32 bytes fill two thirds of a
 // 48 KiB first-level cache.
-const gatherChunk = 1 << 11
+const gatherChunk = 1 << 10
 
 // rowWiseDefault turns row-wise histograms on; a variable for benchmarks.
 var rowWiseDefault = true

@@ -499,14 +499,15 @@ func TestBinColumn(t *testing.T) {
 	}
 }
 
-// TestRowWiseHistogram: the three ways of building histograms sum in the
-// same order, so they agree bit for bit: gathered chunks with column-wise
-// (features of few bins included, summed with two accumulators in
+// TestRowWiseHistogram: the ways of building histograms sum in the same
+// order, so they agree bit for bit: gathered chunks with one feature at a
+// time (features of few bins included, summed with two accumulators in
 // histChunk chunks), row-wise with column-wise on many-bin features; for
-// all rows and for a subset through an index, on one and two goroutines.
+// all rows and for a subset through an index, on one and two goroutines
+// (groups of 4, 3, 2 and 1 features per goroutine).
 func TestRowWiseHistogram(t *testing.T) {
 	n := histChunk + 3*gatherChunk + 17
-	d := synthetic(n, 6, 8)
+	d := synthetic(n, 7, 8)
 	for _, mod := range []int{5, 40} {
 		few := make([]float64, n)
 		for i := range few {
@@ -517,7 +518,7 @@ func TestRowWiseHistogram(t *testing.T) {
 	p := DefaultParams()
 	b := quantise(d, &p, 1, 2)
 	rows8 := b.rows8
-	many := b.rowFeat[:6]
+	many := b.rowFeat[:7]
 	for _, threads := range []int{1, 2} {
 		g := newGrower(&p, b, nil, threads)
 		r := newRand(3)
