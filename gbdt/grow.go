@@ -54,6 +54,7 @@ type grower struct {
 	orders       [][]int
 	scratch      [][]histEntry   // per goroutine, for buildFeatureScratch
 	gathered     [][]gatheredRow // per goroutine, for buildGathered
+	shared       []gatheredRow   // for buildGatheredShared
 	// splittable[l][f] is LightGBM's FeatureHistogram::is_splittable: the
 	// last search of feature f in leaf l found a valid split. A feature not
 	// splittable in a leaf is not searched in its descendants.
@@ -133,16 +134,12 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 	g.ensureHist(0)
 
 	// Root: build its histogram and search it.
-	var og, oh []float32
-	var hr []int32
-	if g.allRows {
-		og, oh = g.grad, g.hess
-	} else {
-		g.gather(rows)
-		og, oh, hr = g.ordG[:nRows], g.ordH[:nRows], rows
-	}
 	g.best[0] = noSplit()
-	g.buildHists(g.hists[0], g.active, hr, nRows, og, oh)
+	if g.allRows {
+		g.buildHists(g.hists[0], g.active, nil, nRows, g.grad, g.hess)
+	} else {
+		g.leafHists(g.hists[0], g.active, rows)
+	}
 	g.featurePass(g.active, func(f int, bb *[2]splitInfo, order *[]int) {
 		h := g.featHist(g.hists[0], f)
 		g.splittable[0][f] = g.search(h, f, &g.stats[0], &bb[0], order)
@@ -192,8 +189,7 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 				g.splittable[right][f] = false
 			}
 		}
-		g.gather(srows)
-		g.buildHists(buf, g.needed, srows, len(srows), g.ordG[:len(srows)], g.ordH[:len(srows)])
+		g.leafHists(buf, g.needed, srows)
 		g.featurePass(g.needed, func(f int, bb *[2]splitInfo, order *[]int) {
 			hs := g.featHist(buf, f)
 			hl := g.featHist(parent, f)

@@ -89,6 +89,23 @@ func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, g, h []float32) {
 	}
 }
 
+// addAll8x2 is addAll8x4 for two features.
+func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, g, h []float32) {
+	_, _ = h0[0], h1[0] // nil checks out of the loop
+	n := len(g)
+	h = h[:n]
+	c0, c1 = c0[:n], c1[:n]
+	for i := range g {
+		gg, hh := float64(g[i]), float64(h[i])
+		e := &h0[c0[i]]
+		e.g += gg
+		e.h += hh
+		e = &h1[c1[i]]
+		e.g += gg
+		e.h += hh
+	}
+}
+
 // gatheredRow holds a row's bins of up to 32 consecutive features, copied
 // by gatherRows.
 type gatheredRow = [32]uint8
@@ -329,6 +346,23 @@ func gatherRows(dst []gatheredRow, src []uint8, k, p0 int, rows []int32) {
 	}
 }
 
+// gatherRowsGrads is gatherRows that also copies the rows' gradients and
+// hessians to og, oh: one pass over the rows, their cache misses
+// overlapping.
+func gatherRowsGrads(dst []gatheredRow, src []uint8, k, p0 int, rows []int32, og, oh, grad, hess []float32) {
+	dst = dst[:len(rows)]
+	og = og[:len(rows)]
+	oh = oh[:len(rows)]
+	for i, r := range rows {
+		b := int(r)*k + p0
+		d := &dst[i]
+		*(*[16]uint8)(d[:16]) = [16]uint8(src[b:])
+		*(*[16]uint8)(d[16:]) = [16]uint8(src[b+16:])
+		og[i] = grad[r]
+		oh[i] = hess[r]
+	}
+}
+
 // gatherPad is the padding after binned.rows8's last row for gatherRows.
 const gatherPad = 32
 
@@ -366,6 +400,26 @@ func (g *grower) gather(rows []int32) {
 	})
 }
 
+// leafHists fills the histograms of feats for the rows of a leaf, and
+// ordG, ordH with their gradients.
+func (g *grower) leafHists(hist []histEntry, feats []int, rows []int32) {
+	n := len(rows)
+	og, oh := g.ordG[:n], g.ordH[:n]
+	if !g.useRowWise(feats, n) && g.b.rows8 != nil && g.threads > 1 && n >= sharedGatherMinRows {
+		g.buildGatheredShared(hist, feats, rows, og, oh)
+		return
+	}
+	g.gather(rows)
+	g.buildHists(hist, feats, rows, n, og, oh)
+}
+
+// useRowWise reports whether buildHists builds row-wise.
+func (g *grower) useRowWise(feats []int, n int) bool {
+	b := g.b
+	return g.rowWise && b.rows8 != nil && n >= rowWiseMinRows && len(feats)*5 >= len(b.rowFeat)*4 &&
+		b.offsets[len(b.mappers)] <= rowWiseMaxBins
+}
+
 // buildHists fills the histograms of feats for a leaf's rows (nil: rows
 // 0..n-1, with og, oh indexed by row; otherwise og, oh are the ordered
 // gradients of rows). Goroutines take contiguous runs of features and walk
@@ -375,8 +429,7 @@ func (g *grower) gather(rows []int32) {
 // it, so the result does not depend on the number of threads.
 func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, og, oh []float32) {
 	b := g.b
-	if g.rowWise && b.rows8 != nil && n >= rowWiseMinRows && len(feats)*5 >= len(b.rowFeat)*4 &&
-		b.offsets[len(b.mappers)] <= rowWiseMaxBins {
+	if g.useRowWise(feats, n) {
 		g.buildRowWise(hist, rows, n, og, oh)
 		return
 	}
@@ -427,7 +480,12 @@ func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, og, oh []f
 				k = 0
 			}
 		}
-		for j := range k {
+		j := 0
+		if k >= 2 {
+			addAll8x2(hs[0], hs[1], cs[0], cs[1], og[c:e], oh[c:e])
+			j = 2
+		}
+		if j < k {
 			addAll8(hs[j], cs[j], og[c:e], oh[c:e])
 		}
 	}
@@ -467,6 +525,66 @@ func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int
 		}
 	}
 }
+
+// buildGatheredShared is leafHists for a large leaf's rows on several
+// goroutines: by windows of features at most 32 bytes apart, the
+// goroutines gather the rows of a chunk together (each row once, with its
+// gradients on the first window), then each sums its own features over
+// the whole chunk. Chunks are multiples of histChunk, so features summed
+// with two accumulators merge them at the same rows as in buildGathered.
+func (g *grower) buildGatheredShared(hist []histEntry, feats []int, rows []int32, og, oh []float32) {
+	b := g.b
+	k := len(b.rowFeat)
+	for _, f := range feats {
+		clear(g.featHist(hist, f))
+	}
+	if g.shared == nil {
+		g.shared = make([]gatheredRow, sharedChunk)
+	}
+	for first := true; len(feats) > 0; first = false {
+		p0 := b.rowPos[feats[0]]
+		w := 1
+		for w < len(feats) && b.rowPos[feats[w]] < p0+len(gatheredRow{}) {
+			w++
+		}
+		win := feats[:w]
+		feats = feats[w:]
+		for c := 0; c < len(rows); c += sharedChunk {
+			e := min(c+sharedChunk, len(rows))
+			buf := g.shared[:e-c]
+			parallelBlocks(e-c, g.threads, func(lo, hi, _ int) {
+				rs := rows[c+lo : c+hi]
+				if first {
+					gatherRowsGrads(buf[lo:hi], b.rows8, k, p0, rs, og[c+lo:c+hi], oh[c+lo:c+hi], g.grad, g.hess)
+				} else {
+					gatherRows(buf[lo:hi], b.rows8, k, p0, rs)
+				}
+			})
+			parallelBlocks(len(win), min(g.threads, len(win)), func(lo, hi, blk int) {
+				fs := win[lo:hi]
+				chunk := gatherChunk
+				for _, f := range fs {
+					if b.mappers[f].numBin <= pairMaxBins {
+						chunk = histChunk
+					}
+				}
+				for sc := 0; sc < len(buf); sc += chunk {
+					se := min(sc+chunk, len(buf))
+					g.addGathered(hist, fs, p0, buf[sc:se], blk, og[c+sc:c+se], oh[c+sc:c+se])
+				}
+			})
+		}
+	}
+}
+
+// sharedGatherMinRows is the smallest leaf gathered by all goroutines
+// together: below it, two more hand-overs between goroutines cost more
+// than gathering the rows once per goroutine.
+const sharedGatherMinRows = 1 << 12
+
+// sharedChunk is the number of rows buildGatheredShared gathers at a time
+// (1 MiB): a multiple of histChunk.
+const sharedChunk = 2 * histChunk
 
 // addGathered adds gathered rows to the histograms of the features win,
 // whose bins start at p0 in the row-major bins: four features at a time,
