@@ -642,43 +642,64 @@ const rowWiseMaxBins = 4096
 
 // buildRowWise builds the histograms of all non-trivial features from the
 // row-major bins: each goroutine takes a contiguous run of features and
-// reads, per row, the gradient pair once and its features' bins together.
-// Each feature still sums its rows in row order, exactly as the column-wise
-// loops without two accumulators do. Chosen by leaf size and the share of
-// features needed, never by timing, so models stay deterministic.
+// goes over the rows once for every four of them, reading the four bins of
+// a row together. Each feature still sums its rows in row order, exactly
+// as the column-wise loops without two accumulators do. Chosen by leaf
+// size and the share of features needed, never by timing, so models stay
+// deterministic.
 func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, og, oh []float32) {
 	b := g.b
 	k := len(b.rowFeat)
-	parallelBlocks(k, min(g.threads, k), func(lo, hi, _ int) {
+	parallelBlocks(k, min(g.threads, k), func(lo, hi, blk int) {
 		for _, f := range b.rowFeat[lo:hi] {
 			clear(g.featHist(hist, f))
 		}
-		off := b.rowOff[lo:hi]
-		w := hi - lo
 		og, oh := og[:n], oh[:n]
-		if rows == nil {
-			for r := 0; r < n; r++ {
-				gg, hh := float64(og[r]), float64(oh[r])
-				p := b.rows8[r*k+lo : r*k+lo+w]
-				for j, bin := range p {
-					e := &hist[off[j]+int(bin)]
-					e.g += gg
-					e.h += hh
-				}
+		var hs [4]*[256]histEntry
+		for j := lo; j < hi; j += 4 {
+			w := min(4, hi-j)
+			for q := range w {
+				hs[q] = bins8(g.featHist(hist, b.rowFeat[j+q]))
 			}
-			return
-		}
-		for i, r := range rows[:n] {
-			gg, hh := float64(og[i]), float64(oh[i])
-			base := int(r)*k + lo
-			p := b.rows8[base : base+w]
-			for j, bin := range p {
-				e := &hist[off[j]+int(bin)]
-				e.g += gg
-				e.h += hh
+			for q := w; q < 4; q++ {
+				// Missing features of the last group add to the
+				// goroutine's scratch histogram, which nothing reads.
+				hs[q] = bins8(g.scratch[blk])
 			}
+			addRowMajor4(&hs, b.rows8, k, j, rows, og, oh)
 		}
 	})
+}
+
+// addRowMajor4 adds rows to the histograms of the four row-major features
+// at positions o..o+3 (k bytes a row in data; binned.rows8 is padded for
+// the bytes past the last row's); rows == nil means rows 0..len(g)-1, and
+// g[i], h[i] belong to rows[i] (or to row i).
+func addRowMajor4(hs *[4]*[256]histEntry, data []uint8, k, o int, rows []int32, g, h []float32) {
+	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
+	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
+	h = h[:len(g)]
+	base := o
+	for i := range g {
+		if rows != nil {
+			base = int(rows[i])*k + o
+		}
+		p := [4]uint8(data[base:])
+		gg, hh := float64(g[i]), float64(h[i])
+		e := &h0[p[0]]
+		e.g += gg
+		e.h += hh
+		e = &h1[p[1]]
+		e.g += gg
+		e.h += hh
+		e = &h2[p[2]]
+		e.g += gg
+		e.h += hh
+		e = &h3[p[3]]
+		e.g += gg
+		e.h += hh
+		base += k
+	}
 }
 
 // parallelFor runs fn(0..n-1) on up to threads goroutines, each taking a
