@@ -432,13 +432,13 @@ func TestFindBin(t *testing.T) {
 	// Few distinct values: bounds are the midpoints, nudged up one ulp, and
 	// the last bin is open; zero (absent here) keeps a bin of its own below
 	// the positive values, as in LightGBM.
-	m := findBin([]float64{1, 1, 1, 2, 2, 2, 3, 3, 3, 3}, false, 255, 3, 1)
+	m := findBin([]float64{1, 1, 1, 2, 2, 2, 3, 3, 3, 3}, false, 255, 3, 1, nil)
 	want := []float64{zeroThreshold, math.Nextafter(1.5, 2), math.Nextafter(2.5, 3), math.Inf(1)}
 	if !reflect.DeepEqual(m.upper, want) || m.missing != MissingNone || m.info() != "[1:3]" {
 		t.Errorf("upper %v missing %d info %s", m.upper, m.missing, m.info())
 	}
 	// NaN gets the last bin; zero its own bin between negatives and positives.
-	m = findBin([]float64{-2, -2, -2, 0, 0, 0, 5, 5, 5, math.NaN()}, false, 255, 3, 1)
+	m = findBin([]float64{-2, -2, -2, 0, 0, 0, 5, 5, 5, math.NaN()}, false, 255, 3, 1, nil)
 	if m.missing != MissingNaN || m.numBin != len(m.upper)+1 || m.valueToBin(math.NaN()) != m.numBin-1 {
 		t.Errorf("NaN bin: %+v", m)
 	}
@@ -450,12 +450,12 @@ func TestFindBin(t *testing.T) {
 	for i := range vals {
 		vals[i] = float64(i)
 	}
-	m = findBin(vals, false, 16, 3, 1)
+	m = findBin(vals, false, 16, 3, 1, nil)
 	if m.numBin != 16 {
 		t.Errorf("%d bins, want 16", m.numBin)
 	}
 	// Categorical: bin 0 is NaN/other, categories by count, LightGBM's info.
-	m = findBin([]float64{2, 2, 2, 2, 0, 0, 0, 1, 1, 1, 1, 1, math.NaN()}, true, 255, 3, 1)
+	m = findBin([]float64{2, 2, 2, 2, 0, 0, 0, 1, 1, 1, 1, 1, math.NaN()}, true, 255, 3, 1, nil)
 	if m.info() != "-1:1:2:0" || m.valueToBin(1) != 1 || m.valueToBin(-1) != 0 || m.missing != MissingNaN {
 		t.Errorf("categorical: info %s, %+v", m.info(), m)
 	}
@@ -483,7 +483,7 @@ func TestBinColumn(t *testing.T) {
 					vals[i] = math.NaN()
 				}
 			}
-			m := findBin(vals, false, 255, 3, 1)
+			m := findBin(vals, false, 255, 3, 1, nil)
 			probe := append([]float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN()}, vals...)
 			for _, u := range m.upper {
 				probe = append(probe, u, math.Nextafter(u, math.Inf(-1)), math.Nextafter(u, math.Inf(1)))
