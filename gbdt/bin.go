@@ -524,14 +524,27 @@ type binned struct {
 	col8    [][]uint8
 	col16   [][]uint16
 	// A row-major copy of the non-trivial features' bins, when all fit a
-	// byte: rows8[r*len(rowFeat)+k] is the bin of feature rowFeat[k], whose
-	// histogram starts at rowOff[k]. See grower.buildHists.
-	// rowPos[f] is k where rowFeat[k] == f, -1 for a trivial feature.
-	// rows8 has gatherPad bytes more after its last row.
-	rowFeat []int
-	rowOff  []int
-	rowPos  []int
-	rows8   []uint8
+	// byte and there are at least two: rows8[r*rowStride+k] is the bin of
+	// feature rowFeat[k], whose histogram starts at rowOff[k]. See
+	// histogram.go. rowPos[f] is k where rowFeat[k] == f, -1 for a
+	// trivial feature. Rows of up to 32 features take 8, 16 or 32 bytes,
+	// so that none straddles two cache lines; rows8 has gatherPad bytes
+	// more after its last row.
+	rowFeat   []int
+	rowOff    []int
+	rowPos    []int
+	rowStride int
+	rows8     []uint8
+}
+
+// rowStride is the bytes of a row of k features in binned.rows8.
+func rowStride(k int) int {
+	for _, s := range []int{8, 16, 32} {
+		if k <= s {
+			return s
+		}
+	}
+	return k
 }
 
 // bin returns the bin of row r for feature f.
@@ -605,12 +618,13 @@ func quantise(d *Dataset, p *Params, sampleSeed uint64, threads int) *binned {
 			}
 		}
 		if k := len(b.rowFeat); k > 1 {
-			b.rows8 = make([]uint8, n*k+gatherPad)
+			b.rowStride = rowStride(k)
+			b.rows8 = make([]uint8, n*b.rowStride+gatherPad)
 			parallelBlocks(n, threads, func(lo, hi, _ int) {
 				for j, f := range b.rowFeat {
 					col := b.col8[f]
 					for r := lo; r < hi; r++ {
-						b.rows8[r*k+j] = col[r]
+						b.rows8[r*b.rowStride+j] = col[r]
 					}
 				}
 			})

@@ -335,7 +335,7 @@ func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, 
 }
 
 // gatherRows copies, for each of rows, the 32 bytes of its row-major bins
-// from position p0 on (k bytes a row in src) to dst.
+// from position p0 on (k bytes a row in src, binned.rowStride) to dst.
 func gatherRows(dst []gatheredRow, src []uint8, k, p0 int, rows []int32) {
 	dst = dst[:len(rows)]
 	for i, r := range rows {
@@ -499,7 +499,7 @@ func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, og, oh []f
 // buffer to stay in the core's first-level cache.
 func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int, og, oh []float32) {
 	b := g.b
-	k := len(b.rowFeat)
+	k := b.rowStride
 	for len(fs) > 0 {
 		p0 := b.rowPos[fs[0]]
 		w := 1
@@ -534,7 +534,7 @@ func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int
 // with two accumulators merge them at the same rows as in buildGathered.
 func (g *grower) buildGatheredShared(hist []histEntry, feats []int, rows []int32, og, oh []float32) {
 	b := g.b
-	k := len(b.rowFeat)
+	k := b.rowStride
 	for _, f := range feats {
 		clear(g.featHist(hist, f))
 	}
@@ -666,7 +666,7 @@ func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, og, oh []fl
 				// goroutine's scratch histogram, which nothing reads.
 				hs[q] = bins8(g.scratch[blk])
 			}
-			addRowMajor4(&hs, b.rows8, k, j, rows, og, oh)
+			addRowMajor4(&hs, b.rows8, b.rowStride, j, rows, og, oh)
 		}
 	})
 }
