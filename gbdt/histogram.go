@@ -4,22 +4,26 @@ import "sync"
 
 // Histograms: a leaf's histogram holds, for every bin of every non-trivial
 // feature, the sums of the gradients and hessians of the leaf's rows in
-// that bin. Building them is most of training's time. Three ways, all
-// summing each bin's rows in row order (or, for features of few bins, in
-// the same two interleaved orders, see addAll8Pair), so that the way chosen
-// never changes the model:
+// that bin. Building them is most of training's time. Every way below sums
+// each bin's rows in row order (or, for features of few bins, in the same
+// two interleaved orders, see addRows8Pair, merged at the same rows), so
+// the way chosen, and the number of goroutines, never change the model:
 //
-//   - column-wise (accumulate): feature by feature over the feature's
-//     column of bins. The root's rows are read in order.
-//   - gathered (accumulateGathered): a leaf's rows are scattered over the
-//     columns, and reading one byte per row and feature costs a cache miss
-//     each time; instead each goroutine first copies, per chunk of rows,
-//     the bytes of its features from the row-major copy (binned.rows8, one
-//     cache line per row) into a small buffer, then goes column-wise over
-//     that buffer.
-//   - row-wise (buildRowWise): per row, the gradient pair once for all the
-//     features' bins; wins when all features' histograms stay in the fast
-//     caches (few bins in all).
+//   - columns (buildColumns): the root's rows, in order, feature by
+//     feature from the columns of bins, four features at a time so that a
+//     row's gradient pair is loaded and widened once for four bins.
+//   - gathered (buildGathered, buildGatheredShared): a leaf's rows are
+//     scattered, and reading one byte per row and feature from the columns
+//     costs a cache miss each time. The rows' bins are copied instead, a
+//     chunk at a time, from the row-major copy (binned.rows8, one cache
+//     line a row) into a buffer that stays in the first-level cache, and
+//     summed from there four features at a time. Large leaves are gathered
+//     by all goroutines together, each row once.
+//   - row-wise (buildRowWise): every feature from the row-major copy
+//     directly, for data whose bins all stay in the fast caches (few bins
+//     in all, such as taiwan_default's 23 features).
+//   - accumulate: one feature at a time; 16-bit bins, and data with a
+//     single non-trivial feature.
 
 // histEntry accumulates the gradients and hessians of one bin. As in
 // LightGBM, bins carry no row count: split search estimates counts from
