@@ -3,6 +3,7 @@ package gbdt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -144,6 +145,36 @@ func TestTrainDeterministic(t *testing.T) {
 	e := trainOrFatal(t, p, d, nil, nil)
 	if reflect.DeepEqual(e.Trees, a.Trees) {
 		t.Error("a different seed gave the same trees despite bagging")
+	}
+}
+
+// TestTrainSameFileAnyThreads trains on 1, 2 and 3 goroutines, with
+// leaves large enough to be gathered by all goroutines together and
+// features of few bins: the model files must be byte-identical.
+func TestTrainSameFileAnyThreads(t *testing.T) {
+	d := synthetic(3*sharedGatherMinRows*4, 9, 21)
+	few := make([]float64, len(d.Labels))
+	for i := range few {
+		few[i] = float64(i * 11 % 7)
+	}
+	d.Columns = append(d.Columns, few)
+	defer func(v int) { minPartitionBlock = v }(minPartitionBlock)
+	minPartitionBlock = 1000
+	var files []string
+	for _, threads := range []int{1, 2, 3} {
+		p := DefaultParams()
+		p.NumIterations, p.NumLeaves, p.NumThreads = 8, 31, threads
+		var buf strings.Builder
+		if err := trainOrFatal(t, p, d, nil, nil).WriteText(&buf); err != nil {
+			t.Fatal(err)
+		}
+		// num_threads is written among the parameters; compare the rest.
+		files = append(files, strings.ReplaceAll(buf.String(), fmt.Sprintf("[num_threads: %d]", threads), ""))
+	}
+	for i := 1; i < len(files); i++ {
+		if files[i] != files[0] {
+			t.Fatalf("model trained on %d goroutines differs from one trained on 1: %s", i+1, firstDiff(files[0], files[i]))
+		}
 	}
 }
 
