@@ -33,30 +33,28 @@ func cpuNow() time.Duration {
 }
 
 // benchBinned quantises a synthetic set for the histogram and split benchmarks.
-func benchBinned(b *testing.B, n, nf int) (*binned, []float32, []float32) {
+func benchBinned(b *testing.B, n, nf int) (*binned, []gradPair) {
 	d := synthetic(n, nf, 1)
 	p := DefaultParams()
 	bn := quantise(d, &p, 1, 1)
-	g := make([]float32, n)
-	h := make([]float32, n)
+	gh := make([]gradPair, n)
 	r := newRand(2)
-	for i := range g {
-		g[i] = float32(r.float() - 0.5)
-		h[i] = float32(r.float() * 0.25)
+	for i := range gh {
+		gh[i] = gradPair{float32(r.float() - 0.5), float32(r.float() * 0.25)}
 	}
-	return bn, g, h
+	return bn, gh
 }
 
 // BenchmarkHistogram builds the histogram of one feature over 1M rows, all
 // rows in order (a root) and half the rows through an index (a child).
 func BenchmarkHistogram(b *testing.B) {
 	const n = 1_000_000
-	bn, g, h := benchBinned(b, n, 1)
+	bn, gh := benchBinned(b, n, 1)
 	hist := make([]histEntry, bn.offsets[1], bn.offsets[1]+histPad)
 	b.Run("all", func(b *testing.B) {
 		b.SetBytes(n)
 		for b.Loop() {
-			bn.buildFeature(hist, 0, nil, g, h)
+			bn.buildFeature(hist, 0, nil, gh)
 		}
 	})
 	rows := make([]int32, 0, n/2)
@@ -66,7 +64,7 @@ func BenchmarkHistogram(b *testing.B) {
 	b.Run("half", func(b *testing.B) {
 		b.SetBytes(int64(len(rows)))
 		for b.Loop() {
-			bn.buildFeature(hist, 0, rows, g[:len(rows)], h[:len(rows)])
+			bn.buildFeature(hist, 0, rows, gh[:len(rows)])
 		}
 	})
 }
@@ -74,9 +72,9 @@ func BenchmarkHistogram(b *testing.B) {
 // BenchmarkSplitSearch searches one 255-bin numeric feature and one
 // 40-category feature.
 func BenchmarkSplitSearch(b *testing.B) {
-	bn, g, h := benchBinned(b, 100_000, 1)
+	bn, gh := benchBinned(b, 100_000, 1)
 	hist := make([]histEntry, bn.offsets[1], bn.offsets[1]+histPad)
-	bn.buildFeature(hist, 0, nil, g, h)
+	bn.buildFeature(hist, 0, nil, gh)
 	var st leafStats
 	for _, e := range hist {
 		st.g += e.g
@@ -178,11 +176,10 @@ func BenchmarkTrainSynthetic1MShort(b *testing.B) {
 // CPU time, steadier than ns/op on a loaded machine.
 func BenchmarkLeafHistograms(b *testing.B) {
 	const n = 800_000
-	bn, g, h := benchBinned(b, n, 28)
+	bn, gh := benchBinned(b, n, 28)
 	p := DefaultParams()
 	gr := newGrower(&p, bn, nil, 2)
-	copy(gr.grad, g)
-	copy(gr.hess, h)
+	copy(gr.gh, gh)
 	hist := make([]histEntry, bn.offsets[len(bn.mappers)]+histPad)
 	r := newRand(5)
 	for _, frac := range []float64{1, 0.1, 0.01} {
@@ -203,7 +200,7 @@ func BenchmarkLeafHistograms(b *testing.B) {
 			defer reportCPU(b, cpuNow())
 			for b.Loop() {
 				if rows == nil {
-					gr.buildHists(hist, bn.rowFeat, nil, n, gr.grad, gr.hess)
+					gr.buildHists(hist, bn.rowFeat, nil, n, gr.gh)
 				} else {
 					gr.leafHists(hist, bn.rowFeat, rows)
 				}
@@ -227,7 +224,7 @@ func BenchmarkQuantise(b *testing.B) {
 // of 800,000 rows on a 255-bin feature's median, on one goroutine.
 func BenchmarkPartition(b *testing.B) {
 	const n = 800_000
-	bn, _, _ := benchBinned(b, n, 1)
+	bn, _ := benchBinned(b, n, 1)
 	p := DefaultParams()
 	gr := newGrower(&p, bn, nil, 1)
 	r := newRand(4)

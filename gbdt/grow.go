@@ -38,7 +38,7 @@ type grower struct {
 	needed  []int // features searched in the current split's children
 	rowWise bool  // build large leaves' histograms row-wise (buildRowWise)
 
-	grad, hess []float32
+	gh []gradPair // the rows' gradients and hessians
 
 	idx          []int32 // bagged rows, grouped by leaf
 	tmp          []int32
@@ -47,8 +47,8 @@ type grower struct {
 	stats        []leafStats
 	best         []splitInfo
 	depth        []int
-	parent       []int // node above each leaf, -1 for the root
-	ordG, ordH   []float32
+	parent       []int      // node above each leaf, -1 for the root
+	ordGH        []gradPair // gradient pairs of a leaf's rows, in the leaf's order
 	splits       []binSplit
 	blockBest    [][2]splitInfo
 	orders       [][]int
@@ -73,13 +73,13 @@ func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
 			maxCatOnehot: p.MaxCatToOnehot, maxCatThreshold: p.MaxCatThreshold,
 			catSmooth: p.CatSmooth, catL2: p.CatL2, minDataPerGroup: p.MinDataPerGroup,
 		},
-		grad: make([]float32, n), hess: make([]float32, n),
+		gh:  make([]gradPair, n),
 		idx: make([]int32, n), tmp: make([]int32, n),
 		begin: make([]int, p.NumLeaves), count: make([]int, p.NumLeaves),
 		hists: make([][]histEntry, p.NumLeaves),
 		stats: make([]leafStats, p.NumLeaves), best: make([]splitInfo, p.NumLeaves),
 		depth: make([]int, p.NumLeaves), parent: make([]int, p.NumLeaves),
-		ordG: make([]float32, n), ordH: make([]float32, n),
+		ordGH:     make([]gradPair, n),
 		blockBest: make([][2]splitInfo, threads),
 		orders:    make([][]int, threads),
 	}
@@ -118,14 +118,14 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 				rows[i] = int32(i)
 			}
 		})
-		for i := range g.grad {
-			sg += float64(g.grad[i])
-			sh += float64(g.hess[i])
+		for _, p := range g.gh {
+			sg += float64(p[0])
+			sh += float64(p[1])
 		}
 	} else {
 		for _, r := range rows {
-			sg += float64(g.grad[r])
-			sh += float64(g.hess[r])
+			sg += float64(g.gh[r][0])
+			sh += float64(g.gh[r][1])
 		}
 	}
 	g.begin[0], g.count[0], g.depth[0], g.parent[0] = 0, nRows, 0, -1
@@ -136,7 +136,7 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 	// Root: build its histogram and search it.
 	g.best[0] = noSplit()
 	if g.allRows {
-		g.buildHists(g.hists[0], g.active, nil, nRows, g.grad, g.hess)
+		g.buildHists(g.hists[0], g.active, nil, nRows, g.gh)
 	} else {
 		g.leafHists(g.hists[0], g.active, rows)
 	}

@@ -32,6 +32,10 @@ type histEntry struct {
 	g, h float64
 }
 
+// gradPair is a row's gradient and hessian, side by side so that a row
+// read out of order costs one cache miss for both.
+type gradPair = [2]float32
+
 // histPad is the number of unused entries after the last feature in every
 // histogram buffer (and in the scratch histograms), so that any byte-binned
 // feature's histogram can be viewed as a 256-entry array (bins8) and
@@ -44,40 +48,37 @@ func bins8(h []histEntry) *[256]histEntry {
 	return (*[256]histEntry)(h[:256])
 }
 
-// addRows8 adds rows to a feature's histogram. g and h are ordered
-// gradients: g[i] belongs to rows[i], so they are read sequentially.
-func addRows8(hist *[256]histEntry, col []uint8, rows []int32, g, h []float32) {
-	g = g[:len(rows)]
-	h = h[:len(rows)]
+// addRows8 adds rows to a feature's histogram. gh holds ordered gradient
+// pairs: gh[i] belongs to rows[i], so they are read sequentially.
+func addRows8(hist *[256]histEntry, col []uint8, rows []int32, gh []gradPair) {
+	gh = gh[:len(rows)]
 	for i, r := range rows {
 		e := &hist[col[r]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 }
 
-// addAll8 adds the rows whose bins are bins, in order, with g[i], h[i]
+// addAll8 adds the rows whose bins are bins, in order, with gh[i]
 // belonging to bins[i].
-func addAll8(hist *[256]histEntry, bins []uint8, g, h []float32) {
-	g = g[:len(bins)]
-	h = h[:len(bins)]
+func addAll8(hist *[256]histEntry, bins []uint8, gh []gradPair) {
+	gh = gh[:len(bins)]
 	for i, b := range bins {
 		e := &hist[b]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 }
 
 // addAll8x4 is addAll8 for four features at once, whose bins are c[0],
 // ..., c[3]: the gradient pair is loaded and widened once for the four.
-func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, g, h []float32) {
+func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, gh []gradPair) {
 	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
 	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
-	n := len(g)
-	h = h[:n]
+	n := len(gh)
 	c0, c1, c2, c3 := c[0][:n], c[1][:n], c[2][:n], c[3][:n]
-	for i := range g {
-		gg, hh := float64(g[i]), float64(h[i])
+	for i := range gh {
+		gg, hh := float64(gh[i][0]), float64(gh[i][1])
 		e := &h0[c0[i]]
 		e.g += gg
 		e.h += hh
@@ -94,13 +95,12 @@ func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, g, h []float32) {
 }
 
 // addAll8x2 is addAll8x4 for two features.
-func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, g, h []float32) {
+func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, gh []gradPair) {
 	_, _ = h0[0], h1[0] // nil checks out of the loop
-	n := len(g)
-	h = h[:n]
+	n := len(gh)
 	c0, c1 = c0[:n], c1[:n]
-	for i := range g {
-		gg, hh := float64(g[i]), float64(h[i])
+	for i := range gh {
+		gg, hh := float64(gh[i][0]), float64(gh[i][1])
 		e := &h0[c0[i]]
 		e.g += gg
 		e.h += hh
@@ -114,19 +114,18 @@ func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, g, h []float32) {
 // by gatherRows.
 type gatheredRow = [32]uint8
 
-// addGathered4 adds len(g) gathered rows to the histograms of four
+// addGathered4 adds len(gh) gathered rows to the histograms of four
 // features, whose bins are at offsets o[0..3] of each row.
-func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, g, h []float32) {
+func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, gh []gradPair) {
 	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
 	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
 	// The masks are no-ops (offsets are below 32) that let the compiler
 	// drop the bounds checks.
 	o0, o1, o2, o3 := int(o[0]&31), int(o[1]&31), int(o[2]&31), int(o[3]&31)
-	rows = rows[:len(g)]
-	h = h[:len(g)]
+	rows = rows[:len(gh)]
 	for i := range rows {
 		r := &rows[i]
-		gg, hh := float64(g[i]), float64(h[i])
+		gg, hh := float64(gh[i][0]), float64(gh[i][1])
 		e := &h0[r[o0]]
 		e.g += gg
 		e.h += hh
@@ -143,14 +142,13 @@ func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, g, h 
 }
 
 // addGathered2 is addGathered4 for two features.
-func addGathered2(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, g, h []float32) {
+func addGathered2(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, gh []gradPair) {
 	_, _ = h0[0], h1[0] // nil checks out of the loop
 	i0, i1 := int(o0&31), int(o1&31)
-	rows = rows[:len(g)]
-	h = h[:len(g)]
+	rows = rows[:len(gh)]
 	for i := range rows {
 		r := &rows[i]
-		gg, hh := float64(g[i]), float64(h[i])
+		gg, hh := float64(gh[i][0]), float64(gh[i][1])
 		e := &h0[r[i0]]
 		e.g += gg
 		e.h += hh
@@ -161,15 +159,14 @@ func addGathered2(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, g, h
 }
 
 // addGathered1 is addGathered4 for one feature.
-func addGathered1(hist *[256]histEntry, o uint8, rows []gatheredRow, g, h []float32) {
+func addGathered1(hist *[256]histEntry, o uint8, rows []gatheredRow, gh []gradPair) {
 	_ = hist[0] // nil check out of the loop
 	j := int(o & 31)
-	rows = rows[:len(g)]
-	h = h[:len(g)]
+	rows = rows[:len(gh)]
 	for i := range rows {
 		e := &hist[rows[i][j]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 }
 
@@ -177,69 +174,66 @@ func addGathered1(hist *[256]histEntry, o uint8, rows []gatheredRow, g, h []floa
 // into alt (zeroed), then alt's first nb bins added to hist: a feature with
 // few bins sees the same bin in consecutive rows, and two accumulators
 // halve the chains of dependent additions.
-func addRows8Pair(hist, alt *[256]histEntry, nb int, col []uint8, rows []int32, g, h []float32) {
+func addRows8Pair(hist, alt *[256]histEntry, nb int, col []uint8, rows []int32, gh []gradPair) {
 	n := len(rows)
-	g = g[:n]
-	h = h[:n]
+	gh = gh[:n]
 	i := 0
 	for ; i+1 < n; i += 2 {
 		e := &hist[col[rows[i]]]
 		a := &alt[col[rows[i+1]]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
-		a.g += float64(g[i+1])
-		a.h += float64(h[i+1])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
+		a.g += float64(gh[i+1][0])
+		a.h += float64(gh[i+1][1])
 	}
 	if i < n {
 		e := &hist[col[rows[i]]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 	mergeAlt(hist, alt, nb)
 }
 
 // addAll8Pair is addRows8Pair for the rows of bins in order.
-func addAll8Pair(hist, alt *[256]histEntry, nb int, bins []uint8, g, h []float32) {
-	n := len(g)
+func addAll8Pair(hist, alt *[256]histEntry, nb int, bins []uint8, gh []gradPair) {
+	n := len(gh)
 	bins = bins[:n]
-	h = h[:n]
 	i := 0
 	for ; i+1 < n; i += 2 {
 		e := &hist[bins[i]]
 		a := &alt[bins[i+1]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
-		a.g += float64(g[i+1])
-		a.h += float64(h[i+1])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
+		a.g += float64(gh[i+1][0])
+		a.h += float64(gh[i+1][1])
 	}
 	if i < n {
 		e := &hist[bins[i]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 	mergeAlt(hist, alt, nb)
 }
 
 // addGatheredPair is addRows8Pair for gathered rows, the feature's bins at
 // offset o.
-func addGatheredPair(hist, alt *[256]histEntry, nb int, o uint8, rows []gatheredRow, g, h []float32) {
-	n := len(g)
+func addGatheredPair(hist, alt *[256]histEntry, nb int, o uint8, rows []gatheredRow, gh []gradPair) {
+	n := len(gh)
 	o &= 31
 	rows = rows[:n]
-	h = h[:n]
 	i := 0
 	for ; i+1 < n; i += 2 {
 		e := &hist[rows[i][o]]
 		a := &alt[rows[i+1][o]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
-		a.g += float64(g[i+1])
-		a.h += float64(h[i+1])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
+		a.g += float64(gh[i+1][0])
+		a.h += float64(gh[i+1][1])
 	}
 	if i < n {
 		e := &hist[rows[i][o]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 	mergeAlt(hist, alt, nb)
 }
@@ -251,31 +245,29 @@ func mergeAlt(hist, alt *[256]histEntry, nb int) {
 	}
 }
 
-func addRows16(hist []histEntry, col []uint16, rows []int32, g, h []float32) {
-	g = g[:len(rows)]
-	h = h[:len(rows)]
+func addRows16(hist []histEntry, col []uint16, rows []int32, gh []gradPair) {
+	gh = gh[:len(rows)]
 	for i, r := range rows {
 		e := &hist[col[r]]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 }
 
-func addAll16(hist []histEntry, col []uint16, g, h []float32) {
-	g = g[:len(col)]
-	h = h[:len(col)]
+func addAll16(hist []histEntry, col []uint16, gh []gradPair) {
+	gh = gh[:len(col)]
 	for i, b := range col {
 		e := &hist[b]
-		e.g += float64(g[i])
-		e.h += float64(h[i])
+		e.g += float64(gh[i][0])
+		e.h += float64(gh[i][1])
 	}
 }
 
 // buildFeature fills hist (feature f's slice of a leaf histogram, with
 // capacity for histPad entries more) from the leaf's rows; rows == nil
-// means all rows in order with g, h indexed by row.
-func (b *binned) buildFeature(hist []histEntry, f int, rows []int32, g, h []float32) {
-	b.buildFeatureScratch(hist, nil, f, rows, g, h)
+// means all rows in order with gh indexed by row.
+func (b *binned) buildFeature(hist []histEntry, f int, rows []int32, gh []gradPair) {
+	b.buildFeatureScratch(hist, nil, f, rows, gh)
 }
 
 // pairMaxBins and pairMinRows pick the two-accumulator loops: for features
@@ -288,13 +280,13 @@ const (
 
 // buildFeatureScratch is buildFeature with a scratch histogram (histPad
 // entries, or nil) for the two-accumulator loops.
-func (b *binned) buildFeatureScratch(hist, scratch []histEntry, f int, rows []int32, g, h []float32) {
+func (b *binned) buildFeatureScratch(hist, scratch []histEntry, f int, rows []int32, gh []gradPair) {
 	clear(hist)
 	n := len(rows)
 	if rows == nil {
 		n = b.rows
 	}
-	b.accumulate(hist, scratch, f, rows, 0, n, g, h)
+	b.accumulate(hist, scratch, f, rows, 0, n, gh)
 }
 
 // usePair reports whether a chunk of n rows of a feature with nb bins is
@@ -304,9 +296,9 @@ func usePair(scratch []histEntry, nb, n int) bool {
 }
 
 // accumulate adds rows to feature f's histogram: the given rows, or when
-// rows is nil the rows lo..hi-1 in order. g and h are aligned with rows
+// rows is nil the rows lo..hi-1 in order. gh is aligned with rows
 // (or with lo..hi-1).
-func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, hi int, g, h []float32) {
+func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, hi int, gh []gradPair) {
 	n := hi - lo
 	if rows != nil {
 		n = len(rows)
@@ -314,9 +306,9 @@ func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, 
 	if b.col8 == nil {
 		col := b.col16[f]
 		if rows == nil {
-			addAll16(hist, col[lo:hi], g, h)
+			addAll16(hist, col[lo:hi], gh)
 		} else {
-			addRows16(hist, col, rows, g, h)
+			addRows16(hist, col, rows, gh)
 		}
 		return
 	}
@@ -325,16 +317,16 @@ func (b *binned) accumulate(hist, scratch []histEntry, f int, rows []int32, lo, 
 		alt := bins8(scratch)
 		clear(alt[:len(hist)])
 		if rows == nil {
-			addAll8Pair(h8, alt, len(hist), col[lo:hi], g, h)
+			addAll8Pair(h8, alt, len(hist), col[lo:hi], gh)
 		} else {
-			addRows8Pair(h8, alt, len(hist), col, rows, g, h)
+			addRows8Pair(h8, alt, len(hist), col, rows, gh)
 		}
 		return
 	}
 	if rows == nil {
-		addAll8(h8, col[lo:hi], g, h)
+		addAll8(h8, col[lo:hi], gh)
 	} else {
-		addRows8(h8, col, rows, g, h)
+		addRows8(h8, col, rows, gh)
 	}
 }
 
@@ -350,20 +342,17 @@ func gatherRows(dst []gatheredRow, src []uint8, k, p0 int, rows []int32) {
 	}
 }
 
-// gatherRowsGrads is gatherRows that also copies the rows' gradients and
-// hessians to og, oh: one pass over the rows, their cache misses
-// overlapping.
-func gatherRowsGrads(dst []gatheredRow, src []uint8, k, p0 int, rows []int32, og, oh, grad, hess []float32) {
+// gatherRowsGrads is gatherRows that also copies the rows' gradient pairs
+// from gh to ogh: one pass over the rows, their cache misses overlapping.
+func gatherRowsGrads(dst []gatheredRow, src []uint8, k, p0 int, rows []int32, ogh, gh []gradPair) {
 	dst = dst[:len(rows)]
-	og = og[:len(rows)]
-	oh = oh[:len(rows)]
+	ogh = ogh[:len(rows)]
 	for i, r := range rows {
 		b := int(r)*k + p0
 		d := &dst[i]
 		*(*[16]uint8)(d[:16]) = [16]uint8(src[b:])
 		*(*[16]uint8)(d[16:]) = [16]uint8(src[b+16:])
-		og[i] = grad[r]
-		oh[i] = hess[r]
+		ogh[i] = gh[r]
 	}
 }
 
@@ -390,31 +379,29 @@ func (g *grower) featHist(h []histEntry, f int) []histEntry {
 	return h[g.b.offsets[f]:g.b.offsets[f+1]]
 }
 
-// gather copies the gradients of rows into the ordered buffers.
+// gather copies the gradient pairs of rows into ordGH.
 func (g *grower) gather(rows []int32) {
 	threads := min(g.threads, len(rows)/minPartitionBlock)
 	parallelBlocks(len(rows), max(threads, 1), func(lo, hi, _ int) {
-		og, oh := g.ordG[lo:hi], g.ordH[lo:hi]
-		og = og[:len(rows[lo:hi])]
-		oh = oh[:len(og)]
+		ogh := g.ordGH[lo:hi]
+		ogh = ogh[:len(rows[lo:hi])]
 		for i, r := range rows[lo:hi] {
-			og[i] = g.grad[r]
-			oh[i] = g.hess[r]
+			ogh[i] = g.gh[r]
 		}
 	})
 }
 
 // leafHists fills the histograms of feats for the rows of a leaf, and
-// ordG, ordH with their gradients.
+// ordGH with their gradient pairs.
 func (g *grower) leafHists(hist []histEntry, feats []int, rows []int32) {
 	n := len(rows)
-	og, oh := g.ordG[:n], g.ordH[:n]
+	ogh := g.ordGH[:n]
 	if !g.useRowWise(feats, n) && g.b.rows8 != nil && g.threads > 1 && n >= sharedGatherMinRows {
-		g.buildGatheredShared(hist, feats, rows, og, oh)
+		g.buildGatheredShared(hist, feats, rows, ogh)
 		return
 	}
 	g.gather(rows)
-	g.buildHists(hist, feats, rows, n, og, oh)
+	g.buildHists(hist, feats, rows, n, ogh)
 }
 
 // useRowWise reports whether buildHists builds row-wise.
@@ -425,16 +412,16 @@ func (g *grower) useRowWise(feats []int, n int) bool {
 }
 
 // buildHists fills the histograms of feats for a leaf's rows (nil: rows
-// 0..n-1, with og, oh indexed by row; otherwise og, oh are the ordered
-// gradients of rows). Goroutines take contiguous runs of features and walk
+// 0..n-1, with gh indexed by row; otherwise gh holds the ordered gradient
+// pairs of rows). Goroutines take contiguous runs of features and walk
 // the rows in chunks, building all their features chunk by chunk so that
 // the gradients stay in cache instead of being streamed once per feature.
 // Each feature's sums run over the rows in order whichever goroutine builds
 // it, so the result does not depend on the number of threads.
-func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, og, oh []float32) {
+func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, ogh []gradPair) {
 	b := g.b
 	if g.useRowWise(feats, n) {
-		g.buildRowWise(hist, rows, n, og, oh)
+		g.buildRowWise(hist, rows, n, ogh)
 		return
 	}
 	parallelBlocks(len(feats), min(g.threads, len(feats)), func(lo, hi, blk int) {
@@ -444,9 +431,9 @@ func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, 
 		}
 		switch {
 		case rows != nil && b.rows8 != nil:
-			g.buildGathered(hist, fs, rows, blk, og, oh)
+			g.buildGathered(hist, fs, rows, blk, ogh)
 		case rows == nil && b.col8 != nil:
-			g.buildColumns(hist, fs, n, blk, og, oh)
+			g.buildColumns(hist, fs, n, blk, ogh)
 		default:
 			for c := 0; c < n; c += histChunk {
 				e := min(c+histChunk, n)
@@ -455,7 +442,7 @@ func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, 
 					rs = rows[c:e]
 				}
 				for _, f := range fs {
-					b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, og[c:e], oh[c:e])
+					b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, ogh[c:e])
 				}
 			}
 		}
@@ -465,7 +452,7 @@ func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, 
 // buildColumns is buildHists's work for goroutine blk on rows 0..n-1 of
 // byte-binned columns: features four at a time, except those summed with
 // two accumulators.
-func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, og, oh []float32) {
+func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, ogh []gradPair) {
 	b := g.b
 	var hs [4]*[256]histEntry
 	var cs [4][]uint8
@@ -475,22 +462,22 @@ func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, og, oh []f
 		for _, f := range fs {
 			h := g.featHist(hist, f)
 			if usePair(g.scratch[blk], len(h), e-c) {
-				b.accumulate(h, g.scratch[blk], f, nil, c, e, og[c:e], oh[c:e])
+				b.accumulate(h, g.scratch[blk], f, nil, c, e, ogh[c:e])
 				continue
 			}
 			hs[k], cs[k] = bins8(h), b.col8[f][c:e]
 			if k++; k == 4 {
-				addAll8x4(&hs, &cs, og[c:e], oh[c:e])
+				addAll8x4(&hs, &cs, ogh[c:e])
 				k = 0
 			}
 		}
 		j := 0
 		if k >= 2 {
-			addAll8x2(hs[0], hs[1], cs[0], cs[1], og[c:e], oh[c:e])
+			addAll8x2(hs[0], hs[1], cs[0], cs[1], ogh[c:e])
 			j = 2
 		}
 		if j < k {
-			addAll8(hs[j], cs[j], og[c:e], oh[c:e])
+			addAll8(hs[j], cs[j], ogh[c:e])
 		}
 	}
 }
@@ -501,7 +488,7 @@ func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, og, oh []f
 // with two accumulators need buildHists's chunks (the accumulators are
 // merged at the end of a chunk); others take chunks small enough for the
 // buffer to stay in the core's first-level cache.
-func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int, og, oh []float32) {
+func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int, ogh []gradPair) {
 	b := g.b
 	k := b.rowStride
 	for len(fs) > 0 {
@@ -525,7 +512,7 @@ func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int
 			e := min(c+chunk, len(rows))
 			buf := g.gathered[blk][:e-c]
 			gatherRows(buf, b.rows8, k, p0, rows[c:e])
-			g.addGathered(hist, win, p0, buf, blk, og[c:e], oh[c:e])
+			g.addGathered(hist, win, p0, buf, blk, ogh[c:e])
 		}
 	}
 }
@@ -536,7 +523,7 @@ func (g *grower) buildGathered(hist []histEntry, fs []int, rows []int32, blk int
 // gradients on the first window), then each sums its own features over
 // the whole chunk. Chunks are multiples of histChunk, so features summed
 // with two accumulators merge them at the same rows as in buildGathered.
-func (g *grower) buildGatheredShared(hist []histEntry, feats []int, rows []int32, og, oh []float32) {
+func (g *grower) buildGatheredShared(hist []histEntry, feats []int, rows []int32, ogh []gradPair) {
 	b := g.b
 	k := b.rowStride
 	for _, f := range feats {
@@ -559,7 +546,7 @@ func (g *grower) buildGatheredShared(hist []histEntry, feats []int, rows []int32
 			parallelBlocks(e-c, g.threads, func(lo, hi, _ int) {
 				rs := rows[c+lo : c+hi]
 				if first {
-					gatherRowsGrads(buf[lo:hi], b.rows8, k, p0, rs, og[c+lo:c+hi], oh[c+lo:c+hi], g.grad, g.hess)
+					gatherRowsGrads(buf[lo:hi], b.rows8, k, p0, rs, ogh[c+lo:c+hi], g.gh)
 				} else {
 					gatherRows(buf[lo:hi], b.rows8, k, p0, rs)
 				}
@@ -574,7 +561,7 @@ func (g *grower) buildGatheredShared(hist []histEntry, feats []int, rows []int32
 				}
 				for sc := 0; sc < len(buf); sc += chunk {
 					se := min(sc+chunk, len(buf))
-					g.addGathered(hist, fs, p0, buf[sc:se], blk, og[c+sc:c+se], oh[c+sc:c+se])
+					g.addGathered(hist, fs, p0, buf[sc:se], blk, ogh[c+sc:c+se])
 				}
 			})
 		}
@@ -593,7 +580,7 @@ const sharedChunk = 2 * histChunk
 // addGathered adds gathered rows to the histograms of the features win,
 // whose bins start at p0 in the row-major bins: four features at a time,
 // except those summed with two accumulators.
-func (g *grower) addGathered(hist []histEntry, win []int, p0 int, rows []gatheredRow, blk int, og, oh []float32) {
+func (g *grower) addGathered(hist []histEntry, win []int, p0 int, rows []gatheredRow, blk int, ogh []gradPair) {
 	b := g.b
 	var hs [4]*[256]histEntry
 	var os [4]uint8
@@ -604,23 +591,23 @@ func (g *grower) addGathered(hist []histEntry, win []int, p0 int, rows []gathere
 		if sc := g.scratch[blk]; usePair(sc, len(h), len(rows)) {
 			alt := bins8(sc)
 			clear(alt[:len(h)])
-			addGatheredPair(bins8(h), alt, len(h), o, rows, og, oh)
+			addGatheredPair(bins8(h), alt, len(h), o, rows, ogh)
 			continue
 		}
 		hs[k], os[k] = bins8(h), o
 		if k++; k == 4 {
-			addGathered4(&hs, &os, rows, og, oh)
+			addGathered4(&hs, &os, rows, ogh)
 			k = 0
 		}
 	}
 	switch k {
 	case 3:
-		addGathered2(hs[0], hs[1], os[0], os[1], rows, og, oh)
-		addGathered1(hs[2], os[2], rows, og, oh)
+		addGathered2(hs[0], hs[1], os[0], os[1], rows, ogh)
+		addGathered1(hs[2], os[2], rows, ogh)
 	case 2:
-		addGathered2(hs[0], hs[1], os[0], os[1], rows, og, oh)
+		addGathered2(hs[0], hs[1], os[0], os[1], rows, ogh)
 	case 1:
-		addGathered1(hs[0], os[0], rows, og, oh)
+		addGathered1(hs[0], os[0], rows, ogh)
 	}
 }
 
@@ -651,14 +638,14 @@ const rowWiseMaxBins = 4096
 // as the column-wise loops without two accumulators do. Chosen by leaf
 // size and the share of features needed, never by timing, so models stay
 // deterministic.
-func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, og, oh []float32) {
+func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, ogh []gradPair) {
 	b := g.b
 	k := len(b.rowFeat)
 	parallelBlocks(k, min(g.threads, k), func(lo, hi, blk int) {
 		for _, f := range b.rowFeat[lo:hi] {
 			clear(g.featHist(hist, f))
 		}
-		og, oh := og[:n], oh[:n]
+		ogh := ogh[:n]
 		var hs [4]*[256]histEntry
 		for j := lo; j < hi; j += 4 {
 			w := min(4, hi-j)
@@ -670,26 +657,25 @@ func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, og, oh []fl
 				// goroutine's scratch histogram, which nothing reads.
 				hs[q] = bins8(g.scratch[blk])
 			}
-			addRowMajor4(&hs, b.rows8, b.rowStride, j, rows, og, oh)
+			addRowMajor4(&hs, b.rows8, b.rowStride, j, rows, ogh)
 		}
 	})
 }
 
 // addRowMajor4 adds rows to the histograms of the four row-major features
 // at positions o..o+3 (k bytes a row in data; binned.rows8 is padded for
-// the bytes past the last row's); rows == nil means rows 0..len(g)-1, and
-// g[i], h[i] belong to rows[i] (or to row i).
-func addRowMajor4(hs *[4]*[256]histEntry, data []uint8, k, o int, rows []int32, g, h []float32) {
+// the bytes past the last row's); rows == nil means rows 0..len(gh)-1, and
+// gh[i] belongs to rows[i] (or to row i).
+func addRowMajor4(hs *[4]*[256]histEntry, data []uint8, k, o int, rows []int32, gh []gradPair) {
 	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
 	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
-	h = h[:len(g)]
 	base := o
-	for i := range g {
+	for i := range gh {
 		if rows != nil {
 			base = int(rows[i])*k + o
 		}
 		p := [4]uint8(data[base:])
-		gg, hh := float64(g[i]), float64(h[i])
+		gg, hh := float64(gh[i][0]), float64(gh[i][1])
 		e := &h0[p[0]]
 		e.g += gg
 		e.h += hh

@@ -314,8 +314,7 @@ func (g *grower) gradients(score, labels []float64) {
 	parallelBlocks(len(score), g.threads, func(lo, hi, _ int) {
 		for i := lo; i < hi; i++ {
 			p := 1 / (1 + math.Exp(-score[i]))
-			g.grad[i] = float32(p - labels[i])
-			g.hess[i] = float32(p * (1 - p))
+			g.gh[i] = gradPair{float32(p - labels[i]), float32(p * (1 - p))}
 		}
 	})
 }

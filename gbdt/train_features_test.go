@@ -413,37 +413,36 @@ func TestHistogramSubtraction(t *testing.T) {
 	p := DefaultParams()
 	b := quantise(d, &p, 1, 2)
 	r := newRand(1)
-	g, h := make([]float32, b.rows), make([]float32, b.rows)
+	gh := make([]gradPair, b.rows)
 	var left, right []int32
-	for i := range g {
-		g[i], h[i] = float32(r.float()-0.5), float32(r.float()*0.25)
+	for i := range gh {
+		gh[i] = gradPair{float32(r.float() - 0.5), float32(r.float() * 0.25)}
 		if r.float() < 0.3 {
 			left = append(left, int32(i))
 		} else {
 			right = append(right, int32(i))
 		}
 	}
-	gather := func(rows []int32) ([]float32, []float32) {
-		og, oh := make([]float32, len(rows)), make([]float32, len(rows))
+	gather := func(rows []int32) []gradPair {
+		ogh := make([]gradPair, len(rows))
 		for i, r := range rows {
-			og[i], oh[i] = g[r], h[r]
+			ogh[i] = gh[r]
 		}
-		return og, oh
+		return ogh
 	}
 	for f := range d.Columns {
 		nb := b.offsets[f+1] - b.offsets[f]
 		// Histograms have room for histPad entries more (see bins8).
 		newHist := func() []histEntry { return make([]histEntry, nb, nb+histPad) }
 		parent, small, direct := newHist(), newHist(), newHist()
-		b.buildFeature(parent, f, nil, g, h)
-		lg, lh := gather(left)
-		b.buildFeature(small, f, left, lg, lh)
-		rg, rh := gather(right)
-		b.buildFeature(direct, f, right, rg, rh)
+		b.buildFeature(parent, f, nil, gh)
+		lgh := gather(left)
+		b.buildFeature(small, f, left, lgh)
+		b.buildFeature(direct, f, right, gather(right))
 		// The two-accumulator loops agree with the plain ones.
 		if nb <= pairMaxBins {
 			pair := newHist()
-			b.buildFeatureScratch(pair, make([]histEntry, histPad), f, left, lg, lh)
+			b.buildFeatureScratch(pair, make([]histEntry, histPad), f, left, lgh)
 			for i := range pair {
 				if math.Abs(pair[i].g-small[i].g) > 1e-9 || math.Abs(pair[i].h-small[i].h) > 1e-9 {
 					t.Fatalf("feature %d bin %d: paired %+v, plain %+v", f, i, pair[i], small[i])
@@ -554,8 +553,8 @@ func TestRowWiseHistogram(t *testing.T) {
 		g := newGrower(&p, b, nil, threads)
 		r := newRand(3)
 		var rows []int32
-		for i := range g.grad {
-			g.grad[i], g.hess[i] = float32(r.float()-0.5), float32(r.float()*0.25)
+		for i := range g.gh {
+			g.gh[i] = gradPair{float32(r.float() - 0.5), float32(r.float() * 0.25)}
 			if i%3 != 1 {
 				rows = append(rows, int32(i))
 			}
@@ -563,10 +562,10 @@ func TestRowWiseHistogram(t *testing.T) {
 		g.gather(rows)
 		size := b.offsets[len(b.mappers)] + histPad
 		for _, tc := range []struct {
-			rows   []int32
-			n      int
-			og, oh []float32
-		}{{nil, b.rows, g.grad, g.hess}, {rows, len(rows), g.ordG[:len(rows)], g.ordH[:len(rows)]}} {
+			rows []int32
+			n    int
+			gh   []gradPair
+		}{{nil, b.rows, g.gh}, {rows, len(rows), g.ordGH[:len(rows)]}} {
 			build := func(feats []int, rowWise, withRows8 bool) []histEntry {
 				h := make([]histEntry, size)
 				g.rowWise = rowWise
@@ -579,7 +578,7 @@ func TestRowWiseHistogram(t *testing.T) {
 					// all goroutines together when there are several).
 					g.leafHists(h, feats, tc.rows)
 				} else {
-					g.buildHists(h, feats, tc.rows, tc.n, tc.og, tc.oh)
+					g.buildHists(h, feats, tc.rows, tc.n, tc.gh)
 				}
 				b.rows8 = rows8
 				return h
