@@ -633,61 +633,44 @@ const rowWiseMaxBins = 4096
 
 // buildRowWise builds the histograms of all non-trivial features from the
 // row-major bins: each goroutine takes a contiguous run of features and
-// goes over the rows once for every four of them, reading the four bins of
-// a row together. Each feature still sums its rows in row order, exactly
-// as the column-wise loops without two accumulators do. Chosen by leaf
-// size and the share of features needed, never by timing, so models stay
-// deterministic.
+// reads, per row, the gradient pair once and its features' bins together.
+// Each feature still sums its rows in row order, exactly as the column-wise
+// loops without two accumulators do. A feature is updated once per row and
+// every other feature of the goroutine's run in between: with few bins,
+// consecutive rows often hit the same bin, and those updates then wait on
+// each other, so the longer run per row (rather than four features per
+// pass as elsewhere) keeps them apart. Chosen by leaf size and the share
+// of features needed, never by timing, so models stay deterministic.
 func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, ogh []gradPair) {
 	b := g.b
 	k := len(b.rowFeat)
-	parallelBlocks(k, min(g.threads, k), func(lo, hi, blk int) {
+	parallelBlocks(k, min(g.threads, k), func(lo, hi, _ int) {
 		for _, f := range b.rowFeat[lo:hi] {
 			clear(g.featHist(hist, f))
 		}
-		ogh := ogh[:n]
-		var hs [4]*[256]histEntry
-		for j := lo; j < hi; j += 4 {
-			w := min(4, hi-j)
-			for q := range w {
-				hs[q] = bins8(g.featHist(hist, b.rowFeat[j+q]))
-			}
-			for q := w; q < 4; q++ {
-				// Missing features of the last group add to the
-				// goroutine's scratch histogram, which nothing reads.
-				hs[q] = bins8(g.scratch[blk])
-			}
-			addRowMajor4(&hs, b.rows8, b.rowStride, j, rows, ogh)
-		}
+		addRowMajor(hist, b.rowOff[lo:hi], b.rows8, b.rowStride, lo, rows, ogh[:n])
 	})
 }
 
-// addRowMajor4 adds rows to the histograms of the four row-major features
-// at positions o..o+3 (k bytes a row in data; binned.rows8 is padded for
-// the bytes past the last row's); rows == nil means rows 0..len(gh)-1, and
-// gh[i] belongs to rows[i] (or to row i).
-func addRowMajor4(hs *[4]*[256]histEntry, data []uint8, k, o int, rows []int32, gh []gradPair) {
-	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
-	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
+// addRowMajor adds rows to the histograms at offsets off in hist of the
+// row-major features at positions o, o+1, ... (k bytes a row in data);
+// rows == nil means rows 0..len(gh)-1, and gh[i] belongs to rows[i] (or to
+// row i).
+func addRowMajor(hist []histEntry, off []int, data []uint8, k, o int, rows []int32, gh []gradPair) {
+	w := len(off)
 	base := o
 	for i := range gh {
 		if rows != nil {
 			base = int(rows[i])*k + o
 		}
-		p := [4]uint8(data[base:])
 		gg, hh := float64(gh[i][0]), float64(gh[i][1])
-		e := &h0[p[0]]
-		e.g += gg
-		e.h += hh
-		e = &h1[p[1]]
-		e.g += gg
-		e.h += hh
-		e = &h2[p[2]]
-		e.g += gg
-		e.h += hh
-		e = &h3[p[3]]
-		e.g += gg
-		e.h += hh
+		p := data[base : base+w]
+		off := off[:len(p)]
+		for j, bin := range p {
+			e := &hist[off[j]+int(bin)]
+			e.g += gg
+			e.h += hh
+		}
 		base += k
 	}
 }
