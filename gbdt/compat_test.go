@@ -107,16 +107,22 @@ type pyPrediction struct {
 	Contrib [][]float64
 }
 
+// passiveOpenMP makes cmd's OpenMP threads sleep while they wait, unless
+// OMP_WAIT_POLICY is set: OpenMP's default spin-waiting makes LightGBM
+// crawl on a loaded 2-core machine (131 s instead of 5 s for taiwan in
+// scripts/bench-gbdt at a load of 10). Tests check results, not speed.
+func passiveOpenMP(cmd *exec.Cmd) {
+	if os.Getenv("OMP_WAIT_POLICY") == "" {
+		cmd.Env = append(os.Environ(), "OMP_WAIT_POLICY=PASSIVE")
+	}
+}
+
 func runPython(t *testing.T, py string, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, append([]string{"testdata/compat.py"}, args...)...)
-	if os.Getenv("OMP_WAIT_POLICY") == "" {
-		// OpenMP's spin-waiting makes LightGBM crawl on a loaded 2-core
-		// machine (10x slower in scripts/bench-gbdt's measurements).
-		cmd.Env = append(os.Environ(), "OMP_WAIT_POLICY=PASSIVE")
-	}
+	passiveOpenMP(cmd)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", py, strings.Join(args, " "), err, out)
