@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"math"
+	"slices"
 	"sync/atomic"
 )
 
@@ -189,27 +190,84 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 				g.splittable[right][f] = false
 			}
 		}
-		g.leafHists(buf, g.needed, srows)
-		g.featurePass(g.needed, func(f int, bb *[2]splitInfo, order *[]int) {
-			hs := g.featHist(buf, f)
-			hl := g.featHist(parent, f)
-			subtractHist(hl, hs)
-			g.splittable[small][f] = g.search(hs, f, &g.stats[small], &bb[0], order)
-			g.splittable[large][f] = g.search(hl, f, &g.stats[large], &bb[1], order)
-		}, func(bb *[2]splitInfo) {
-			if bb[0].better(&g.best[small]) {
-				g.best[small] = bb[0]
-			}
-			if bb[1].better(&g.best[large]) {
-				g.best[large] = bb[1]
-			}
-		})
+		g.searchChildren(small, large, srows, buf, parent)
 		if small == leaf {
 			g.hists[leaf], g.hists[right] = buf, parent
 		}
 	}
 	return t, g.splits
 }
+
+// searchChildren finds the best splits of the two children of a split:
+// it builds the histograms of g.needed for the smaller child's rows (srows)
+// into buf, turns parent into the larger child's by subtraction and
+// searches both. Unless the rows are gathered by all goroutines together,
+// each goroutine searches the features it has just built, so that a split
+// hands work to the other goroutines once rather than twice; a small leaf
+// stays on one goroutine.
+func (g *grower) searchChildren(small, large int, srows []int32, buf, parent []histEntry) {
+	work := func(f int, bb *[2]splitInfo, order *[]int) {
+		hs := g.featHist(buf, f)
+		hl := g.featHist(parent, f)
+		subtractHist(hl, hs)
+		g.splittable[small][f] = g.search(hs, f, &g.stats[small], &bb[0], order)
+		g.splittable[large][f] = g.search(hl, f, &g.stats[large], &bb[1], order)
+	}
+	merge := func(bb *[2]splitInfo) {
+		if bb[0].better(&g.best[small]) {
+			g.best[small] = bb[0]
+		}
+		if bb[1].better(&g.best[large]) {
+			g.best[large] = bb[1]
+		}
+	}
+	feats, n := g.needed, len(srows)
+	if g.useShared(feats, n) {
+		g.leafHists(buf, feats, srows)
+		g.featurePass(feats, work, merge)
+		return
+	}
+	g.gather(srows)
+	gh := g.ordGH[:n]
+	threads := g.threads
+	if n*len(feats) < serialWork {
+		threads = 1
+	}
+	b := g.b
+	rowWise := g.useRowWise(feats, n)
+	units := len(feats)
+	if rowWise {
+		units = len(b.rowFeat)
+	}
+	nb := min(threads, units)
+	parallelBlocks(units, nb, func(lo, hi, blk int) {
+		bb := &g.blockBest[blk]
+		bb[0], bb[1] = noSplit(), noSplit()
+		fs := feats[lo:hi]
+		if rowWise {
+			// Every feature is built; search those needed.
+			g.rowWiseBlock(buf, lo, hi, srows, gh)
+			first, last := b.rowFeat[lo], b.rowFeat[hi-1]
+			i, _ := slices.BinarySearch(feats, first)
+			j, _ := slices.BinarySearch(feats, last+1)
+			fs = feats[i:j]
+		} else {
+			g.buildBlock(buf, fs, srows, n, blk, gh)
+		}
+		for _, f := range fs {
+			work(f, bb, &g.orders[blk])
+		}
+	})
+	for blk := range nb {
+		merge(&g.blockBest[blk])
+	}
+}
+
+// serialWork is the fewest rows times features whose histograms a split
+// builds on several goroutines: below it, handing half the work to another
+// goroutine (waking a parked thread takes microseconds, on a loaded
+// machine far longer) costs about what it saves.
+const serialWork = 1 << 14
 
 // featurePass runs work over feats on up to g.threads goroutines that take
 // features one at a time, so uneven features balance out. Each goroutine

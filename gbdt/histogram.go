@@ -396,12 +396,18 @@ func (g *grower) gather(rows []int32) {
 func (g *grower) leafHists(hist []histEntry, feats []int, rows []int32) {
 	n := len(rows)
 	ogh := g.ordGH[:n]
-	if !g.useRowWise(feats, n) && g.b.rows8 != nil && g.threads > 1 && n >= sharedGatherMinRows {
+	if g.useShared(feats, n) {
 		g.buildGatheredShared(hist, feats, rows, ogh)
 		return
 	}
 	g.gather(rows)
 	g.buildHists(hist, feats, rows, n, ogh)
+}
+
+// useShared reports whether leafHists gathers the leaf's rows with all
+// goroutines together.
+func (g *grower) useShared(feats []int, n int) bool {
+	return !g.useRowWise(feats, n) && g.b.rows8 != nil && g.threads > 1 && n >= sharedGatherMinRows
 }
 
 // useRowWise reports whether buildHists builds row-wise.
@@ -418,41 +424,45 @@ func (g *grower) useRowWise(feats []int, n int) bool {
 // the gradients stay in cache instead of being streamed once per feature.
 // Each feature's sums run over the rows in order whichever goroutine builds
 // it, so the result does not depend on the number of threads.
-func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, ogh []gradPair) {
-	b := g.b
+func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, gh []gradPair) {
 	if g.useRowWise(feats, n) {
-		g.buildRowWise(hist, rows, n, ogh)
+		g.buildRowWise(hist, rows, n, gh)
 		return
 	}
 	parallelBlocks(len(feats), min(g.threads, len(feats)), func(lo, hi, blk int) {
-		fs := feats[lo:hi]
-		for _, f := range fs {
-			clear(g.featHist(hist, f))
-		}
-		switch {
-		case rows != nil && b.rows8 != nil:
-			g.buildGathered(hist, fs, rows, blk, ogh)
-		case rows == nil && b.col8 != nil:
-			g.buildColumns(hist, fs, n, blk, ogh)
-		default:
-			for c := 0; c < n; c += histChunk {
-				e := min(c+histChunk, n)
-				var rs []int32
-				if rows != nil {
-					rs = rows[c:e]
-				}
-				for _, f := range fs {
-					b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, ogh[c:e])
-				}
+		g.buildBlock(hist, feats[lo:hi], rows, n, blk, gh)
+	})
+}
+
+// buildBlock is buildHists's work on goroutine blk: the histograms of fs.
+func (g *grower) buildBlock(hist []histEntry, fs []int, rows []int32, n, blk int, gh []gradPair) {
+	b := g.b
+	for _, f := range fs {
+		clear(g.featHist(hist, f))
+	}
+	switch {
+	case rows != nil && b.rows8 != nil:
+		g.buildGathered(hist, fs, rows, blk, gh)
+	case rows == nil && b.col8 != nil:
+		g.buildColumns(hist, fs, n, blk, gh)
+	default:
+		for c := 0; c < n; c += histChunk {
+			e := min(c+histChunk, n)
+			var rs []int32
+			if rows != nil {
+				rs = rows[c:e]
+			}
+			for _, f := range fs {
+				b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, gh[c:e])
 			}
 		}
-	})
+	}
 }
 
 // buildColumns is buildHists's work for goroutine blk on rows 0..n-1 of
 // byte-binned columns: features four at a time, except those summed with
 // two accumulators.
-func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, ogh []gradPair) {
+func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, gh []gradPair) {
 	b := g.b
 	var hs [4]*[256]histEntry
 	var cs [4][]uint8
@@ -462,22 +472,22 @@ func (g *grower) buildColumns(hist []histEntry, fs []int, n, blk int, ogh []grad
 		for _, f := range fs {
 			h := g.featHist(hist, f)
 			if usePair(g.scratch[blk], len(h), e-c) {
-				b.accumulate(h, g.scratch[blk], f, nil, c, e, ogh[c:e])
+				b.accumulate(h, g.scratch[blk], f, nil, c, e, gh[c:e])
 				continue
 			}
 			hs[k], cs[k] = bins8(h), b.col8[f][c:e]
 			if k++; k == 4 {
-				addAll8x4(&hs, &cs, ogh[c:e])
+				addAll8x4(&hs, &cs, gh[c:e])
 				k = 0
 			}
 		}
 		j := 0
 		if k >= 2 {
-			addAll8x2(hs[0], hs[1], cs[0], cs[1], ogh[c:e])
+			addAll8x2(hs[0], hs[1], cs[0], cs[1], gh[c:e])
 			j = 2
 		}
 		if j < k {
-			addAll8(hs[j], cs[j], ogh[c:e])
+			addAll8(hs[j], cs[j], gh[c:e])
 		}
 	}
 }
@@ -645,11 +655,18 @@ func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, ogh []gradP
 	b := g.b
 	k := len(b.rowFeat)
 	parallelBlocks(k, min(g.threads, k), func(lo, hi, _ int) {
-		for _, f := range b.rowFeat[lo:hi] {
-			clear(g.featHist(hist, f))
-		}
-		addRowMajor(hist, b.rowOff[lo:hi], b.rows8, b.rowStride, lo, rows, ogh[:n])
+		g.rowWiseBlock(hist, lo, hi, rows, ogh[:n])
 	})
+}
+
+// rowWiseBlock is buildRowWise's work on one goroutine: the histograms of
+// the row-major features at positions lo..hi-1.
+func (g *grower) rowWiseBlock(hist []histEntry, lo, hi int, rows []int32, gh []gradPair) {
+	b := g.b
+	for _, f := range b.rowFeat[lo:hi] {
+		clear(g.featHist(hist, f))
+	}
+	addRowMajor(hist, b.rowOff[lo:hi], b.rows8, b.rowStride, lo, rows, gh)
 }
 
 // addRowMajor adds rows to the histograms at offsets off in hist of the

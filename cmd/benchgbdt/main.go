@@ -27,6 +27,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dmitryikh/leaves"
@@ -222,12 +223,14 @@ func train(args []string) error {
 	debug.FreeOSMemory()
 	before := memoryMiB("VmRSS")
 	resetPeak()
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	m, err := gbdt.Train(context.Background(), p, ds, nil, nil)
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
 	peak := memoryMiB("VmHWM")
 	f, err := os.Create(*model)
 	if err != nil {
@@ -244,7 +247,7 @@ func train(args []string) error {
 	for i, row := range testRows {
 		raw[i] = m.PredictRaw(row)
 	}
-	return writeJSON(*out, map[string]any{"test_raw": raw, "train_seconds": secs, "num_trees": len(m.Trees),
+	return writeJSON(*out, map[string]any{"test_raw": raw, "train_seconds": secs, "train_cpu_seconds": cpu, "num_trees": len(m.Trees),
 		"train_rss_before_mib": before, "train_peak_rss_mib": peak})
 }
 
@@ -264,6 +267,16 @@ func memoryMiB(field string) any {
 		}
 	}
 	return nil
+}
+
+// cpuSeconds is the CPU time this process has used (user and system, all
+// threads), 0 where getrusage fails.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // resetPeak sets VmHWM back to the current resident size (Linux), so that
