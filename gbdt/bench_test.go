@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -22,14 +21,6 @@ var trainDump = flag.String("train.dump", "", "BenchmarkTrainSynthetic1M: also w
 // result of cpuNow() taken before the loop.
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchBinned quantises a synthetic set for the histogram and split benchmarks.

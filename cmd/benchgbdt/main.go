@@ -27,7 +27,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dmitryikh/leaves"
@@ -267,16 +266,6 @@ func memoryMiB(field string) any {
 		}
 	}
 	return nil
-}
-
-// cpuSeconds is the CPU time this process has used (user and system, all
-// threads), 0 where getrusage fails.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // resetPeak sets VmHWM back to the current resident size (Linux), so that
