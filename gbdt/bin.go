@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,6 +177,61 @@ func (m *binMapper) valueToBin(v float64) int {
 	return lo
 }
 
+// binColumn sets dst[r] to the bin of col[r], as valueToBin. Binning
+// searches the bounds for every value of the training set, and a search
+// branching on the data is mispredicted at every other step, so numeric
+// features search integer keys that order as the bounds do, without
+// branches (searchKeys).
+func binColumn[T uint8 | uint16](m *binMapper, col []float64, dst []T) {
+	dst = dst[:len(col)]
+	if m.categorical {
+		for r, v := range col {
+			dst[r] = T(m.valueToBin(v))
+		}
+		return
+	}
+	keys := make([]uint64, len(m.upper))
+	for i, u := range m.upper {
+		keys[i] = floatKey(u)
+	}
+	for r, v := range col {
+		if math.IsNaN(v) {
+			if m.missing == MissingNaN {
+				dst[r] = T(m.numBin - 1)
+				continue
+			}
+			v = 0
+		}
+		dst[r] = T(searchKeys(keys, floatKey(v)))
+	}
+}
+
+// floatKey maps a float64 other than NaN to a uint64 whose order is the
+// float's, -0 and +0 being one key as they compare equal.
+func floatKey(v float64) uint64 {
+	if v == 0 {
+		v = 0 // -0 becomes +0
+	}
+	return sortKey(v)
+}
+
+// searchKeys is the first index whose key is >= k; the last key is
+// the largest (+Inf's).
+func searchKeys(keys []uint64, k uint64) int {
+	// The answer lies in keys[base : base+n].
+	base, n := 0, len(keys)
+	for n > 1 {
+		half := n / 2
+		// borrow is 1 when keys[base+half-1] < k. (An if would compile to
+		// a branch: the compiler keeps loop-carried values out of
+		// conditional moves.)
+		_, borrow := bits.Sub64(keys[base+half-1], k, 0)
+		base += half & -int(borrow)
+		n -= half
+	}
+	return base
+}
+
 // nextUp is C's nextafter(a, +Inf).
 func nextUp(a float64) float64 { return math.Nextafter(a, math.Inf(1)) }
 
@@ -299,10 +355,14 @@ func findBinZeroAsOneBin(distinct []float64, counts []int, maxBin, total, minDat
 // findBin builds the mapper for one feature from sampled values, as
 // LightGBM's BinMapper::FindBin with use_missing=true, zero_as_missing=false
 // and feature_pre_filter=true (minSplit = min_data_in_leaf).
-func findBin(values []float64, categorical bool, maxBin, minDataInBin, minSplit int) *binMapper {
+// sc, if not nil, holds buffers reused from call to call.
+func findBin(values []float64, categorical bool, maxBin, minDataInBin, minSplit int, sc *binScratch) *binMapper {
+	if sc == nil {
+		sc = &binScratch{}
+	}
 	m := &binMapper{categorical: categorical, missing: MissingNone}
 	total := len(values)
-	nonzero := make([]float64, 0, len(values))
+	nonzero := slices.Grow(sc.nonzero[:0], len(values))
 	naCount := 0
 	for _, v := range values {
 		switch {
@@ -317,8 +377,9 @@ func findBin(values []float64, categorical bool, maxBin, minDataInBin, minSplit 
 	}
 	zeroCount := total - len(nonzero) - naCount
 	slices.Sort(nonzero)
-	var distinct []float64
-	var counts []int
+	distinct := slices.Grow(sc.distinct[:0], len(nonzero)+2)
+	counts := slices.Grow(sc.counts[:0], len(nonzero)+2)
+	defer func() { sc.nonzero, sc.distinct, sc.counts = nonzero, distinct, counts }()
 	if len(nonzero) == 0 || (nonzero[0] > 0 && zeroCount > 0) {
 		distinct, counts = append(distinct, 0), append(counts, zeroCount)
 	}
@@ -420,6 +481,14 @@ func findBin(values []float64, categorical bool, maxBin, minDataInBin, minSplit 
 	return m
 }
 
+// binScratch holds findBin's buffers, reused from feature to feature:
+// otherwise binning leaves some megabytes of garbage per feature, which
+// with a large data set live stays resident until the next collection.
+type binScratch struct {
+	vals, nonzero, distinct []float64
+	counts                  []int
+}
+
 // needFilter reports whether no split of the sampled counts leaves minSplit
 // rows on both sides (LightGBM's NeedFilter).
 func needFilter(cnt []int, total, minSplit int, categorical bool) bool {
@@ -455,11 +524,27 @@ type binned struct {
 	col8    [][]uint8
 	col16   [][]uint16
 	// A row-major copy of the non-trivial features' bins, when all fit a
-	// byte: rows8[r*len(rowFeat)+k] is the bin of feature rowFeat[k], whose
-	// histogram starts at rowOff[k]. See grower.buildHists.
-	rowFeat []int
-	rowOff  []int
-	rows8   []uint8
+	// byte and there are at least two: rows8[r*rowStride+k] is the bin of
+	// feature rowFeat[k], whose histogram starts at rowOff[k]. See
+	// histogram.go. rowPos[f] is k where rowFeat[k] == f, -1 for a
+	// trivial feature. Rows of up to 32 features take 8, 16 or 32 bytes,
+	// so that none straddles two cache lines; rows8 has gatherPad bytes
+	// more after its last row.
+	rowFeat   []int
+	rowOff    []int
+	rowPos    []int
+	rowStride int
+	rows8     []uint8
+}
+
+// rowStride is the bytes of a row of k features in binned.rows8.
+func rowStride(k int) int {
+	for _, s := range []int{8, 16, 32} {
+		if k <= s {
+			return s
+		}
+	}
+	return k
 }
 
 // bin returns the bin of row r for feature f.
@@ -476,19 +561,21 @@ func quantise(d *Dataset, p *Params, sampleSeed uint64, threads int) *binned {
 	n, nf := d.rows(), len(d.Columns)
 	sample := sampleRows(n, p.BinSampleCount, sampleSeed)
 	b := &binned{rows: n, mappers: make([]*binMapper, nf), offsets: make([]int, nf+1)}
-	parallelFor(nf, threads, func(f int) {
-		col := d.Columns[f]
-		var vals []float64
-		if sample == nil {
-			vals = col
-		} else {
-			vals = make([]float64, len(sample))
-			for i, r := range sample {
-				vals[i] = col[r]
+	parallelBlocks(nf, threads, func(lo, hi, _ int) {
+		var sc binScratch
+		for f := lo; f < hi; f++ {
+			col := d.Columns[f]
+			vals := col
+			if sample != nil {
+				vals = slices.Grow(sc.vals[:0], len(sample))
+				for _, r := range sample {
+					vals = append(vals, col[r])
+				}
+				sc.vals = vals
 			}
+			cat := d.Categorical != nil && d.Categorical[f]
+			b.mappers[f] = findBin(vals, cat, p.MaxBin, p.MinDataInBin, p.MinDataInLeaf, &sc)
 		}
-		cat := d.Categorical != nil && d.Categorical[f]
-		b.mappers[f] = findBin(vals, cat, p.MaxBin, p.MinDataInBin, p.MinDataInLeaf)
 	})
 	maxBins := 0
 	for f, m := range b.mappers {
@@ -509,35 +596,35 @@ func quantise(d *Dataset, p *Params, sampleSeed uint64, threads int) *binned {
 		if b.col8 != nil {
 			c := make([]uint8, n)
 			if !m.trivial {
-				for r, v := range col {
-					c[r] = uint8(m.valueToBin(v))
-				}
+				binColumn(m, col, c)
 			}
 			b.col8[f] = c
 			return
 		}
 		c := make([]uint16, n)
 		if !m.trivial {
-			for r, v := range col {
-				c[r] = uint16(m.valueToBin(v))
-			}
+			binColumn(m, col, c)
 		}
 		b.col16[f] = c
 	})
 	if b.col8 != nil {
+		b.rowPos = make([]int, nf)
 		for f, m := range b.mappers {
+			b.rowPos[f] = -1
 			if !m.trivial {
+				b.rowPos[f] = len(b.rowFeat)
 				b.rowFeat = append(b.rowFeat, f)
 				b.rowOff = append(b.rowOff, b.offsets[f])
 			}
 		}
 		if k := len(b.rowFeat); k > 1 {
-			b.rows8 = make([]uint8, n*k)
+			b.rowStride = rowStride(k)
+			b.rows8 = make([]uint8, n*b.rowStride+gatherPad)
 			parallelBlocks(n, threads, func(lo, hi, _ int) {
 				for j, f := range b.rowFeat {
 					col := b.col8[f]
 					for r := lo; r < hi; r++ {
-						b.rows8[r*k+j] = col[r]
+						b.rows8[r*b.rowStride+j] = col[r]
 					}
 				}
 			})

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -108,13 +109,23 @@ type pyPrediction struct {
 // compat runs testdata/compat.py (the Python LightGBM side) with py.
 func compat(t *testing.T, py string, args ...string) {
 	t.Helper()
-	var env []string
-	if os.Getenv("OMP_WAIT_POLICY") == "" {
-		// OpenMP's spin-waiting makes LightGBM crawl on a loaded 2-core
-		// machine (10x slower in scripts/bench-gbdt's measurements).
-		env = append(env, "OMP_WAIT_POLICY=PASSIVE")
+	testkit.RunPython(t, 10*time.Minute, py, passiveEnv(), append([]string{"testdata/compat.py"}, args...)...)
+}
+
+// passiveEnv makes OpenMP's threads sleep while they wait, unless
+// OMP_WAIT_POLICY is set: OpenMP's default spin-waiting makes LightGBM
+// crawl on a loaded 2-core machine (131 s instead of 5 s for taiwan in
+// scripts/bench-gbdt at a load of 10). Tests check results, not speed.
+func passiveEnv() []string {
+	if os.Getenv("OMP_WAIT_POLICY") != "" {
+		return nil
 	}
-	testkit.RunPython(t, 10*time.Minute, py, env, append([]string{"testdata/compat.py"}, args...)...)
+	return []string{"OMP_WAIT_POLICY=PASSIVE"}
+}
+
+// passiveOpenMP is passiveEnv for a command.
+func passiveOpenMP(cmd *exec.Cmd) {
+	cmd.Env = append(os.Environ(), passiveEnv()...)
 }
 
 func readJSON(t *testing.T, path string, v any) {

@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"math"
+	"slices"
 	"sync/atomic"
 )
 
@@ -38,7 +39,7 @@ type grower struct {
 	needed  []int // features searched in the current split's children
 	rowWise bool  // build large leaves' histograms row-wise (buildRowWise)
 
-	grad, hess []float32
+	gh []gradPair // the rows' gradients and hessians
 
 	idx          []int32 // bagged rows, grouped by leaf
 	tmp          []int32
@@ -47,17 +48,20 @@ type grower struct {
 	stats        []leafStats
 	best         []splitInfo
 	depth        []int
-	parent       []int // node above each leaf, -1 for the root
-	ordG, ordH   []float32
+	parent       []int      // node above each leaf, -1 for the root
+	ordGH        []gradPair // gradient pairs of a leaf's rows, in the leaf's order
 	splits       []binSplit
 	blockBest    [][2]splitInfo
 	orders       [][]int
-	scratch      [][]histEntry // per goroutine, for buildFeatureScratch
+	scratch      [][]histEntry   // per goroutine, for buildFeatureScratch
+	gathered     [][]gatheredRow // per goroutine, for buildGathered
+	shared       []gatheredRow   // for buildGatheredShared
 	// splittable[l][f] is LightGBM's FeatureHistogram::is_splittable: the
 	// last search of feature f in leaf l found a valid split. A feature not
 	// splittable in a leaf is not searched in its descendants.
 	splittable [][]bool
-	allRows    bool // idx holds every row in order (no bagging)
+	allRows    bool       // idx holds every row in order (no bagging)
+	goesLeft   [256]uint8 // 1 for the bins going left in the split being applied (partition8)
 }
 
 func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
@@ -70,21 +74,22 @@ func newGrower(p *Params, b *binned, mono []int8, threads int) *grower {
 			maxCatOnehot: p.MaxCatToOnehot, maxCatThreshold: p.MaxCatThreshold,
 			catSmooth: p.CatSmooth, catL2: p.CatL2, minDataPerGroup: p.MinDataPerGroup,
 		},
-		grad: make([]float32, n), hess: make([]float32, n),
+		gh:  make([]gradPair, n),
 		idx: make([]int32, n), tmp: make([]int32, n),
 		begin: make([]int, p.NumLeaves), count: make([]int, p.NumLeaves),
 		hists: make([][]histEntry, p.NumLeaves),
 		stats: make([]leafStats, p.NumLeaves), best: make([]splitInfo, p.NumLeaves),
 		depth: make([]int, p.NumLeaves), parent: make([]int, p.NumLeaves),
-		ordG: make([]float32, n), ordH: make([]float32, n),
+		ordGH:     make([]gradPair, n),
 		blockBest: make([][2]splitInfo, threads),
 		orders:    make([][]int, threads),
 	}
 	g.rowWise = rowWiseDefault
 	g.scratch = make([][]histEntry, threads)
 	for i := range g.scratch {
-		g.scratch[i] = make([]histEntry, pairMaxBins)
+		g.scratch[i] = make([]histEntry, histPad)
 	}
+	g.gathered = make([][]gatheredRow, threads)
 	g.splittable = make([][]bool, p.NumLeaves)
 	for l := range g.splittable {
 		g.splittable[l] = make([]bool, len(b.mappers))
@@ -114,14 +119,14 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 				rows[i] = int32(i)
 			}
 		})
-		for i := range g.grad {
-			sg += float64(g.grad[i])
-			sh += float64(g.hess[i])
+		for _, p := range g.gh {
+			sg += float64(p[0])
+			sh += float64(p[1])
 		}
 	} else {
 		for _, r := range rows {
-			sg += float64(g.grad[r])
-			sh += float64(g.hess[r])
+			sg += float64(g.gh[r][0])
+			sh += float64(g.gh[r][1])
 		}
 	}
 	g.begin[0], g.count[0], g.depth[0], g.parent[0] = 0, nRows, 0, -1
@@ -130,16 +135,12 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 	g.ensureHist(0)
 
 	// Root: build its histogram and search it.
-	var og, oh []float32
-	var hr []int32
-	if g.allRows {
-		og, oh = g.grad, g.hess
-	} else {
-		g.gather(rows)
-		og, oh, hr = g.ordG[:nRows], g.ordH[:nRows], rows
-	}
 	g.best[0] = noSplit()
-	g.buildHists(g.hists[0], g.active, hr, nRows, og, oh)
+	if g.allRows {
+		g.buildHists(g.hists[0], g.active, nil, nRows, g.gh)
+	} else {
+		g.leafHists(g.hists[0], g.active, rows)
+	}
 	g.featurePass(g.active, func(f int, bb *[2]splitInfo, order *[]int) {
 		h := g.featHist(g.hists[0], f)
 		g.splittable[0][f] = g.search(h, f, &g.stats[0], &bb[0], order)
@@ -189,22 +190,7 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 				g.splittable[right][f] = false
 			}
 		}
-		g.gather(srows)
-		g.buildHists(buf, g.needed, srows, len(srows), g.ordG[:len(srows)], g.ordH[:len(srows)])
-		g.featurePass(g.needed, func(f int, bb *[2]splitInfo, order *[]int) {
-			hs := g.featHist(buf, f)
-			hl := g.featHist(parent, f)
-			subtractHist(hl, hs)
-			g.splittable[small][f] = g.search(hs, f, &g.stats[small], &bb[0], order)
-			g.splittable[large][f] = g.search(hl, f, &g.stats[large], &bb[1], order)
-		}, func(bb *[2]splitInfo) {
-			if bb[0].better(&g.best[small]) {
-				g.best[small] = bb[0]
-			}
-			if bb[1].better(&g.best[large]) {
-				g.best[large] = bb[1]
-			}
-		})
+		g.searchChildren(small, large, srows, buf, parent)
 		if small == leaf {
 			g.hists[leaf], g.hists[right] = buf, parent
 		}
@@ -212,114 +198,76 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 	return t, g.splits
 }
 
-func (g *grower) ensureHist(l int) {
-	if g.hists[l] == nil {
-		g.hists[l] = make([]histEntry, g.b.offsets[len(g.b.mappers)])
+// searchChildren finds the best splits of the two children of a split:
+// it builds the histograms of g.needed for the smaller child's rows (srows)
+// into buf, turns parent into the larger child's by subtraction and
+// searches both. Unless the rows are gathered by all goroutines together,
+// each goroutine searches the features it has just built, so that a split
+// hands work to the other goroutines once rather than twice; a small leaf
+// stays on one goroutine.
+func (g *grower) searchChildren(small, large int, srows []int32, buf, parent []histEntry) {
+	work := func(f int, bb *[2]splitInfo, order *[]int) {
+		hs := g.featHist(buf, f)
+		hl := g.featHist(parent, f)
+		subtractHist(hl, hs)
+		g.splittable[small][f] = g.search(hs, f, &g.stats[small], &bb[0], order)
+		g.splittable[large][f] = g.search(hl, f, &g.stats[large], &bb[1], order)
 	}
-}
-
-func (g *grower) featHist(h []histEntry, f int) []histEntry {
-	return h[g.b.offsets[f]:g.b.offsets[f+1]]
-}
-
-// gather copies the gradients of rows into the ordered buffers.
-func (g *grower) gather(rows []int32) {
-	threads := min(g.threads, len(rows)/minPartitionBlock)
-	parallelBlocks(len(rows), max(threads, 1), func(lo, hi, _ int) {
-		og, oh := g.ordG[lo:hi], g.ordH[lo:hi]
-		for i, r := range rows[lo:hi] {
-			og[i] = g.grad[r]
-			oh[i] = g.hess[r]
+	merge := func(bb *[2]splitInfo) {
+		if bb[0].better(&g.best[small]) {
+			g.best[small] = bb[0]
 		}
-	})
-}
-
-// buildHists fills the histograms of feats for a leaf's rows (nil: rows
-// 0..n-1, with og, oh indexed by row; otherwise og, oh are the ordered
-// gradients of rows). Goroutines take contiguous runs of features and walk
-// the rows in chunks, building all their features chunk by chunk so that
-// the gradients stay in cache instead of being streamed once per feature.
-// Each feature's sums run over the rows in order whichever goroutine builds
-// it, so the result does not depend on the number of threads.
-func (g *grower) buildHists(hist []histEntry, feats []int, rows []int32, n int, og, oh []float32) {
-	if g.rowWise && g.b.rows8 != nil && n >= rowWiseMinRows && len(feats)*5 >= len(g.b.rowFeat)*4 &&
-		g.b.offsets[len(g.b.mappers)] <= rowWiseMaxBins {
-		g.buildRowWise(hist, rows, n, og, oh)
+		if bb[1].better(&g.best[large]) {
+			g.best[large] = bb[1]
+		}
+	}
+	feats, n := g.needed, len(srows)
+	if g.useShared(feats, n) {
+		g.leafHists(buf, feats, srows)
+		g.featurePass(feats, work, merge)
 		return
 	}
-	parallelBlocks(len(feats), min(g.threads, len(feats)), func(lo, hi, blk int) {
-		fs := feats[lo:hi]
-		for _, f := range fs {
-			clear(g.featHist(hist, f))
-		}
-		for c := 0; c < n; c += histChunk {
-			e := min(c+histChunk, n)
-			var rs []int32
-			if rows != nil {
-				rs = rows[c:e]
-			}
-			for _, f := range fs {
-				g.b.accumulate(g.featHist(hist, f), g.scratch[blk], f, rs, c, e, og[c:e], oh[c:e])
-			}
-		}
-	})
-}
-
-// histChunk is the number of rows buildHists handles per feature in turn.
-const histChunk = 1 << 14
-
-// rowWiseDefault turns row-wise histograms on; a variable for benchmarks.
-var rowWiseDefault = true
-
-// rowWiseMinRows is the smallest leaf built row-wise.
-const rowWiseMinRows = 1 << 12
-
-// rowWiseMaxBins bounds the total bins for row-wise histograms: row-wise
-// writes all features' histograms at once and only wins while they stay in
-// the core's fast caches (measured: faster on taiwan_default's 23 features
-// of few bins, slower on 28 features of 255 bins).
-const rowWiseMaxBins = 4096
-
-// buildRowWise builds the histograms of all non-trivial features from the
-// row-major bins: each goroutine takes a contiguous run of features and
-// reads, per row, the gradient pair once and its features' bins together.
-// Each feature still sums its rows in row order, exactly as the column-wise
-// loops without two accumulators do. Chosen by leaf size and the share of
-// features needed, never by timing, so models stay deterministic.
-func (g *grower) buildRowWise(hist []histEntry, rows []int32, n int, og, oh []float32) {
+	g.gather(srows)
+	gh := g.ordGH[:n]
+	threads := g.threads
+	if n*len(feats) < serialWork {
+		threads = 1
+	}
 	b := g.b
-	k := len(b.rowFeat)
-	parallelBlocks(k, min(g.threads, k), func(lo, hi, _ int) {
-		for _, f := range b.rowFeat[lo:hi] {
-			clear(g.featHist(hist, f))
+	rowWise := g.useRowWise(feats, n)
+	units := len(feats)
+	if rowWise {
+		units = len(b.rowFeat)
+	}
+	nb := min(threads, units)
+	parallelBlocks(units, nb, func(lo, hi, blk int) {
+		bb := &g.blockBest[blk]
+		bb[0], bb[1] = noSplit(), noSplit()
+		fs := feats[lo:hi]
+		if rowWise {
+			// Every feature is built; search those needed.
+			g.rowWiseBlock(buf, lo, hi, srows, gh)
+			first, last := b.rowFeat[lo], b.rowFeat[hi-1]
+			i, _ := slices.BinarySearch(feats, first)
+			j, _ := slices.BinarySearch(feats, last+1)
+			fs = feats[i:j]
+		} else {
+			g.buildBlock(buf, fs, srows, n, blk, gh)
 		}
-		off := b.rowOff[lo:hi]
-		w := hi - lo
-		og, oh := og[:n], oh[:n]
-		if rows == nil {
-			for r := 0; r < n; r++ {
-				gg, hh := float64(og[r]), float64(oh[r])
-				p := b.rows8[r*k+lo : r*k+lo+w]
-				for j, bin := range p {
-					e := &hist[off[j]+int(bin)]
-					e.g += gg
-					e.h += hh
-				}
-			}
-			return
-		}
-		for i, r := range rows[:n] {
-			gg, hh := float64(og[i]), float64(oh[i])
-			base := int(r)*k + lo
-			p := b.rows8[base : base+w]
-			for j, bin := range p {
-				e := &hist[off[j]+int(bin)]
-				e.g += gg
-				e.h += hh
-			}
+		for _, f := range fs {
+			work(f, bb, &g.orders[blk])
 		}
 	})
+	for blk := range nb {
+		merge(&g.blockBest[blk])
+	}
 }
+
+// serialWork is the fewest rows times features whose histograms a split
+// builds on several goroutines: below it, handing half the work to another
+// goroutine (waking a parked thread takes microseconds, on a loaded
+// machine far longer) costs about what it saves.
+const serialWork = 1 << 14
 
 // featurePass runs work over feats on up to g.threads goroutines that take
 // features one at a time, so uneven features balance out. Each goroutine
@@ -377,6 +325,12 @@ func (g *grower) split(t *Tree, leaf int, bs *splitInfo) int {
 	g.splits = append(g.splits, sp)
 
 	// Stable partition of the leaf's rows: left rows first.
+	for b := range g.goesLeft {
+		g.goesLeft[b] = 0
+		if b < m.numBin && sp.left(b) {
+			g.goesLeft[b] = 1
+		}
+	}
 	seg := g.idx[g.begin[leaf] : g.begin[leaf]+g.count[leaf]]
 	nLeft := g.partition(seg, &sp)
 	right := t.NumLeaves
@@ -489,41 +443,37 @@ func (g *grower) partition(seg []int32, sp *binSplit) int {
 // partitionBlock is partition for one block, with tmp (empty, with room for
 // len(seg) rows) receiving the right rows.
 func (g *grower) partitionBlock(seg []int32, tmp []int32, sp *binSplit) int {
+	if g.b.col8 != nil {
+		return partition8(seg, tmp[:len(seg)], g.b.col8[sp.feature], &g.goesLeft)
+	}
 	n := 0
-	b := g.b
-	if b.col8 != nil && sp.catLeft == nil && sp.nanBin < 0 {
-		// The common case: a numeric split without a NaN bin.
-		col, thr := b.col8[sp.feature], uint8(sp.threshold)
-		for _, r := range seg {
-			if col[r] <= thr {
-				seg[n] = r
-				n++
-			} else {
-				tmp = append(tmp, r)
-			}
-		}
-	} else if b.col8 != nil {
-		col := b.col8[sp.feature]
-		for _, r := range seg {
-			if sp.left(int(col[r])) {
-				seg[n] = r
-				n++
-			} else {
-				tmp = append(tmp, r)
-			}
-		}
-	} else {
-		col := b.col16[sp.feature]
-		for _, r := range seg {
-			if sp.left(int(col[r])) {
-				seg[n] = r
-				n++
-			} else {
-				tmp = append(tmp, r)
-			}
+	col := g.b.col16[sp.feature]
+	for _, r := range seg {
+		if sp.left(int(col[r])) {
+			seg[n] = r
+			n++
+		} else {
+			tmp = append(tmp, r)
 		}
 	}
 	copy(seg[n:], tmp)
+	return n
+}
+
+// partition8 is partitionBlock for byte bins, left[bin] being 1 for the
+// bins going left. Every row is written to both sides and only its side's
+// count advances: no branch on the side, which is mispredicted about half
+// the time.
+func partition8(seg, tmp []int32, col []uint8, left *[256]uint8) int {
+	n, m := 0, 0
+	for _, r := range seg {
+		l := int(left[col[r]])
+		seg[n] = r
+		tmp[m] = r
+		n += l
+		m += 1 - l
+	}
+	copy(seg[n:], tmp[:m])
 	return n
 }
 

@@ -28,9 +28,37 @@ type Iteration struct {
 // callback, if not nil, is called for every iteration, in order, from a
 // goroutine of Train's while later trees grow; every call has returned when
 // Train returns. The training metrics it receives cost a sort of the
-// training scores, so they are only computed when callback is set. Training is deterministic: the same
-// data and parameters give the same model regardless of scheduling.
+// training scores, so they are only computed when callback is set. Training
+// is deterministic: the same data and parameters give the same model
+// regardless of scheduling and of the number of threads.
 func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(Iteration)) (*Model, error) {
+	mono, err := checkInputs(&p, train, valid)
+	if err != nil {
+		return nil, err
+	}
+	b := newBooster(&p, train, valid, mono)
+	if callback != nil {
+		var vl []float64
+		if valid != nil {
+			vl = valid.Labels
+		}
+		b.rep = newReporter(callback, train.Labels, vl)
+		defer b.rep.wait()
+	}
+	for iter := 0; iter < p.NumIterations; iter++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train iteration %d: %w", iter+1, err)
+		}
+		if !b.boost(iter) {
+			break
+		}
+	}
+	return b.finish(), nil
+}
+
+// checkInputs validates the parameters and data sets and returns the
+// monotone constraints, nil when there are none.
+func checkInputs(p *Params, train, valid *Dataset) ([]int8, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -60,166 +88,224 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 			}
 		}
 	}
-	n := train.rows()
 	var pos float64
 	for _, y := range train.Labels {
 		pos += y
 	}
-	if pos == 0 || pos == float64(n) {
+	if pos == 0 || pos == float64(train.rows()) {
 		return nil, fmt.Errorf("%w: training labels are all %v; binary classification needs both classes", ErrData, train.Labels[0])
 	}
+	return mono, nil
+}
 
+// booster is the state of one Train call between iterations.
+type booster struct {
+	p            *Params
+	train, valid *Dataset
+	b            *binned
+	g            *grower
+	threads      int
+	bagRand      *rng
+	featRand     *rng
+	splittable   []int // features that are not trivial, candidates for sampling
+	init         float64
+	score        []float64 // raw training scores
+	vscore       []float64 // raw validation scores, nil without valid
+	model        *Model
+	rep          *reporter // nil without a callback
+
+	bagged bool
+	inBag  int     // rows in the bag: g.idx[:inBag]
+	oob    []int32 // rows out of the bag
+
+	bestIter, sinceBest int
+	bestLoss            float64
+}
+
+// newBooster bins the training data and sets every row's score to the
+// initial score.
+func newBooster(p *Params, train, valid *Dataset, mono []int8) *booster {
+	n := train.rows()
 	threads := p.threads()
 	bagSeed, featSeed, dataSeed := p.seeds()
-	b := quantise(train, &p, dataSeed, threads)
-	g := newGrower(&p, b, mono, threads)
-	bagRand, featRand := newRand(bagSeed), newRand(featSeed)
-
-	var valid0 []int
-	for f, m := range b.mappers {
+	bn := quantise(train, p, dataSeed, threads)
+	b := &booster{
+		p: p, train: train, valid: valid, b: bn, threads: threads,
+		g:       newGrower(p, bn, mono, threads),
+		bagRand: newRand(bagSeed), featRand: newRand(featSeed),
+		bagged: p.BaggingFreq > 0 && p.BaggingFraction < 1,
+		inBag:  n, oob: []int32{},
+		bestLoss: math.Inf(1),
+	}
+	for f, m := range bn.mappers {
 		if !m.trivial {
-			valid0 = append(valid0, f)
+			b.splittable = append(b.splittable, f)
 		}
 	}
-
 	// boost_from_average: the initial score is the log-odds of the label
 	// mean, folded into the first tree (Tree::AddBias).
-	avg := min(max(pos/float64(n), epsilon), 1-epsilon)
-	init := math.Log(avg / (1 - avg))
-	score := make([]float64, n)
-	for i := range score {
-		score[i] = init
+	var pos float64
+	for _, y := range train.Labels {
+		pos += y
 	}
-	var vscore []float64
+	avg := min(max(pos/float64(n), epsilon), 1-epsilon)
+	b.init = math.Log(avg / (1 - avg))
+	b.score = filled(n, b.init)
 	if valid != nil {
-		vscore = make([]float64, valid.rows())
-		for i := range vscore {
-			vscore[i] = init
+		b.vscore = filled(valid.rows(), b.init)
+	}
+	b.model = newModel(p, train, bn)
+	b.g.allRows = !b.bagged
+	if !b.bagged {
+		for i := range b.g.idx {
+			b.g.idx[i] = int32(i)
 		}
 	}
+	return b
+}
 
-	model := &Model{FeatureNames: make([]string, nf), FeatureInfos: make([]string, nf), Params: p.effective()}
+func filled(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+// newModel is a model without trees: the feature names, the bins'
+// feature_infos and the effective parameters.
+func newModel(p *Params, train *Dataset, bn *binned) *Model {
+	nf := len(train.Columns)
+	m := &Model{FeatureNames: make([]string, nf), FeatureInfos: make([]string, nf), Params: p.effective()}
 	for f := range nf {
 		name := "Column_" + strconv.Itoa(f)
 		if train.Names != nil {
 			name = fileFeatureName(train.Names[f])
 		}
-		model.FeatureNames[f] = name
-		model.FeatureInfos[f] = b.mappers[f].info()
+		m.FeatureNames[f] = name
+		m.FeatureInfos[f] = bn.mappers[f].info()
 	}
+	return m
+}
 
-	bestIter, bestLoss, sinceBest := 0, math.Inf(1), 0
-	inBag := n
-	bagged := p.BaggingFreq > 0 && p.BaggingFraction < 1
-	g.allRows = !bagged
-	if !bagged {
-		for i := range g.idx {
-			g.idx[i] = int32(i)
+// boost runs iteration iter (0-based): gradients, bag, one tree, scores,
+// report and early stopping. It reports whether to go on.
+func (b *booster) boost(iter int) bool {
+	b.g.gradients(b.score, b.train.Labels)
+	b.bag(iter)
+	b.g.active = sampleFeatures(b.splittable, b.p.FeatureFraction, b.featRand, b.g.active[:0])
+	tree, splits := b.g.grow(b.inBag)
+	if tree.NumLeaves <= 1 {
+		if iter == 0 {
+			// A constant model still predicts the initial score.
+			b.model.Trees = append(b.model.Trees, Tree{NumLeaves: 1, LeafValue: []float64{b.init}, LeafWeight: []float64{0}, LeafCount: []int{0}, Shrinkage: 1})
+			b.bestIter = 1
+		}
+		return false // LightGBM: no more leaves meet the split requirements
+	}
+	shrink(tree, b.p.LearningRate)
+	b.updateScores(tree, splits)
+	if iter == 0 {
+		addBias(tree, b.init)
+	}
+	b.model.Trees = append(b.model.Trees, *tree)
+
+	it := Iteration{Iter: iter + 1, TrainLogLoss: math.NaN(), TrainAUC: math.NaN(), ValidLogLoss: math.NaN(), ValidAUC: math.NaN()}
+	if b.valid != nil {
+		it.ValidLogLoss = logLoss(b.vscore, b.valid.Labels)
+	}
+	if b.rep != nil {
+		b.rep.add(it, b.score, b.vscore)
+	}
+	return b.keepGoing(iter, it.ValidLogLoss)
+}
+
+// bag draws a new bag every bagging_freq iterations; between draws it puts
+// the bag's rows back in row order.
+func (b *booster) bag(iter int) {
+	if !b.bagged {
+		return
+	}
+	g := b.g
+	if iter%b.p.BaggingFreq != 0 {
+		// The leaf partition reorders idx; restore row order so that
+		// histograms sum in the same order for the same bag.
+		sortBag(g.idx[:b.inBag], len(b.score), g.tmp)
+		return
+	}
+	b.inBag, b.oob = 0, b.oob[:0]
+	for i := range len(b.score) {
+		if b.bagRand.float() < b.p.BaggingFraction {
+			g.idx[b.inBag] = int32(i)
+			b.inBag++
+		} else {
+			b.oob = append(b.oob, int32(i))
 		}
 	}
-	oob := []int32{}
-	var rep *reporter
-	if callback != nil {
-		var vl []float64
-		if valid != nil {
-			vl = valid.Labels
-		}
-		rep = newReporter(callback, train.Labels, vl)
-		defer rep.wait()
-	}
-	for iter := 0; iter < p.NumIterations; iter++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("train iteration %d: %w", iter+1, err)
-		}
-		g.gradients(score, train.Labels)
-		if bagged && iter%p.BaggingFreq == 0 {
-			inBag, oob = 0, oob[:0]
-			for i := 0; i < n; i++ {
-				if bagRand.float() < p.BaggingFraction {
-					g.idx[inBag] = int32(i)
-					inBag++
-				} else {
-					oob = append(oob, int32(i))
-				}
+}
+
+// updateScores adds a shrunk tree's outputs to the scores: in-bag rows by
+// the leaf partition, the rest by routing their bins, validation rows by
+// their raw values.
+func (b *booster) updateScores(tree *Tree, splits []binSplit) {
+	g, score := b.g, b.score
+	parallelBlocks(b.inBag, b.threads, func(lo, hi, _ int) {
+		for l := 0; l < tree.NumLeaves; l++ {
+			a, z := max(g.begin[l], lo), min(g.begin[l]+g.count[l], hi)
+			v := tree.LeafValue[l]
+			for _, r := range g.idx[a:max(a, z)] {
+				score[r] += v
 			}
-		} else if bagged {
-			// The leaf partition reorders idx; restore row order so that
-			// histograms sum in the same order for the same bag.
-			sortBag(g.idx[:inBag], n, g.tmp)
 		}
-		g.active = sampleFeatures(valid0, p.FeatureFraction, featRand, g.active[:0])
-		tree, splits := g.grow(inBag)
-		if tree.NumLeaves <= 1 {
-			if iter == 0 {
-				tree = &Tree{NumLeaves: 1, LeafValue: []float64{init}, LeafWeight: []float64{0}, LeafCount: []int{0}, Shrinkage: 1}
-				model.Trees = append(model.Trees, *tree)
-				bestIter = 1
-			}
-			break // LightGBM: no more leaves meet the split requirements
-		}
-		shrink(tree, p.LearningRate)
-		// Update training scores: in-bag rows by the leaf partition, the
-		// rest by routing their bins.
-		parallelBlocks(inBag, threads, func(lo, hi, _ int) {
-			for l := 0; l < tree.NumLeaves; l++ {
-				a, z := max(g.begin[l], lo), min(g.begin[l]+g.count[l], hi)
-				v := tree.LeafValue[l]
-				for _, r := range g.idx[a:max(a, z)] {
-					score[r] += v
-				}
+	})
+	if b.bagged {
+		parallelBlocks(len(b.oob), b.threads, func(lo, hi, _ int) {
+			for _, r := range b.oob[lo:hi] {
+				score[r] += tree.LeafValue[leafOfBinned(tree, splits, b.b, int(r))]
 			}
 		})
-		if bagged {
-			parallelBlocks(len(oob), threads, func(lo, hi, _ int) {
-				for _, r := range oob[lo:hi] {
-					score[r] += tree.LeafValue[leafOfBinned(tree, splits, b, int(r))]
-				}
-			})
-		}
-		if valid != nil {
-			parallelBlocks(len(vscore), threads, func(lo, hi, _ int) {
-				for r := lo; r < hi; r++ {
-					vscore[r] += tree.LeafValue[tree.leafOfColumns(valid.Columns, r)]
-				}
-			})
-		}
-		if iter == 0 {
-			addBias(tree, init)
-		}
-		model.Trees = append(model.Trees, *tree)
-
-		it := Iteration{Iter: iter + 1, TrainLogLoss: math.NaN(), TrainAUC: math.NaN(), ValidLogLoss: math.NaN(), ValidAUC: math.NaN()}
-		if valid != nil {
-			it.ValidLogLoss = logLoss(vscore, valid.Labels)
-		}
-		if rep != nil {
-			rep.add(it, score, vscore)
-		}
-		bestIter = iter + 1
-		if p.EarlyStoppingRound > 0 {
-			if it.ValidLogLoss < bestLoss {
-				bestLoss, sinceBest = it.ValidLogLoss, 0
-			} else {
-				sinceBest++
-				if sinceBest >= p.EarlyStoppingRound {
-					bestIter = iter + 1 - sinceBest
-					break
-				}
+	}
+	if b.valid != nil {
+		parallelBlocks(len(b.vscore), b.threads, func(lo, hi, _ int) {
+			for r := lo; r < hi; r++ {
+				b.vscore[r] += tree.LeafValue[tree.leafOfColumns(b.valid.Columns, r)]
 			}
-			bestIter = iter + 1 - sinceBest
-		}
+		})
 	}
-	model.Trees = model.Trees[:bestIter]
-	model.SplitImportance = make([]int, nf)
-	model.GainImportance = make([]float64, nf)
-	for i := range model.Trees {
-		t := &model.Trees[i]
+}
+
+// keepGoing records iteration iter's validation loss and reports whether
+// early stopping lets training go on.
+func (b *booster) keepGoing(iter int, validLoss float64) bool {
+	b.bestIter = iter + 1
+	if b.p.EarlyStoppingRound <= 0 {
+		return true
+	}
+	if validLoss < b.bestLoss {
+		b.bestLoss, b.sinceBest = validLoss, 0
+	} else {
+		b.sinceBest++
+	}
+	b.bestIter = iter + 1 - b.sinceBest
+	return b.sinceBest < b.p.EarlyStoppingRound
+}
+
+// finish keeps the trees up to the best iteration and sums the feature
+// importances over them.
+func (b *booster) finish() *Model {
+	m := b.model
+	m.Trees = m.Trees[:b.bestIter]
+	nf := len(b.train.Columns)
+	m.SplitImportance = make([]int, nf)
+	m.GainImportance = make([]float64, nf)
+	for i := range m.Trees {
+		t := &m.Trees[i]
 		for k, f := range t.SplitFeature {
-			model.SplitImportance[f]++
-			model.GainImportance[f] += t.SplitGain[k]
+			m.SplitImportance[f]++
+			m.GainImportance[f] += t.SplitGain[k]
 		}
 	}
-	return model, nil
+	return m
 }
 
 // gradients computes the binary log loss gradients and hessians for the
@@ -228,8 +314,7 @@ func (g *grower) gradients(score, labels []float64) {
 	parallelBlocks(len(score), g.threads, func(lo, hi, _ int) {
 		for i := lo; i < hi; i++ {
 			p := 1 / (1 + math.Exp(-score[i]))
-			g.grad[i] = float32(p - labels[i])
-			g.hess[i] = float32(p * (1 - p))
+			g.gh[i] = gradPair{float32(p - labels[i]), float32(p * (1 - p))}
 		}
 	})
 }

@@ -3,10 +3,13 @@ package gbdt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func TestParamsSet(t *testing.T) {
@@ -144,6 +147,36 @@ func TestTrainDeterministic(t *testing.T) {
 	e := trainOrFatal(t, p, d, nil, nil)
 	if reflect.DeepEqual(e.Trees, a.Trees) {
 		t.Error("a different seed gave the same trees despite bagging")
+	}
+}
+
+// TestTrainSameFileAnyThreads trains on 1, 2 and 3 goroutines, with
+// leaves large enough to be gathered by all goroutines together and
+// features of few bins: the model files must be byte-identical.
+func TestTrainSameFileAnyThreads(t *testing.T) {
+	d := synthetic(3*sharedGatherMinRows*4, 9, 21)
+	few := make([]float64, len(d.Labels))
+	for i := range few {
+		few[i] = float64(i * 11 % 7)
+	}
+	d.Columns = append(d.Columns, few)
+	defer func(v int) { minPartitionBlock = v }(minPartitionBlock)
+	minPartitionBlock = 1000
+	var files []string
+	for _, threads := range []int{1, 2, 3} {
+		p := DefaultParams()
+		p.NumIterations, p.NumLeaves, p.NumThreads = 8, 31, threads
+		var buf strings.Builder
+		if err := trainOrFatal(t, p, d, nil, nil).WriteText(&buf); err != nil {
+			t.Fatal(err)
+		}
+		// num_threads is written among the parameters; compare the rest.
+		files = append(files, strings.ReplaceAll(buf.String(), fmt.Sprintf("[num_threads: %d]", threads), ""))
+	}
+	for i := 1; i < len(files); i++ {
+		if files[i] != files[0] {
+			t.Fatalf("model trained on %d goroutines differs from one trained on 1: %s", i+1, testkit.FirstDiff(files[i], files[0]))
+		}
 	}
 }
 
@@ -382,35 +415,36 @@ func TestHistogramSubtraction(t *testing.T) {
 	p := DefaultParams()
 	b := quantise(d, &p, 1, 2)
 	r := newRand(1)
-	g, h := make([]float32, b.rows), make([]float32, b.rows)
+	gh := make([]gradPair, b.rows)
 	var left, right []int32
-	for i := range g {
-		g[i], h[i] = float32(r.float()-0.5), float32(r.float()*0.25)
+	for i := range gh {
+		gh[i] = gradPair{float32(r.float() - 0.5), float32(r.float() * 0.25)}
 		if r.float() < 0.3 {
 			left = append(left, int32(i))
 		} else {
 			right = append(right, int32(i))
 		}
 	}
-	gather := func(rows []int32) ([]float32, []float32) {
-		og, oh := make([]float32, len(rows)), make([]float32, len(rows))
+	gather := func(rows []int32) []gradPair {
+		ogh := make([]gradPair, len(rows))
 		for i, r := range rows {
-			og[i], oh[i] = g[r], h[r]
+			ogh[i] = gh[r]
 		}
-		return og, oh
+		return ogh
 	}
 	for f := range d.Columns {
 		nb := b.offsets[f+1] - b.offsets[f]
-		parent, small, direct := make([]histEntry, nb), make([]histEntry, nb), make([]histEntry, nb)
-		b.buildFeature(parent, f, nil, g, h)
-		lg, lh := gather(left)
-		b.buildFeature(small, f, left, lg, lh)
-		rg, rh := gather(right)
-		b.buildFeature(direct, f, right, rg, rh)
+		// Histograms have room for histPad entries more (see bins8).
+		newHist := func() []histEntry { return make([]histEntry, nb, nb+histPad) }
+		parent, small, direct := newHist(), newHist(), newHist()
+		b.buildFeature(parent, f, nil, gh)
+		lgh := gather(left)
+		b.buildFeature(small, f, left, lgh)
+		b.buildFeature(direct, f, right, gather(right))
 		// The two-accumulator loops agree with the plain ones.
 		if nb <= pairMaxBins {
-			pair := make([]histEntry, nb)
-			b.buildFeatureScratch(pair, make([]histEntry, nb), f, left, lg, lh)
+			pair := newHist()
+			b.buildFeatureScratch(pair, make([]histEntry, histPad), f, left, lgh)
 			for i := range pair {
 				if math.Abs(pair[i].g-small[i].g) > 1e-9 || math.Abs(pair[i].h-small[i].h) > 1e-9 {
 					t.Fatalf("feature %d bin %d: paired %+v, plain %+v", f, i, pair[i], small[i])
@@ -430,13 +464,13 @@ func TestFindBin(t *testing.T) {
 	// Few distinct values: bounds are the midpoints, nudged up one ulp, and
 	// the last bin is open; zero (absent here) keeps a bin of its own below
 	// the positive values, as in LightGBM.
-	m := findBin([]float64{1, 1, 1, 2, 2, 2, 3, 3, 3, 3}, false, 255, 3, 1)
+	m := findBin([]float64{1, 1, 1, 2, 2, 2, 3, 3, 3, 3}, false, 255, 3, 1, nil)
 	want := []float64{zeroThreshold, math.Nextafter(1.5, 2), math.Nextafter(2.5, 3), math.Inf(1)}
 	if !reflect.DeepEqual(m.upper, want) || m.missing != MissingNone || m.info() != "[1:3]" {
 		t.Errorf("upper %v missing %d info %s", m.upper, m.missing, m.info())
 	}
 	// NaN gets the last bin; zero its own bin between negatives and positives.
-	m = findBin([]float64{-2, -2, -2, 0, 0, 0, 5, 5, 5, math.NaN()}, false, 255, 3, 1)
+	m = findBin([]float64{-2, -2, -2, 0, 0, 0, 5, 5, 5, math.NaN()}, false, 255, 3, 1, nil)
 	if m.missing != MissingNaN || m.numBin != len(m.upper)+1 || m.valueToBin(math.NaN()) != m.numBin-1 {
 		t.Errorf("NaN bin: %+v", m)
 	}
@@ -448,47 +482,120 @@ func TestFindBin(t *testing.T) {
 	for i := range vals {
 		vals[i] = float64(i)
 	}
-	m = findBin(vals, false, 16, 3, 1)
+	m = findBin(vals, false, 16, 3, 1, nil)
 	if m.numBin != 16 {
 		t.Errorf("%d bins, want 16", m.numBin)
 	}
 	// Categorical: bin 0 is NaN/other, categories by count, LightGBM's info.
-	m = findBin([]float64{2, 2, 2, 2, 0, 0, 0, 1, 1, 1, 1, 1, math.NaN()}, true, 255, 3, 1)
+	m = findBin([]float64{2, 2, 2, 2, 0, 0, 0, 1, 1, 1, 1, 1, math.NaN()}, true, 255, 3, 1, nil)
 	if m.info() != "-1:1:2:0" || m.valueToBin(1) != 1 || m.valueToBin(-1) != 0 || m.missing != MissingNaN {
 		t.Errorf("categorical: info %s, %+v", m.info(), m)
 	}
 }
 
-// TestRowWiseHistogram: row-wise and column-wise histograms of many-bin
-// features are bit-identical (same summation order), for all rows and for a
-// subset through an index.
+// TestBinColumn: the branch-free search of binColumn bins every value as
+// valueToBin's binary search does, bounds and their neighbours, signed
+// zeros, infinities and NaN included.
+func TestBinColumn(t *testing.T) {
+	r := newRand(9)
+	for _, tc := range []struct {
+		name string
+		gen  func() float64
+		nan  bool
+	}{
+		{"uniform", func() float64 { return r.float()*2 - 1 }, false},
+		{"few values", func() float64 { return float64(r.intn(7)) - 3 }, true},
+		{"wide", func() float64 { return math.Exp(r.float()*60-30) * float64(1-2*r.intn(2)) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals := make([]float64, 5000)
+			for i := range vals {
+				vals[i] = tc.gen()
+				if tc.nan && i%50 == 0 {
+					vals[i] = math.NaN()
+				}
+			}
+			m := findBin(vals, false, 255, 3, 1, nil)
+			probe := append([]float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN()}, vals...)
+			for _, u := range m.upper {
+				probe = append(probe, u, math.Nextafter(u, math.Inf(-1)), math.Nextafter(u, math.Inf(1)))
+			}
+			got := make([]uint16, len(probe))
+			binColumn(m, probe, got)
+			for i, v := range probe {
+				if want := m.valueToBin(v); int(got[i]) != want {
+					t.Fatalf("value %v: binColumn gives bin %d, valueToBin %d", v, got[i], want)
+				}
+			}
+		})
+	}
+}
+
+// TestRowWiseHistogram: the ways of building histograms sum in the same
+// order, so they agree bit for bit: gathered chunks with one feature at a
+// time (features of few bins included, summed with two accumulators in
+// histChunk chunks), row-wise with column-wise on many-bin features; for
+// all rows and for a subset through an index, on one and two goroutines
+// (groups of 4, 3, 2 and 1 features per goroutine).
 func TestRowWiseHistogram(t *testing.T) {
-	d := synthetic(3*rowWiseMinRows+17, 6, 8)
+	n := 2*sharedChunk + 3*gatherChunk + 17
+	d := synthetic(n, 7, 8)
+	for _, mod := range []int{5, 40} {
+		few := make([]float64, n)
+		for i := range few {
+			few[i] = float64(i * 7 % mod)
+		}
+		d.Columns = append(d.Columns, few)
+	}
 	p := DefaultParams()
 	b := quantise(d, &p, 1, 2)
-	g := newGrower(&p, b, nil, 2)
-	r := newRand(3)
-	var rows []int32
-	for i := range g.grad {
-		g.grad[i], g.hess[i] = float32(r.float()-0.5), float32(r.float()*0.25)
-		if i%3 != 1 {
-			rows = append(rows, int32(i))
+	rows8 := b.rows8
+	many := b.rowFeat[:7]
+	for _, threads := range []int{1, 2} {
+		g := newGrower(&p, b, nil, threads)
+		r := newRand(3)
+		var rows []int32
+		for i := range g.gh {
+			g.gh[i] = gradPair{float32(r.float() - 0.5), float32(r.float() * 0.25)}
+			if i%3 != 1 {
+				rows = append(rows, int32(i))
+			}
 		}
-	}
-	g.gather(rows)
-	size := b.offsets[len(b.mappers)]
-	for _, tc := range []struct {
-		rows   []int32
-		n      int
-		og, oh []float32
-	}{{nil, b.rows, g.grad, g.hess}, {rows, len(rows), g.ordG[:len(rows)], g.ordH[:len(rows)]}} {
-		row, col := make([]histEntry, size), make([]histEntry, size)
-		g.rowWise = true
-		g.buildHists(row, b.rowFeat, tc.rows, tc.n, tc.og, tc.oh)
-		g.rowWise = false
-		g.buildHists(col, b.rowFeat, tc.rows, tc.n, tc.og, tc.oh)
-		if !reflect.DeepEqual(row, col) {
-			t.Fatalf("row-wise and column-wise histograms differ (rows=%v)", tc.rows != nil)
+		g.gather(rows)
+		size := b.offsets[len(b.mappers)] + histPad
+		for _, tc := range []struct {
+			rows []int32
+			n    int
+			gh   []gradPair
+		}{{nil, b.rows, g.gh}, {rows, len(rows), g.ordGH[:len(rows)]}} {
+			build := func(feats []int, rowWise, withRows8 bool) []histEntry {
+				h := make([]histEntry, size)
+				g.rowWise = rowWise
+				b.rows8 = nil
+				if withRows8 {
+					b.rows8 = rows8
+				}
+				if tc.rows != nil && withRows8 && !rowWise {
+					// As training builds a leaf's histograms (gathered by
+					// all goroutines together when there are several).
+					g.leafHists(h, feats, tc.rows)
+				} else {
+					g.buildHists(h, feats, tc.rows, tc.n, tc.gh)
+				}
+				b.rows8 = rows8
+				return h
+			}
+			col, gathered := build(b.rowFeat, false, false), build(b.rowFeat, false, true)
+			if !reflect.DeepEqual(gathered, col) {
+				t.Fatalf("threads %d, rows=%v: gathered and column-wise histograms differ", threads, tc.rows != nil)
+			}
+			row := build(b.rowFeat, true, true)
+			col = build(many, false, false)
+			for _, f := range many {
+				if !reflect.DeepEqual(g.featHist(row, f), g.featHist(col, f)) {
+					t.Fatalf("threads %d, rows=%v: feature %d: row-wise and column-wise histograms differ", threads, tc.rows != nil, f)
+				}
+			}
 		}
 	}
 }

@@ -56,6 +56,7 @@ func TestTrainMatchesLightGBM(t *testing.T) {
 			}
 			js, _ := json.Marshal(lp)
 			cmd := exec.Command(python, append([]string{filepath.Join("testdata", "train_compare.py"), filepath.Join(trainDatasetDir(), args[0])}, append(args[1:], string(js))...)...)
+			passiveOpenMP(cmd)
 			out, err := cmd.Output()
 			if err != nil {
 				msg := ""

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -208,12 +210,27 @@ func train(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Keep copies of the test rows only, so that the table's memory is
+	// free while training, as Python's is once the training rows are
+	// copied out.
+	testRows := make([][]float64, len(s.Test))
+	for i, r := range s.Test {
+		testRows[i] = slices.Clone(tab.Rows[r])
+	}
+	tab, tr = nil, nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	before := memoryMiB("VmRSS")
+	resetPeak()
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	m, err := gbdt.Train(context.Background(), p, ds, nil, nil)
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
+	peak := memoryMiB("VmHWM")
 	f, err := os.Create(*model)
 	if err != nil {
 		return err
@@ -225,12 +242,36 @@ func train(args []string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	te := tab.Subset(s.Test)
-	raw := make([]float64, len(te.Rows))
-	for i, row := range te.Rows {
+	raw := make([]float64, len(testRows))
+	for i, row := range testRows {
 		raw[i] = m.PredictRaw(row)
 	}
-	return writeJSON(*out, map[string]any{"test_raw": raw, "train_seconds": secs, "num_trees": len(m.Trees)})
+	return writeJSON(*out, map[string]any{"test_raw": raw, "train_seconds": secs, "train_cpu_seconds": cpu, "num_trees": len(m.Trees),
+		"train_rss_before_mib": before, "train_peak_rss_mib": peak})
+}
+
+// memoryMiB is this process's VmRSS or VmHWM (peak resident size) in MiB,
+// from /proc/self/status; nil where that cannot be read (not Linux).
+func memoryMiB(field string) any {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kb float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%g kB", &kb); err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return nil
+}
+
+// resetPeak sets VmHWM back to the current resident size (Linux), so that
+// memoryMiB("VmHWM") is the peak of what follows.
+func resetPeak() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 func predict(args []string) error {
