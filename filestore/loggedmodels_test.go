@@ -203,7 +203,7 @@ func TestPythonReadsLoggedModels(t *testing.T) {
 				want["model"] = map[string]any{
 					"name": "model", "status": "READY", "source_run_id": runID, "artifact_location": l.model.Info.ArtifactURI,
 					"experiment_id": l.model.Info.ExperimentID, "params": map[string]any{"learning_rate": "0.05"},
-					"tags": map[string]any{mlflow.TagUser: "alice", mlflow.TagModelVersions: `[{"name": "` + modelName + `", "version": 1}]`},
+					"tags":    map[string]any{mlflow.TagUser: "alice", mlflow.TagModelVersions: `[{"name": "` + modelName + `", "version": 1}]`},
 					"metrics": []any{[]any{"test_auc", 0.75, 0.0, "german_credit_test", "1a2b3c4d", runID, id}},
 				}
 				want["artifacts"] = []any{"artifacts/MLmodel"} // list_artifacts names paths from the location's parent
