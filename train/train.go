@@ -44,19 +44,22 @@ type Options struct {
 
 // Result is what a finished run produced.
 type Result struct {
-	RunID        string             `json:"run_id,omitempty"`
-	ExperimentID string             `json:"experiment_id,omitempty"`
-	TrackingURI  string             `json:"tracking_uri,omitempty"`
-	RunURL       string             `json:"run_url,omitempty"`
-	ArtifactURI  string             `json:"artifact_uri,omitempty"`
-	ModelURI     string             `json:"model_uri"`
-	ModelDir     string             `json:"model_dir,omitempty"`
-	OutDir       string             `json:"out_dir,omitempty"`
-	Family       string             `json:"family"`
-	Metrics      map[string]float64 `json:"metrics"`
-	Registered   *Registration      `json:"registered,omitempty"`
-	Iterations   int                `json:"iterations,omitempty"`
-	Rows         SplitSizes         `json:"rows"`
+	RunID        string `json:"run_id,omitempty"`
+	ExperimentID string `json:"experiment_id,omitempty"`
+	TrackingURI  string `json:"tracking_uri,omitempty"`
+	RunURL       string `json:"run_url,omitempty"`
+	ArtifactURI  string `json:"artifact_uri,omitempty"`
+	ModelURI     string `json:"model_uri"`
+	// ModelID is the MLflow 3 logged model holding the model directory
+	// (backends with logged models only; ModelURI is then models:/<id>).
+	ModelID    string             `json:"model_id,omitempty"`
+	ModelDir   string             `json:"model_dir,omitempty"`
+	OutDir     string             `json:"out_dir,omitempty"`
+	Family     string             `json:"family"`
+	Metrics    map[string]float64 `json:"metrics"`
+	Registered *Registration      `json:"registered,omitempty"`
+	Iterations int                `json:"iterations,omitempty"`
+	Rows       SplitSizes         `json:"rows"`
 	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
 	// plots, model directory) and track (MLflow calls and uploads).
 	Seconds map[string]float64 `json:"seconds"`
@@ -222,6 +225,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	if rec != nil {
 		params := runParams(cfg, table, m, res.Rows)
 		go func() { logged <- rec.logTraining(ctx, params, iters) }()
+		rec.startLogged(ctx, params, opts.Tags, testT)
 	} else {
 		logged <- nil
 	}
@@ -245,6 +249,9 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		return err
 	}
 	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
+	if lm, _ := rec.loggedModel(); lm != nil {
+		res.ModelURI, res.ModelID = "models:/"+lm.Info.ModelID, lm.Info.ModelID
+	}
 	return rec.logModel(ctx, res.ModelDir)
 }
 
@@ -383,6 +390,14 @@ func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float
 	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC()}
 	if rec != nil {
 		opts.RunID = rec.runID
+		lm, err := rec.loggedModel()
+		if err != nil {
+			return err
+		}
+		if lm != nil {
+			// As MLflow 3 writes a logged model's MLmodel.
+			opts.ModelID, opts.ArtifactPath = lm.Info.ModelID, lm.Info.ArtifactURI
+		}
 	}
 	prof := data.NewProfile(trainT)
 	score := data.NewHistogram("score", testScores, 10)

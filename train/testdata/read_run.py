@@ -5,9 +5,9 @@ Usage: read_run.py RUN_ID MODEL_NAME VERSION HOLDOUT_CSV
 Prints one JSON object: what the client sees of the run (params, latest
 metrics, tags, dataset input, artifact paths, the number of points of the
 validation loss history), the registered version, and, when lightgbm is
-installed, mlflow.pyfunc's probabilities for the holdout rows. Categorical
-values are encoded as the model's schema.json says (their index in the
-feature's levels), the same encoding the Go side uses.
+installed, mlflow.pyfunc's probabilities for the holdout rows as the CSV
+holds them: the columns the signature declares as strings as they are
+(category levels), the others as numbers.
 """
 import json
 import math
@@ -37,7 +37,8 @@ out = {
     "params": run.data.params,
     "metrics": run.data.metrics,
     "tags": run.data.tags,
-    "dataset": run.inputs.dataset_inputs[0].dataset.name if run.inputs.dataset_inputs else "",
+    "dataset": next((i.dataset.name for i in run.inputs.dataset_inputs
+                     if any(t.key == "mlflow.data.context" and t.value == "training" for t in i.tags)), ""),
     "artifacts": sorted(walk()),
     "version": mv.version,
     "status": mv.status,
@@ -54,20 +55,17 @@ else:
     try:
         uri = f"models:/{name}/{version}"
         local = mlflow.artifacts.download_artifacts(uri, dst_path=tempfile.mkdtemp())
-        with open(os.path.join(local, "schema.json")) as f:
-            schema = json.load(f)
+        out["model_artifacts"] = sorted(os.listdir(local))
+        model = mlflow.pyfunc.load_model(uri)
         raw = pd.read_csv(holdout, dtype=str, keep_default_na=False)
-        cols = {}
-        for feat in schema["features"]:
-            vals = raw[feat["name"]]
-            if feat["type"] == "categorical":
-                idx = {lvl: float(i) for i, lvl in enumerate(feat["levels"])}
-                cols[feat["name"]] = [idx.get(v, math.nan) for v in vals]
+        df = pd.DataFrame()
+        for col in model.metadata.get_input_schema().inputs:
+            vals = raw[col.name]
+            if getattr(col.type, "name", str(col.type)) == "string":
+                df[col.name] = vals.astype(object)
             else:
-                cols[feat["name"]] = [float(v) if v != "" else math.nan for v in vals]
-        df = pd.DataFrame(cols)
-        pred = mlflow.pyfunc.load_model(uri).predict(df)
-        out["pyfunc"] = [float(p) for p in pred]
+                df[col.name] = [float(v) if v != "" else math.nan for v in vals]
+        out["pyfunc"] = [float(p) for p in model.predict(df)]
     except Exception as e:  # reported to the Go test, which fails on it
         out["pyfunc_error"] = f"{type(e).__name__}: {e}"
 
