@@ -47,6 +47,7 @@ changed), 1 any other failure, including the alias moving while promoting,
 			&cli.BoolFlag{Name: "dry-run", Usage: "decide and print, change nothing"},
 			&cli.BoolFlag{Name: "force", Usage: "promote even if gates fail (needs --reason)"},
 			&cli.StringFlag{Name: "reason", Usage: "why --force is used; recorded in the tags"},
+			&cli.BoolFlag{Name: "allow-no-pyfunc", Usage: "promote a version without MLflow's python_function flavor (logistic, forest), which mlflow.pyfunc cannot load nor mlflow models serve serve"},
 			&cli.StringFlag{Name: "experiment", Value: promote.DefaultExperiment, Usage: "experiment that records promotions"},
 			outputFlag(),
 		},
@@ -96,7 +97,7 @@ func runPromote(c *cli.Context) error {
 		Name: c.String("name"), Version: c.String("version"), RunID: c.String("run"), Latest: c.Bool("latest"),
 		Alias: c.String("alias"), Stage: c.String("stage"), Policy: policy, Data: c.String("data"),
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Reason: c.String("reason"),
-		Experiment: c.String("experiment"),
+		Experiment: c.String("experiment"), AllowNoPyfunc: c.Bool("allow-no-pyfunc"),
 	}
 	src := source("promote")
 	opts.User, opts.Tags = src.User, src.Tags()

@@ -111,7 +111,10 @@ type Options struct {
 	DryRun bool
 	Force  bool
 	Reason string // required with Force
-	User   string // promoted_by; default "unknown"
+	// AllowNoPyfunc lets a candidate without MLflow's python_function
+	// flavor pass the pyfunc gate (--allow-no-pyfunc).
+	AllowNoPyfunc bool
+	User          string // promoted_by; default "unknown"
 	// Tags are the system tags of whoever promotes (mlflow.user,
 	// mlflow.source.*), set on the promotion run.
 	Tags []mlflow.Tag
@@ -342,15 +345,18 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 		d.Champion = &VersionRef{Version: champ.Version, RunID: champ.RunID, Source: champ.Source, Stage: champ.CurrentStage}
 	}
 
-	candModel, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
+	candDir, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
 	if err != nil {
 		return nil, err
 	}
+	candModel := candDir.Model
 	var champModel model.Model
 	if champ != nil {
-		if champModel, err = loadVersion(ctx, b, champ, filepath.Join(work, "champion")); err != nil {
+		champDir, err := loadVersion(ctx, b, champ, filepath.Join(work, "champion"))
+		if err != nil {
 			return nil, err
 		}
+		champModel = champDir.Model
 	}
 
 	holdout, err := holdoutFile(ctx, b, o, cand, work)
@@ -389,12 +395,13 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 		d.Gates = append(d.Gates, championGates(o.Policy, cmp, champ.Version)...)
 		d.Gates = append(d.Gates, schemaGate(o.Policy, champModel.Schema(), candModel.Schema()))
 	}
+	d.Gates = append(d.Gates, pyfuncGate(o.AllowNoPyfunc, candDir))
 	d.Passed = len(d.FailedGates()) == 0
 	return d, nil
 }
 
 // loadVersion downloads a version's model directory and loads it.
-func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
+func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (*model.Dir, error) {
 	uri, err := tracking.VersionLocation(ctx, b, mv)
 	if err != nil {
 		return nil, err
@@ -405,11 +412,11 @@ func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersio
 	if err := model.Verify(dir); err != nil && !errors.Is(err, model.ErrNoChecksums) {
 		return nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
 	}
-	m, err := model.Load(dir)
+	d, err := model.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load %s version %s: %w", mv.Name, mv.Version, err)
 	}
-	return m, nil
+	return d, nil
 }
 
 // runFile downloads one artifact of a run; "" without error when the run
