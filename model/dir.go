@@ -66,6 +66,12 @@ type SaveOptions struct {
 	// Files are extra files of the directory by name, e.g. the training
 	// data's reference_profile.json; checksums.json covers them too.
 	Files map[string][]byte
+	// IntegerFeatures are numeric features whose training values were all
+	// whole numbers, none missing: the signature declares them "long", as
+	// MLflow infers a pandas int64 column, so that a DataFrame read from
+	// the same CSV passes mlflow.pyfunc's schema enforcement (which
+	// refuses int64 for "double").
+	IntegerFeatures []string
 }
 
 // Save writes a complete model directory for m into dir, which must not
@@ -121,7 +127,7 @@ func Save(dir string, m Model, opts SaveOptions) error {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	sig, err := signatureFor(schema, mv)
+	sig, err := signatureFor(schema, mv, opts.IntegerFeatures)
 	if err != nil {
 		return fmt.Errorf("save model to %s: signature: %w", dir, err)
 	}

@@ -186,18 +186,22 @@ func (m *MLmodel) InputSpecs() ([]ColSpec, error) {
 
 // signatureFor builds the signature of a model with this schema: numeric
 // features are "double" (a missing value is NaN in the DataFrame pyfunc
-// builds), categorical ones "string", the levels as the applicant's data
-// holds them (listed in MLmodel's metadata and schema.json). A feature
-// that is not required is marked in the form of the MLflow version the
-// directory is written for.
-func signatureFor(s *data.Schema, mlflowVersion string) (*Signature, error) {
+// builds), or "long" when named in integer (whole numbers in training,
+// as MLflow infers them), categorical ones "string", the levels as the
+// applicant's data holds them (listed in MLmodel's metadata and
+// schema.json). A feature that is not required is marked in the form of
+// the MLflow version the directory is written for.
+func signatureFor(s *data.Schema, mlflowVersion string, integer []string) (*Signature, error) {
 	specs := make([]ColSpec, len(s.Features))
 	yes := true
 	no := false
 	for i, f := range s.Features {
 		specs[i] = ColSpec{Type: "double", Name: f.Name}
-		if f.Type == data.Categorical {
+		switch {
+		case f.Type == data.Categorical:
 			specs[i].Type = "string"
+		case slices.Contains(integer, f.Name):
+			specs[i].Type = "long"
 		}
 		if !f.Required {
 			if strings.HasPrefix(mlflowVersion, "2.") || strings.HasPrefix(mlflowVersion, "1.") {

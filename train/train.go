@@ -387,7 +387,7 @@ func bestIteration(iters []gbdt.Iteration) int {
 // scoring them again would cost as much as the evaluation).
 func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float64, rec *recorder) error {
 	example := trainT.Matrix(firstRows(trainT.Rows(), 5))
-	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC()}
+	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC(), IntegerFeatures: integerColumns(trainT)}
 	if rec != nil {
 		opts.RunID = rec.runID
 		lm, err := rec.loggedModel()
@@ -411,6 +411,28 @@ func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
+}
+
+// integerColumns are the numeric columns whose values are all whole
+// numbers, none missing: what pandas reads as int64.
+func integerColumns(t *data.Table) []string {
+	var out []string
+	for _, c := range t.Columns {
+		if c.Kind != data.Numeric {
+			continue
+		}
+		whole := len(c.Values) > 0
+		for _, v := range c.Values {
+			if v != math.Trunc(v) || math.IsInf(v, 0) { // NaN fails too
+				whole = false
+				break
+			}
+		}
+		if whole {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // applicantDataPerm is the mode of files holding applicants' rows (the
