@@ -25,8 +25,8 @@ func serveCommand() *cli.Command {
 		Name:      "serve",
 		Usage:     "serve a model over HTTP, following its registry alias or stage without restarts",
 		ArgsUsage: " ",
-		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION
-through the MLflow registry at MLFLOW_TRACKING_URI, or without one the local
+		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION,
+models:/MODEL_ID of an MLflow 3 logged model, through the MLflow registry at MLFLOW_TRACKING_URI, or without one the local
 file store ./mlruns that pipeline train registers into, or a local model
 directory),
 verifies its checksums, warms it up and answers:
@@ -39,7 +39,7 @@ A new version is picked up by polling (--poll), a webhook, /admin/reload or
 SIGHUP; the old model serves until the new one is ready. SIGTERM drains
 in-flight requests and exits.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | PATH", EnvVars: env("MODEL")},
+			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | models:/MODEL_ID | PATH", EnvVars: env("MODEL")},
 			&cli.StringFlag{Name: "addr", Value: ":8000", Usage: "listen address", EnvVars: env("ADDR")},
 			&cli.DurationFlag{Name: "poll", Value: 10 * time.Second, Usage: "how often to check the alias or stage (0: never)", EnvVars: env("POLL")},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "decline at or above this probability of default", EnvVars: env("THRESHOLD")},
