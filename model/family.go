@@ -48,7 +48,7 @@ var Families = []Family{
 			return nilIfErr(lgbm.Train(ctx, train, valid, p, onIter))
 		},
 		Load:  func(path string, s *data.Schema) (Model, error) { return nilIfErr(lgbm.Load(path, s)) },
-		Check: func(p map[string]string) error { d := gbdt.DefaultParams(); return family.Params(p, nil, d.Set) },
+		Check: func(p map[string]string) error { d := gbdt.DefaultParams(); return family.Params(p, gbdt.ParamKeys(), d.Set) },
 	},
 	{
 		Name: FamilyLogistic, Flavor: FlavorLogistic, File: logistic.FileName,

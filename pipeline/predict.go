@@ -22,8 +22,9 @@ func predictCommand() *cli.Command {
 probabilities pipeline serve answers for the same rows.
 
 --model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
-models:/NAME/STAGE, models:/MODEL_ID, runs:/RUN_ID/model; these go through
-MLFLOW_TRACKING_URI, or ./mlruns without it) or a local model directory.`,
+models:/NAME/STAGE, models:/MODEL_ID, runs:/RUN_ID/model), resolved through the
+tracking server at MLFLOW_TRACKING_URI or, without it, the local store ./mlruns;
+or a local model directory.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
 			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row"},

@@ -26,20 +26,21 @@ func serveCommand() *cli.Command {
 		Usage:     "serve a model over HTTP, following its registry alias or stage without restarts",
 		ArgsUsage: " ",
 		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION,
-models:/MODEL_ID of an MLflow 3 logged model, through the MLflow registry at MLFLOW_TRACKING_URI, or without one the local
-file store ./mlruns that pipeline train registers into, or a local model
-directory),
+models:/MODEL_ID of an MLflow 3 logged model or runs:/RUN_ID/model through the
+MLflow tracking server at MLFLOW_TRACKING_URI, or without one the local store
+./mlruns that pipeline train records into; or a local model directory),
 verifies its checksums, warms it up and answers:
 
   POST /predict   /explain   /invocations (MLflow scoring protocol)
   GET  /ping  /health  /ready  /version  /metrics
   POST /admin/reload (bearer token)  /webhooks/mlflow (signed MLflow 3.x webhooks)
 
-A new version is picked up by polling (--poll), a webhook, /admin/reload or
-SIGHUP; the old model serves until the new one is ready. SIGTERM drains
-in-flight requests and exits.`,
+An alias or a stage is followed: a new version is picked up by polling (--poll),
+a webhook, /admin/reload or SIGHUP, and the old model serves until the new one is
+ready. A version, a run or a directory is fixed: it is not polled (SIGHUP and
+/admin/reload still reload it). SIGTERM drains in-flight requests and exits.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | models:/MODEL_ID | PATH", EnvVars: env("MODEL")},
+			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | models:/MODEL_ID | runs:/RUN_ID/model | PATH", EnvVars: env("MODEL")},
 			&cli.StringFlag{Name: "addr", Value: ":8000", Usage: "listen address", EnvVars: env("ADDR")},
 			&cli.DurationFlag{Name: "poll", Value: 10 * time.Second, Usage: "how often to check the alias or stage (0: never)", EnvVars: env("POLL")},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "decline at or above this probability of default", EnvVars: env("THRESHOLD")},
@@ -141,9 +142,13 @@ func runServe(c *cli.Context) error {
 		log.Warn("no model yet; serving /health and retrying", "model", src.String(), "err", err)
 		go waitForModel(ctx, s, log)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "model", src.String(), "poll", c.Duration("poll"))
+	poll := c.Duration("poll")
+	if !r.Follows() {
+		poll = 0 // nothing to follow: a version, a run or a directory is fixed
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "model", src.String(), "poll", poll.String())
 
-	go s.Run(ctx, c.Duration("poll"))
+	go s.Run(ctx, poll)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

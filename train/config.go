@@ -37,6 +37,9 @@ type SplitConfig struct {
 	Seed       int64   `yaml:"seed"`
 	Validation float64 `yaml:"validation"`
 	Test       float64 `yaml:"test"`
+	// Refit trains the final model again on every row, with what the
+	// split run chose (its best iteration), as a run of its own.
+	Refit bool `yaml:"refit"`
 }
 
 // ModelConfig chooses the family and its hyper-parameters.
@@ -53,7 +56,7 @@ type EvaluationConfig struct {
 
 // TrackingConfig names the MLflow experiment, the run and the registered model.
 type TrackingConfig struct {
-	Experiment  string `yaml:"experiment"`
+	Experiment  string `yaml:"experiment"` // empty: named after the data set
 	RunName     string `yaml:"run_name"`
 	Description string `yaml:"description"`
 	Register    string `yaml:"register"` // registered model name; empty: don't register
@@ -66,7 +69,7 @@ func DefaultConfig() Config {
 		Split:      SplitConfig{Seed: 42, Validation: 0.2, Test: 0.2},
 		Model:      ModelConfig{Family: "gbdt"},
 		Evaluation: EvaluationConfig{Cutoff: 0.5},
-		Tracking:   TrackingConfig{Experiment: "credit-risk"},
+		// No experiment: the run goes to one named after the data set.
 	}
 }
 
@@ -136,11 +139,8 @@ func (c *Config) Validate() error {
 	if !(c.Evaluation.Cutoff > 0 && c.Evaluation.Cutoff < 1) {
 		return &ConfigError{Key: "evaluation.cutoff", Msg: fmt.Sprintf("%g is not a probability strictly between 0 and 1", c.Evaluation.Cutoff)}
 	}
-	if c.Tracking.Experiment == "" {
-		return &ConfigError{Key: "tracking.experiment", Msg: "must not be empty"}
-	}
 	if c.Data.Path != "" && (c.Data.Label == "" || c.Data.Positive == "") {
-		return &ConfigError{Key: "data", Msg: "a data file needs its label column and positive value (data.label, data.positive)"}
+		return &ConfigError{Key: "data.path", Msg: "a data file needs its label column and positive value: data.label and data.positive"}
 	}
 	return nil
 }

@@ -37,8 +37,9 @@ type logged struct {
 const evalContext = "eval"
 
 // startLogged asks the backend whether it has logged models and, if so,
-// logs the evaluation dataset and creates the logged model, in the
-// background; loggedModel waits for the answer.
+// logs the evaluation dataset (testT; nil for a refit run, which has none
+// of its own) and creates the logged model, in the background;
+// loggedModel waits for the answer.
 func (r *recorder) startLogged(ctx context.Context, params, tags map[string]string, testT *data.Table) {
 	l := &logged{done: make(chan struct{})}
 	r.lm = l
@@ -53,17 +54,20 @@ func (r *recorder) createLogged(ctx context.Context, params, tags map[string]str
 	if err != nil || !ok {
 		return nil, mlflow.Dataset{}, err
 	}
-	eval := mlflow.Dataset{
-		Name:       datasetName(testT.Source) + "_test",
-		Digest:     testT.ShortDigest(),
-		SourceType: "local",
-		Source:     r.source,
-		Schema:     testT.MLflowSchema(),
-		Profile:    testT.MLflowProfile(),
-	}
-	in := mlflow.DatasetInput{Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: evalContext}}, Dataset: eval}
-	if err := r.t.LogInputs(ctx, r.runID, []mlflow.DatasetInput{in}); err != nil {
-		return nil, eval, fmt.Errorf("log evaluation dataset: %w", err)
+	var eval mlflow.Dataset
+	if testT != nil {
+		eval = mlflow.Dataset{
+			Name:       datasetName(testT.Source) + "_test",
+			Digest:     testT.ShortDigest(),
+			SourceType: "local",
+			Source:     r.source,
+			Schema:     testT.MLflowSchema(),
+			Profile:    testT.MLflowProfile(),
+		}
+		in := mlflow.DatasetInput{Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: evalContext}}, Dataset: eval}
+		if err := r.t.LogInputs(ctx, r.runID, []mlflow.DatasetInput{in}); err != nil {
+			return nil, eval, fmt.Errorf("log evaluation dataset: %w", err)
+		}
 	}
 	req := mlflow.CreateLoggedModelRequest{ExperimentID: r.experimentID, Name: tracking.ModelPath, SourceRunID: r.runID}
 	for _, k := range sortedKeys(params) {
@@ -107,7 +111,8 @@ func (r *recorder) abandonLogged(ctx context.Context) {
 }
 
 // linked links a test metric to the logged model and the evaluation
-// dataset; without a logged model it is returned as it is.
+// dataset (if the run has one); without a logged model it is returned as
+// it is.
 func (r *recorder) linked(m mlflow.Metric) mlflow.Metric {
 	if lm, err := r.loggedModel(); err == nil && lm != nil {
 		m.ModelID = lm.Info.ModelID

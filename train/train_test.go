@@ -27,6 +27,7 @@ import (
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
@@ -576,4 +577,60 @@ func TestCancelMarksKilled(t *testing.T) {
 // server is the tracking backend of the stack's server c talks to.
 func server(c *mlflow.Client) tracking.Backend {
 	return tracking.NewServer(c, s3.EnvConfig(os.Getenv))
+}
+
+// TestRefit: with Split.Refit the final model is trained on every row as a
+// child run of the split run, stopping at the split run's best iteration;
+// it carries the split run's test metrics under split_run/ (none of its
+// own), no holdout, and is the version registered. A final model on all
+// rows was once impossible (split.test: 0 is refused).
+func TestRefit(t *testing.T) {
+	ctx := t.Context()
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Split.Refit = true
+	cfg.Tracking.Register = "refit"
+	res, err := Run(ctx, cfg, Options{Tracking: st, OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Refit
+	if r == nil || r.RunID == "" || r.RunID == res.RunID || r.Rows != 1000 || r.Iterations != res.BestIteration || r.Iterations == 0 {
+		t.Fatalf("refit %+v of %+v", r, res)
+	}
+	run, err := st.GetRun(ctx, r.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := run.Tag(mlflow.TagParentRunID); p != res.RunID {
+		t.Errorf("parent %q, want %s", p, res.RunID)
+	}
+	if v, _ := run.Param("num_iterations"); v != fmt.Sprint(res.BestIteration) {
+		t.Errorf("num_iterations %q, want %d", v, res.BestIteration)
+	}
+	metrics := map[string]float64{}
+	for _, m := range run.Data.Metrics {
+		metrics[m.Key] = m.Value
+	}
+	if metrics["split_run/test_auc"] != res.Metrics["test_auc"] || metrics["test_auc"] != 0 {
+		t.Errorf("refit metrics %v; want the split run's test_auc %v under split_run/ only", metrics, res.Metrics["test_auc"])
+	}
+	files, err := st.ListArtifacts(ctx, r.RunID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Path)
+	}
+	if !slices.Contains(names, tracking.EvaluationFile) || !slices.Contains(names, tracking.ModelPath) || slices.Contains(names, tracking.HoldoutFile) {
+		t.Errorf("refit artifacts %v", names)
+	}
+	mv, err := st.GetModelVersion(ctx, "refit", res.Registered.Version)
+	if err != nil || mv.RunID != r.RunID {
+		t.Errorf("registered %+v, %v; want the refit run's model", mv, err)
+	}
 }
