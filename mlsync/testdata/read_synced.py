@@ -44,9 +44,10 @@ def main():
         import pandas as pd
         m = mlflow.pyfunc.load_model(f"models:/{model}@{alias}")
         # Categorical features are strings: the first of the levels the
-        # model's metadata lists; numbers 0.
+        # model's metadata lists; numbers 0 (an int for a long feature).
         levels = m.metadata.metadata["creditrisk"].get("categorical_levels", {})
-        row = {c: levels[c][0] if c in levels else 0.0 for c in m.metadata.get_input_schema().input_names()}
+        types = {c.name: getattr(c.type, "name", str(c.type)) for c in m.metadata.get_input_schema().inputs}
+        row = {c: levels[c][0] if c in levels else (0 if t == "long" else 0.0) for c, t in types.items()}
         pred = m.predict(pd.DataFrame([row] * 3))
         out["scored"] = len(pred)
     print(json.dumps(out))
