@@ -626,8 +626,22 @@ func TestRefit(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Path)
 	}
-	if !slices.Contains(names, tracking.EvaluationFile) || !slices.Contains(names, tracking.ModelPath) || slices.Contains(names, tracking.HoldoutFile) {
+	if !slices.Contains(names, tracking.EvaluationFile) || slices.Contains(names, tracking.HoldoutFile) {
 		t.Errorf("refit artifacts %v", names)
+	}
+	// The local store has logged models: the refit's model is one, which
+	// runs:/<refit run>/model finds too.
+	if !strings.HasPrefix(r.ModelURI, "models:/m-") {
+		t.Errorf("refit model URI %q, want its logged model", r.ModelURI)
+	}
+	for _, ref := range []string{r.ModelURI, "runs:/" + r.RunID + "/" + tracking.ModelPath} {
+		dir := filepath.Join(t.TempDir(), "model")
+		if err := tracking.Fetch(ctx, st, mustRef(t, ref), dir); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := model.Load(dir); err != nil {
+			t.Errorf("%s: %v", ref, err)
+		}
 	}
 	mv, err := st.GetModelVersion(ctx, "refit", res.Registered.Version)
 	if err != nil || mv.RunID != r.RunID {

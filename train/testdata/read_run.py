@@ -5,12 +5,10 @@ Usage: read_run.py RUN_ID MODEL_NAME VERSION HOLDOUT_CSV
 Prints one JSON object: what the client sees of the run (params, latest
 metrics, tags, dataset input, artifact paths, the number of points of the
 validation loss history), the registered version, and, when lightgbm is
-installed, mlflow.pyfunc's probabilities for the holdout rows as the CSV
-holds them: the columns the signature declares as strings as they are
-(category levels), the others as numbers.
+installed, mlflow.pyfunc's probabilities for the holdout rows as pandas
+reads the CSV, the columns the signature declares as strings as text.
 """
 import json
-import math
 import os
 import sys
 import tempfile
@@ -57,14 +55,9 @@ else:
         local = mlflow.artifacts.download_artifacts(uri, dst_path=tempfile.mkdtemp())
         out["model_artifacts"] = sorted(os.listdir(local))
         model = mlflow.pyfunc.load_model(uri)
-        raw = pd.read_csv(holdout, dtype=str, keep_default_na=False)
-        df = pd.DataFrame()
-        for col in model.metadata.get_input_schema().inputs:
-            vals = raw[col.name]
-            if getattr(col.type, "name", str(col.type)) == "string":
-                df[col.name] = vals.astype(object)
-            else:
-                df[col.name] = [float(v) if v != "" else math.nan for v in vals]
+        strings = [c.name for c in model.metadata.get_input_schema().inputs
+                   if getattr(c.type, "name", str(c.type)) == "string"]
+        df = pd.read_csv(holdout, dtype={c: str for c in strings})
         out["pyfunc"] = [float(p) for p in model.predict(df)]
     except Exception as e:  # reported to the Go test, which fails on it
         out["pyfunc_error"] = f"{type(e).__name__}: {e}"
