@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/internal/testkit"
+	"github.com/creditrisk/engine/tracking"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -31,6 +33,30 @@ func trainJSON(t *testing.T, args ...string) train.Result {
 		t.Fatalf("train output: %v\n%s", err, stdout)
 	}
 	return res
+}
+
+// modelFile reads one file of the model a training recorded, wherever its
+// backend keeps it (the run's model/, or an MLflow 3 logged model's own
+// location), as predict and serve find it: through res.ModelURI.
+func modelFile(t *testing.T, res train.Result, name string) []byte {
+	t.Helper()
+	b, err := tracking.Open(tracking.Config{URI: res.TrackingURI, S3: s3.EnvConfig(os.Getenv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tracking.ParseRef(res.ModelURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := tracking.Fetch(t.Context(), b, r, dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestLoggedModelLikePython: after `pipeline train --register` on MLflow

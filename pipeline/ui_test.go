@@ -48,11 +48,11 @@ func TestUI(t *testing.T) {
 		if res.ModelID == "" {
 			t.Fatalf("no logged model on MLflow 3: %+v", res)
 		}
-		page := browser.Open(ctx, fmt.Sprintf("%s/#/experiments/%s/models", uri3, res.ExperimentID))
+		page := browser.Open(t, ctx, fmt.Sprintf("%s/#/experiments/%s/models", uri3, res.ExperimentID))
 		var row string
-		page.Wait(ctx, 60*time.Second, "a link to logged model "+res.ModelID+" on the Models tab",
+		page.Wait(t, ctx, 60*time.Second, "a link to logged model "+res.ModelID+" on the Models tab",
 			fmt.Sprintf(`(() => { const a = [...document.querySelectorAll('a[href*=%q]')]; return a.length ? a[0].closest('[role=row], tr, div').innerText : null; })()`, res.ModelID), &row)
-		t.Logf("Models tab lists %s: %q; screenshot %s", res.ModelID, row, page.Screenshot(ctx, dir, "mlflow3-models-tab.png"))
+		t.Logf("Models tab lists %s: %q; screenshot %s", res.ModelID, row, page.Screenshot(t, ctx, dir, "mlflow3-models-tab.png"))
 	})
 
 	t.Run("2.9.2 metric page", func(t *testing.T) {
@@ -62,9 +62,9 @@ func TestUI(t *testing.T) {
 		const key = "validation_log_loss"
 		u := fmt.Sprintf("%s/#/metric/?runs=%s&metric=%s&experiments=%s&plot_metric_keys=%s&plot_layout=%%7B%%7D&x_axis=relative&y_axis_scale=linear&line_smoothness=1&show_point=false&deselected_curves=%%5B%%5D&last_linear_y_axis_range=%%5B%%5D",
 			uri2, js([]string{res.RunID}), js(key), js([]string{res.ExperimentID}), js([]string{key}))
-		page := browser.Open(ctx, u)
+		page := browser.Open(t, ctx, u)
 		var xs []float64
-		page.Wait(ctx, 60*time.Second, "the plotted curve of "+key,
+		page.Wait(t, ctx, 60*time.Second, "the plotted curve of "+key,
 			`(() => { const g = document.querySelector('.js-plotly-plot'); return g && g.data && g.data.length && g.data[0].x && g.data[0].x.length ? Array.from(g.data[0].x) : null; })()`, &xs)
 		distinct := slices.Compact(slices.Sorted(slices.Values(xs)))
 		if len(xs) != res.Iterations || len(distinct) < 2 || distinct[len(distinct)-1] <= distinct[0] {
@@ -72,9 +72,9 @@ func TestUI(t *testing.T) {
 				len(xs), len(distinct), distinct, res.Iterations)
 		}
 		var ticks []string
-		page.Wait(ctx, 30*time.Second, "the x-axis ticks",
+		page.Wait(t, ctx, 30*time.Second, "the x-axis ticks",
 			`[...document.querySelectorAll('.xtick text')].map(e => e.textContent)`, &ticks)
 		t.Logf("2.9.2 plots %d points over x %v..%v (relative time, s), ticks %v; screenshot %s",
-			len(xs), distinct[0], distinct[len(distinct)-1], ticks, page.Screenshot(ctx, dir, "mlflow2-metric-page.png"))
+			len(xs), distinct[0], distinct[len(distinct)-1], ticks, page.Screenshot(t, ctx, dir, "mlflow2-metric-page.png"))
 	})
 }

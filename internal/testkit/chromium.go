@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,6 @@ import (
 // can open a page, read its DOM and take a screenshot without a WebSocket
 // library.
 type Browser struct {
-	t       testing.TB
 	cmd     *exec.Cmd
 	in      io.WriteCloser
 	mu      sync.Mutex
@@ -53,7 +53,7 @@ func Chromium(t testing.TB) *Browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Browser{t: t, in: chromeIn, pending: map[int]chan cdpAnswer{}}
+	b := &Browser{in: chromeIn, pending: map[int]chan cdpAnswer{}}
 	b.cmd = exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+t.TempDir(),
 		"--window-size=1400,1000", "--remote-debugging-pipe", "about:blank")
@@ -148,29 +148,45 @@ type Page struct {
 	session string
 }
 
-// Open opens url in a new tab.
-func (b *Browser) Open(ctx context.Context, url string) *Page {
-	b.t.Helper()
+// Open opens url in a new tab; t is the (sub)test that uses it.
+func (b *Browser) Open(t testing.TB, ctx context.Context, url string) *Page {
+	t.Helper()
 	var target struct {
 		TargetID string `json:"targetId"`
 	}
 	if err := b.call(ctx, "", "Target.createTarget", map[string]any{"url": url}, &target); err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var att struct {
 		SessionID string `json:"sessionId"`
 	}
 	if err := b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att); err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return &Page{b: b, session: att.SessionID}
 }
 
 // Wait evaluates the JavaScript expression in the page every 200 ms until
 // it gives a truthy value, which is decoded into out, or until timeout,
-// which fails the test naming what did not appear.
-func (p *Page) Wait(ctx context.Context, timeout time.Duration, what, expr string, out any) {
-	p.b.t.Helper()
+// which fails the test naming what did not appear. A page that navigates
+// meanwhile (a single-page app rewriting its route) is asked again.
+func (p *Page) Wait(t testing.TB, ctx context.Context, timeout time.Duration, what, expr string, out any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := p.wait(t, ctx, time.Until(deadline), what, expr, out)
+		if err == nil {
+			return
+		}
+		if !retryable(err) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (p *Page) wait(t testing.TB, ctx context.Context, timeout time.Duration, what, expr string, out any) error {
+	t.Helper()
 	js := fmt.Sprintf(`new Promise(resolve => {
 		const until = Date.now() + %d;
 		const poll = () => {
@@ -191,38 +207,50 @@ func (p *Page) Wait(ctx context.Context, timeout time.Duration, what, expr strin
 		} `json:"exceptionDetails"`
 	}
 	if err := p.b.call(ctx, p.session, "Runtime.evaluate", map[string]any{"expression": js, "awaitPromise": true, "returnByValue": true}, &res); err != nil {
-		p.b.t.Fatal(err)
+		return err
 	}
 	if res.Exception != nil {
-		p.b.t.Fatalf("%s: %s", what, res.Exception.Text)
+		return fmt.Errorf("%s: %s", what, res.Exception.Text)
 	}
 	v := res.Result.Value
 	if len(v) == 0 || string(v) == "null" || string(v) == "false" || string(v) == `""` || string(v) == "0" {
-		p.b.t.Fatalf("%s: not in the page after %v", what, timeout)
+		return fmt.Errorf("%s: not in the page after %v", what, timeout)
 	}
 	if out != nil {
 		if err := json.Unmarshal(v, out); err != nil {
-			p.b.t.Fatalf("%s: %v (%s)", what, err, v)
+			return fmt.Errorf("%s: %v (%s)", what, err, v)
 		}
 	}
+	return nil
 }
 
 // Screenshot writes the page as a PNG file into dir and returns its path.
-func (p *Page) Screenshot(ctx context.Context, dir, name string) string {
-	p.b.t.Helper()
+func (p *Page) Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
+	t.Helper()
 	var shot struct {
 		Data string `json:"data"`
 	}
 	if err := p.b.call(ctx, p.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot); err != nil {
-		p.b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	png, err := base64.StdEncoding.DecodeString(shot.Data)
 	if err != nil {
-		p.b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		p.b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return path
+}
+
+// retryable reports an evaluation that failed because the page navigated
+// under it.
+func retryable(err error) bool {
+	for _, s := range []string{"context was destroyed", "Cannot find context", "navigated or closed"} {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
 }
