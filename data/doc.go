@@ -10,9 +10,17 @@
 // column.
 //
 // A [Schema] records the features, their types and category levels. It is
-// saved in the model directory as JSON and is what predict and serve use to
-// turn a request ([Schema.EncodeRow]) or a CSV of new rows
-// ([Schema.LoadBatch]) into feature vectors.
+// saved in the model directory as JSON. An [Encoder] (a schema and the
+// training ranges of its reference profile) gives every input value its
+// one meaning, whichever way it came: a JSON number, a JSON string, a CSV
+// field (numbers are category codes, text is a level, one set of missing
+// spellings), with a [Note] for what is scored with a warning (an unseen
+// category, a value outside the training range, a missing required value)
+// or refused. serve's protocols and pipeline predict all use it, without
+// allocating on the way to a scored value. A [BatchReader] reads a CSV of
+// new rows in blocks of whole records that decode concurrently, so that a
+// file of any size is scored in constant memory; [Schema.LoadBatch] reads
+// one whole and [Schema.EncodeRow] encodes one decoded JSON object.
 //
 // The package also splits a table for training ([Table.Split]) and records
 // a split as a [Manifest] that replays it on the same data, computes

@@ -65,12 +65,16 @@ func (p *Profile) Drift(rows [][]float64) ([]Drift, error) {
 // Either way the last bucket counts missing values (NaN, and for
 // categorical features categories not seen in training, which encode as
 // missing). Counts and Freq (Counts over the number of rows) have
-// Buckets() entries.
+// Buckets() entries. Min and Max (numeric only, absent from profiles
+// written before they were recorded or without values) are the training
+// range that scoring warns outside of.
 type Histogram struct {
 	Name   string    `json:"name"`
 	Type   Kind      `json:"type"`
 	Edges  []float64 `json:"edges,omitempty"`
 	Levels []string  `json:"levels,omitempty"`
+	Min    *float64  `json:"min,omitempty"`
+	Max    *float64  `json:"max,omitempty"`
 	Counts []int     `json:"counts"`
 	Freq   []float64 `json:"freq"`
 }
@@ -117,6 +121,8 @@ func NewHistogram(name string, values []float64, bins int) Histogram {
 	slices.Sort(sorted)
 	h := Histogram{Name: name, Type: Numeric, Edges: []float64{}}
 	if len(sorted) > 0 {
+		lo, hi := sorted[0], sorted[len(sorted)-1]
+		h.Min, h.Max = &lo, &hi
 		for q := 1; q < bins; q++ {
 			c := quantile(sorted, float64(q)/float64(bins))
 			if len(h.Edges) == 0 || c > h.Edges[len(h.Edges)-1] {

@@ -7,7 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
+	"sync"
 )
 
 // Schema describes a model's input: its features in order, their types and
@@ -43,6 +43,14 @@ type schemaIndex struct {
 	byName map[string]int
 	codes  []map[string]int  // per feature: level -> code (categorical only)
 	nums   []map[float64]int // per feature: numeric level value -> code
+
+	encOnce sync.Once
+	enc     *Encoder // without a profile, for EncodeRow
+}
+
+func (x *schemaIndex) encoder(s *Schema) *Encoder {
+	x.encOnce.Do(func() { x.enc, _ = NewEncoder(s, nil) })
+	return x.enc
 }
 
 // Schema returns the table's schema, every feature required.
@@ -142,22 +150,18 @@ func (s *Schema) lookups() (*schemaIndex, error) {
 }
 
 // EncodeRow turns one request row, as decoded from JSON (numbers as float64
-// or json.Number, strings, null), into a feature vector in schema order.
-//
-// A numeric feature takes a number or null (missing, NaN); NaN and ±Inf
-// are rejected since JSON cannot send them on purpose. A categorical
-// feature takes a string or a number (matched against levels that are
-// numbers, so 2 finds level "2"), or null; empty, "NA", "NaN" and "null"
-// strings are missing, as in training files. A category not seen in
-// training is encoded as missing and its feature name returned in unseen,
-// for the caller to count. An absent required feature, a field not in the
-// schema, a value of the wrong type or a non-finite number is an error: a
-// *RowError listing every bad field as a *FieldError.
+// or json.Number, strings, null), into a feature vector in schema order,
+// by the rules of [Encoder] (without a reference profile, so without range
+// checks). A category not seen in training is encoded as missing and its
+// feature name returned in unseen. An absent required feature, a field not
+// in the schema, or a value the encoder refuses is an error: a *RowError
+// listing every bad field as a *FieldError.
 func (s *Schema) EncodeRow(row map[string]any) (x []float64, unseen []string, err error) {
 	idx, err := s.lookups()
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode row: invalid schema: %w", err)
 	}
+	e := idx.encoder(s)
 	x = make([]float64, len(s.Features))
 	var bad []*FieldError
 	present := 0
@@ -171,13 +175,13 @@ func (s *Schema) EncodeRow(row map[string]any) (x []float64, unseen []string, er
 			continue
 		}
 		present++
-		val, isUnseen, ferr := s.encodeValue(idx, i, v)
-		if ferr != nil {
-			bad = append(bad, ferr)
+		val, note := e.Value(i, v)
+		if note.Refusal() {
+			bad = append(bad, &FieldError{Field: f.Name, Msg: e.Message(i, note, Describe(v)), Kind: note.Err()})
 			continue
 		}
 		x[i] = val
-		if isUnseen {
+		if note == NoteUnseen {
 			unseen = append(unseen, f.Name)
 		}
 	}
@@ -199,62 +203,41 @@ func (s *Schema) EncodeRow(row map[string]any) (x []float64, unseen []string, er
 	return x, unseen, nil
 }
 
-// encodeValue encodes one present value of feature i.
-func (s *Schema) encodeValue(idx *schemaIndex, i int, v any) (float64, bool, *FieldError) {
-	f := &s.Features[i]
+// Value encodes a Go value for feature i: nil is missing, the numeric
+// types (json.Number included) are numbers, a string is a JSON string;
+// anything else is the wrong type.
+func (e *Encoder) Value(i int, v any) (float64, Note) {
 	if v == nil {
-		return math.NaN(), false, nil
+		return e.Null(i)
+	}
+	if s, ok := v.(string); ok {
+		return e.String(i, s)
 	}
 	num, isNum, err := number(v)
-	if err != nil {
-		return 0, false, &FieldError{Field: f.Name, Msg: err.Error(), Kind: ErrWrongType}
+	if err != nil || !isNum {
+		return 0, NoteWrongType
 	}
-	if isNum && (math.IsNaN(num) || math.IsInf(num, 0)) {
-		return 0, false, &FieldError{Field: f.Name, Msg: fmt.Sprintf("value %v is not a finite number (send null for a missing value)", num), Kind: ErrNotFinite}
-	}
-	switch f.Type {
-	case Numeric:
-		if !isNum {
-			return 0, false, &FieldError{Field: f.Name, Msg: fmt.Sprintf("got %s, want a number or null", typeName(v)), Kind: ErrWrongType}
-		}
-		return num, false, nil
-	case Categorical:
-		if isNum {
-			if c, ok := idx.nums[i][num]; ok {
-				return float64(c), false, nil
-			}
-			return math.NaN(), true, nil
-		}
-		str, ok := v.(string)
-		if !ok {
-			return 0, false, &FieldError{Field: f.Name, Msg: fmt.Sprintf("got %s, want a string, a number or null", typeName(v)), Kind: ErrWrongType}
-		}
-		c, unseen := idx.category(i, str)
-		return c, unseen, nil
-	}
-	return 0, false, &FieldError{Field: f.Name, Msg: fmt.Sprintf("feature type %v", f.Type), Kind: ErrWrongType}
+	return e.Number(i, num)
 }
 
-// category looks a string up among feature i's levels: the code, or NaN
-// and unseen=true for an unknown level, or NaN for a missing value. A
-// number finds a numeric level of the same value ("2.0" finds "2").
-func (x *schemaIndex) category(i int, s string) (float64, bool) {
-	if c, ok := x.codes[i][s]; ok {
-		return float64(c), false
-	}
-	t := strings.TrimSpace(s)
-	if isMissing(t) {
-		return math.NaN(), false
-	}
-	if c, ok := x.codes[i][t]; ok {
-		return float64(c), false
-	}
-	if n, ok := parseNumber(t); ok {
-		if c, ok := x.nums[i][n]; ok {
-			return float64(c), false
+// Describe renders a Go value for a message: strings quoted and cut (see
+// [Quote]), numbers as numbers, other types by name.
+func Describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "the string " + Quote(v)
+	case json.Number:
+		if _, ok, err := number(v); ok && err == nil {
+			return string(v)
 		}
+		return "the malformed number " + Quote(string(v))
 	}
-	return math.NaN(), true
+	if n, ok, _ := number(v); ok {
+		return strconv.FormatFloat(n, 'g', -1, 64)
+	}
+	return typeName(v)
 }
 
 // number converts the numeric types a JSON decoder (or a Go caller) may

@@ -89,10 +89,13 @@ func TestEncodeRow(t *testing.T) {
 		{"optional absent", `{"age":30,"housing":"rent","n":"1"}`, []float64{30, 2, 0, nan}, nil},
 		{"nulls are missing", `{"age":null,"housing":null,"n":null,"opt":null}`, []float64{nan, nan, nan, nan}, nil},
 		{"missing strings", `{"age":1,"housing":"NA","n":"","opt":2}`, []float64{1, nan, nan, 2}, nil},
-		{"number for numeric level", `{"age":1,"housing":" free ","n":2,"opt":2}`, []float64{1, 0, 1, 2}, nil},
+		{"numeric level as text", `{"age":1,"housing":" free ","n":"2","opt":2}`, []float64{1, 0, 1, 2}, nil},
 		{"numeric string level", `{"age":1,"housing":"free","n":"2.0"}`, []float64{1, 0, 1, nan}, nil},
-		{"unseen", `{"age":1,"housing":"castle","n":7}`, []float64{1, nan, nan, nan}, []string{"housing", "n"}},
-		{"big number", `{"age":1e308,"housing":"own","n":1}`, []float64{1e308, 1, 0, nan}, nil},
+		{"category code", `{"age":1,"housing":2,"n":"10"}`, []float64{1, 2, 2, nan}, nil},
+		{"category code as text", `{"age":1,"housing":"0","n":"10"}`, []float64{1, 0, 2, nan}, nil},
+		{"unseen", `{"age":1,"housing":"castle","n":"7"}`, []float64{1, nan, nan, nan}, []string{"housing", "n"}},
+		{"code out of range", `{"age":1,"housing":3,"n":"1"}`, []float64{1, nan, 0, nan}, []string{"housing"}},
+		{"big number", `{"age":1e308,"housing":"own","n":"1"}`, []float64{1e308, 1, 0, nan}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, useNumber := range []bool{false, true} {
@@ -137,6 +140,8 @@ func TestEncodeRowErrors(t *testing.T) {
 		{"object", map[string]any{"age": map[string]any{}, "housing": []any{"own"}, "n": "1"}, []error{data.ErrWrongType, data.ErrWrongType}},
 		{"NaN", map[string]any{"age": math.NaN(), "housing": "own", "n": "1"}, []error{data.ErrNotFinite}},
 		{"Inf categorical", map[string]any{"age": 1, "housing": "own", "n": math.Inf(1)}, []error{data.ErrNotFinite}},
+		{"number for numeric levels", map[string]any{"age": 1, "housing": "own", "n": 2}, []error{data.ErrWrongType}},
+		{"fractional code", map[string]any{"age": 1, "housing": 0.5, "n": "1"}, []error{data.ErrWrongType}},
 		{"malformed json.Number", map[string]any{"age": json.Number("1x"), "housing": "own", "n": "1"}, []error{data.ErrWrongType}},
 		{"everything at once", map[string]any{"housing": 1.5, "n": false, "zzz": nil}, []error{data.ErrMissingFeature, data.ErrUnknownFeature, data.ErrWrongType}},
 		{"empty row", map[string]any{}, []error{data.ErrMissingFeature}},

@@ -51,10 +51,7 @@ func TestREADME(t *testing.T) {
 	if len(cmds) < 15 {
 		t.Fatalf("found only %d commands in README.md", len(cmds))
 	}
-	bin := filepath.Join(t.TempDir(), "pipeline")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testkit.Pipeline(t)
 	dir := t.TempDir()
 	for _, d := range []string{"examples", "configs"} {
 		abs, err := filepath.Abs(filepath.Join("..", d))

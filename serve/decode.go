@@ -1,22 +1,21 @@
 package serve
 
+// Reading request bodies, the /predict and /explain body, and the bounded
+// error answers every protocol shares.
+
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/creditrisk/engine/data"
 )
 
 // Validation reasons: the "reason" of an error answer and the reason label
-// of api_validation_errors_total.
+// of api_validation_errors_total. The encoder's warnings, refused under
+// --strict, keep their own reasons (unseen_category, out_of_range,
+// missing_value), as do its refusals of category codes (not_a_code,
+// ambiguous_category).
 const (
 	ReasonMalformedJSON    = "malformed_json"
 	ReasonMalformedCSV     = "malformed_csv"
@@ -26,10 +25,14 @@ const (
 	ReasonBadRequest       = "bad_request"
 	ReasonMissingFeature   = "missing_feature"
 	ReasonUnknownFeature   = "unknown_feature"
+	ReasonDuplicate        = "duplicate_feature"
 	ReasonWrongType        = "wrong_type"
 	ReasonNotFinite        = "not_finite"
 	ReasonInvalid          = "invalid_value"
 )
+
+// maxErrorBody bounds an error answer, whatever the request held.
+const maxErrorBody = 64 << 10
 
 // FieldProblem is one bad field of one instance.
 type FieldProblem struct {
@@ -37,6 +40,8 @@ type FieldProblem struct {
 	Field    string `json:"field"`
 	Reason   string `json:"reason"`
 	Message  string `json:"message"`
+
+	order int // problems are listed by instance, then schema order
 }
 
 // inputError is a request the server refuses; it becomes a JSON answer.
@@ -53,219 +58,255 @@ func badRequest(reason, format string, args ...any) *inputError {
 	return &inputError{status: http.StatusBadRequest, reason: reason, msg: fmt.Sprintf(format, args...)}
 }
 
-// readJSONBody checks the content type and reads at most limit bytes.
-func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *inputError) {
-	b, _, e := readBody(w, r, limit, "application/json")
-	return b, e
-}
-
-// readBody checks the content type is one of types and reads at most limit
-// bytes; it returns the media type found.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, types ...string) ([]byte, string, *inputError) {
-	ct := r.Header.Get("Content-Type")
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	if !slices.Contains(types, mt) {
-		if ct == "" {
-			ct = "none"
-		}
-		return nil, "", &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType,
-			msg: fmt.Sprintf("Content-Type %q is not supported: send %s", ct, strings.Join(types, " or "))}
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return nil, "", &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonBodyTooLarge,
-				msg: fmt.Sprintf("request body is larger than %d bytes", limit)}
-		}
-		return nil, "", badRequest(ReasonBadRequest, "read request body: %v", err)
-	}
-	return b, mt, nil
-}
-
-// decodeJSON decodes exactly one JSON value (numbers kept as json.Number).
-func decodeJSON(b []byte) (any, *inputError) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if err == io.EOF {
-			return nil, badRequest(ReasonMalformedJSON, "request body is empty: send a JSON object")
-		}
-		return nil, badRequest(ReasonMalformedJSON, "malformed JSON: %s", jsonMsg(err, b))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, badRequest(ReasonMalformedJSON, "malformed JSON: data after the first JSON value at offset %d", dec.InputOffset())
-	}
-	return v, nil
-}
-
-func jsonMsg(err error, b []byte) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%v at offset %d", se, se.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Sprintf("unexpected end of input after %d bytes", len(b))
-	}
-	return err.Error()
-}
-
-// decodePredict reads a /predict or /explain body: one object of feature
-// name -> value, or {"instances": [objects]}. batch tells which.
-func decodePredict(b []byte, max int) (rows []map[string]any, batch bool, e *inputError) {
-	v, e := decodeJSON(b)
-	if e != nil {
-		return nil, false, e
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, false, badRequest(ReasonBadRequest, "request body is a JSON %s: send an object of feature values or {\"instances\": [...]}", jsonKind(v))
-	}
-	inst, ok := obj["instances"]
-	if !ok {
-		return []map[string]any{obj}, false, nil
-	}
-	if len(obj) != 1 {
-		return nil, false, badRequest(ReasonBadRequest, "instances: a batch request has no other fields (found %s)", otherKeys(obj, "instances"))
-	}
-	list, ok := inst.([]any)
-	if !ok {
-		return nil, false, badRequest(ReasonBadRequest, "instances: is a JSON %s, want a list of objects", jsonKind(inst))
-	}
-	if len(list) == 0 {
-		return nil, false, badRequest(ReasonBadRequest, "instances: the list is empty")
-	}
-	if len(list) > max {
-		return nil, false, &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
-			msg: fmt.Sprintf("instances: %d instances, at most %d per request", len(list), max)}
-	}
-	rows = make([]map[string]any, len(list))
-	for i, it := range list {
-		o, ok := it.(map[string]any)
-		if !ok {
-			return nil, false, badRequest(ReasonBadRequest, "instances[%d]: is a JSON %s, want an object of feature values", i, jsonKind(it))
-		}
-		rows[i] = o
-	}
-	return rows, true, nil
-}
-
-func otherKeys(obj map[string]any, except string) string {
-	var ks []string
-	for k := range obj {
-		if k != except {
-			ks = append(ks, strconv.Quote(k))
-		}
-	}
-	sort.Strings(ks)
-	if len(ks) > 5 {
-		ks = append(ks[:5], "…")
-	}
-	return strings.Join(ks, ", ")
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case json.Number, float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// reasonOf maps the data package's field errors to reason codes.
-func reasonOf(err error) string {
-	switch {
-	case errors.Is(err, data.ErrMissingFeature):
-		return ReasonMissingFeature
-	case errors.Is(err, data.ErrUnknownFeature):
-		return ReasonUnknownFeature
-	case errors.Is(err, data.ErrWrongType):
-		return ReasonWrongType
-	case errors.Is(err, data.ErrNotFinite):
-		return ReasonNotFinite
-	}
-	return ReasonInvalid
-}
-
-// encodeRows validates and encodes request objects with the schema (the
-// /predict semantics: category strings). Unknown features are dropped
-// first when ignoreUnknown. unseen collects features whose category was
-// not seen in training.
-func encodeRows(s *snapshot, rows []map[string]any, batch, ignoreUnknown bool) (x [][]float64, unseen []string, e *inputError) {
-	x = make([][]float64, len(rows))
-	var problems []FieldProblem
-	for i, row := range rows {
-		if ignoreUnknown {
-			row = known(s, row)
-		}
-		v, u, err := s.schema.EncodeRow(row)
-		unseen = append(unseen, u...)
-		if err != nil {
-			problems = append(problems, fieldProblems(err, i, batch)...)
-			continue
-		}
-		x[i] = v
-	}
-	if len(problems) > 0 {
-		return nil, unseen, invalid(problems)
-	}
-	return x, unseen, nil
-}
-
-func invalid(problems []FieldProblem) *inputError {
+// invalid is the refusal of a request whose fields have problems; dropped
+// says more were found than listed (decoding stopped there).
+func invalid(problems []FieldProblem, dropped bool) *inputError {
 	msg := problems[0].Message
 	if problems[0].Instance != nil {
 		msg = fmt.Sprintf("instances[%d]: %s", *problems[0].Instance, msg)
 	}
-	if len(problems) > 1 {
+	switch {
+	case dropped:
+		msg = fmt.Sprintf("%s (and more: %d problems listed, decoding stopped there)", msg, len(problems))
+	case len(problems) > 1:
 		msg = fmt.Sprintf("%s (and %d more problems)", msg, len(problems)-1)
 	}
-	return &inputError{status: http.StatusBadRequest, reason: problems[0].Reason, msg: msg, fields: problems}
+	return &inputError{status: http.StatusBadRequest, reason: problems[0].Reason, msg: msg,
+		fields: append([]FieldProblem(nil), problems...)}
 }
 
-func known(s *snapshot, row map[string]any) map[string]any {
-	for k := range row {
-		if _, ok := s.index[k]; !ok {
-			out := make(map[string]any, len(row))
-			for k, v := range row {
-				if _, ok := s.index[k]; ok {
-					out[k] = v
-				}
+// mediaType checks the Content-Type is one of types and returns it.
+func mediaType(r *http.Request, types ...string) (string, *inputError) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	for _, t := range types {
+		if strings.EqualFold(mt, t) {
+			return t, nil
+		}
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	if len(ct) > 100 {
+		ct = ct[:100] + "…"
+	}
+	return "", &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType,
+		msg: fmt.Sprintf("Content-Type %q is not supported: send %s", ct, strings.Join(types, " or "))}
+}
+
+// readBody reads at most limit bytes of the body into buf (reused): a
+// declared length over the limit is refused before reading, an undeclared
+// one when the limit is passed.
+func readBody(r *http.Request, limit int64, buf []byte) ([]byte, *inputError) {
+	tooLarge := func() *inputError {
+		return &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonBodyTooLarge,
+			msg: fmt.Sprintf("request body is larger than %d bytes", limit)}
+	}
+	if r.ContentLength > limit {
+		return buf, tooLarge()
+	}
+	buf = buf[:0]
+	if r.ContentLength >= 0 && int64(cap(buf)) <= r.ContentLength {
+		buf = make([]byte, 0, r.ContentLength+1) // + 1: room to see the end
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(max(512, len(buf))), limit+1-int64(len(buf)))))
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf, tooLarge()
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, badRequest(ReasonBadRequest, "read request body: %v", err)
+		}
+	}
+}
+
+// decodePredict reads a /predict or /explain body: one object of feature
+// name -> value, or {"instances": [objects]}. batch tells which.
+func decodePredict(sc *scanner, rs *rowSet, b []byte) (batch bool) {
+	sc.reset(b)
+	if !topObject(sc, rs, "an object of feature values or {\"instances\": [...]}") {
+		return false
+	}
+	first := true
+	row := -1
+	for ; !rs.stop() && sc.more('}', first); first = false {
+		key, ok := sc.str(&sc.key)
+		if !ok || !sc.consume(':', "':'") {
+			break
+		}
+		if string(key) == "instances" {
+			if !first {
+				rs.refuse(badRequest(ReasonBadRequest, "instances: a batch request has no other fields"))
+				break
 			}
-			return out
+			batch, rs.batch = true, true
+			rs.list(sc, "instances", "", func(i int) bool { return rs.record(sc, "instances", i) })
+			if !rs.stop() && !sc.failed() && sc.peek() == ',' {
+				sc.pos++
+				k, _ := sc.str(&sc.key)
+				rs.refuse(badRequest(ReasonBadRequest, "instances: a batch request has no other fields (found %q)", shortName(k)))
+			}
+			continue
+		}
+		if row < 0 {
+			if row = rs.row(); row < 0 {
+				break
+			}
+		}
+		j := rs.feature(row, key)
+		if j >= 0 && !rs.give(row, j) {
+			j = -1
+		}
+		if !rs.value(sc, row, j) {
+			break
 		}
 	}
-	return row
+	if !batch && !rs.stop() && !sc.failed() {
+		if row < 0 {
+			row = rs.row() // {}: every required feature is missing
+		}
+		rs.requireGiven(row)
+	}
+	finish(sc, rs)
+	return batch
 }
 
-func fieldProblems(err error, i int, batch bool) []FieldProblem {
-	var inst *int
-	if batch {
-		inst = &i
-	}
-	var re *data.RowError
-	if errors.As(err, &re) && len(re.Fields) > 0 {
-		out := make([]FieldProblem, len(re.Fields))
-		for j, f := range re.Fields {
-			out[j] = FieldProblem{Instance: inst, Field: f.Field, Reason: reasonOf(f), Message: f.Error()}
+// topObject checks the body is a JSON object and consumes its '{'; else
+// it refuses the request (malformed, empty, or another kind of value).
+func topObject(sc *scanner, rs *rowSet, want string) bool {
+	switch sc.kind() {
+	case kindObject:
+		sc.pos++
+		return true
+	case kindNone:
+		if sc.peek(); sc.pos == len(sc.b) {
+			rs.refuse(badRequest(ReasonMalformedJSON, "request body is empty: send %s", want))
+			return false
 		}
-		return out
+		sc.skip()
+		rs.refuse(badRequest(ReasonMalformedJSON, "malformed JSON: %s", sc.err))
+		return false
 	}
-	var fe *data.FieldError
-	if errors.As(err, &fe) {
-		return []FieldProblem{{Instance: inst, Field: fe.Field, Reason: reasonOf(fe), Message: fe.Error()}}
+	k := sc.kind()
+	if !sc.skip() || !sc.end() {
+		rs.refuse(badRequest(ReasonMalformedJSON, "malformed JSON: %s", sc.err))
+		return false
 	}
-	return []FieldProblem{{Instance: inst, Reason: ReasonInvalid, Message: err.Error()}}
+	rs.refuse(badRequest(ReasonBadRequest, "request body is a JSON %s: send %s", kindNames[k], want))
+	return false
+}
+
+// finish turns a syntax error, or data after the document, into the
+// request's refusal (decoding stopped at a refusal or a full problem list
+// does not read on).
+func finish(sc *scanner, rs *rowSet) {
+	if !rs.stop() {
+		sc.end()
+	}
+	if sc.failed() {
+		rs.fatal = badRequest(ReasonMalformedJSON, "malformed JSON: %s", sc.err)
+	}
+}
+
+// list reads a JSON array of rows, calling each for each element; an
+// empty list or another kind of value is refused, and so is a list of more
+// rows than allowed, even when a row before the limit is malformed (the
+// rest is counted then, so that the answer is the same whatever the rows
+// hold).
+// The list is key+sub in messages (sub: ".data" of a dataframe_split).
+func (rs *rowSet) list(sc *scanner, key, sub string, each func(i int) bool) {
+	if k := sc.kind(); k != kindArray {
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "%s%s: is a JSON %s, want a list", key, sub, kindNames[k]))
+		}
+		return
+	}
+	sc.pos++
+	i := 0
+	for first := true; sc.more(']', first); first = false {
+		sc.peek()
+		at := sc.pos
+		if rs.n == rs.max {
+			rs.tooMany(sc, at, i, key, sub)
+			return
+		}
+		if !each(i) || rs.stop() {
+			if rs.fatal != nil && rs.fatal.status != http.StatusRequestEntityTooLarge && !sc.failed() {
+				rs.tooMany(sc, at, i, key, sub)
+			}
+			return
+		}
+		i++
+	}
+	if i == 0 && !sc.failed() {
+		rs.refuse(badRequest(ReasonBadRequest, "%s%s: the list is empty", key, sub))
+	}
+}
+
+// tooMany counts the elements of a list from the one at offset at (the
+// i-th) to its end, and refuses the request with 413 when the list holds
+// more rows than allowed (replacing a refusal of a row's shape).
+func (rs *rowSet) tooMany(sc *scanner, at, i int, key, sub string) {
+	sc.pos = at
+	n := i
+	for first := true; first || sc.more(']', false); first = false {
+		if !sc.skip() {
+			return
+		}
+		n++
+	}
+	if sc.failed() || rs.n-i+n <= rs.max {
+		return
+	}
+	rs.fatal = &inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
+		msg: fmt.Sprintf("%s%s: %d rows, at most %d per request", key, sub, n, rs.max)}
+}
+
+// record reads element i of the list key, an object of feature values,
+// as a new row.
+func (rs *rowSet) record(sc *scanner, key string, i int) bool {
+	if k := sc.kind(); k != kindObject {
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "%s[%d]: is a JSON %s, want an object of feature values", key, i, kindNames[k]))
+		}
+		return false
+	}
+	row := rs.row()
+	if row < 0 {
+		return false
+	}
+	sc.pos++
+	for first := true; sc.more('}', first); first = false {
+		key, ok := sc.str(&sc.key)
+		if !ok || !sc.consume(':', "':'") {
+			return false
+		}
+		j := rs.feature(row, key)
+		if j >= 0 && !rs.give(row, j) {
+			j = -1
+		}
+		if !rs.value(sc, row, j) || rs.stop() {
+			return false
+		}
+	}
+	if sc.failed() {
+		return false
+	}
+	rs.requireGiven(row)
+	return true
+}
+
+func shortName(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "…"
+	}
+	return string(b)
 }

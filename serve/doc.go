@@ -8,10 +8,26 @@
 // names the version that produced it, and a reload never waits for
 // requests nor requests for a reload. A reload (Server.Reload) asks the
 // Source what the reference points at now, downloads it into a fresh
-// directory, verifies the checksums, loads it, warms it up on the input
-// example and only then swaps; any failure keeps the old model, is logged
-// and counted. Triggers: polling (Server.Run), POST /admin/reload, MLflow
+// directory (at most Options.MaxModelSize bytes), checks every file
+// against the digests the registry recorded apart from the files (and,
+// with Options.VerifyKey, the version's signature; see package integrity),
+// loads it, warms it up on the input example and only then swaps; any
+// failure keeps the old model, is logged and counted. A model with nothing
+// recorded to check it against loads only with Options.AllowUnverified;
+// /version and model_info say what a served model's integrity rests on. Triggers: polling (Server.Run), POST /admin/reload, MLflow
 // 3.x webhooks (POST /webhooks/mlflow) and, in the command, SIGHUP.
+//
+// Every protocol reads its body the same way: a JSON scanner (or, for
+// text/csv, encoding/csv) walks the syntax in place and hands each value
+// to a row set, which gives it its meaning with the model's data.Encoder
+// (the rules pipeline predict uses too), applies the unknown-feature
+// policy and --strict, and keeps the rows, the warnings and at most 100
+// field problems; a protocol added later (the Open Inference Protocol's
+// tensors) only walks its own syntax. A request's work and its answer are
+// bounded by --max-body and --max-batch whatever it sends, and scoring
+// requests beyond --max-inflight are shed with 503. The hot path does not
+// allocate: request state is pooled, request ids are cut in batches, and
+// counters are resolved once per endpoint and status.
 //
 // Metrics live on the prometheus.Registry passed in; nothing is global.
 package serve

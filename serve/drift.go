@@ -48,34 +48,51 @@ func newWindow(p *data.Profile, s *data.Schema, size int) *window {
 	return w
 }
 
-// add records one encoded row and its score.
-func (w *window) add(x []float64, score float64) {
-	if w == nil || len(x) != len(w.prof.Features) {
+// addRows records encoded rows and their scores. The buckets are found
+// before the lock is taken, so that requests on other cores wait only for
+// the counts to move.
+func (w *window) addRows(x [][]float64, scores []float64) {
+	if w == nil {
 		return
+	}
+	nh := len(w.hists)
+	var stack [64]int32
+	buckets := stack[:0]
+	if len(x)*nh > len(stack) {
+		buckets = make([]int32, 0, len(x)*nh)
+	}
+	for i, row := range x {
+		if len(row) != len(w.prof.Features) {
+			return
+		}
+		for j, h := range w.hists {
+			v := scores[i]
+			if j < len(row) {
+				v = row[j]
+			}
+			buckets = append(buckets, int32(h.Bucket(v)))
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	slot := w.ring[w.next]
-	if w.full {
+	for i := range x {
+		slot := w.ring[w.next]
+		if w.full {
+			for j, b := range slot {
+				w.counts[j][b]--
+			}
+		} else {
+			slot = make([]int32, nh)
+			w.ring[w.next] = slot
+		}
+		copy(slot, buckets[i*nh:(i+1)*nh])
 		for j, b := range slot {
-			w.counts[j][b]--
+			w.counts[j][b]++
 		}
-	} else {
-		slot = make([]int32, len(w.hists))
-		w.ring[w.next] = slot
-	}
-	for j, h := range w.hists {
-		v := score
-		if j < len(x) {
-			v = x[j]
+		w.next++
+		if w.next == w.size {
+			w.next, w.full = 0, true
 		}
-		b := int32(h.Bucket(v))
-		slot[j] = b
-		w.counts[j][b]++
-	}
-	w.next++
-	if w.next == w.size {
-		w.next, w.full = 0, true
 	}
 }
 

@@ -1,8 +1,12 @@
 package serve
 
 import (
+	"bytes"
+	"encoding/json"
+	"math"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 var (
@@ -24,37 +28,109 @@ func seeds(f *testing.F) {
 		`{"duration_in_month": 12, "credit_amount": 1000}`, `{"duration_in_month": "12"}`, `{"duration_in_month": 1e999}`,
 		`{"purpose": 3}`, `{"purpose": "car (new)"}`, `{"purpose": null}`, `{"instances": [{"a":1}], "b": 2}`,
 		`{"dataframe_split": {"columns": ["duration_in_month"], "data": [[1]]}}`,
+		`{"dataframe_split": {"data": [[1]], "columns": ["duration_in_month"]}}`,
+		`{"dataframe_split": {"columns": ["duration_in_month"], "data": [[1]], "data": [[2]]}}`,
+		`{"inputs": [[1],[1],[1],[1],[1],[1],[1],[1],[1],[1],[1],[1]]}`,
 		`{"dataframe_split": {"columns": ["duration_in_month", "duration_in_month"], "data": [[1, 2]]}}`,
 		`{"dataframe_split": {"columns": [1], "data": [[1]]}}`, `{"dataframe_records": [{"purpose": 1.5}]}`,
 		`{"dataframe_records": [{"purpose": -1}]}`, `{"inputs": {"duration_in_month": [1, 2], "purpose": [1]}}`,
 		`{"inputs": [[1, 2, 3]]}`, `{"instances": [[null]]}`, `{"inputs": [], "params": {"a": 1}}`,
 		`{"dataframe_split": {"columns": [], "data": []}, "x": 1}`, `{"a":1}{"b":2}`, "\xff\xfe",
+		`{"purpose": "\u00e9\ud83d\ude00\ud800"}`, `{"a\"b": [1, {"c": [true, false, null]}]}`, `[[[[[[[[[[]]]]]]]]]]`,
+		`{"duration_in_month": -0.0e+1, "x": 1E-2}`, `{"duration_in_month": 01}`, `{"x": "\q"}`,
 	} {
 		f.Add([]byte(s))
 	}
 }
 
-// FuzzDecodePredict: no body makes the /predict decoder panic, and every
-// refusal is a 4xx naming a reason.
+// FuzzScanner: the scanner accepts exactly the JSON encoding/json accepts
+// (documents nested at most maxDepth deep), and reads strings as it does.
+func FuzzScanner(f *testing.F) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var sc scanner
+		sc.reset(b)
+		ok := sc.skip() && sc.end()
+		if want := json.Valid(b); ok != want && !(want && depth(b) > maxDepth) {
+			t.Fatalf("scanner says valid=%v (%s), encoding/json %v", ok, sc.err, want)
+		}
+		if !ok && sc.err == "" {
+			t.Fatal("refused without a message")
+		}
+		var want string
+		if bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte(`"`)) && json.Unmarshal(b, &want) == nil {
+			sc.reset(b)
+			got, ok := sc.str(&sc.val)
+			if !ok || string(got) != want && want != validUTF8(got) {
+				t.Fatalf("string %q read as %q (%v), encoding/json %q", b, got, ok, want)
+			}
+		}
+	})
+}
+
+// validUTF8 replaces each invalid byte by U+FFFD, as encoding/json does.
+func validUTF8(b []byte) string {
+	var out []rune
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		out = append(out, r)
+		b = b[n:]
+	}
+	return string(out)
+}
+
+func depth(b []byte) int {
+	d, m := 0, 0
+	for _, c := range b {
+		switch c {
+		case '[', '{':
+			d++
+			m = max(m, d)
+		case ']', '}':
+			d--
+		}
+	}
+	return m
+}
+
+// FuzzDecodePredict: no body makes the /predict decoder panic, every
+// refusal is a 4xx naming a reason, and an accepted single object scores
+// what data.Schema.EncodeRow makes of the same object decoded by
+// encoding/json.
 func FuzzDecodePredict(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		snap := fuzzSnapshot(t)
-		rows, batch, e := decodePredict(b, 10)
-		if e != nil {
-			checkRefusal(t, e)
-			return
-		}
-		if len(rows) == 0 || (!batch && len(rows) != 1) {
-			t.Fatalf("%d rows (batch %v) without error", len(rows), batch)
-		}
 		for _, ignore := range []bool{false, true} {
-			x, _, e := encodeRows(snap, rows, batch, ignore)
+			var sc scanner
+			var rs rowSet
+			rs.reset(snap.enc, 10, ignore, false)
+			batch := decodePredict(&sc, &rs, b)
+			x, e := rs.result(nil)
 			if e != nil {
 				checkRefusal(t, e)
 				continue
 			}
-			checkRows(t, snap, x, len(rows))
+			checkRows(t, snap, x, -1)
+			if batch || ignore {
+				continue
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			var row map[string]any
+			if err := dec.Decode(&row); err != nil {
+				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			}
+			want, _, err := snap.schema.EncodeRow(row)
+			if err != nil {
+				// EncodeRow keeps the last of keys given twice; /predict refuses them.
+				continue
+			}
+			for j := range want {
+				if !(want[j] == x[0][j] || math.IsNaN(want[j]) && math.IsNaN(x[0][j])) {
+					t.Fatalf("feature %d: %v, EncodeRow %v", j, x[0][j], want[j])
+				}
+			}
 		}
 	})
 }
@@ -65,12 +141,19 @@ func FuzzDecodeInvocations(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		snap := fuzzSnapshot(t)
 		for _, ignore := range []bool{false, true} {
-			x, _, e := decodeInvocations(snap, b, 10, ignore)
+			var sc scanner
+			var rs rowSet
+			rs.reset(snap.enc, 10, ignore, false)
+			decodeInvocations(&sc, &rs, b)
+			x, e := rs.result(nil)
 			if e != nil {
 				checkRefusal(t, e)
 				continue
 			}
 			checkRows(t, snap, x, -1)
+			if !json.Valid(b) {
+				t.Fatalf("accepted a body encoding/json refuses")
+			}
 		}
 	})
 }
@@ -84,7 +167,10 @@ func FuzzDecodeCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		snap := fuzzSnapshot(t)
 		for _, ignore := range []bool{false, true} {
-			x, _, e := decodeCSV(snap, b, 10, ignore)
+			var rs rowSet
+			rs.reset(snap.enc, 10, ignore, false)
+			decodeCSV(&rs, b)
+			x, e := rs.result(nil)
 			if e != nil {
 				checkRefusal(t, e)
 				continue
@@ -99,9 +185,12 @@ func checkRefusal(t *testing.T, e *inputError) {
 	if e.status < 400 || e.status >= 500 || e.reason == "" || e.msg == "" {
 		t.Fatalf("refusal %+v is not a 4xx with a reason and message", e)
 	}
+	if len(e.fields) > maxProblems {
+		t.Fatalf("%d field problems, at most %d", len(e.fields), maxProblems)
+	}
 	for _, f := range e.fields {
-		if f.Reason == "" || f.Message == "" {
-			t.Fatalf("field problem %+v lacks a reason or message", f)
+		if f.Reason == "" || f.Message == "" || len(f.Field) > 200 || len(f.Message) > 1000 {
+			t.Fatalf("field problem %+v lacks a reason or message, or is unbounded", f)
 		}
 	}
 }

@@ -81,6 +81,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	for i, n := range iters {
 		v := fmt.Sprint(i + 1)
 		dir := writeModel(t, t.TempDir(), n, run.Info.RunID)
+		tags := registrationTags(t, dir)
 		if v == "3" {
 			corrupt(t, dir)
 		}
@@ -88,7 +89,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 		if err := store.UploadDir(ctx, dir, path); err != nil {
 			t.Fatal(err)
 		}
-		mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID})
+		mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID, Tags: tags})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,10 +256,11 @@ func TestRegistryStageAndVersion(t *testing.T) {
 	}
 	t.Cleanup(func() { c.DeleteRegisteredModel(context.Background(), name) })
 	for i, n := range []int{5, 10} {
-		if err := store.UploadDir(ctx, writeModel(t, t.TempDir(), n, run.Info.RunID), fmt.Sprint("m", i)); err != nil {
+		dir := writeModel(t, t.TempDir(), n, run.Info.RunID)
+		if err := store.UploadDir(ctx, dir, fmt.Sprint("m", i)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: fmt.Sprint(run.Info.ArtifactURI, "/m", i), RunID: run.Info.RunID}); err != nil {
+		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: fmt.Sprint(run.Info.ArtifactURI, "/m", i), RunID: run.Info.RunID, Tags: registrationTags(t, dir)}); err != nil {
 			t.Fatal(err)
 		}
 	}

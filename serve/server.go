@@ -3,9 +3,8 @@ package serve
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
+	"crypto/ed25519"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/model"
 )
 
@@ -36,21 +36,49 @@ const (
 
 // Options configure a Server. Zero values get the defaults noted.
 type Options struct {
-	Threshold        float64       // decline at or above this probability of default (0.5)
-	MaxBatch         int           // most instances per request (1000)
-	MaxBody          int64         // most bytes per request body (4 MiB)
-	UnknownFeatures  string        // UnknownReject (default) or UnknownIgnore
-	ReasonCodes      int           // adverse-action reason codes per /explain answer (4)
-	AdminToken       string        // bearer token of POST /admin/reload; empty disables it
-	WebhookSecret    string        // HMAC secret of POST /webhooks/mlflow; empty disables it
-	WebhookWindow    time.Duration // accepted age of a webhook timestamp (5m)
-	RequireChecksums bool          // refuse model directories without checksums.json
-	DriftWindow      int           // rows in the drift window (1000; negative disables drift)
-	DriftMinRows     int           // rows before PSI gauges are exported (100)
-	ReloadTimeout    time.Duration // limit of one reload (2m)
-	WorkDir          string        // parent of downloaded model directories (os.TempDir)
-	Version          string        // build version for /version and pipeline_build_info
+	Threshold       float64       // decline at or above this probability of default (0.5)
+	MaxBatch        int           // most instances per request (1000)
+	MaxBody         int64         // most bytes per request body (4 MiB)
+	UnknownFeatures string        // UnknownReject (default) or UnknownIgnore
+	ReasonCodes     int           // adverse-action reason codes per /explain answer (4)
+	AdminToken      string        // bearer token of POST /admin/reload; empty disables it
+	WebhookSecret   string        // HMAC secret of POST /webhooks/mlflow; empty disables it
+	WebhookWindow   time.Duration // accepted age of a webhook timestamp (5m)
+	// AllowUnverified loads a model for which nothing was recorded to
+	// check its files against (no registry digest; a directory without
+	// checksums.json); it is served as IntegrityUnverified.
+	AllowUnverified bool
+	// VerifyKey, when set, refuses a version whose signature is missing or
+	// does not verify with it (see package integrity).
+	VerifyKey ed25519.PublicKey
+	// MaxModelSize bounds the bytes of one model download (DefaultMaxModelSize).
+	MaxModelSize  int64
+	DriftWindow   int           // rows in the drift window (1000; negative disables drift)
+	DriftMinRows  int           // rows before PSI gauges are exported (100)
+	ReloadTimeout time.Duration // limit of one reload (2m)
+	WorkDir       string        // parent of downloaded model directories (os.TempDir)
+	Version       string        // build version for /version and pipeline_build_info
+
+	// Strict refuses (400) what is otherwise scored with a warning: an
+	// unseen category, a value outside the training range, a missing
+	// required value.
+	Strict bool
+	// MaxInFlight caps the scoring requests (/predict, /explain,
+	// /invocations) served at once; beyond it they are answered 503 with
+	// Retry-After and counted (64).
+	MaxInFlight int
 }
+
+// DefaultMaxModelSize bounds a model download unless Options say
+// otherwise: 256 MiB holds some 1.7 million leaves of LightGBM text (about
+// 7000 trees of 255 leaves; the models trained here take a few hundred
+// KB), while loading it takes about four times its size in memory beside
+// the model being served.
+const DefaultMaxModelSize = 256 << 20
+
+// MinSecretLen is the shortest admin token or webhook secret accepted: 32
+// bytes, as many as `openssl rand -hex 16` prints, 128 bits if random.
+const MinSecretLen = 32
 
 func (o *Options) defaults() error {
 	if o.Threshold == 0 {
@@ -67,6 +95,16 @@ func (o *Options) defaults() error {
 	o.DriftMinRows = cmp.Or(o.DriftMinRows, 100)
 	o.ReloadTimeout = cmp.Or(o.ReloadTimeout, 2*time.Minute)
 	o.Version = cmp.Or(o.Version, "devel")
+	o.MaxInFlight = cmp.Or(o.MaxInFlight, 64)
+	o.MaxModelSize = cmp.Or(o.MaxModelSize, DefaultMaxModelSize)
+	if o.MaxModelSize < 0 {
+		return fmt.Errorf("max model size %d: want a positive number of bytes", o.MaxModelSize)
+	}
+	for _, sec := range []struct{ name, value string }{{"admin token", o.AdminToken}, {"webhook secret", o.WebhookSecret}} {
+		if sec.value != "" && len(sec.value) < MinSecretLen {
+			return fmt.Errorf("%s is %d bytes: want at least %d (e.g. `openssl rand -hex 32`)", sec.name, len(sec.value), MinSecretLen)
+		}
+	}
 	switch o.UnknownFeatures {
 	case "":
 		o.UnknownFeatures = UnknownReject
@@ -74,8 +112,8 @@ func (o *Options) defaults() error {
 	default:
 		return fmt.Errorf("unknown-feature policy %q: want reject or ignore", o.UnknownFeatures)
 	}
-	if o.MaxBatch < 1 || o.MaxBody < 1 || o.ReasonCodes < 0 {
-		return errors.New("max batch, max body and reason codes must be positive")
+	if o.MaxBatch < 1 || o.MaxBody < 1 || o.ReasonCodes < 0 || o.MaxInFlight < 1 {
+		return errors.New("max batch, max body, max in-flight and reason codes must be positive")
 	}
 	return nil
 }
@@ -95,6 +133,10 @@ type Server struct {
 
 	deliveries sync.Map // webhook delivery id -> time seen, against replays
 	started    time.Time
+
+	inflight atomic.Int64             // scoring requests being served
+	em       [epCount]endpointMetrics // request counters and latency, per endpoint
+	ids      idSource
 }
 
 // New returns a server with no model loaded; call Reload before serving
@@ -107,18 +149,53 @@ func New(src Source, reg *prometheus.Registry, log *slog.Logger, opts Options) (
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(durations{log.Handler()})
 	if opts.DriftWindow < 0 {
 		opts.DriftWindow = 0
 	}
-	m, err := newMetrics(reg, opts.Version, newDriftCollector(opts.DriftMinRows))
+	s := &Server{opts: opts, src: src, log: log, reg: reg, kick: make(chan struct{}, 1), started: time.Now()}
+	m, err := newMetrics(reg, opts.Version, newDriftCollector(opts.DriftMinRows), func() float64 { return float64(s.inflight.Load()) })
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
-	return &Server{opts: opts, src: src, log: log, m: m, reg: reg, kick: make(chan struct{}, 1), started: time.Now()}, nil
+	s.m = m
+	s.ids.init()
+	return s, nil
 }
 
-// Endpoint names, the endpoint label of the request metrics.
-var endpoints = []string{"/predict", "/explain", "/invocations", "/ping", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/webhooks/mlflow"}
+// Endpoints, the endpoint label of the request metrics; the first three
+// score, and only they count against --max-inflight.
+var endpoints = []string{"/predict", "/explain", "/invocations", "/ping", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/webhooks/mlflow", "other"}
+
+const (
+	epScoring = 3                  // endpoints[:epScoring] score requests
+	epOther   = 10                 // index of "other"
+	epCount   = epOther + 1        // number of endpoint labels
+	retryShed = "1"                // Retry-After of a shed request, in seconds
+	ctJSONVal = "application/json" // Content-Type of every answer
+)
+
+var (
+	jsonType   = []string{ctJSONVal}
+	retryAfter = []string{retryShed}
+)
+
+func endpointOf(path string) int {
+	switch path {
+	case "/predict":
+		return 0
+	case "/explain":
+		return 1
+	case "/invocations":
+		return 2
+	}
+	for i, e := range endpoints[epScoring:epOther] {
+		if e == path {
+			return epScoring + i
+		}
+	}
+	return epOther
+}
 
 // Handler returns the HTTP handler with every endpoint.
 func (s *Server) Handler() http.Handler {
@@ -138,78 +215,141 @@ func (s *Server) Handler() http.Handler {
 	return s.instrument(mux)
 }
 
-// statusWriter records the status code for metrics and logs.
-type statusWriter struct {
-	http.ResponseWriter
+// request is the state of one request, pooled so that the hot path does
+// not allocate: the response writer the handlers see (recording the
+// status), the request id, and the buffers of decoding and answering.
+type request struct {
+	w      http.ResponseWriter
 	status int
+	id     string
+
+	body []byte
+	sc   scanner
+	rows rowSet
+	x    [][]float64
+	out  []byte
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+func (q *request) Header() http.Header { return q.w.Header() }
+
+func (q *request) WriteHeader(code int) {
+	if q.status == 0 {
+		q.status = code
 	}
-	w.ResponseWriter.WriteHeader(code)
+	q.w.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+func (q *request) Write(b []byte) (int, error) {
+	if q.status == 0 {
+		q.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	return q.w.Write(b)
 }
 
-type ctxKey struct{}
+// Unwrap gives http.ResponseController the connection's writer.
+func (q *request) Unwrap() http.ResponseWriter { return q.w }
+
+// requestOf returns the request state behind w (a fresh one when a
+// handler is called without the instrument middleware, as in tests).
+func requestOf(w http.ResponseWriter) *request {
+	if q, ok := w.(*request); ok {
+		return q
+	}
+	return &request{w: w}
+}
 
 // requestID returns the id the instrument middleware gave the request.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+func requestID(w http.ResponseWriter) string { return requestOf(w).id }
+
+// Large buffers are not kept past the request that needed them, so that an
+// idle server does not hold max-inflight × max-body bytes.
+const keepBuffer = 1 << 20
+
+var requests = sync.Pool{New: func() any { return new(request) }}
+
+func (q *request) release() {
+	q.w = nil
+	if cap(q.body) > keepBuffer {
+		q.body = nil
+	}
+	if cap(q.out) > keepBuffer {
+		q.out = nil
+	}
+	if cap(q.rows.flat) > keepBuffer/8 {
+		q.rows = rowSet{}
+		q.x = nil
+	}
+	q.sc = scanner{key: q.sc.key[:0], val: q.sc.val[:0]}
+	q.rows.enc, q.rows.known = nil, nil // the model may be replaced; do not keep it alive
+	requests.Put(q)
 }
 
-// instrument gives each request an id, recovers panics (answering 500 and
-// counting them, a last resort), and records metrics and a log line.
+// instrument gives each request an id, sheds scoring requests beyond
+// --max-inflight (503 with Retry-After), recovers panics (answering 500
+// and counting them, a last resort), and records metrics and a log line.
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !validID(id) {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+		q := requests.Get().(*request)
+		q.w, q.status = w, 0
+		if id := r.Header["X-Request-Id"]; len(id) == 1 && validID(id[0]) {
+			q.id = id[0]
+			w.Header()["X-Request-Id"] = id
+		} else {
+			v := s.ids.next()
+			q.id = v[0]
+			w.Header()["X-Request-Id"] = v
 		}
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
-		sw := &statusWriter{ResponseWriter: w}
-		endpoint := "other"
-		if slices.Contains(endpoints, r.URL.Path) {
-			endpoint = r.URL.Path
-		}
+		ep := endpointOf(r.URL.Path)
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
 				s.m.panics.Inc()
-				s.log.Error("handler panicked", "request_id", id, "path", endpoint, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				if sw.status == 0 {
-					writeError(sw, http.StatusInternalServerError, "internal", "internal error (request "+id+")", nil)
+				s.log.Error("handler panicked", "request_id", q.id, "path", endpoints[ep], "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if q.status == 0 {
+					writeError(q, http.StatusInternalServerError, "internal", "internal error (request "+q.id+")", nil)
 				}
 			}
-			if sw.status == 0 {
-				sw.status = http.StatusOK
+			if q.status == 0 {
+				q.status = http.StatusOK
 			}
 			took := time.Since(start)
-			s.m.requests.WithLabelValues(endpoint, strconv.Itoa(sw.status)).Inc()
-			s.m.latency.WithLabelValues(endpoint).Observe(took.Seconds())
+			s.em[ep].count(s.m, ep, q.status)
+			s.em[ep].observe(s.m, ep, took.Seconds())
 			level := slog.LevelDebug
-			if sw.status >= 400 {
+			if q.status >= 400 {
 				level = slog.LevelInfo
 			}
-			s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", endpoint,
-				"status", sw.status, "took", took)
+			if s.log.Enabled(r.Context(), level) {
+				s.log.Log(r.Context(), level, "request", "request_id", q.id, "method", r.Method, "path", endpoints[ep],
+					"status", q.status, "took", took)
+			}
+			q.release()
 		}()
-		next.ServeHTTP(sw, r)
+		if ep < epScoring {
+			n := s.inflight.Add(1)
+			defer s.inflight.Add(-1)
+			if n > int64(s.opts.MaxInFlight) {
+				s.shed(q, ep)
+				return
+			}
+		}
+		next.ServeHTTP(q, r)
 	})
+}
+
+// shed answers a scoring request beyond the in-flight cap.
+func (s *Server) shed(q *request, ep int) {
+	s.m.shed.WithLabelValues(endpoints[ep]).Inc()
+	q.Header()["Retry-After"] = retryAfter
+	msg := fmt.Sprintf("overloaded: more than %d requests in flight; retry after %s s", s.opts.MaxInFlight, retryShed)
+	if ep == 2 {
+		writeJSON(q, http.StatusServiceUnavailable, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": msg})
+		return
+	}
+	writeError(q, http.StatusServiceUnavailable, "overloaded", msg, nil)
 }
 
 func validID(id string) bool {
@@ -225,7 +365,7 @@ func validID(id string) bool {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.Encode(v)
@@ -240,10 +380,42 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
+// writeError answers an error; the answer stays under maxErrorBody
+// whatever the fields hold (they are capped and cut already; this is the
+// last guard).
 func writeError(w http.ResponseWriter, status int, reason, msg string, fields []FieldProblem) {
 	var b ErrorBody
 	b.Error.Reason, b.Error.Message, b.Error.Fields = reason, msg, fields
-	writeJSON(w, status, b)
+	writeBounded(w, status, &b, func() bool {
+		if len(b.Error.Fields) == 0 {
+			return false
+		}
+		b.Error.Fields = b.Error.Fields[:len(b.Error.Fields)/2]
+		return true
+	})
+}
+
+// InvocationsError is the JSON of an /invocations error answer, MLflow's
+// shape with the field problems added.
+type InvocationsError struct {
+	ErrorCode string         `json:"error_code"`
+	Message   string         `json:"message"`
+	Fields    []FieldProblem `json:"fields"`
+}
+
+// writeBounded encodes v, halving what shrink cuts until the answer fits
+// in maxErrorBody.
+func writeBounded(w http.ResponseWriter, status int, v any, shrink func() bool) {
+	b, err := json.Marshal(v)
+	for err == nil && len(b) > maxErrorBody && shrink() {
+		b, err = json.Marshal(v)
+	}
+	if err != nil || len(b) > maxErrorBody {
+		b = []byte(`{"error":{"reason":"internal","message":"the error answer did not fit"}}`)
+	}
+	w.Header()["Content-Type"] = jsonType
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
 }
 
 // refuse answers an input error and counts it.
@@ -261,21 +433,24 @@ func (s *Server) countInvalid(e *inputError) {
 	}
 }
 
-func (s *Server) countUnseen(features []string) {
-	for _, f := range features {
-		s.m.unseen.WithLabelValues(f).Inc()
+func (s *Server) countUnseen(snap *snapshot, rs *rowSet) {
+	for _, j := range rs.unseen {
+		s.m.unseen.WithLabelValues(snap.schema.Features[j].Name).Inc()
 	}
 }
 
 func (s *Server) noModel(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", "5")
+	w.Header()["Retry-After"] = []string{"5"}
 	writeError(w, http.StatusServiceUnavailable, "no_model", ErrNoModel.Error()+" yet", nil)
 }
 
-// Prediction is one scored applicant.
+// Prediction is one scored applicant. Warnings (absent when none) say how
+// values were scored: an unseen category or a missing required value as
+// missing, a number outside the training range as given.
 type Prediction struct {
-	ProbabilityOfDefault float64 `json:"probability_of_default"`
-	Decision             string  `json:"decision"`
+	ProbabilityOfDefault float64   `json:"probability_of_default"`
+	Decision             string    `json:"decision"`
+	Warnings             []Warning `json:"warnings,omitempty"`
 }
 
 // PredictResponse is the answer to a single /predict.
@@ -288,6 +463,19 @@ type PredictResponse struct {
 type BatchResponse struct {
 	Predictions []Prediction `json:"predictions"`
 	Model       ModelInfo    `json:"model"`
+}
+
+// InvocationsResponse is the answer to /invocations: MLflow's, with the
+// warnings of each instance (absent when none).
+type InvocationsResponse struct {
+	Predictions []float64         `json:"predictions"`
+	Warnings    []InstanceWarning `json:"warnings,omitempty"`
+}
+
+// InstanceWarning is a warning about one row of an /invocations request.
+type InstanceWarning struct {
+	Instance int `json:"instance"`
+	Warning
 }
 
 // score predicts rows and records the scores in the metrics and drift window.
@@ -304,82 +492,97 @@ func (s *Server) score(snap *snapshot, x [][]float64) ([]float64, error) {
 			return nil, fmt.Errorf("model gave NaN for row %d", i)
 		}
 		s.m.probability.Observe(v)
-		snap.window.add(x[i], v)
 	}
+	snap.window.addRows(x, p)
 	return p, nil
 }
 
 func (s *Server) decide(p float64) string {
-	d := "approve"
 	if p >= s.opts.Threshold {
-		d = "decline"
+		s.m.decline.Inc()
+		return "decline"
 	}
-	s.m.decisions.WithLabelValues(d).Inc()
-	return d
+	s.m.approve.Inc()
+	return "approve"
 }
 
-func (s *Server) modelFailed(w http.ResponseWriter, r *http.Request, snap *snapshot, err error) {
-	s.log.Error("model failed", "request_id", requestID(r.Context()), "version", snap.ver.Version, "err", err)
-	writeError(w, http.StatusInternalServerError, "model_error", "the model failed to score the request (request "+requestID(r.Context())+")", nil)
-}
-
-// scored is a /predict or /explain request: the applicants as sent, as
-// encoded, and their probabilities of default.
-type scored struct {
-	rows  []map[string]any
-	x     [][]float64
-	p     []float64
-	batch bool
+func (s *Server) modelFailed(w http.ResponseWriter, snap *snapshot, err error) {
+	id := requestID(w)
+	s.log.Error("model failed", "request_id", id, "version", snap.ver.Version, "err", err)
+	writeError(w, http.StatusInternalServerError, "model_error", "the model failed to score the request (request "+id+")", nil)
 }
 
 // scoreRequest reads, validates and scores the body of /predict or
-// /explain. When the request is bad or the model fails it has answered
-// already and returns nil.
-func (s *Server) scoreRequest(w http.ResponseWriter, r *http.Request, snap *snapshot) *scored {
-	b, e := readJSONBody(w, r, s.opts.MaxBody)
-	if e != nil {
-		s.refuse(w, e)
-		return nil
+// /explain into q. When the request is bad or the model fails it has
+// answered already and returns false.
+func (s *Server) scoreRequest(q *request, r *http.Request, snap *snapshot) (p []float64, batch, ok bool) {
+	if _, e := mediaType(r, ctJSONVal); e != nil {
+		s.refuse(q, e)
+		return nil, false, false
 	}
-	rows, batch, e := decodePredict(b, s.opts.MaxBatch)
-	if e != nil {
-		s.refuse(w, e)
-		return nil
+	var e *inputError
+	if q.body, e = readBody(r, s.opts.MaxBody, q.body); e != nil {
+		s.refuse(q, e)
+		return nil, false, false
 	}
-	x, unseen, e := encodeRows(snap, rows, batch, s.opts.UnknownFeatures == UnknownIgnore)
-	s.countUnseen(unseen)
-	if e != nil {
-		s.refuse(w, e)
-		return nil
+	q.rows.reset(snap.enc, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore, s.opts.Strict)
+	batch = decodePredict(&q.sc, &q.rows, q.body)
+	s.countUnseen(snap, &q.rows)
+	if q.x, e = q.rows.result(q.x); e != nil {
+		s.refuse(q, e)
+		return nil, false, false
 	}
-	p, err := s.score(snap, x)
+	p, err := s.score(snap, q.x)
 	if err != nil {
-		s.modelFailed(w, r, snap, err)
-		return nil
+		s.modelFailed(q, snap, err)
+		return nil, false, false
 	}
-	return &scored{rows, x, p, batch}
+	return p, batch, true
 }
 
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+	q := requestOf(w)
 	snap := s.current.Load()
 	if snap == nil {
-		s.noModel(w)
+		s.noModel(q)
 		return
 	}
-	req := s.scoreRequest(w, r, snap)
-	if req == nil {
+	p, batch, ok := s.scoreRequest(q, r, snap)
+	if !ok {
 		return
 	}
-	p, batch := req.p, req.batch
-	if !batch {
-		writeJSON(w, http.StatusOK, PredictResponse{Prediction{p[0], s.decide(p[0])}, snap.info()})
-		return
+	b := q.out[:0]
+	if batch {
+		b = append(b, `{"predictions":[`...)
 	}
-	out := BatchResponse{Predictions: make([]Prediction, len(p)), Model: snap.info()}
 	for i, v := range p {
-		out.Predictions[i] = Prediction{v, s.decide(v)}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"probability_of_default":`...)
+		b = appendFloat(b, v)
+		b = append(b, `,"decision":"`...)
+		b = append(b, s.decide(v)...)
+		b = append(b, '"')
+		if ws := q.rows.warnings(i); ws != nil {
+			b = append(b, `,"warnings":`...)
+			b = appendJSON(b, ws)
+		}
+		if !batch {
+			b = append(b, ',')
+		} else {
+			b = append(b, '}')
+		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	if batch {
+		b = append(b, "],"...)
+	}
+	b = append(b, `"model":`...)
+	b = append(b, snap.infoJSON...)
+	b = append(b, "}\n"...)
+	q.out = b
+	q.Header()["Content-Type"] = jsonType
+	q.Write(b)
 }
 
 // ReasonCode is one feature that raised the risk, for adverse-action notices.
@@ -407,99 +610,176 @@ type ExplainResponse struct {
 }
 
 func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
+	q := requestOf(w)
 	snap := s.current.Load()
 	if snap == nil {
-		s.noModel(w)
+		s.noModel(q)
 		return
 	}
 	top := s.opts.ReasonCodes
-	if q := r.URL.Query().Get("top"); q != "" {
-		n, err := strconv.Atoi(q)
+	if v := r.URL.Query().Get("top"); v != "" {
+		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > len(snap.schema.Features) {
-			s.refuse(w, badRequest(ReasonBadRequest, "top: %q is not a number of features between 0 and %d", q, len(snap.schema.Features)))
+			s.refuse(q, badRequest(ReasonBadRequest, "top: %s is not a number of features between 0 and %d", data.Quote(v), len(snap.schema.Features)))
 			return
 		}
 		top = n
 	}
-	req := s.scoreRequest(w, r, snap)
-	if req == nil {
+	p, batch, ok := s.scoreRequest(q, r, snap)
+	if !ok {
 		return
 	}
-	rows, x, p, batch := req.rows, req.x, req.p, req.batch
 	out := ExplainResponse{Model: snap.info()}
-	for i := range x {
-		contrib, base, err := snap.model.Explain(x[i])
+	for i, x := range q.x {
+		contrib, base, err := snap.model.Explain(x)
 		if errors.Is(err, model.ErrNoExplain) {
-			writeError(w, http.StatusNotImplemented, "no_explain", fmt.Sprintf("the %s model cannot explain its predictions", snap.flavor), nil)
+			writeError(q, http.StatusNotImplemented, "no_explain", fmt.Sprintf("the %s model cannot explain its predictions", snap.flavor), nil)
 			return
 		}
 		if err != nil {
-			s.modelFailed(w, r, snap, err)
+			s.modelFailed(q, snap, err)
 			return
 		}
-		ex := Explanation{Prediction: Prediction{p[i], s.decide(p[i])}, BaseValue: base,
+		ex := Explanation{Prediction: Prediction{p[i], s.decide(p[i]), q.rows.warnings(i)}, BaseValue: base,
 			Contributions: make(map[string]float64, len(contrib))}
 		raw := base
-		var codes []ReasonCode
 		for j, c := range contrib {
-			name := snap.schema.Features[j].Name
-			ex.Contributions[name] = c
+			ex.Contributions[snap.schema.Features[j].Name] = c
 			raw += c
-			if c > 0 {
-				codes = append(codes, ReasonCode{Feature: name, Contribution: c, Value: rows[i][name]})
-			}
 		}
-		slices.SortStableFunc(codes, func(a, b ReasonCode) int { return cmp.Compare(b.Contribution, a.Contribution) })
-		if len(codes) > top {
-			codes = codes[:top]
-		}
-		ex.RawScore, ex.ReasonCodes = raw, codes
-		if ex.ReasonCodes == nil {
-			ex.ReasonCodes = []ReasonCode{}
-		}
+		ex.RawScore = raw
+		ex.ReasonCodes = reasonCodes(snap, x, contrib, top)
 		out.Explanations = append(out.Explanations, ex)
 	}
 	if !batch {
 		out.Explanation, out.Explanations = &out.Explanations[0], nil
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(q, http.StatusOK, out)
+}
+
+// reasonCodes lists the top features that raised the risk, largest first,
+// each with its value as scored: a category's level, a number, or null
+// for a missing value.
+func reasonCodes(snap *snapshot, x, contrib []float64, top int) []ReasonCode {
+	codes := []ReasonCode{}
+	for j, c := range contrib {
+		if c > 0 {
+			codes = append(codes, ReasonCode{Feature: snap.schema.Features[j].Name, Contribution: c, Value: scoredValue(snap, j, x[j])})
+		}
+	}
+	slices.SortStableFunc(codes, func(a, b ReasonCode) int { return cmp.Compare(b.Contribution, a.Contribution) })
+	if len(codes) > top {
+		codes = codes[:top]
+	}
+	return codes
+}
+
+// scoredValue is feature j's encoded value as a client would send it.
+func scoredValue(snap *snapshot, j int, v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	if f := snap.schema.Features[j]; f.Type == data.Categorical {
+		return f.Levels[int(v)]
+	}
+	return v
 }
 
 // invocations speaks MLflow's scoring protocol; errors are MLflow-shaped.
 func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
+	q := requestOf(w)
 	snap := s.current.Load()
 	if snap == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": ErrNoModel.Error()})
+		writeJSON(q, http.StatusServiceUnavailable, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": ErrNoModel.Error()})
 		return
 	}
 	fail := func(e *inputError) {
 		s.countInvalid(e)
-		writeJSON(w, e.status, map[string]any{"error_code": "BAD_REQUEST", "message": e.msg, "fields": e.fields})
+		body := InvocationsError{ErrorCode: "BAD_REQUEST", Message: e.msg, Fields: e.fields}
+		writeBounded(q, e.status, &body, func() bool {
+			if len(body.Fields) == 0 {
+				return false
+			}
+			body.Fields = body.Fields[:len(body.Fields)/2]
+			return true
+		})
 	}
-	b, mt, e := readBody(w, r, s.opts.MaxBody, "application/json", "text/csv")
+	mt, e := mediaType(r, ctJSONVal, "text/csv")
 	if e != nil {
 		fail(e)
 		return
 	}
-	decode := decodeInvocations
+	if q.body, e = readBody(r, s.opts.MaxBody, q.body); e != nil {
+		fail(e)
+		return
+	}
+	q.rows.reset(snap.enc, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore, s.opts.Strict)
+	q.rows.known = &snap.columns
 	if mt == "text/csv" {
-		decode = decodeCSV
+		decodeCSV(&q.rows, q.body)
+	} else {
+		decodeInvocations(&q.sc, &q.rows, q.body)
 	}
-	x, unseen, e := decode(snap, b, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore)
-	s.countUnseen(unseen)
-	if e != nil {
+	s.countUnseen(snap, &q.rows)
+	if q.x, e = q.rows.result(q.x); e != nil {
 		fail(e)
 		return
 	}
-	p, err := s.score(snap, x)
+	p, err := s.score(snap, q.x)
 	if err != nil {
-		s.modelFailed(w, r, snap, err)
+		s.modelFailed(q, snap, err)
 		return
 	}
-	for _, v := range p {
+	b := append(q.out[:0], `{"predictions":[`...)
+	for i, v := range p {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendFloat(b, v)
 		s.decide(v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"predictions": p})
+	b = append(b, ']')
+	if len(q.rows.warns) > 0 {
+		ws := make([]InstanceWarning, len(q.rows.warns))
+		for i, w := range q.rows.warns {
+			ws[i] = InstanceWarning{w.row, w.Warning}
+		}
+		b = append(b, `,"warnings":`...)
+		b = appendJSON(b, ws)
+	}
+	b = append(b, "}\n"...)
+	q.out = b
+	q.Header()["Content-Type"] = jsonType
+	q.Write(b)
+}
+
+// appendFloat writes a float64 as encoding/json does: the shortest
+// representation, in exponent form below 1e-6 and from 1e21 on.
+func appendFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmt = 'e'
+	}
+	b = strconv.AppendFloat(b, f, fmt, -1, 64)
+	if fmt == 'e' {
+		// e-07 → e-7, as encoding/json writes it
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSON appends v as encoding/json encodes it (for the rare parts of
+// an answer, such as warnings).
+func appendJSON(b []byte, v any) []byte {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
 }
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
@@ -529,6 +809,9 @@ type VersionResponse struct {
 		Flavor   string    `json:"flavor"`
 		Source   string    `json:"source"`
 		LoadedAt time.Time `json:"loaded_at"`
+		// Integrity says what the model's integrity rests on: signed,
+		// registered, checksums or unverified.
+		Integrity string `json:"integrity"`
 	} `json:"model"`
 	Build struct {
 		Version   string    `json:"version"`
@@ -543,12 +826,13 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	if snap := s.current.Load(); snap != nil {
 		v.Model = &struct {
 			ModelInfo
-			Alias    string    `json:"alias,omitempty"`
-			Stage    string    `json:"stage,omitempty"`
-			Flavor   string    `json:"flavor"`
-			Source   string    `json:"source"`
-			LoadedAt time.Time `json:"loaded_at"`
-		}{snap.info(), snap.ver.Alias, snap.ver.Stage, snap.flavor, s.src.String(), snap.loadedAt.UTC()}
+			Alias     string    `json:"alias,omitempty"`
+			Stage     string    `json:"stage,omitempty"`
+			Flavor    string    `json:"flavor"`
+			Source    string    `json:"source"`
+			LoadedAt  time.Time `json:"loaded_at"`
+			Integrity string    `json:"integrity"`
+		}{snap.info(), snap.ver.Alias, snap.ver.Stage, snap.flavor, s.src.String(), snap.loadedAt.UTC(), snap.integrity}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

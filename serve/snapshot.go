@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -13,12 +15,16 @@ type snapshot struct {
 	ver      Version
 	model    model.Model
 	schema   *data.Schema
+	enc      *data.Encoder // with the reference profile's ranges when there is one
+	infoJSON []byte        // info() as JSON, for answers
+	columns  atomic.Pointer[frameColumns]
 	flavor   string
-	index    map[string]int // feature name -> position
-	window   *window        // nil when drift is off
+	window   *window // nil when drift is off
 	loadedAt time.Time
 	dir      string // model directory loaded
-	tmp      string // temporary directory to remove when replaced ("" for none)
+	// integrity is what the model's integrity rests on (IntegritySigned…).
+	integrity string
+	tmp       string // temporary directory to remove when replaced ("" for none)
 }
 
 // ModelInfo names the model that produced an answer.
@@ -36,11 +42,17 @@ func (s *snapshot) info() ModelInfo {
 	return ModelInfo{Name: name, Version: s.ver.Version, RunID: s.ver.RunID}
 }
 
+// newSnapshot wraps a loaded model directory. Its encoder checks ranges
+// against the directory's reference profile; without a readable one (the
+// reload logs why) values are not range-checked.
 func newSnapshot(v Version, d *model.Dir) *snapshot {
-	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path,
-		index: map[string]int{}, loadedAt: time.Now()}
-	for i, f := range s.schema.Features {
-		s.index[f.Name] = i
+	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path, loadedAt: time.Now()}
+	prof, _ := readProfile(d.Path)
+	enc, err := data.NewEncoder(s.schema, prof)
+	if err != nil { // an invalid schema: model.Open refuses those first
+		enc, _ = data.NewEncoder(&data.Schema{}, nil)
 	}
+	s.enc = enc
+	s.infoJSON, _ = json.Marshal(s.info())
 	return s
 }

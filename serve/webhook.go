@@ -30,7 +30,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	if err := mlflow.VerifyWebhook(s.opts.WebhookSecret, r.Header, body, now, s.opts.WebhookWindow); err != nil {
 		s.m.webhooks.WithLabelValues("rejected").Inc()
-		s.log.Warn("webhook refused", "request_id", requestID(r.Context()), "err", err)
+		s.log.Warn("webhook refused", "request_id", requestID(w), "err", err)
 		writeError(w, http.StatusUnauthorized, "bad_signature", err.Error(), nil)
 		return
 	}
@@ -58,7 +58,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.webhooks.WithLabelValues("accepted").Inc()
-	s.log.Info("webhook: checking the model", "request_id", requestID(r.Context()), "entity", ev.Entity,
+	s.log.Info("webhook: checking the model", "request_id", requestID(w), "entity", ev.Entity,
 		"action", ev.Action, "name", ev.Data.Name, "version", ev.Data.Version, "alias", ev.Data.Alias)
 	s.Trigger()
 	writeJSON(w, http.StatusAccepted, map[string]any{"reload": true})

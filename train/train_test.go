@@ -29,6 +29,7 @@ import (
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
@@ -343,6 +344,7 @@ func checkServerRun(t *testing.T, srv testkit.Server, c *mlflow.Client, family s
 	if res.ModelID != "" && (mv.Source != "models:/"+res.ModelID || mv.ModelID != "" && mv.ModelID != res.ModelID) {
 		t.Errorf("version source %q, model_id %q; want models:/%s", mv.Source, mv.ModelID, res.ModelID)
 	}
+	checkDigests(t, res, mv, server(c))
 	pythonCheck(t, srv, res, reg)
 }
 
@@ -362,6 +364,57 @@ func findTag(tags []mlflow.Tag, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// checkDigests: the version and its run carry the digest of the model
+// directory as uploaded, which the downloaded files match.
+func checkDigests(t *testing.T, res *Result, mv *mlflow.ModelVersion, b tracking.Backend) {
+	t.Helper()
+	files, err := integrity.HashDir(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := integrity.Digest(files)
+	run, err := b.GetRun(t.Context(), res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runTag, _ := run.Tag(integrity.TagFilesDigest)
+	if got := tagOf(mv.Tags, integrity.TagFilesDigest); got != want || runTag != want {
+		t.Errorf("%s: version %q, run %q, want %s", integrity.TagFilesDigest, got, runTag, want)
+	}
+	dir := filepath.Join(t.TempDir(), "down")
+	if err := tracking.Fetch(t.Context(), b, tracking.Ref{Name: mv.Name, Version: mv.Version}, dir); err != nil {
+		t.Fatal(err)
+	}
+	down, err := integrity.HashDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := integrity.Digest(down); got != want {
+		t.Errorf("downloaded files have digest %s, the tag says %s", got, want)
+	}
+}
+
+// TestRegisterLocalStore: registering into the local store records the
+// digests too.
+func TestRegisterLocalStore(t *testing.T) {
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Model.Family = model.FamilyLogistic
+	cfg.Tracking = TrackingConfig{Experiment: "digests", Register: "credit-digests"}
+	res, err := Run(t.Context(), cfg, Options{Tracking: st, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv, err := st.GetModelVersion(t.Context(), res.Registered.Name, res.Registered.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDigests(t, res, mv, st)
 }
 
 func tagOf(tags []mlflow.Tag, key string) string {

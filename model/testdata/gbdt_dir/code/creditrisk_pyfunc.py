@@ -3,18 +3,26 @@
 The Go pipeline writes this file into every gbdt model directory (code/)
 and names it as the python_function flavor's loader_module, so that
 mlflow.pyfunc.load_model(uri).predict(df) takes the applicant's data as it
-is: the level strings of categorical features (as `pipeline predict` and
-serve take them), numbers for numeric features, None/NaN for missing. A
-number in a categorical column is still taken as the category's code (an
-index into the feature's levels), as the python_function flavor took it
-before the signature declared strings.
+is, by the rules `pipeline predict` and every endpoint of `pipeline serve`
+follow (data.Encoder in the Go code; serve/README.md, "What an input
+means"):
 
-Strings are matched as the Go schema matches them (data/schema.go): the
-exact level; else, trimmed, one of "", "NA", "NaN", "null" (any case) is
-missing; else the trimmed level; else a number equal to a numeric level
-("2.0" finds "2"); else the level was not seen in training and the value
-is missing. The lightgbm flavor of the same directory is a plain LightGBM
-Booster and knows none of this: it takes codes.
+- Missing: None, NaN, and the strings "", "NA", "NaN", "null" (any case,
+  surrounding spaces ignored).
+- A categorical feature takes its level as text (surrounding spaces
+  ignored; "2.0" finds level "2"; where no level looks like a number, a
+  number in text is a code) or its code as a number (the level's index in
+  schema.json, as the python_function flavor took it before the signature
+  declared strings). A level not seen in training, or a code out of range,
+  is scored as missing. A fractional or infinite number is refused, and so
+  is any number where the levels are numbers other than their codes
+  (levels "1", "2", "5": send the level as text).
+- A numeric feature takes a number, or text holding one (hexadecimal and
+  "1_000" refused); infinity is refused.
+
+A refused value raises ValueError naming the row and the column. The
+lightgbm flavor of the same directory is a plain LightGBM Booster and
+knows none of this: it takes codes.
 
 Works with MLflow 2.9 and 3.x, pandas 2 and 3, numpy 1 and 2.
 """
@@ -27,6 +35,8 @@ import pandas as pd
 
 SCHEMA_FILE = "schema.json"
 _MISSING = {"", "na", "nan", "null"}
+_SPACES = " \t\r\n"
+_NUMBER = (int, float, np.integer, np.floating)
 
 
 def _load_pyfunc(data_path, model_config=None):
@@ -35,8 +45,8 @@ def _load_pyfunc(data_path, model_config=None):
 
 
 def _number(s):
-    """Parses s as Go's strconv.ParseFloat does for the schema: no '_' or hex."""
-    if "_" in s or "x" in s or "X" in s:
+    """Parses text as the Go schema does: ASCII, no '_' or hex; None if not."""
+    if not s.isascii() or "_" in s or "x" in s or "X" in s:
         return None
     try:
         return float(s)
@@ -45,12 +55,11 @@ def _number(s):
 
 
 def _is_missing(v):
-    if v is None:
+    if v is None or v is pd.NA:
         return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    if isinstance(v, (float, np.floating)):
+        return math.isnan(v)
+    return False
 
 
 class CreditRiskModel:
@@ -63,53 +72,80 @@ class CreditRiskModel:
             schema = json.load(f)
         self.features = schema["features"]
         self.booster = lightgbm.Booster(model_file=model_path)
-        self._codes = {}
-        self._nums = {}
+        self._codes, self._nums, self._mode = {}, {}, {}
         for f in self.features:
             if f["type"] != "categorical":
                 continue
+            levels = f.get("levels") or []
             codes, nums = {}, {}
-            for i, level in enumerate(f.get("levels") or []):
+            for i, level in enumerate(levels):
                 codes.setdefault(level, i)
                 x = _number(level)
                 if x is not None and math.isfinite(x):
                     nums.setdefault(x, i)
-            self._codes[f["name"]], self._nums[f["name"]] = codes, nums
+            mode = "codes"  # no level looks like a number
+            if nums:
+                agree = len(nums) == len(levels) and all(x == c for x, c in nums.items())
+                mode = "agree" if agree else "ambiguous"
+            name = f["name"]
+            self._codes[name], self._nums[name], self._mode[name] = codes, nums, mode
 
-    def _category(self, name, v):
+    def _code(self, name, x, row, got):
+        if math.isinf(x):
+            raise ValueError(f"row {row}, column {name!r}: {got!r} is not finite")
+        if x != math.trunc(x):
+            raise ValueError(f"row {row}, column {name!r}: {got!r} is not a category code (an integer)")
+        if x < 0 or x >= len(self._codes[name]):
+            return math.nan  # a code not seen in training
+        return float(x) + 0.0
+
+    def _category(self, name, v, row):
         if _is_missing(v):
             return math.nan
-        if isinstance(v, (bool, np.bool_, int, float, np.integer, np.floating)):
-            return float(v)  # a code, as before
-        s = str(v)
+        if isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"row {row}, column {name!r}: {v!r} is neither a level nor a code")
+        if isinstance(v, _NUMBER):
+            if self._mode[name] == "ambiguous":
+                raise ValueError(f"row {row}, column {name!r}: {v!r} is ambiguous: the levels are "
+                                 "numbers other than their codes; send the level as a string")
+            return self._code(name, float(v), row, v)
+        if not isinstance(v, str):
+            raise ValueError(f"row {row}, column {name!r}: a {type(v).__name__} is neither a level nor a code")
         codes = self._codes[name]
-        if s in codes:
-            return float(codes[s])
-        t = s.strip()
+        if v in codes:
+            return float(codes[v])
+        t = v.strip(_SPACES)
         if t.lower() in _MISSING:
             return math.nan
         if t in codes:
             return float(codes[t])
         x = _number(t)
-        if x is not None and x in self._nums[name]:
-            return float(self._nums[name][x])
+        if x is not None:
+            if x in self._nums[name]:
+                return float(self._nums[name][x])
+            if self._mode[name] == "codes":
+                return self._code(name, x, row, v)
         return math.nan  # a level not seen in training
 
-    def _numeric(self, name, col):
-        def one(row, v):
-            if _is_missing(v):
-                return math.nan
-            if isinstance(v, (bool, np.bool_, int, float, np.integer, np.floating)):
-                return float(v)
-            t = str(v).strip()
+    def _numeric(self, name, v, row):
+        if _is_missing(v):
+            return math.nan
+        if isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"row {row}, column {name!r}: {v!r} is not a number")
+        if isinstance(v, _NUMBER):
+            x = float(v)
+        elif isinstance(v, str):
+            t = v.strip(_SPACES)
             if t.lower() in _MISSING:
                 return math.nan
             x = _number(t)
             if x is None:
-                raise ValueError(f"row {row}, column {name!r}: {v!r} is not a number")
-            return x
-
-        return [one(r, v) for r, v in enumerate(col.tolist())]
+                raise ValueError(f"row {row}, column {name!r}: {v[:64]!r} is not a number")
+        else:
+            raise ValueError(f"row {row}, column {name!r}: a {type(v).__name__} is not a number")
+        if math.isinf(x):
+            raise ValueError(f"row {row}, column {name!r}: {v!r} is not finite")
+        return x
 
     def matrix(self, df):
         """The rows of df as LightGBM's input, in the schema's order."""
@@ -120,13 +156,10 @@ class CreditRiskModel:
             name = f["name"]
             if name not in df.columns:
                 if f.get("required", True):
-                    raise ValueError(f"column {name!r} is missing (required feature)")
+                    raise ValueError(f"column {name!r} is missing (a required feature)")
                 continue
-            col = df[name]
-            if f["type"] == "categorical":
-                x[:, j] = [self._category(name, v) for v in col.tolist()]
-            else:
-                x[:, j] = self._numeric(name, col)
+            one = self._category if f["type"] == "categorical" else self._numeric
+            x[:, j] = [one(name, v, r) for r, v in enumerate(df[name].tolist())]
         return x
 
     def predict(self, model_input, params=None):
