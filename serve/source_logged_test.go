@@ -60,13 +60,13 @@ func TestLoggedModelSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := model.Verify(got); err != nil {
+	if err := model.Verify(got.Dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(got, model.MLmodelFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(got.Dir, model.MLmodelFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := model.Load(got); err != nil {
+	if _, err := model.Load(got.Dir); err != nil {
 		t.Fatal(err)
 	}
 	missing, err := NewSource("models:/m-0123456789abcdef0123456789abcdef", st)
