@@ -170,3 +170,45 @@ func FuzzReadMeta(f *testing.F) {
 		yaml.Unmarshal([]byte(doc), &v)
 	})
 }
+
+// FuzzParseModelHistory: a logged model's metric file, as MLflow 3 or this
+// package wrote it (or anything else), parses or is refused, without a
+// panic; what parses carries the model id and whole runs of fields.
+func FuzzParseModelHistory(f *testing.F) {
+	for _, s := range []string{
+		"1700000000100 0.75 0 0123abc german_credit_test 1a2b3c4d\n",
+		"1 0.5 3 run\n2 nan 4 run\n", "1 0.5 3\n", "1 0.5 3 r a\n", "", "\n\n", "x y z w\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		hist, err := parseModelHistory("m-1", "k", content)
+		if err != nil {
+			return
+		}
+		for _, m := range hist {
+			if m.ModelID != "m-1" || m.RunID == "" || (m.DatasetName == "") != (m.DatasetDigest == "") {
+				t.Fatalf("%q: point %+v", content, m)
+			}
+		}
+		if len(latestPerDataset(hist)) == 0 {
+			t.Fatalf("%q: %d points, no latest", content, len(hist))
+		}
+	})
+}
+
+func FuzzReadLoggedMeta(f *testing.F) {
+	for _, s := range []string{
+		"artifact_location: file:///x\nexperiment_id: '1'\nmodel_id: m-1\nstatus: 2\nname: model\n",
+		"status: LOGGED_MODEL_READY\n", "status: 9\n", "status: [1]\n", "{", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var m loggedMeta
+		if yaml.Unmarshal([]byte(doc), &m) == nil {
+			m.status()
+			m.yaml().marshal()
+		}
+	})
+}

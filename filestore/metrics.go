@@ -26,6 +26,9 @@ func (s *Store) LogBatch(ctx context.Context, runID string, b mlflow.Batch) erro
 		if err := mlflow.ValidateKey("metric", m.Key); err != nil {
 			return fmt.Errorf("log batch to run %s: %w", runID, err)
 		}
+		if err := validateMetricLinks(m); err != nil {
+			return fmt.Errorf("log batch to run %s: %w", runID, err)
+		}
 	}
 	for _, t := range b.Tags {
 		if err := mlflow.ValidateTag(t.Key, t.Value); err != nil {
@@ -62,6 +65,9 @@ func (s *Store) LogBatch(ctx context.Context, runID string, b mlflow.Batch) erro
 		if err := appendFile(join(filepath.Join(dir, metricsDir), k), lines[k]); err != nil {
 			return fmt.Errorf("log batch to run %s: metric %s: %w", runID, k, err)
 		}
+	}
+	if err := s.logModelMetrics(runID, b.Metrics, now); err != nil {
+		return fmt.Errorf("log batch to run %s: %w", runID, err)
 	}
 	for _, t := range b.Tags {
 		if err := s.setTag(ctx, runID, dir, t); err != nil {
@@ -117,11 +123,20 @@ func parseHistory(key, content string) ([]mlflow.Metric, error) {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
+		// MLflow 3 adds the dataset of a point measured on one.
+		var dataset []string
+		if f := strings.Fields(line); len(f) == 5 {
+			line, dataset = strings.Join(f[:3], " "), f[3:]
+		}
 		ts, v, step, err := parseMetricLine(line)
 		if err != nil {
 			return nil, fmt.Errorf("metric %s line %d: %w", key, i+1, err)
 		}
-		out = append(out, mlflow.Metric{Key: key, Value: v, Timestamp: ts, Step: step})
+		m := mlflow.Metric{Key: key, Value: v, Timestamp: ts, Step: step}
+		if dataset != nil {
+			m.DatasetName, m.DatasetDigest = dataset[0], dataset[1]
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -48,7 +48,7 @@ type modelMeta struct {
 
 func (v *versionMeta) yaml() yamlMap {
 	n, _ := strconv.ParseInt(string(v.Version), 10, 64)
-	return yamlMap{
+	y := yamlMap{
 		"aliases": []string{}, "creation_timestamp": v.CreationTimestamp, "current_stage": v.CurrentStage,
 		"description": nullable(string(v.Description)), "last_updated_timestamp": v.LastUpdatedTimestamp,
 		"name": v.Name, "run_id": nullable(string(v.RunID)), "run_link": nullable(string(v.RunLink)),
@@ -56,6 +56,10 @@ func (v *versionMeta) yaml() yamlMap {
 		"storage_location": nullable(string(v.StorageLocation)), "user_id": nullable(string(v.UserID)),
 		"version": n,
 	}
+	if v.ModelID != "" {
+		y["model_id"] = string(v.ModelID)
+	}
+	return y
 }
 
 // writeModelMeta (re)writes a registered model's meta.yaml; MLflow keeps

@@ -356,6 +356,9 @@ func (s *Store) readRun(dir string) (*mlflow.Run, error) {
 	if r.Inputs.DatasetInputs, err = readInputs(dir); err != nil {
 		return nil, err
 	}
+	if r.Outputs.ModelOutputs, err = readOutputs(dir); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

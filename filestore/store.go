@@ -1,7 +1,8 @@
 // Package filestore is an MLflow tracking and model-registry store kept in
 // MLflow's file-store layout (./mlruns): experiments, runs with params,
 // metric histories, tags, dataset inputs and artifacts, and the models/
-// registry with versions, tags and aliases. MLflow's own Python client reads
+// registry with versions, tags and aliases, and MLflow 3's logged models
+// (<experiment>/models/<model_id>/, loggedmodels.go). MLflow's own Python client reads
 // what it writes (MLflow 2.9 directly, 3.x with MLFLOW_ALLOW_FILE_STORE=true),
 // and it reads stores that MLflow wrote.
 //
@@ -22,11 +23,12 @@
 // REST client with the same signatures, checks names and values with that
 // package's validators (so both refuse the same input with the same error),
 // and keeps its files one per resource like the client (experiments.go,
-// runs.go, metrics.go, inputs.go, logmodel.go, artifacts.go, registry.go,
-// versions.go, aliases.go). Not supported: search filters beyond name='…'
+// runs.go, metrics.go, inputs.go, logmodel.go, loggedmodels.go, artifacts.go,
+// registry.go, versions.go, aliases.go). Not supported: search filters beyond name='…'
 // and run_id='…' for model versions (refused with ErrInvalidParameter
 // rather than ignored), filters and order_by elsewhere, deleting or
-// restoring runs and experiments, and models:/ URIs as version sources.
+// restoring runs and experiments, and models:/ URIs as version sources
+// other than a logged model's models:/<model_id>.
 package filestore
 
 import (

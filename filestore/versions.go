@@ -107,6 +107,8 @@ type versionMeta struct {
 	StorageLocation      optString `yaml:"storage_location"`
 	UserID               optString `yaml:"user_id"`
 	Version              idString  `yaml:"version"`
+	// ModelID is the logged model the version was made from (MLflow 3).
+	ModelID optString `yaml:"model_id"`
 }
 
 // versions reads every version folder of a model, deleted ones included,
@@ -154,7 +156,7 @@ func readVersion(dir string, aliases map[string]string) (*mlflow.ModelVersion, e
 	mv := &mlflow.ModelVersion{Name: m.Name, Version: string(m.Version), CreationTimestamp: m.CreationTimestamp,
 		LastUpdatedTimestamp: m.LastUpdatedTimestamp, UserID: string(m.UserID), CurrentStage: m.CurrentStage,
 		Description: string(m.Description), Source: m.Source, RunID: string(m.RunID), Status: string(m.Status),
-		StatusMessage: string(m.StatusMessage), Tags: sortedTags(tags), RunLink: string(m.RunLink)}
+		StatusMessage: string(m.StatusMessage), Tags: sortedTags(tags), RunLink: string(m.RunLink), ModelID: string(m.ModelID)}
 	for _, a := range sortedTags(aliases) {
 		if a.Value == mv.Version {
 			mv.Aliases = append(mv.Aliases, a.Key)
@@ -208,8 +210,30 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 	if req.Source == "" {
 		return nil, fmt.Errorf("create version of %q: empty source: %w", req.Name, mlflow.ErrInvalidParameter)
 	}
-	if strings.HasPrefix(req.Source, "models:") {
-		return nil, fmt.Errorf("create version of %q: source %s: models: URIs as sources are not supported by the file store: %w", req.Name, req.Source, mlflow.ErrInvalidParameter)
+	// A version made from a logged model (source models:/<model_id>, as
+	// MLflow 3 registers) is stored at the model's artifact location and
+	// belongs to its source run unless told otherwise.
+	storage, runID := req.Source, req.RunID
+	if id, ok := strings.CutPrefix(req.Source, "models:/"); ok || req.ModelID != "" {
+		if ok && req.ModelID != "" && id != req.ModelID {
+			return nil, fmt.Errorf("create version of %q: source %s names another model than model_id %s: %w", req.Name, req.Source, req.ModelID, mlflow.ErrInvalidParameter)
+		}
+		if !ok {
+			id = req.ModelID
+		} else if strings.Contains(id, "/") || strings.Contains(id, "@") {
+			return nil, fmt.Errorf("create version of %q: source %s: only models:/<model_id> sources are supported by the file store: %w", req.Name, req.Source, mlflow.ErrInvalidParameter)
+		}
+		lm, err := s.GetLoggedModel(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("create version of %q: %w", req.Name, err)
+		}
+		req.ModelID = id
+		if ok {
+			storage = lm.Info.ArtifactURI
+		}
+		if runID == "" {
+			runID = lm.Info.SourceRunID
+		}
 	}
 	for _, t := range req.Tags {
 		if err := mlflow.ValidateTag(t.Key, t.Value); err != nil {
@@ -247,8 +271,8 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 		}
 		now := s.now().UnixMilli()
 		m := &versionMeta{CreationTimestamp: now, CurrentStage: mlflow.StageNone, Description: optString(req.Description),
-			LastUpdatedTimestamp: now, Name: req.Name, RunID: optString(req.RunID), RunLink: optString(req.RunLink),
-			Source: req.Source, Status: statusReady, StorageLocation: optString(req.Source)}
+			LastUpdatedTimestamp: now, Name: req.Name, RunID: optString(runID), RunLink: optString(req.RunLink),
+			Source: req.Source, Status: statusReady, StorageLocation: optString(storage), ModelID: optString(req.ModelID)}
 		for ; ; n++ {
 			m.Version = idString(strconv.FormatInt(n, 10))
 			if err := s.writeFile(filepath.Join(tmp, metaFile), m.yaml().marshal()); err != nil {
@@ -263,6 +287,11 @@ func (s *Store) CreateModelVersion(ctx context.Context, req mlflow.CreateModelVe
 			}
 		}
 		version = string(m.Version)
+		if req.ModelID != "" {
+			if err := s.addModelVersionTag(req.ModelID, req.Name, version); err != nil {
+				return err
+			}
+		}
 		return s.touchModel(dir)
 	})
 	if err != nil {

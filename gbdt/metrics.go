@@ -1,6 +1,9 @@
 package gbdt
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // logLoss is the mean binary log loss of raw scores, with probabilities
 // clipped away from 0 and 1 as LightGBM's binary_logloss does.
@@ -132,6 +135,7 @@ func (r *reporter) run() {
 // add queues an iteration with copies of the current scores; it blocks
 // while two reports are pending, which bounds the memory held.
 func (r *reporter) add(it Iteration, score, vscore []float64) {
+	it.Finished = time.Now()
 	j := report{it: it, score: r.copyOf(score)}
 	if vscore != nil {
 		j.vscore = r.copyOf(vscore)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -17,6 +18,8 @@ type Iteration struct {
 	TrainAUC     float64
 	ValidLogLoss float64
 	ValidAUC     float64
+	// Finished is when the iteration's tree and scores were done.
+	Finished time.Time
 }
 
 // Train fits a binary classifier with log loss by histogram gradient

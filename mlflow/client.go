@@ -42,6 +42,10 @@ type Client struct {
 	insecureTLS    bool
 	serverCertPath string
 	clientCertPath string
+
+	// logged is whether the server has MLflow 3's logged models, asked
+	// once (SupportsLoggedModels).
+	logged loggedModels
 }
 
 // Option configures a Client in NewClient.

@@ -284,7 +284,8 @@ func BenchmarkEncodeBatch1000(b *testing.B) {
 
 // refJSON is the metric's JSON form the reflection way.
 func refJSON(m Metric) ([]byte, error) {
-	return json.Marshal(metricJSON{Key: m.Key, Value: appendDouble(nil, m.Value), Timestamp: m.Timestamp, Step: m.Step})
+	return json.Marshal(metricJSON{Key: m.Key, Value: appendDouble(nil, m.Value), Timestamp: m.Timestamp, Step: m.Step,
+		DatasetName: m.DatasetName, DatasetDigest: m.DatasetDigest, ModelID: m.ModelID, RunID: m.RunID})
 }
 
 func checkMetricJSON(t *testing.T, m Metric) {
@@ -306,7 +307,7 @@ func checkMetricJSON(t *testing.T, m Metric) {
 	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatalf("%s: %v", got, err)
 	}
-	if back.Key != m.Key && utf8.ValidString(m.Key) || back.Step != m.Step || back.Timestamp != m.Timestamp ||
+	if back.Key != m.Key && utf8.ValidString(m.Key) || back.Step != m.Step || back.Timestamp != m.Timestamp || back.links() != m.links() ||
 		!(back.Value == m.Value || math.IsNaN(back.Value) && math.IsNaN(m.Value) || math.Abs(m.Value) == math.MaxFloat64) {
 		t.Errorf("%s decodes as %+v, want %+v", got, back, m)
 	}
@@ -317,6 +318,8 @@ func TestMetricEncodeLikeReflection(t *testing.T) {
 	for _, m := range []Metric{
 		{},
 		{Key: "train/loss", Value: 0.25, Timestamp: 1_700_000_000_000, Step: 3},
+		{Key: "test_auc", Value: 0.8, Timestamp: 1, ModelID: "m-0123", DatasetName: "german <test> & \"x\"", DatasetDigest: "ab12", RunID: "r"},
+		{Key: "k", Value: 1, ModelID: "m-1"},
 		{Key: "a b:c-d_e.f", Value: -1e-300, Timestamp: -1, Step: math.MinInt64},
 		{Key: "größe", Value: 1e21, Step: math.MaxInt64},
 		{Key: `q"<b>&\`, Value: math.Inf(1)},

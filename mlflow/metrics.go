@@ -18,18 +18,36 @@ import (
 // Value may be NaN or ±Inf: they travel as the JSON strings "NaN",
 // "Infinity" and "-Infinity" (protobuf's JSON form). MLflow's SQL stores
 // keep ±Inf as ±MaxFloat64 and give that back; decoding maps it back to ±Inf.
+//
+// MLflow 3 links a point to a logged model and to the dataset it was
+// measured on (ModelID, DatasetName, DatasetDigest; RunID in answers).
+// They are sent only when set, so 2.x servers, which reject unknown
+// fields, never see them.
 type Metric struct {
-	Key       string  `json:"key"`
-	Value     float64 `json:"value"`
-	Timestamp int64   `json:"timestamp"` // ms since the epoch
-	Step      int64   `json:"step"`
+	Key           string  `json:"key"`
+	Value         float64 `json:"value"`
+	Timestamp     int64   `json:"timestamp"` // ms since the epoch
+	Step          int64   `json:"step"`
+	DatasetName   string  `json:"dataset_name,omitempty"`
+	DatasetDigest string  `json:"dataset_digest,omitempty"`
+	ModelID       string  `json:"model_id,omitempty"`
+	RunID         string  `json:"run_id,omitempty"`
 }
 
 type metricJSON struct {
-	Key       string          `json:"key"`
-	Value     json.RawMessage `json:"value"`
-	Timestamp int64           `json:"timestamp"`
-	Step      int64           `json:"step"`
+	Key           string          `json:"key"`
+	Value         json.RawMessage `json:"value"`
+	Timestamp     int64           `json:"timestamp"`
+	Step          int64           `json:"step"`
+	DatasetName   string          `json:"dataset_name,omitempty"`
+	DatasetDigest string          `json:"dataset_digest,omitempty"`
+	ModelID       string          `json:"model_id,omitempty"`
+	RunID         string          `json:"run_id,omitempty"`
+}
+
+// links are the metric's optional string fields, in metricJSON's order.
+func (m Metric) links() [4][2]string {
+	return [4][2]string{{"dataset_name", m.DatasetName}, {"dataset_digest", m.DatasetDigest}, {"model_id", m.ModelID}, {"run_id", m.RunID}}
 }
 
 // MarshalJSON writes non-finite values as protobuf JSON strings.
@@ -56,6 +74,15 @@ func (m Metric) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, m.Timestamp, 10)
 	b = append(b, `,"step":`...)
 	b = strconv.AppendInt(b, m.Step, 10)
+	for _, l := range m.links() {
+		if l[1] != "" {
+			b = append(b, `,"`...)
+			b = append(b, l[0]...)
+			b = append(b, `":`...)
+			v, _ := json.Marshal(l[1]) // a string always encodes
+			b = append(b, v...)
+		}
+	}
 	return append(b, '}')
 }
 
@@ -67,6 +94,12 @@ func (m Metric) jsonLen() int {
 	} else {
 		k, _ := json.Marshal(m.Key)
 		n += len(k)
+	}
+	for _, l := range m.links() {
+		if l[1] != "" {
+			v, _ := json.Marshal(l[1])
+			n += len(`,"":`) + len(l[0]) + len(v)
+		}
 	}
 	var buf [32]byte
 	return n + len(appendDouble(buf[:0], m.Value))
@@ -100,7 +133,8 @@ func (m *Metric) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("metric %q value: %w", j.Key, err)
 	}
-	*m = Metric{Key: j.Key, Value: v, Timestamp: j.Timestamp, Step: j.Step}
+	*m = Metric{Key: j.Key, Value: v, Timestamp: j.Timestamp, Step: j.Step,
+		DatasetName: j.DatasetName, DatasetDigest: j.DatasetDigest, ModelID: j.ModelID, RunID: j.RunID}
 	return nil
 }
 

@@ -114,6 +114,9 @@ type CreateModelVersionRequest struct {
 	Tags        []Tag  `json:"tags,omitempty"`
 	RunLink     string `json:"run_link,omitempty"`
 	Description string `json:"description,omitempty"`
+	// ModelID is the logged model the version is made from (MLflow 3
+	// servers only); Source is then models:/<ModelID>.
+	ModelID string `json:"model_id,omitempty"`
 }
 
 // SearchRegisteredModelsRequest is one page of a registered-model search.

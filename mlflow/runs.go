@@ -78,6 +78,8 @@ type Run struct {
 	Info   RunInfo   `json:"info"`
 	Data   RunData   `json:"data"`
 	Inputs RunInputs `json:"inputs"`
+	// Outputs are the logged models the run made (MLflow 3 only).
+	Outputs RunOutputs `json:"outputs"`
 }
 
 // Tag returns the value of the run's tag key and whether it is set.

@@ -182,3 +182,37 @@ func ValidateDatasetInput(in DatasetInput) error {
 	}
 	return nil
 }
+
+// ValidateLoggedModelName applies _validate_logged_model_name: empty means
+// "let the store pick one"; otherwise no / : . % " or '.
+func ValidateLoggedModelName(name string) error {
+	if name == "" {
+		return nil
+	}
+	if strings.ContainsAny(name, `/:.%"'`) {
+		return invalid("logged model name %q: / : . %% \" and ' are not allowed", name)
+	}
+	if n := utf8.RuneCountInString(name); n > maxKeyLen {
+		return invalid("logged model name %q is %d characters long; the limit is %d", string([]rune(name)[:40])+"…", n, maxKeyLen)
+	}
+	return nil
+}
+
+// maxModelIDLen bounds a logged model's id (MLflow's are m- and 32 hex
+// digits).
+const maxModelIDLen = 64
+
+// ValidateLoggedModelID checks a logged model's id before it becomes part
+// of a URL path or a folder name: 1 to 64 letters, digits, - and _.
+func ValidateLoggedModelID(id string) error {
+	ok := id != "" && len(id) <= maxModelIDLen
+	for _, r := range id {
+		if !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_')) {
+			ok = false
+		}
+	}
+	if !ok {
+		return invalid("logged model id %q: want 1 to %d ASCII letters, digits, - and _ (such as m-<32 hex digits>)", id, maxModelIDLen)
+	}
+	return nil
+}

@@ -70,11 +70,13 @@ func TestSyncResumes(t *testing.T) {
 		t.Fatal("the failure came before any metric arrived; the test checks nothing")
 	}
 
+	// Resuming sends both dataset inputs (training data and test split)
+	// that the failed call did not record.
 	dry, err := mlsync.Sync(ctx, l.store, server(good), mlsync.Options{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := dry.Runs[0]; d.Action != mlsync.Completed || d.MetricPoints != 0 || d.Params != 0 || d.Inputs != 1 || d.Artifacts == 0 {
+	if d := dry.Runs[0]; d.Action != mlsync.Completed || d.MetricPoints != 0 || d.Params != 0 || d.Inputs != 2 || d.Artifacts == 0 {
 		t.Errorf("dry run of the resume: %+v", d)
 	}
 	rep, err = mlsync.Sync(ctx, l.store, server(good), mlsync.Options{})
@@ -85,7 +87,7 @@ func TestSyncResumes(t *testing.T) {
 		t.Fatalf("resumed runs %+v", rep.Runs)
 	}
 	if rep.Runs[0].Action != mlsync.Completed || rep.Runs[0].RemoteID != re.RemoteID || rep.Runs[0].MetricPoints != 0 ||
-		rep.Runs[0].Params != 0 || rep.Runs[0].Inputs != 1 || rep.Runs[1].Action != mlsync.Created {
+		rep.Runs[0].Params != 0 || rep.Runs[0].Inputs != 2 || rep.Runs[1].Action != mlsync.Created {
 		t.Errorf("resumed runs %+v", rep.Runs)
 	}
 	checkRuns(t, ctx, good, l, rep)

@@ -22,6 +22,8 @@ type mapping struct {
 	Runs        map[string]string `json:"runs"`        // local run id -> remote run id
 	// Versions maps model name -> local version -> remote version.
 	Versions map[string]map[string]string `json:"versions"`
+	// Models maps a local logged model id -> the server's (MLflow 3).
+	Models map[string]string `json:"models,omitempty"`
 }
 
 // mappingPath is the mapping file for the server at uri: a file, not a
@@ -64,6 +66,9 @@ func loadMapping(path, uri string) (*mapping, error) {
 	}
 	if m.Versions == nil {
 		m.Versions = map[string]map[string]string{}
+	}
+	if m.Models == nil {
+		m.Models = map[string]string{}
 	}
 	return m, nil
 }

@@ -51,6 +51,9 @@ type RunReport struct {
 	Inputs        int    `json:"inputs"`
 	Artifacts     int    `json:"artifacts"`
 	ArtifactBytes int64  `json:"artifact_bytes"`
+	// LoggedModels are the run's MLflow 3 logged models copied (their
+	// files count in Artifacts).
+	LoggedModels int `json:"logged_models"`
 }
 
 // VersionReport is one local model version.
@@ -82,6 +85,7 @@ type Totals struct {
 	Inputs          int   `json:"inputs"`
 	Artifacts       int   `json:"artifacts"`
 	ArtifactBytes   int64 `json:"artifact_bytes"`
+	LoggedModels    int   `json:"logged_models"`
 	VersionsCopied  int   `json:"versions_copied"`
 	VersionsSkipped int   `json:"versions_skipped"`
 	AliasesSet      int   `json:"aliases_set"`
@@ -102,6 +106,7 @@ func (r *Report) total() {
 		t.Inputs += x.Inputs
 		t.Artifacts += x.Artifacts
 		t.ArtifactBytes += x.ArtifactBytes
+		t.LoggedModels += x.LoggedModels
 	}
 	for _, x := range r.Versions {
 		if x.Action == Skipped {
@@ -137,6 +142,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if x.Action != Skipped {
 			ew.printf(": %d params, %d tags, %d metric points, %d inputs, %d artifacts (%d bytes)",
 				x.Params, x.Tags, x.MetricPoints, x.Inputs, x.Artifacts, x.ArtifactBytes)
+			if x.LoggedModels > 0 {
+				ew.printf(", %d logged models", x.LoggedModels)
+			}
 		}
 		if x.Reason != "" {
 			ew.printf(": %s", x.Reason)
@@ -161,6 +169,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	ew.printf("runs: %d copied, %d skipped; %d params, %d tags, %d metric points, %d inputs, %d artifacts (%d bytes); versions: %d copied, %d skipped; aliases: %d set, %d skipped\n",
 		t.RunsCopied, t.RunsSkipped, t.Params, t.Tags, t.MetricPoints, t.Inputs, t.Artifacts, t.ArtifactBytes,
 		t.VersionsCopied, t.VersionsSkipped, t.AliasesSet, t.AliasesSkipped)
+	if t.LoggedModels > 0 {
+		ew.printf("logged models: %d copied\n", t.LoggedModels)
+	}
 	if r.MappingFile != "" {
 		ew.printf("mapping of local to remote ids: %s\n", r.MappingFile)
 	}

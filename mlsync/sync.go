@@ -1,7 +1,8 @@
 // Package mlsync copies what was recorded in a local MLflow file store
 // (a tracking.Backend on a local file store, ./mlruns) to a tracking server: experiments,
 // runs with their params, metric histories, tags, dataset inputs and
-// artifacts, and registered models with their versions, tags and aliases.
+// artifacts, their MLflow 3 logged models (logged.go), and registered
+// models with their versions, tags and aliases.
 //
 // A sync is idempotent. Each server run carries TagSourceRun (the local run
 // id) and each server version TagSourceVersion (the local version number),
@@ -382,7 +383,10 @@ func (s *syncer) fill(ctx context.Context, lr mlflow.Run, remote *mlflow.Run, re
 			return fmt.Errorf("log inputs: %w", err)
 		}
 	}
-	return s.artifacts(ctx, lr.Info.RunID, remote, fresh, rep)
+	if err := s.artifacts(ctx, lr.Info.RunID, remote, fresh, rep); err != nil {
+		return err
+	}
+	return s.runModels(ctx, lr, remote, rep)
 }
 
 // missingParams are the local params the server run lacks; a param with
@@ -795,28 +799,43 @@ func (s *syncer) version(ctx context.Context, lv mlflow.ModelVersion, synced map
 	if remoteRun == "" && !(s.opt.DryRun && s.planned[lv.RunID]) {
 		return "", fmt.Errorf("run %s: %w", lv.RunID, ErrNotSynced)
 	}
-	localRoot, err := s.src.RunArtifactURI(ctx, lv.RunID)
-	if err != nil {
-		return "", fmt.Errorf("local run %s: %w", lv.RunID, err)
-	}
-	localRoot = strings.TrimRight(localRoot, "/")
-	rel, ok := strings.CutPrefix(lv.Source, localRoot+"/")
-	if !ok {
-		return "", fmt.Errorf("source %s is not below run %s's artifacts %s", lv.Source, lv.RunID, localRoot)
-	}
-	rep.Action = Created
-	if s.opt.DryRun {
-		s.rep.Versions = append(s.rep.Versions, rep)
-		return "", nil
-	}
-	remoteRoot, err := s.dst.RunArtifactURI(ctx, remoteRun)
-	if err != nil {
-		return "", fmt.Errorf("server run %s: %w", remoteRun, err)
+	var source, modelID string
+	if fromLoggedModel(lv) {
+		rep.Action = Created
+		if s.opt.DryRun {
+			s.rep.Versions = append(s.rep.Versions, rep)
+			return "", nil
+		}
+		var err error
+		if source, modelID, err = s.modelSource(ctx, lv, remoteRun); err != nil {
+			return "", err
+		}
+	} else {
+		localRoot, err := s.src.RunArtifactURI(ctx, lv.RunID)
+		if err != nil {
+			return "", fmt.Errorf("local run %s: %w", lv.RunID, err)
+		}
+		localRoot = strings.TrimRight(localRoot, "/")
+		rel, ok := strings.CutPrefix(lv.Source, localRoot+"/")
+		if !ok {
+			return "", fmt.Errorf("source %s is not below run %s's artifacts %s", lv.Source, lv.RunID, localRoot)
+		}
+		rep.Action = Created
+		if s.opt.DryRun {
+			s.rep.Versions = append(s.rep.Versions, rep)
+			return "", nil
+		}
+		remoteRoot, err := s.dst.RunArtifactURI(ctx, remoteRun)
+		if err != nil {
+			return "", fmt.Errorf("server run %s: %w", remoteRun, err)
+		}
+		source = strings.TrimRight(remoteRoot, "/") + "/" + rel
 	}
 	tags := append(slices.Clone(lv.Tags), mlflow.Tag{Key: TagSourceVersion, Value: lv.Version}, mlflow.Tag{Key: TagSourceRun, Value: lv.RunID})
 	mv, err := s.dst.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{
 		Name:        lv.Name,
-		Source:      strings.TrimRight(remoteRoot, "/") + "/" + rel,
+		Source:      source,
+		ModelID:     modelID,
 		RunID:       remoteRun,
 		Tags:        tags,
 		Description: lv.Description,

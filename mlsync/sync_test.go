@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,7 +177,7 @@ func TestSyncToServers(t *testing.T) {
 			if srv.Name != "3.x" {
 				py, load = testkit.Python2(t), "0"
 			}
-			checkPython(t, py, srv.URI, l, rep, load)
+			checkPython(t, py, srv.URI, l, rep, load, srv.Name == "3.x")
 		})
 	}
 }
@@ -248,23 +249,95 @@ func checkRuns(t *testing.T, ctx context.Context, c *mlflow.Client, l *local, re
 				t.Errorf("run %s metric %s differs", id, m.Key)
 			}
 		}
-		if len(rr.Inputs.DatasetInputs) != len(lr.Inputs.DatasetInputs) || len(lr.Inputs.DatasetInputs) == 0 {
-			t.Errorf("run %s inputs %d, local %d", id, len(rr.Inputs.DatasetInputs), len(lr.Inputs.DatasetInputs))
-		} else if rr.Inputs.DatasetInputs[0].Dataset.Digest != lr.Inputs.DatasetInputs[0].Dataset.Digest {
-			t.Errorf("run %s input %+v, local %+v", id, rr.Inputs.DatasetInputs[0], lr.Inputs.DatasetInputs[0])
+		inputs := func(r *mlflow.Run) []string {
+			var out []string
+			for _, in := range r.Inputs.DatasetInputs {
+				out = append(out, in.Dataset.Name+"/"+in.Dataset.Digest)
+			}
+			slices.Sort(out)
+			return out
 		}
-		lf, err := l.store.ListArtifacts(ctx, id, "model")
+		if li, ri := inputs(lr), inputs(rr); len(li) == 0 || !slices.Equal(li, ri) {
+			t.Errorf("run %s inputs %v, local %v", id, ri, li)
+		}
+		// The local run made a logged model (the local store has MLflow 3's
+		// layout): a 3.x server gets a logged model of its own, linked as
+		// the run's output, with the same files, params and metrics; 2.9.2
+		// gets the files under the run's model/, as MLflow 2.x writes.
+		if len(lr.Outputs.ModelOutputs) != 1 {
+			t.Fatalf("local run %s outputs %+v, want its logged model", id, lr.Outputs.ModelOutputs)
+		}
+		llm, err := l.store.GetLoggedModel(ctx, lr.Outputs.ModelOutputs[0].ModelID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rf, err := c.ListArtifacts(ctx, rid, "model")
+		want := artifactFiles(t, ctx, l.store, llm.Info.ArtifactURI)
+		if len(want) == 0 {
+			t.Fatalf("local logged model %s has no files", llm.Info.ModelID)
+		}
+		lm, err := c.SupportsLoggedModels(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(lf) == 0 || !slices.Equal(lf, rf) {
-			t.Errorf("run %s artifacts under model/: %+v, local %+v", id, rf, lf)
+		if !lm {
+			rf := artifactFiles(t, ctx, server(c), rr.Info.ArtifactURI+"/"+llm.Info.Name)
+			if !maps.Equal(want, rf) {
+				t.Errorf("run %s files under %s/: %v, local logged model %v", id, llm.Info.Name, rf, want)
+			}
+			continue
+		}
+		if len(rr.Outputs.ModelOutputs) != 1 {
+			t.Fatalf("server run %s outputs %+v, want one logged model", rid, rr.Outputs.ModelOutputs)
+		}
+		rlm, err := c.GetLoggedModel(ctx, rr.Outputs.ModelOutputs[0].ModelID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src, _ := rlm.Tag(mlsync.TagSourceModel); src != llm.Info.ModelID || rlm.Info.Status != llm.Info.Status ||
+			rlm.Info.Name != llm.Info.Name || rlm.Info.SourceRunID != rid || !slices.Equal(rlm.Data.Params, llm.Data.Params) {
+			t.Errorf("server logged model %+v, local %+v", rlm.Info, llm.Info)
+		}
+		metric := func(ms []mlflow.Metric) []string {
+			var out []string
+			for _, m := range ms {
+				out = append(out, fmt.Sprint(m.Key, m.Value, m.Step, m.Timestamp, m.DatasetName, m.DatasetDigest))
+			}
+			slices.Sort(out)
+			return out
+		}
+		if lmm, rmm := metric(llm.Data.Metrics), metric(rlm.Data.Metrics); len(lmm) == 0 || !slices.Equal(lmm, rmm) {
+			t.Errorf("server logged model metrics %v, local %v", rmm, lmm)
+		}
+		if rf := artifactFiles(t, ctx, server(c), rlm.Info.ArtifactURI); !maps.Equal(want, rf) {
+			t.Errorf("server logged model files %v, local %v", rf, want)
 		}
 	}
+}
+
+// artifactFiles lists the files below an artifact URI with their sizes.
+func artifactFiles(t *testing.T, ctx context.Context, b tracking.Backend, uri string) map[string]int64 {
+	t.Helper()
+	store, err := b.Artifacts(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	var walk func(dir string)
+	walk = func(dir string) {
+		fis, err := store.List(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fi := range fis {
+			if fi.IsDir {
+				walk(fi.Path)
+			} else {
+				out[fi.Path] = fi.Size
+			}
+		}
+	}
+	walk("")
+	return out
 }
 
 func checkRegistry(t *testing.T, ctx context.Context, c *mlflow.Client, l *local, rep *mlsync.Report) {
@@ -287,12 +360,22 @@ func checkRegistry(t *testing.T, ctx context.Context, c *mlflow.Client, l *local
 			t.Fatalf("version %s not in report", lv.Version)
 		}
 		rid := remoteOf(t, rep, id)
-		art, err := c.RunArtifactURI(ctx, rid)
+		// Made from the local run's logged model: from the server's copy
+		// on 3.x, from the run's model/ on 2.9.2.
+		src, err := c.RunArtifactURI(ctx, rid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rv.RunID != rid || rv.Source != art+"/model" || rv.Status != mlflow.StatusReady {
-			t.Errorf("version %s: run %s source %s status %s; want run %s source %s/model", lv.Version, rv.RunID, rv.Source, rv.Status, rid, art)
+		src += "/model"
+		rr, err := c.GetRun(ctx, rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if outs := rr.Outputs.ModelOutputs; len(outs) == 1 {
+			src = "models:/" + outs[0].ModelID
+		}
+		if !strings.HasPrefix(lv.Source, "models:/") || rv.RunID != rid || rv.Source != src || rv.Status != mlflow.StatusReady {
+			t.Errorf("version %s (local source %s): run %s source %s status %s; want run %s source %s", lv.Version, lv.Source, rv.RunID, rv.Source, rv.Status, rid, src)
 		}
 		tags := map[string]string{}
 		for _, tg := range rv.Tags {
@@ -326,7 +409,9 @@ func checkRegistry(t *testing.T, ctx context.Context, c *mlflow.Client, l *local
 	}
 }
 
-func checkPython(t *testing.T, py, uri string, l *local, rep *mlsync.Report, load string) {
+// checkPython reads the server with MLflow's client; logged says the
+// server has logged models, so the runs hold no model/ of their own.
+func checkPython(t *testing.T, py, uri string, l *local, rep *mlsync.Report, load string, logged bool) {
 	t.Helper()
 	cmd := exec.Command(py, filepath.Join("testdata", "read_synced.py"), l.experiment, l.model, "champion", load)
 	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI="+uri)
@@ -361,8 +446,9 @@ func checkPython(t *testing.T, py, uri string, l *local, rep *mlsync.Report, loa
 		t.Fatalf("Python saw %d runs and %d versions, want 2 and 2: %s", len(got.Runs), len(got.Versions), b)
 	}
 	for _, r := range got.Runs {
-		if remoteOf(t, rep, r.SourceRunID) != r.RunID || r.Status != "FINISHED" || r.Params == 0 || r.Inputs != 1 ||
-			!slices.Contains(r.Artifacts, "model") || r.TrainAUCPoints < 2 {
+		// Inputs: the training data and the test split (eval).
+		if remoteOf(t, rep, r.SourceRunID) != r.RunID || r.Status != "FINISHED" || r.Params == 0 || r.Inputs != 2 ||
+			slices.Contains(r.Artifacts, "model") == logged || r.TrainAUCPoints < 2 {
 			t.Errorf("Python saw run %+v", r)
 		}
 	}

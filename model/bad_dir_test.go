@@ -55,7 +55,7 @@ func TestOpenBadDirs(t *testing.T) {
 			return os.WriteFile(filepath.Join(d, SchemaFile), b, 0o644)
 		}, []string{"model.lgb", "features"}, nil},
 		{"example with unknown column", edit(ExampleFile, `"duration_in_month"`, `"x"`), []string{ExampleFile, `"x"`}, ErrFormat},
-		{"example with a ragged row", edit(ExampleFile, `[0, 6,`, `[6,`), []string{ExampleFile, "row 0"}, ErrFormat},
+		{"example with a ragged row", edit(ExampleFile, `"data": [[`, `"data": [[1, `), []string{ExampleFile, "row 0"}, ErrFormat},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "m")

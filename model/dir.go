@@ -48,9 +48,12 @@ const (
 // defaults: a random UUID, the current time, the Default*Version constants.
 type SaveOptions struct {
 	RunID        string // MLflow run the model belongs to, if any
-	ArtifactPath string // artifact path within the run, e.g. "model"
+	ArtifactPath string // artifact path within the run, e.g. "model"; for a logged model its artifact location
 	UUID         string // model_uuid (32 hex digits as MLflow writes it)
-	Created      time.Time
+	// ModelID is the MLflow 3 logged model the directory is saved for; it
+	// is also the model_uuid then, as MLflow 3 writes it.
+	ModelID string
+	Created time.Time
 
 	MLflowVersion   string
 	LightGBMVersion string
@@ -65,6 +68,12 @@ type SaveOptions struct {
 	// Files are extra files of the directory by name, e.g. the training
 	// data's reference_profile.json; checksums.json covers them too.
 	Files map[string][]byte
+	// IntegerFeatures are numeric features whose training values were all
+	// whole numbers, none missing: the signature declares them "long", as
+	// MLflow infers a pandas int64 column, so that a DataFrame read from
+	// the same CSV passes mlflow.pyfunc's schema enforcement (which
+	// refuses int64 for "double").
+	IntegerFeatures []string
 }
 
 // Save writes a complete model directory for m into dir, which must not
@@ -74,9 +83,11 @@ type SaveOptions struct {
 //
 // For the gbdt family the MLmodel has MLflow's lightgbm and python_function
 // flavors exactly as mlflow.lightgbm.save_model writes them for a Booster,
-// so mlflow.pyfunc.load_model(dir).predict(df) works in Python; df holds
-// numeric features and category codes (signature type double, NaN for
-// missing), the same values Predict takes, and gives the same probabilities.
+// so mlflow.lightgbm.load_model(dir) is a LightGBM Booster taking category
+// codes, and mlflow.pyfunc.load_model(dir).predict(df) takes the level
+// strings of categorical features (signature type string; codes still
+// work) through the loader in code/ (pyfunc.go), with the same
+// probabilities as Predict.
 func Save(dir string, m Model, opts SaveOptions) error {
 	if err := emptyDir(dir); err != nil {
 		return err
@@ -109,19 +120,23 @@ func Save(dir string, m Model, opts SaveOptions) error {
 	lv := orDefault(opts.LightGBMVersion, DefaultLightGBMVersion)
 	id := opts.UUID
 	if id == "" {
+		id = opts.ModelID
+	}
+	if id == "" {
 		id = strings.ReplaceAll(uuid.NewString(), "-", "")
 	}
 	created := opts.Created
 	if created.IsZero() {
 		created = time.Now()
 	}
-	sig, err := signatureFor(schema, mv)
+	sig, err := signatureFor(schema, mv, opts.IntegerFeatures)
 	if err != nil {
 		return fmt.Errorf("save model to %s: signature: %w", dir, err)
 	}
 	mm := &MLmodel{
 		ArtifactPath:   opts.ArtifactPath,
 		MLflowVersion:  mv,
+		ModelID:        opts.ModelID,
 		ModelUUID:      id,
 		RunID:          opts.RunID,
 		Signature:      sig,
@@ -131,9 +146,12 @@ func Save(dir string, m Model, opts SaveOptions) error {
 				"family":               familyName(m.Flavor()),
 				"schema":               SchemaFile,
 				"checksums":            ChecksumsFile,
-				"categorical_encoding": "codes: index into the feature's levels in " + SchemaFile + ", NaN when missing",
+				"categorical_encoding": "python_function and serve: the level strings; lightgbm and codes: index into the feature's levels in " + SchemaFile + ", NaN when missing",
 			},
 		},
+	}
+	if levels := categoricalLevels(schema); len(levels) > 0 {
+		mm.Metadata["creditrisk"].(map[string]any)["categorical_levels"] = levels
 	}
 	maps.Copy(mm.Metadata, opts.Metadata)
 
@@ -142,11 +160,18 @@ func Save(dir string, m Model, opts SaveOptions) error {
 		mm.Flavors = map[string]map[string]any{
 			FlavorLightGBM: {"code": nil, "data": file, "lgb_version": lv, "model_class": "lightgbm.basic.Booster"},
 			FlavorPyfunc: {
+				"code":           PyfuncCodeDir,
 				"data":           file,
 				"env":            map[string]any{"conda": CondaFile, "virtualenv": PythonEnvFile},
-				"loader_module":  "mlflow.lightgbm",
+				"loader_module":  PyfuncLoader,
 				"python_version": pv,
 			},
+		}
+		if err := os.MkdirAll(filepath.Join(dir, PyfuncCodeDir), 0o777); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+		if err := writeFile(dir, pyfuncLoaderFile, pyfuncLoader); err != nil {
+			return err
 		}
 		for _, f := range pythonEnv(mv, lv, pv) {
 			if err := writeFile(dir, f.name, []byte(f.body)); err != nil {
@@ -543,6 +568,19 @@ func exampleValue(f *data.Feature, v any) (float64, error) {
 		return nan, nil // an unseen category is missing, as in serving
 	}
 	return 0, fmt.Errorf("unexpected %T", v)
+}
+
+// categoricalLevels lists each categorical feature's levels, in code
+// order, for MLmodel's metadata: what a string column of the signature
+// may hold.
+func categoricalLevels(s *data.Schema) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range s.Features {
+		if f.Type == data.Categorical {
+			out[f.Name] = slices.Clone(f.Levels)
+		}
+	}
+	return out
 }
 
 // familyName is the family saved under a flavor, for MLmodel's metadata.

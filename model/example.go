@@ -14,7 +14,9 @@ var nan = math.NaN()
 
 // writeExample writes input_example.json (pandas split orient, as MLflow
 // 3.x writes it) and serving_input_example.json (the same rows as an
-// MLflow scoring request). NaN is written as null, as pandas does.
+// MLflow scoring request). Categorical features are written as their
+// level strings, as the signature declares them; NaN is written as null,
+// as pandas does.
 func writeExample(dir string, s *data.Schema, rows [][]float64) error {
 	cols, err := json.Marshal(s.Names())
 	if err != nil {
@@ -39,6 +41,19 @@ func writeExample(dir string, s *data.Schema, rows [][]float64) error {
 				rb.WriteString("null")
 			case math.IsInf(v, 0):
 				return fmt.Errorf("save model: input example row %d, feature %q is infinite", r, s.Features[i].Name)
+			case s.Features[i].Type == data.Categorical:
+				f := &s.Features[i]
+				c := int(v)
+				if float64(c) != v || c < 0 || c >= len(f.Levels) {
+					return fmt.Errorf("save model: input example row %d, feature %q: code %v is not one of its %d levels", r, f.Name, v, len(f.Levels))
+				}
+				// Levels such as "... < 0 DM" stay readable: no HTML escapes.
+				enc := json.NewEncoder(&rb)
+				enc.SetEscapeHTML(false)
+				if err := enc.Encode(f.Levels[c]); err != nil {
+					return fmt.Errorf("save model: input example: %w", err)
+				}
+				rb.Truncate(rb.Len() - 1) // Encode's newline
 			default:
 				rb.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
 			}

@@ -19,15 +19,17 @@ type MLmodel struct {
 	ArtifactPath string `yaml:"artifact_path,omitempty"`
 	// Flavors maps a flavor name to its configuration, e.g.
 	// "lightgbm" -> {data: model.lgb, lgb_version: 4.6.0, ...}.
-	Flavors               map[string]map[string]any `yaml:"flavors"`
-	Metadata              map[string]any            `yaml:"metadata,omitempty"`
-	MLflowVersion         string                    `yaml:"mlflow_version,omitempty"`
-	ModelSizeBytes        int64                     `yaml:"model_size_bytes,omitempty"`
-	ModelUUID             string                    `yaml:"model_uuid,omitempty"`
-	RunID                 string                    `yaml:"run_id,omitempty"`
-	SavedInputExampleInfo *InputExampleInfo         `yaml:"saved_input_example_info,omitempty"`
-	Signature             *Signature                `yaml:"signature,omitempty"`
-	UTCTimeCreated        string                    `yaml:"utc_time_created,omitempty"`
+	Flavors       map[string]map[string]any `yaml:"flavors"`
+	Metadata      map[string]any            `yaml:"metadata,omitempty"`
+	MLflowVersion string                    `yaml:"mlflow_version,omitempty"`
+	// ModelID is the MLflow 3 logged model the directory belongs to.
+	ModelID               string            `yaml:"model_id,omitempty"`
+	ModelSizeBytes        int64             `yaml:"model_size_bytes,omitempty"`
+	ModelUUID             string            `yaml:"model_uuid,omitempty"`
+	RunID                 string            `yaml:"run_id,omitempty"`
+	SavedInputExampleInfo *InputExampleInfo `yaml:"saved_input_example_info,omitempty"`
+	Signature             *Signature        `yaml:"signature,omitempty"`
+	UTCTimeCreated        string            `yaml:"utc_time_created,omitempty"`
 
 	Extra map[string]any `yaml:",inline"`
 }
@@ -182,17 +184,25 @@ func (m *MLmodel) InputSpecs() ([]ColSpec, error) {
 	return specs, nil
 }
 
-// signatureFor builds the signature of a model with this schema. Both
-// feature types are "double": categorical features are codes, and double
-// lets a missing value be NaN in the DataFrame that pyfunc builds. A
-// feature that is not required is marked in the form of the MLflow
-// version the directory is written for.
-func signatureFor(s *data.Schema, mlflowVersion string) (*Signature, error) {
+// signatureFor builds the signature of a model with this schema: numeric
+// features are "double" (a missing value is NaN in the DataFrame pyfunc
+// builds), or "long" when named in integer (whole numbers in training,
+// as MLflow infers them), categorical ones "string", the levels as the
+// applicant's data holds them (listed in MLmodel's metadata and
+// schema.json). A feature that is not required is marked in the form of
+// the MLflow version the directory is written for.
+func signatureFor(s *data.Schema, mlflowVersion string, integer []string) (*Signature, error) {
 	specs := make([]ColSpec, len(s.Features))
 	yes := true
 	no := false
 	for i, f := range s.Features {
 		specs[i] = ColSpec{Type: "double", Name: f.Name}
+		switch {
+		case f.Type == data.Categorical:
+			specs[i].Type = "string"
+		case slices.Contains(integer, f.Name):
+			specs[i].Type = "long"
+		}
 		if !f.Required {
 			if strings.HasPrefix(mlflowVersion, "2.") || strings.HasPrefix(mlflowVersion, "1.") {
 				specs[i].Optional = &yes

@@ -48,9 +48,9 @@ given). Without --explain the warnings are counted on standard error;
 --strict refuses the file at the first one instead.
 
 --model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
-models:/NAME/STAGE, runs:/RUN_ID/model), resolved through the tracking server at
-MLFLOW_TRACKING_URI or, without it, the local store ./mlruns; or a local model
-directory.`,
+models:/NAME/STAGE, models:/MODEL_ID, runs:/RUN_ID/model), resolved through the
+tracking server at MLFLOW_TRACKING_URI or, without it, the local store ./mlruns;
+or a local model directory.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
 			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row (.gz: gzipped)"},

@@ -55,6 +55,7 @@ changed), 1 any other failure, including the alias moving while promoting,
 			&cli.BoolFlag{Name: "dry-run", Usage: "decide and print, change nothing"},
 			&cli.BoolFlag{Name: "force", Usage: "promote even if gates fail (needs --reason)"},
 			&cli.StringFlag{Name: "reason", Usage: "why --force is used; recorded in the tags"},
+			&cli.BoolFlag{Name: "allow-no-pyfunc", Usage: "promote a version without MLflow's python_function flavor (logistic, forest), which Python cannot load"},
 			&cli.StringFlag{Name: "experiment", Value: promote.DefaultExperiment, Usage: "experiment that records promotions"},
 			// Model integrity (docs/operations.md, Security).
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the version's manifest with this Ed25519 private key (PKCS#8 PEM `FILE`, e.g. from openssl genpkey -algorithm ed25519) for pipeline serve --verify-key", EnvVars: []string{"PIPELINE_PROMOTE_SIGN_KEY"}},
@@ -106,7 +107,7 @@ func runPromote(c *cli.Context) error {
 		Name: c.String("name"), Version: c.String("version"), RunID: c.String("run"), Latest: c.Bool("latest"),
 		Alias: c.String("alias"), Stage: c.String("stage"), Policy: policy, Data: c.String("data"),
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Reason: c.String("reason"),
-		Experiment: c.String("experiment"),
+		Experiment: c.String("experiment"), AllowNoPyfunc: c.Bool("allow-no-pyfunc"),
 	}
 	if path := c.String("sign-key"); path != "" {
 		if opts.SignKey, err = integrity.ReadPrivateKeyFile(path); err != nil {

@@ -91,8 +91,16 @@ func TestRegistryCommands(t *testing.T) {
 		return out + stderr
 	}
 
-	out := must(0, append([]string{"promote", "--name", name, "--version", v1}, exp...)...)
-	if !strings.Contains(out, "promoted: "+name+"@champion -> version "+v1) || alias() != v1 {
+	// v1 is logistic regression, which has no python_function flavor:
+	// refused, the gate table saying why, until --allow-no-pyfunc.
+	out := must(3, append([]string{"promote", "--name", name, "--version", v1}, exp...)...)
+	for _, want := range []string{"pyfunc", "no python_function", "--allow-no-pyfunc", "gate(s) pyfunc"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("refusal of a model without pyfunc lacks %q:\n%s", want, out)
+		}
+	}
+	out = must(0, append([]string{"promote", "--name", name, "--version", v1, "--allow-no-pyfunc"}, exp...)...)
+	if !strings.Contains(out, "promoted: "+name+"@champion -> version "+v1) || alias() != v1 || !strings.Contains(out, "allowed by --allow-no-pyfunc") {
 		t.Fatalf("first promotion:\n%s", out)
 	}
 	out = must(3, append([]string{"promote", "--name", name, "--latest"}, exp...)...)
@@ -163,7 +171,7 @@ func TestPromoteStageCLI(t *testing.T) {
 	v1 := promotetest.Register(t, c, name, "promote-test-runs", promotetest.Strong)
 	v2 := promotetest.Register(t, c, name, "promote-test-runs", promotetest.Strong)
 	for _, v := range []string{v1, v2} {
-		code, out, stderr := registry(t, "promote", "--name", name, "--version", v, "--stage", "Production", "--experiment", "promote-test-promotions")
+		code, out, stderr := registry(t, "promote", "--name", name, "--version", v, "--stage", "Production", "--experiment", "promote-test-promotions", "--allow-no-pyfunc")
 		if code != 0 {
 			t.Fatalf("promote v%s: exit %d\n%s%s", v, code, out, stderr)
 		}

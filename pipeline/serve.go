@@ -29,10 +29,11 @@ func serveCommand() *cli.Command {
 		Name:      "serve",
 		Usage:     "serve a model over HTTP, following its registry alias or stage without restarts",
 		ArgsUsage: " ",
-		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION or
-runs:/RUN_ID/model through the MLflow tracking server at MLFLOW_TRACKING_URI, or
-without one the local store ./mlruns that pipeline train records into; or a local
-model directory), verifies its files (below), warms it up and answers:
+		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION,
+models:/MODEL_ID of an MLflow 3 logged model or runs:/RUN_ID/model through the
+MLflow tracking server at MLFLOW_TRACKING_URI, or without one the local store
+./mlruns that pipeline train records into; or a local model directory),
+verifies its files (below), warms it up and answers:
 
   POST /predict   /explain   /invocations (MLflow scoring protocol)
   GET  /ping  /health  /ready  /version  /metrics
@@ -49,7 +50,7 @@ files; with --verify-key the version must also be signed (pipeline promote
 --sign-key). A version that fails is refused and the old model keeps
 serving; --allow-unverified admits a model that has nothing recorded.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | runs:/RUN_ID/model | PATH", EnvVars: env("MODEL")},
+			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | models:/MODEL_ID | runs:/RUN_ID/model | PATH", EnvVars: env("MODEL")},
 			&cli.StringFlag{Name: "addr", Value: ":8000", Usage: "listen address", EnvVars: env("ADDR")},
 			&cli.DurationFlag{Name: "poll", Value: 10 * time.Second, Usage: "how often to check the alias or stage (0: never)", EnvVars: env("POLL")},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "decline at or above this probability of default", EnvVars: env("THRESHOLD")},

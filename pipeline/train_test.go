@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,10 +72,7 @@ func TestTrainTaiwan(t *testing.T) {
 	if len(res.Warnings) != 0 || strings.Contains(stderr, "warning") || res.Experiment != "taiwan_default" || res.Stopped == "" {
 		t.Errorf("with --ignore ID: %+v\n%s", res, stderr)
 	}
-	schema, err := os.ReadFile(filepath.Join(strings.TrimPrefix(res.ArtifactURI, "file://"), "model", "schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := modelFile(t, res, "schema.json")
 	if strings.Contains(string(schema), `"ID"`) || !strings.Contains(string(schema), `"categorical"`) {
 		t.Errorf("schema with --ignore ID --type EDUCATION=categorical:\n%s", schema)
 	}

@@ -6,8 +6,10 @@
 // thresholds on the candidate's recorded test metrics; when the alias already
 // names a champion, both models score the same holdout and the candidate must
 // beat the champion's AUC by a margin without being significantly worse by
-// DeLong's test; the PSI of the two score distributions; and the champion's
-// required features. Only when every gate passes (or the caller forces it,
+// DeLong's test; the PSI of the two score distributions; the champion's
+// required features; and MLflow's python_function flavor, without which
+// Python cannot load the champion (Options.AllowNoPyfunc, the CLI's
+// --allow-no-pyfunc, lets such a version through). Only when every gate passes (or the caller forces it,
 // with a reason) is the registry written: the alias moves, optionally the
 // stage, and the version is tagged with who, when, the previous champion and
 // every gate's result. The decision is also recorded as a run in the

@@ -71,9 +71,11 @@ func (f *fixture) version(v string) *mlflow.ModelVersion {
 }
 
 // opts are promotion options for this fixture's model with a temporary
-// promotions experiment.
+// promotions experiment. The fixture's logistic versions have no
+// python_function flavor: they pass the pyfunc gate as allowed
+// (TestPyfuncGate checks the refusal).
 func (f *fixture) opts(version string, p Policy) Options {
-	return Options{Name: f.name, Version: version, Policy: p, User: "promote-test", Experiment: "promote-test-promotions", WorkDir: f.t.TempDir()}
+	return Options{Name: f.name, Version: version, Policy: p, User: "promote-test", Experiment: "promote-test-promotions", WorkDir: f.t.TempDir(), AllowNoPyfunc: true}
 }
 
 // loose never fails on the comparison gates.

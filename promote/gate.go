@@ -8,6 +8,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/model"
 )
 
 // Status is the outcome of one gate.
@@ -31,6 +32,7 @@ const (
 	GateDeLong    = "delong"
 	GatePSI       = "psi"
 	GateSchema    = "schema"
+	GatePyfunc    = "pyfunc"
 )
 
 // Gate is one check of a promotion. Margin is how far Value is inside the
@@ -184,6 +186,37 @@ func schemaGate(p Policy, champion, candidate *data.Schema) Gate {
 		g.Detail = strings.Join(diffs, "; ")
 	}
 	return g
+}
+
+// pyfuncGate checks that the candidate has MLflow's python_function
+// flavor (its family writes one, model.Family.Pyfunc, and its MLmodel has
+// it): without it mlflow.pyfunc.load_model cannot load the champion and
+// `mlflow models serve` cannot serve it, so Python users of the alias are
+// left without a model. allow (--allow-no-pyfunc) lets it through.
+func pyfuncGate(allow bool, d *model.Dir) Gate {
+	g := Gate{Name: GatePyfunc, Op: "==", Threshold: 1, Value: 1, Status: Pass}
+	fam, _ := model.FamilyOfFlavor(d.Flavor)
+	_, has := d.MLmodel.Flavors[model.FlavorPyfunc]
+	if fam.Pyfunc && has {
+		g.Detail = "flavor " + d.Flavor + " with python_function: mlflow.pyfunc loads it, mlflow models serve serves it"
+		return g
+	}
+	g.Value, g.Margin = 0, -1
+	why := fmt.Sprintf("flavor %s (family %s) has no python_function: mlflow.pyfunc.load_model cannot load it and mlflow models serve cannot serve it", d.Flavor, orUnknown(fam.Name))
+	if allow {
+		g.Detail = "allowed by --allow-no-pyfunc: " + why
+		return g
+	}
+	g.Status = Fail
+	g.Detail = why + "; pass --allow-no-pyfunc to promote it anyway"
+	return g
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -26,7 +26,8 @@ func localStore(t *testing.T) (root string, st *filestore.Store, name string) {
 }
 
 func localOpts(t *testing.T, name, version string) Options {
-	return Options{Name: name, Version: version, Policy: loose(), User: "promote-test", Experiment: "promotions", WorkDir: t.TempDir()}
+	// The logistic versions of promotetest have no python_function flavor.
+	return Options{Name: name, Version: version, Policy: loose(), User: "promote-test", Experiment: "promotions", WorkDir: t.TempDir(), AllowNoPyfunc: true}
 }
 
 // TestLocalPromoteRollback: the promotion flow on a local file store —

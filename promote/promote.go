@@ -112,7 +112,10 @@ type Options struct {
 	DryRun bool
 	Force  bool
 	Reason string // required with Force
-	User   string // promoted_by; default "unknown"
+	// AllowNoPyfunc lets a candidate without MLflow's python_function
+	// flavor pass the pyfunc gate (--allow-no-pyfunc).
+	AllowNoPyfunc bool
+	User          string // promoted_by; default "unknown"
 	// Tags are the system tags of whoever promotes (mlflow.user,
 	// mlflow.source.*), set on the promotion run.
 	Tags []mlflow.Tag
@@ -350,16 +353,19 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 		d.Champion = &VersionRef{Version: champ.Version, RunID: champ.RunID, Source: champ.Source, Stage: champ.CurrentStage}
 	}
 
-	candModel, in, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
+	candDir, in, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
 	if err != nil {
 		return nil, err
 	}
 	d.Integrity = in
+	candModel := candDir.Model
 	var champModel model.Model
 	if champ != nil {
-		if champModel, _, err = loadVersion(ctx, b, champ, filepath.Join(work, "champion")); err != nil {
+		champDir, _, err := loadVersion(ctx, b, champ, filepath.Join(work, "champion"))
+		if err != nil {
 			return nil, err
 		}
+		champModel = champDir.Model
 	}
 
 	holdout, err := holdoutFile(ctx, b, o, cand, work)
@@ -398,13 +404,14 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 		d.Gates = append(d.Gates, championGates(o.Policy, cmp, champ.Version)...)
 		d.Gates = append(d.Gates, schemaGate(o.Policy, champModel.Schema(), candModel.Schema()))
 	}
+	d.Gates = append(d.Gates, pyfuncGate(o.AllowNoPyfunc, candDir))
 	d.Passed = len(d.FailedGates()) == 0
 	return d, nil
 }
 
 // loadVersion downloads a version's model directory, checks its files
 // against what the registry recorded (see checkFiles) and loads it.
-func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (model.Model, *Integrity, error) {
+func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (*model.Dir, *Integrity, error) {
 	uri, err := tracking.VersionLocation(ctx, b, mv)
 	if err != nil {
 		return nil, nil, err
@@ -419,11 +426,11 @@ func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersio
 	if err := model.VerifyFiles(dir, in.files); err != nil && !errors.Is(err, model.ErrNoChecksums) {
 		return nil, nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
 	}
-	m, err := model.Load(dir)
+	d, err := model.Open(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s version %s: %w", mv.Name, mv.Version, err)
 	}
-	return m, in, nil
+	return d, in, nil
 }
 
 // runFile downloads one artifact of a run; "" without error when the run

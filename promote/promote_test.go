@@ -29,6 +29,12 @@ func TestPromoteFirstAndGateRefusal(t *testing.T) {
 				t.Fatalf("decision %+v", d)
 			}
 			for _, g := range d.Gates[3:] {
+				// The pyfunc gate is about the candidate alone: it applies
+				// (allowed for the fixture's logistic model) with or
+				// without a champion.
+				if g.Name == GatePyfunc {
+					continue
+				}
 				if g.Status != Skip {
 					t.Errorf("gate %s without champion: %s, want skip", g.Name, g.Status)
 				}

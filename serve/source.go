@@ -79,8 +79,8 @@ type Source interface {
 // NewSource returns the source for a model reference (tracking.ParseRef's
 // grammar): a models:/ or runs:/ reference through the backend b (required
 // then), or a local model directory. Only an alias or a stage can move; a
-// version, a run or a directory is served as it is until a reload is asked
-// for.
+// version, a run, a logged model (models:/<model_id>) or a directory is
+// served as it is until a reload is asked for.
 func NewSource(ref string, b tracking.Backend) (Source, error) {
 	r, err := tracking.ParseRef(ref)
 	if err != nil {
@@ -92,7 +92,7 @@ func NewSource(ref string, b tracking.Backend) (Source, error) {
 	if b == nil {
 		return nil, fmt.Errorf("model %s: a registry or run reference needs a tracking backend", ref)
 	}
-	if r.RunID != "" {
+	if r.RunID != "" || r.ModelID != "" {
 		return &Run{Backend: b, Ref: r}, nil
 	}
 	return &Registered{Backend: b, Ref: r}, nil
@@ -254,9 +254,10 @@ func (r *Registered) Manifest(ctx context.Context, uri, tmp string) ([]byte, err
 	return b, nil
 }
 
-// Run serves the model files of a run (runs:/RUN_ID/PATH), as
-// `mlflow models serve -m runs:/…` does to try a model before registering
-// it. A run's artifacts do not change, so its key is the reference itself.
+// Run serves the model files of a run (runs:/RUN_ID/PATH) or of an MLflow 3
+// logged model (models:/<model_id>), as `mlflow models serve -m …` does to
+// try a model before registering it. Neither changes, so the key is the
+// reference itself.
 type Run struct {
 	Backend tracking.Backend
 	Ref     tracking.Ref
@@ -264,8 +265,15 @@ type Run struct {
 
 func (r *Run) String() string { return r.Ref.String() }
 
-// Latest checks that the run exists (one request).
+// Latest checks that the run, or the logged model, exists (one request).
 func (r *Run) Latest(ctx context.Context) (Version, error) {
+	if id := r.Ref.ModelID; id != "" {
+		lm, err := r.Backend.GetLoggedModel(ctx, id)
+		if err != nil {
+			return Version{}, fmt.Errorf("resolve %s: %w", r.Ref, err)
+		}
+		return Version{Version: "logged", RunID: lm.Info.SourceRunID, Key: r.Ref.String()}, nil
+	}
 	if _, err := r.Backend.RunArtifactURI(ctx, r.Ref.RunID); err != nil {
 		return Version{}, fmt.Errorf("resolve %s: %w", r.Ref, err)
 	}

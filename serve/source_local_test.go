@@ -41,7 +41,11 @@ func TestRegistryLocalStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range entries {
-			if err := arts.Upload(ctx, filepath.Join(dir, e.Name()), "model/"+e.Name()); err != nil {
+			upload := arts.Upload
+			if e.IsDir() { // code/, the pyfunc loader
+				upload = arts.UploadDir
+			}
+			if err := upload(ctx, filepath.Join(dir, e.Name()), "model/"+e.Name()); err != nil {
 				t.Fatal(err)
 			}
 		}

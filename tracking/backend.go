@@ -59,6 +59,21 @@ type Backend interface {
 	TransitionModelVersionStage(ctx context.Context, name, version, stage string, archiveExisting bool) (*mlflow.ModelVersion, error)
 	GetModelVersionDownloadURI(ctx context.Context, name, version string) (string, error)
 
+	// SupportsLoggedModels reports whether the backend records MLflow 3
+	// logged models: a server answers whether it has the API (asked once;
+	// 2.x servers do not), the local store always does. Callers choose the
+	// MLflow 3 layout (a model with its own artifact location, registered
+	// from models:/<model_id>) or the 2.x one (the model's files under the
+	// run) by this answer, never by a version string.
+	SupportsLoggedModels(ctx context.Context) (bool, error)
+	CreateLoggedModel(ctx context.Context, req mlflow.CreateLoggedModelRequest) (*mlflow.LoggedModel, error)
+	GetLoggedModel(ctx context.Context, id string) (*mlflow.LoggedModel, error)
+	FinalizeLoggedModel(ctx context.Context, id string, status mlflow.LoggedModelStatus) (*mlflow.LoggedModel, error)
+	SetLoggedModelTags(ctx context.Context, id string, tags []mlflow.Tag) error
+	AllLoggedModels(ctx context.Context, req mlflow.SearchLoggedModelsRequest) iter.Seq2[mlflow.LoggedModel, error]
+	// LogOutputs links logged models to the run that made them.
+	LogOutputs(ctx context.Context, runID string, models []mlflow.LoggedModelOutput) error
+
 	SetRegisteredModelAlias(ctx context.Context, name, alias, version string) error
 	DeleteRegisteredModelAlias(ctx context.Context, name, alias string) error
 	GetModelVersionByAlias(ctx context.Context, name, alias string) (*mlflow.ModelVersion, error)

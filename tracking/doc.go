@@ -15,7 +15,9 @@
 //
 // The package also owns what the flows share about MLflow objects: the
 // grammar of model references (models:/NAME/VERSION, models:/NAME@ALIAS,
-// models:/NAME/STAGE, runs:/RUN_ID/PATH, a local directory), parsed in one
-// place and resolved through a Backend, and the layout of a training run's
-// artifacts, which train writes and promote and serve read.
+// models:/NAME/STAGE, models:/MODEL_ID, runs:/RUN_ID/PATH, a local
+// directory), parsed in one place and resolved through a Backend
+// (runs:/RUN_ID/model also finds the run's MLflow 3 logged model named
+// "model"), and the layout of a training run's artifacts, which train
+// writes and promote and serve read.
 package tracking

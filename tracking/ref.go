@@ -17,13 +17,16 @@ import (
 //	models:/NAME/VERSION   a registered version
 //	models:/NAME@ALIAS     the version an alias names now
 //	models:/NAME/STAGE     the newest version in a stage (MLflow 2.x stages)
+//	models:/MODEL_ID       an MLflow 3 logged model (m-<32 hex digits>)
 //	runs:/RUN_ID/PATH      a run's artifacts (PATH is usually "model")
 //	a directory            a local model directory (also file:/dir)
 //
-// Exactly one of Version, Alias and Stage is set for a models:/ reference;
-// RunID (with an optional Path) for runs:/; Dir for a directory.
+// Exactly one of Version, Alias and Stage is set for a models:/ reference
+// to a registered model; ModelID for a logged model; RunID (with an
+// optional Path) for runs:/; Dir for a directory.
 type Ref struct {
 	Name, Version, Alias, Stage string
+	ModelID                     string
 	RunID, Path                 string
 	Dir                         string
 	uri                         string
@@ -40,7 +43,7 @@ func (r Ref) Registered() bool { return r.Name != "" }
 func (r Ref) Follows() bool { return r.Alias != "" || r.Stage != "" }
 
 // RefGrammar lists the kinds of model reference, for help texts and errors.
-const RefGrammar = "models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE, runs:/RUN_ID/PATH or a local directory"
+const RefGrammar = "models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE, models:/MODEL_ID, runs:/RUN_ID/PATH or a local directory"
 
 // ParseRef parses a model reference; errors say what was expected.
 func ParseRef(s string) (Ref, error) {
@@ -76,9 +79,17 @@ func parseModels(uri string) (Ref, error) {
 		}
 		return Ref{Name: name, Alias: alias, uri: uri}, nil
 	}
-	name, sel, _ := strings.Cut(s, "/")
+	name, sel, slash := strings.Cut(s, "/")
+	if !slash && name != "" {
+		// One segment names a logged model, as in MLflow 3's
+		// _parse_model_uri.
+		if err := mlflow.ValidateLoggedModelID(name); err != nil {
+			return Ref{}, fmt.Errorf("model URI %q: want models:/<model_id>, models:/<name>/<version or stage> or models:/<name>@<alias>: %w", uri, err)
+		}
+		return Ref{ModelID: name, uri: uri}, nil
+	}
 	if name == "" || sel == "" || strings.Contains(sel, "/") {
-		return Ref{}, fmt.Errorf("model URI %q: want models:/<name>/<version or stage> or models:/<name>@<alias>", uri)
+		return Ref{}, fmt.Errorf("model URI %q: want models:/<name>/<version or stage>, models:/<name>@<alias> or models:/<model_id>", uri)
 	}
 	if _, err := strconv.ParseUint(sel, 10, 63); err == nil {
 		return Ref{Name: name, Version: sel, uri: uri}, nil
@@ -106,7 +117,7 @@ func Lookup(ctx context.Context, b Backend, r Ref) (*mlflow.ModelVersion, error)
 	var err error
 	switch {
 	case !r.Registered():
-		return nil, fmt.Errorf("%s is not a registered model reference (models:/…)", r)
+		return nil, fmt.Errorf("%s is not a registered model reference (models:/NAME/…)", r)
 	case r.Alias != "":
 		mv, err = b.GetModelVersionByAlias(ctx, r.Name, r.Alias)
 	case r.Stage != "":
@@ -133,7 +144,12 @@ func Location(ctx context.Context, b Backend, r Ref) (string, error) {
 	switch {
 	case r.Dir != "":
 		return r.Dir, nil
+	case r.ModelID != "":
+		return loggedLocation(ctx, b, r)
 	case r.RunID != "":
+		if uri, ok, err := runModelLocation(ctx, b, r); err != nil || ok {
+			return uri, err
+		}
 		root, err := b.RunArtifactURI(ctx, r.RunID)
 		if err != nil {
 			return "", fmt.Errorf("resolve %s: %w", r, err)
@@ -155,17 +171,64 @@ func VersionLocation(ctx context.Context, b Backend, mv *mlflow.ModelVersion) (s
 	if err != nil {
 		return "", fmt.Errorf("locate %s version %s: %w", mv.Name, mv.Version, err)
 	}
-	if strings.HasPrefix(u, "runs:") {
+	if strings.HasPrefix(u, "runs:") || strings.HasPrefix(u, "models:") {
 		r, err := ParseRef(u)
 		if err != nil {
 			return "", fmt.Errorf("locate %s version %s: %w", mv.Name, mv.Version, err)
 		}
+		if r.Registered() {
+			return "", fmt.Errorf("locate %s version %s: the registry answered the reference %s: %w", mv.Name, mv.Version, u, errors.ErrUnsupported)
+		}
 		return Location(ctx, b, r)
 	}
-	if strings.HasPrefix(u, "models:") {
-		return "", fmt.Errorf("locate %s version %s: the registry answered the reference %s: %w", mv.Name, mv.Version, u, errors.ErrUnsupported)
-	}
 	return u, nil
+}
+
+// loggedLocation is the artifact location of the logged model r names.
+func loggedLocation(ctx context.Context, b Backend, r Ref) (string, error) {
+	ok, err := b.SupportsLoggedModels(ctx)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", r, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("resolve %s: the tracking server has no logged models (MLflow 2.x); use models:/NAME/VERSION or runs:/RUN_ID/model: %w", r, mlflow.ErrNotFound)
+	}
+	lm, err := b.GetLoggedModel(ctx, r.ModelID)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", r, err)
+	}
+	if lm.Info.Status != mlflow.LoggedModelReady {
+		return "", fmt.Errorf("resolve %s: the logged model is %s, not READY (its files may be incomplete)", r, lm.Info.Status)
+	}
+	return lm.Info.ArtifactURI, nil
+}
+
+// runModelLocation resolves runs:/RUN_ID/NAME[/…] to a logged model of
+// the run named NAME, as MLflow 3 does for runs whose models live in
+// their own artifact location rather than under the run; ok is false when
+// the backend has no logged models or the run made none by that name.
+func runModelLocation(ctx context.Context, b Backend, r Ref) (uri string, ok bool, err error) {
+	if r.Path == "" {
+		return "", false, nil
+	}
+	if has, err := b.SupportsLoggedModels(ctx); err != nil || !has {
+		return "", false, err
+	}
+	run, err := b.GetRun(ctx, r.RunID)
+	if err != nil {
+		return "", false, fmt.Errorf("resolve %s: %w", r, err)
+	}
+	name, rest, _ := strings.Cut(r.Path, "/")
+	for _, out := range run.Outputs.ModelOutputs {
+		lm, err := b.GetLoggedModel(ctx, out.ModelID)
+		if err != nil {
+			return "", false, fmt.Errorf("resolve %s: output %w", r, err)
+		}
+		if lm.Info.Name == name {
+			return joinURI(lm.Info.ArtifactURI, rest), true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // Download copies the files at an artifact URI (as Location answers) into

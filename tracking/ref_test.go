@@ -34,8 +34,11 @@ func TestParseRef(t *testing.T) {
 		{in: "/srv/model", want: tracking.Ref{Dir: "/srv/model"}},
 		{in: "file:///srv/model", want: tracking.Ref{Dir: "/srv/model"}},
 		{in: "file:/srv/model", want: tracking.Ref{Dir: "/srv/model"}},
+		{in: "models:/m-0123456789abcdef0123456789abcdef", want: tracking.Ref{ModelID: "m-0123456789abcdef0123456789abcdef"}},
+		{in: "models:m-1", want: tracking.Ref{ModelID: "m-1"}},
 		{in: "models:/", bad: true},
-		{in: "models:/name", bad: true},
+		{in: "models:/a b", bad: true},
+		{in: "models:/m-1%2F..", bad: true},
 		{in: "models:/@alias", bad: true},
 		{in: "models:/n/1/2", bad: true},
 		{in: "models:/a@b@c", bad: true},
@@ -66,14 +69,14 @@ func TestParseRef(t *testing.T) {
 }
 
 // fields are a reference's parts, leaving out the text it was parsed from.
-func fields(r tracking.Ref) [7]string {
-	return [7]string{r.Name, r.Version, r.Alias, r.Stage, r.RunID, r.Path, r.Dir}
+func fields(r tracking.Ref) [8]string {
+	return [8]string{r.Name, r.Version, r.Alias, r.Stage, r.ModelID, r.RunID, r.Path, r.Dir}
 }
 
 // FuzzParseRef: any accepted reference names exactly one kind of thing,
 // with no path tricks in run paths.
 func FuzzParseRef(f *testing.F) {
-	for _, s := range []string{"models:/m@a", "models:/m/1", "models:/m/Staging", "runs:/r/model", "runs:/r/../x", "models:/@", "runs:", "file:/x", "dir"} {
+	for _, s := range []string{"models:/m@a", "models:/m/1", "models:/m/Staging", "models:/m-1", "runs:/r/model", "runs:/r/../x", "models:/@", "runs:", "file:/x", "dir"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -82,7 +85,7 @@ func FuzzParseRef(f *testing.F) {
 			return
 		}
 		kinds := 0
-		for _, set := range []bool{r.Registered(), r.RunID != "", r.Dir != ""} {
+		for _, set := range []bool{r.Registered(), r.ModelID != "", r.RunID != "", r.Dir != ""} {
 			if set {
 				kinds++
 			}

@@ -25,6 +25,8 @@ type recorder struct {
 	runID        string
 	experimentID string
 	artifactURI  string
+	source       string  // the data's source as a dataset's JSON
+	lm           *logged // the MLflow 3 logged model (logged.go)
 }
 
 // Metric keys of the per-iteration learning curves.
@@ -52,7 +54,7 @@ func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.T
 	if err != nil {
 		return nil, fmt.Errorf("create run in experiment %s: %w", exp.ID, err)
 	}
-	r := &recorder{t: t, runID: run.Info.RunID, experimentID: exp.ID, artifactURI: run.Info.ArtifactURI}
+	r := &recorder{t: t, runID: run.Info.RunID, experimentID: exp.ID, artifactURI: run.Info.ArtifactURI, source: sourceJSON(cfg)}
 	if err := r.logInput(ctx, cfg, table); err != nil {
 		return r, r.finish(ctx, err)
 	}
@@ -83,6 +85,9 @@ func (r *recorder) finish(ctx context.Context, runErr error) error {
 	// with a fresh, bounded one so it is not left RUNNING.
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	if runErr != nil {
+		r.abandonLogged(endCtx)
+	}
 	if err := r.t.TerminateRun(endCtx, r.runID, status); err != nil {
 		if runErr != nil {
 			return fmt.Errorf("%w (and marking run %s %s failed: %v)", runErr, r.runID, status, err)
@@ -93,20 +98,13 @@ func (r *recorder) finish(ctx context.Context, runErr error) error {
 }
 
 func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table) error {
-	src := cfg.Data.Path
-	if src == "" {
-		src = "embedded:german_credit.csv"
-	} else if abs, err := filepath.Abs(src); err == nil {
-		src = abs
-	}
-	srcJSON, _ := json.Marshal(map[string]string{"uri": src})
 	in := mlflow.DatasetInput{
 		Tags: []mlflow.Tag{{Key: "mlflow.data.context", Value: "training"}},
 		Dataset: mlflow.Dataset{
 			Name:       datasetName(table.Source),
 			Digest:     table.ShortDigest(),
 			SourceType: "local",
-			Source:     string(srcJSON),
+			Source:     r.source,
 			Schema:     table.MLflowSchema(),
 			Profile:    table.MLflowProfile(),
 		},
@@ -131,16 +129,28 @@ func (r *recorder) logTraining(ctx context.Context, params map[string]string, it
 }
 
 // curves are the learning curves as metrics, one point per iteration as
-// its step.
+// its step, stamped with the time the iteration finished: MLflow's charts
+// put time on the x-axis by default (relative time in 2.9), and points of
+// one timestamp draw as a vertical line. Iterations a millisecond apart
+// or less get the next millisecond, so every curve's timestamps strictly
+// increase with the step, as Python's lightgbm autolog writes them.
 func curves(iters []gbdt.Iteration) []mlflow.Metric {
-	now := time.Now().UnixMilli()
 	var ms []mlflow.Metric
+	var ts int64
 	add := func(key string, v float64, step int64) {
 		if !math.IsNaN(v) {
-			ms = append(ms, mlflow.Metric{Key: key, Value: v, Timestamp: now, Step: step})
+			ms = append(ms, mlflow.Metric{Key: key, Value: v, Timestamp: ts, Step: step})
 		}
 	}
-	for _, it := range iters {
+	for i, it := range iters {
+		t := it.Finished.UnixMilli()
+		switch {
+		case it.Finished.IsZero() && i == 0:
+			t = time.Now().UnixMilli()
+		case i > 0 && (it.Finished.IsZero() || t <= ts):
+			t = ts + 1
+		}
+		ts = t
 		step := int64(it.Iter)
 		add(metricTrainLoss, it.TrainLogLoss, step)
 		add(metricValidLoss, it.ValidLogLoss, step)
@@ -155,7 +165,7 @@ func (r *recorder) logMetrics(ctx context.Context, final map[string]float64) err
 	now := time.Now().UnixMilli()
 	var b mlflow.Batch
 	for _, k := range sortedKeys(final) {
-		b.Metrics = append(b.Metrics, mlflow.Metric{Key: k, Value: final[k], Timestamp: now})
+		b.Metrics = append(b.Metrics, r.linked(mlflow.Metric{Key: k, Value: final[k], Timestamp: now}))
 	}
 	if err := r.t.LogBatch(ctx, r.runID, b); err != nil {
 		return fmt.Errorf("log metrics: %w", err)
@@ -163,8 +173,16 @@ func (r *recorder) logMetrics(ctx context.Context, final map[string]float64) err
 	return nil
 }
 
-// uploadArtifacts copies the run's output directory to its artifact root.
+// uploadArtifacts copies the run's output directory to its artifact root,
+// the model directory to the logged model's location when there is one
+// (logged.go).
 func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
+	if lm, err := r.loggedModel(); err != nil || lm != nil {
+		if err != nil {
+			return err
+		}
+		return r.uploadLogged(ctx, lm, dir)
+	}
 	store, err := r.t.Artifacts(r.artifactURI)
 	if err != nil {
 		return fmt.Errorf("artifact store %s: %w", r.artifactURI, err)
@@ -176,8 +194,12 @@ func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
 }
 
 // logModel records the model directory in the run's
-// mlflow.log-model.history, as MLflow's own log_model does.
+// mlflow.log-model.history, as MLflow 2.x's log_model does (MLflow 3's
+// links a logged model as the run's output instead: uploadLogged).
 func (r *recorder) logModel(ctx context.Context, dir string) error {
+	if lm, err := r.loggedModel(); err != nil || lm != nil {
+		return err
+	}
 	b, err := os.ReadFile(filepath.Join(dir, model.MLmodelFile))
 	if err != nil {
 		return fmt.Errorf("log model: %w", err)
@@ -240,8 +262,14 @@ func (r *recorder) register(ctx context.Context, name, modelDir string, metrics 
 	if f, err := modelFile(modelDir); err == nil {
 		tags = append(tags, mlflow.Tag{Key: integrity.TagModelFile, Value: f}, mlflow.Tag{Key: integrity.TagModelSHA256, Value: files[f]})
 	}
-	source := strings.TrimRight(r.artifactURI, "/") + "/" + tracking.ModelPath
-	mv, err := r.t.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: source, RunID: r.runID, Tags: tags})
+	req := mlflow.CreateModelVersionRequest{Name: name, Source: strings.TrimRight(r.artifactURI, "/") + "/" + tracking.ModelPath, RunID: r.runID, Tags: tags}
+	if lm, err := r.loggedModel(); err != nil {
+		return nil, fmt.Errorf("register %q: %w", name, err)
+	} else if lm != nil {
+		// As MLflow 3 registers a logged model: from models:/<model_id>.
+		req.Source, req.ModelID = "models:/"+lm.Info.ModelID, lm.Info.ModelID
+	}
+	mv, err := r.t.CreateModelVersion(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("register %q: %w", name, err)
 	}

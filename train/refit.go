@@ -83,11 +83,14 @@ func refit(ctx context.Context, cfg Config, opts Options, split *Result, table *
 	}
 	r.RunID = rec.runID
 	err = func() error {
+		params := runParams(rcfg, table, m, SplitSizes{Train: table.Rows()})
+		params["refit_of"] = split.RunID
+		// The final model is a logged model too where the backend has them
+		// (logged.go), with no evaluation dataset of its own.
+		rec.startLogged(ctx, params, tags, nil)
 		if err := saveModel(r.ModelDir, m, table, split.testScores, rec); err != nil {
 			return err
 		}
-		params := runParams(rcfg, table, m, SplitSizes{Train: table.Rows()})
-		params["refit_of"] = split.RunID
 		if err := rec.logTraining(ctx, params, nil); err != nil {
 			return err
 		}
@@ -102,6 +105,9 @@ func refit(ctx context.Context, cfg Config, opts Options, split *Result, table *
 			return err
 		}
 		r.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
+		if lm, _ := rec.loggedModel(); lm != nil {
+			r.ModelURI = "models:/" + lm.Info.ModelID
+		}
 		return rec.logModel(ctx, r.ModelDir)
 	}()
 	if err = rec.finish(ctx, err); err != nil {

@@ -49,19 +49,22 @@ type Options struct {
 
 // Result is what a finished run produced.
 type Result struct {
-	RunID        string             `json:"run_id,omitempty"`
-	Experiment   string             `json:"experiment,omitempty"`
-	ExperimentID string             `json:"experiment_id,omitempty"`
-	TrackingURI  string             `json:"tracking_uri,omitempty"`
-	RunURL       string             `json:"run_url,omitempty"`
-	ArtifactURI  string             `json:"artifact_uri,omitempty"`
-	ModelURI     string             `json:"model_uri"`
-	ModelDir     string             `json:"model_dir,omitempty"`
-	OutDir       string             `json:"out_dir,omitempty"`
-	Family       string             `json:"family"`
-	Metrics      map[string]float64 `json:"metrics"`
-	Registered   *Registration      `json:"registered,omitempty"`
-	Iterations   int                `json:"iterations,omitempty"`
+	RunID        string `json:"run_id,omitempty"`
+	Experiment   string `json:"experiment,omitempty"`
+	ExperimentID string `json:"experiment_id,omitempty"`
+	TrackingURI  string `json:"tracking_uri,omitempty"`
+	RunURL       string `json:"run_url,omitempty"`
+	ArtifactURI  string `json:"artifact_uri,omitempty"`
+	ModelURI     string `json:"model_uri"`
+	// ModelID is the MLflow 3 logged model holding the model directory
+	// (backends with logged models only; ModelURI is then models:/<id>).
+	ModelID    string             `json:"model_id,omitempty"`
+	ModelDir   string             `json:"model_dir,omitempty"`
+	OutDir     string             `json:"out_dir,omitempty"`
+	Family     string             `json:"family"`
+	Metrics    map[string]float64 `json:"metrics"`
+	Registered *Registration      `json:"registered,omitempty"`
+	Iterations int                `json:"iterations,omitempty"`
 	// BestIteration is the boosting iteration the model keeps (the lowest
 	// validation log loss); Stopped says why boosting ended.
 	BestIteration int        `json:"best_iteration,omitempty"`
@@ -255,6 +258,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	if rec != nil {
 		params := runParams(cfg, table, m, res.Rows)
 		go func() { logged <- rec.logTraining(ctx, params, iters) }()
+		rec.startLogged(ctx, params, opts.Tags, testT)
 	} else {
 		logged <- nil
 	}
@@ -278,6 +282,9 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		return err
 	}
 	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
+	if lm, _ := rec.loggedModel(); lm != nil {
+		res.ModelURI, res.ModelID = "models:/"+lm.Info.ModelID, lm.Info.ModelID
+	}
 	return rec.logModel(ctx, res.ModelDir)
 }
 
@@ -414,9 +421,17 @@ func bestIteration(iters []gbdt.Iteration) int {
 // scoring them again would cost as much as the evaluation).
 func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float64, rec *recorder) error {
 	example := trainT.Matrix(firstRows(trainT.Rows(), 5))
-	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC()}
+	opts := model.SaveOptions{ArtifactPath: "model", Example: example, Created: time.Now().UTC(), IntegerFeatures: integerColumns(trainT)}
 	if rec != nil {
 		opts.RunID = rec.runID
+		lm, err := rec.loggedModel()
+		if err != nil {
+			return err
+		}
+		if lm != nil {
+			// As MLflow 3 writes a logged model's MLmodel.
+			opts.ModelID, opts.ArtifactPath = lm.Info.ModelID, lm.Info.ArtifactURI
+		}
 	}
 	prof := data.NewProfile(trainT)
 	score := data.NewHistogram("score", testScores, 10)
@@ -430,6 +445,28 @@ func saveModel(dir string, m model.Model, trainT *data.Table, testScores []float
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
+}
+
+// integerColumns are the numeric columns whose values are all whole
+// numbers, none missing: what pandas reads as int64.
+func integerColumns(t *data.Table) []string {
+	var out []string
+	for _, c := range t.Columns {
+		if c.Kind != data.Numeric {
+			continue
+		}
+		whole := len(c.Values) > 0
+		for _, v := range c.Values {
+			if v != math.Trunc(v) || math.IsInf(v, 0) { // NaN fails too
+				whole = false
+				break
+			}
+		}
+		if whole {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // applicantDataPerm is the mode of files holding applicants' rows (the

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -251,17 +252,44 @@ func checkServerRun(t *testing.T, srv testkit.Server, c *mlflow.Client, family s
 			t.Errorf("tag %s = %q, want %q", k, got, v)
 		}
 	}
-	h, _ := run.Tag("mlflow.log-model.history")
-	var history []struct {
-		RunID        string         `json:"run_id"`
-		ArtifactPath string         `json:"artifact_path"`
-		Flavors      map[string]any `json:"flavors"`
+	// MLflow 3 servers get a logged model, linked as the run's output;
+	// 2.9.2 the run's mlflow.log-model.history entry.
+	lm, err := c.SupportsLoggedModels(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(h), &history); err != nil || len(history) != 1 || history[0].RunID != res.RunID || history[0].ArtifactPath != "model" || history[0].Flavors[m.Flavor()] == nil {
-		t.Errorf("mlflow.log-model.history = %q (%v)", h, err)
+	h, hasHistory := run.Tag("mlflow.log-model.history")
+	switch {
+	case lm:
+		if res.ModelID == "" || res.ModelURI != "models:/"+res.ModelID || hasHistory ||
+			!slices.Equal(run.Outputs.ModelOutputs, []mlflow.LoggedModelOutput{{ModelID: res.ModelID}}) {
+			t.Errorf("MLflow 3: model id %q, model URI %q, outputs %+v, log-model history %v; want a logged model as the run's only output and no history",
+				res.ModelID, res.ModelURI, run.Outputs.ModelOutputs, hasHistory)
+		}
+	default:
+		var history []struct {
+			RunID        string         `json:"run_id"`
+			ArtifactPath string         `json:"artifact_path"`
+			Flavors      map[string]any `json:"flavors"`
+		}
+		if err := json.Unmarshal([]byte(h), &history); err != nil || len(history) != 1 || history[0].RunID != res.RunID || history[0].ArtifactPath != "model" || history[0].Flavors[m.Flavor()] == nil {
+			t.Errorf("mlflow.log-model.history = %q (%v)", h, err)
+		}
+		if res.ModelID != "" || len(run.Outputs.ModelOutputs) != 0 {
+			t.Errorf("MLflow 2.9.2: model id %q, outputs %+v; want none", res.ModelID, run.Outputs.ModelOutputs)
+		}
 	}
-	if n := len(run.Inputs.DatasetInputs); n != 1 || run.Inputs.DatasetInputs[0].Dataset.Name != "german_credit" {
-		t.Errorf("dataset inputs: %+v", run.Inputs.DatasetInputs)
+	inputs := map[string]string{}
+	for _, in := range run.Inputs.DatasetInputs {
+		ctxTag, _ := findTag(in.Tags, mlflow.TagDatasetCtx)
+		inputs[ctxTag] = in.Dataset.Name
+	}
+	wantInputs := map[string]string{"training": "german_credit"}
+	if lm {
+		wantInputs[evalContext] = "german_credit_test"
+	}
+	if !maps.Equal(inputs, wantInputs) {
+		t.Errorf("dataset inputs by context %v, want %v", inputs, wantInputs)
 	}
 	for k, v := range res.Metrics {
 		hist, err := c.GetMetricHistory(ctx, res.RunID, k)
@@ -278,17 +306,14 @@ func checkServerRun(t *testing.T, srv testkit.Server, c *mlflow.Client, family s
 			t.Errorf("%s has %d points, want one per iteration 1..%d", metricValidLoss, len(hist), res.Iterations)
 		}
 	}
-	files, err := c.ListArtifacts(ctx, res.RunID, "model")
-	if err != nil {
+	// runs:/<run>/model finds the model directory on either layout.
+	fetched := filepath.Join(t.TempDir(), "model")
+	if err := tracking.Fetch(ctx, server(c), mustRef(t, "runs:/"+res.RunID+"/model"), fetched); err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, f := range files {
-		names = append(names, filepath.Base(f.Path))
-	}
 	for _, want := range []string{"MLmodel", "checksums.json", "schema.json", "reference_profile.json", "input_example.json"} {
-		if !slices.Contains(names, want) {
-			t.Errorf("artifact model/%s missing (have %v)", want, names)
+		if _, err := os.Stat(filepath.Join(fetched, want)); err != nil {
+			t.Errorf("runs:/%s/model: %v", res.RunID, err)
 		}
 	}
 
@@ -312,8 +337,33 @@ func checkServerRun(t *testing.T, srv testkit.Server, c *mlflow.Client, family s
 	if mv.Status != mlflow.StatusReady || mv.RunID != res.RunID || tagOf(mv.Tags, "model_sha256") != hex.EncodeToString(sum[:]) || tagOf(mv.Tags, "test_auc") == "" {
 		t.Errorf("model version %+v", mv)
 	}
+	// A version made from a logged model has source models:/<model_id>.
+	// Its model_id is sent, but MLflow 3.17.2's SQL registry does not
+	// store it (Python's own log_model gets none back either; the local
+	// store keeps it): the pipeline test compares with Python's version.
+	if res.ModelID != "" && (mv.Source != "models:/"+res.ModelID || mv.ModelID != "" && mv.ModelID != res.ModelID) {
+		t.Errorf("version source %q, model_id %q; want models:/%s", mv.Source, mv.ModelID, res.ModelID)
+	}
 	checkDigests(t, res, mv, server(c))
 	pythonCheck(t, srv, res, reg)
+}
+
+func mustRef(t *testing.T, s string) tracking.Ref {
+	t.Helper()
+	r, err := tracking.ParseRef(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func findTag(tags []mlflow.Tag, key string) (string, bool) {
+	for _, t := range tags {
+		if t.Key == key {
+			return t.Value, true
+		}
+	}
+	return "", false
 }
 
 // checkDigests: the version and its run carry the digest of the model
@@ -395,18 +445,20 @@ func pythonCheck(t *testing.T, srv testkit.Server, res *Result, reg *Registratio
 		t.Fatalf("python check: %v", err)
 	}
 	var got struct {
-		Params     map[string]string  `json:"params"`
-		Metrics    map[string]float64 `json:"metrics"`
-		Tags       map[string]string  `json:"tags"`
-		Dataset    string             `json:"dataset"`
-		Artifacts  []string           `json:"artifacts"`
-		Version    string             `json:"version"`
-		Status     string             `json:"status"`
-		Pyfunc     []float64          `json:"pyfunc"`
-		PyfuncErr  string             `json:"pyfunc_error"`
-		HasLGBM    bool               `json:"has_lightgbm"`
-		RunID      string             `json:"run_id"`
-		StepsValid int                `json:"validation_steps"`
+		Params    map[string]string  `json:"params"`
+		Metrics   map[string]float64 `json:"metrics"`
+		Tags      map[string]string  `json:"tags"`
+		Dataset   string             `json:"dataset"`
+		Artifacts []string           `json:"artifacts"`
+		// ModelArtifacts are the files of models:/NAME/VERSION.
+		ModelArtifacts []string  `json:"model_artifacts"`
+		Version        string    `json:"version"`
+		Status         string    `json:"status"`
+		Pyfunc         []float64 `json:"pyfunc"`
+		PyfuncErr      string    `json:"pyfunc_error"`
+		HasLGBM        bool      `json:"has_lightgbm"`
+		RunID          string    `json:"run_id"`
+		StepsValid     int       `json:"validation_steps"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python output %q: %v", out, err)
@@ -422,10 +474,17 @@ func pythonCheck(t *testing.T, srv testkit.Server, res *Result, reg *Registratio
 	if got.Params["model_family"] != res.Family || got.Tags["mlflow.user"] != "tester" {
 		t.Errorf("python params/tags: %v / %v", got.Params, got.Tags)
 	}
-	for _, want := range []string{"evaluation.json", tracking.HoldoutFile, "model/MLmodel", "plots/roc.png"} {
+	for _, want := range []string{"evaluation.json", tracking.HoldoutFile, "plots/roc.png"} {
 		if !slices.Contains(got.Artifacts, want) {
 			t.Errorf("python lists no %s in %v", want, got.Artifacts)
 		}
+	}
+	// The model directory is the run's on 2.9.2, the logged model's on 3.x.
+	if has := slices.Contains(got.Artifacts, "model/MLmodel"); has != (res.ModelID == "") {
+		t.Errorf("python lists model/MLmodel among the run's artifacts: %v; the run has logged model %q", has, res.ModelID)
+	}
+	if !slices.Contains(got.ModelArtifacts, "MLmodel") {
+		t.Errorf("python downloads no MLmodel for models:/%s/%s: %v", reg.Name, reg.Version, got.ModelArtifacts)
 	}
 	if res.Family != "gbdt" {
 		return
@@ -620,8 +679,22 @@ func TestRefit(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Path)
 	}
-	if !slices.Contains(names, tracking.EvaluationFile) || !slices.Contains(names, tracking.ModelPath) || slices.Contains(names, tracking.HoldoutFile) {
+	if !slices.Contains(names, tracking.EvaluationFile) || slices.Contains(names, tracking.HoldoutFile) {
 		t.Errorf("refit artifacts %v", names)
+	}
+	// The local store has logged models: the refit's model is one, which
+	// runs:/<refit run>/model finds too.
+	if !strings.HasPrefix(r.ModelURI, "models:/m-") {
+		t.Errorf("refit model URI %q, want its logged model", r.ModelURI)
+	}
+	for _, ref := range []string{r.ModelURI, "runs:/" + r.RunID + "/" + tracking.ModelPath} {
+		dir := filepath.Join(t.TempDir(), "model")
+		if err := tracking.Fetch(ctx, st, mustRef(t, ref), dir); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := model.Load(dir); err != nil {
+			t.Errorf("%s: %v", ref, err)
+		}
 	}
 	mv, err := st.GetModelVersion(ctx, "refit", res.Registered.Version)
 	if err != nil || mv.RunID != r.RunID {

@@ -43,8 +43,12 @@ def main():
         import mlflow.pyfunc
         import pandas as pd
         m = mlflow.pyfunc.load_model(f"models:/{model}@{alias}")
-        cols = m.metadata.get_input_schema().input_names()
-        pred = m.predict(pd.DataFrame([[0.0] * len(cols)] * 3, columns=cols))
+        # Categorical features are strings: the first of the levels the
+        # model's metadata lists; numbers 0 (an int for a long feature).
+        levels = m.metadata.metadata["creditrisk"].get("categorical_levels", {})
+        types = {c.name: getattr(c.type, "name", str(c.type)) for c in m.metadata.get_input_schema().inputs}
+        row = {c: levels[c][0] if c in levels else (0 if t == "long" else 0.0) for c, t in types.items()}
+        pred = m.predict(pd.DataFrame([row] * 3))
         out["scored"] = len(pred)
     print(json.dumps(out))
 

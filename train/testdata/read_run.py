@@ -5,12 +5,10 @@ Usage: read_run.py RUN_ID MODEL_NAME VERSION HOLDOUT_CSV
 Prints one JSON object: what the client sees of the run (params, latest
 metrics, tags, dataset input, artifact paths, the number of points of the
 validation loss history), the registered version, and, when lightgbm is
-installed, mlflow.pyfunc's probabilities for the holdout rows. Categorical
-values are encoded as the model's schema.json says (their index in the
-feature's levels), the same encoding the Go side uses.
+installed, mlflow.pyfunc's probabilities for the holdout rows as pandas
+reads the CSV, the columns the signature declares as strings as text.
 """
 import json
-import math
 import os
 import sys
 import tempfile
@@ -37,7 +35,8 @@ out = {
     "params": run.data.params,
     "metrics": run.data.metrics,
     "tags": run.data.tags,
-    "dataset": run.inputs.dataset_inputs[0].dataset.name if run.inputs.dataset_inputs else "",
+    "dataset": next((i.dataset.name for i in run.inputs.dataset_inputs
+                     if any(t.key == "mlflow.data.context" and t.value == "training" for t in i.tags)), ""),
     "artifacts": sorted(walk()),
     "version": mv.version,
     "status": mv.status,
@@ -54,20 +53,12 @@ else:
     try:
         uri = f"models:/{name}/{version}"
         local = mlflow.artifacts.download_artifacts(uri, dst_path=tempfile.mkdtemp())
-        with open(os.path.join(local, "schema.json")) as f:
-            schema = json.load(f)
-        raw = pd.read_csv(holdout, dtype=str, keep_default_na=False)
-        cols = {}
-        for feat in schema["features"]:
-            vals = raw[feat["name"]]
-            if feat["type"] == "categorical":
-                idx = {lvl: float(i) for i, lvl in enumerate(feat["levels"])}
-                cols[feat["name"]] = [idx.get(v, math.nan) for v in vals]
-            else:
-                cols[feat["name"]] = [float(v) if v != "" else math.nan for v in vals]
-        df = pd.DataFrame(cols)
-        pred = mlflow.pyfunc.load_model(uri).predict(df)
-        out["pyfunc"] = [float(p) for p in pred]
+        out["model_artifacts"] = sorted(os.listdir(local))
+        model = mlflow.pyfunc.load_model(uri)
+        strings = [c.name for c in model.metadata.get_input_schema().inputs
+                   if getattr(c.type, "name", str(c.type)) == "string"]
+        df = pd.read_csv(holdout, dtype={c: str for c in strings})
+        out["pyfunc"] = [float(p) for p in model.predict(df)]
     except Exception as e:  # reported to the Go test, which fails on it
         out["pyfunc_error"] = f"{type(e).__name__}: {e}"
 
