@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,15 @@ const (
 	// ProfileFile is the training data's reference profile (a
 	// data.Profile as JSON) that serve measures drift against.
 	ProfileFile = "reference_profile.json"
+	// CodeDir holds a family's pyfunc loader module (scorecard).
+	CodeDir = "code"
 )
+
+// pyfuncCode holds the Python loader modules that Save ships with the
+// families that name one (Family.Loader).
+//
+//go:embed pyfunc/*.py
+var pyfuncCode embed.FS
 
 // Versions written into MLmodel and the Python environment files by
 // default: the stack's MLflow 3.x and the LightGBM it ships with, whose
@@ -67,7 +76,7 @@ type SaveOptions struct {
 
 // Save writes a complete model directory for m into dir, which must not
 // exist or be empty: the model file, schema.json, the input example, the
-// Python environment files (lightgbm flavor), MLmodel and, last,
+// Python environment files (flavors with pyfunc), MLmodel and, last,
 // checksums.json with the sha256 of every other file.
 //
 // For the gbdt family the MLmodel has MLflow's lightgbm and python_function
@@ -135,8 +144,8 @@ func Save(dir string, m Model, opts SaveOptions) error {
 	}
 	maps.Copy(mm.Metadata, opts.Metadata)
 
-	switch m.Flavor() {
-	case FlavorLightGBM:
+	switch {
+	case m.Flavor() == FlavorLightGBM:
 		mm.Flavors = map[string]map[string]any{
 			FlavorLightGBM: {"code": nil, "data": file, "lgb_version": lv, "model_class": "lightgbm.basic.Booster"},
 			FlavorPyfunc: {
@@ -146,7 +155,35 @@ func Save(dir string, m Model, opts SaveOptions) error {
 				"python_version": pv,
 			},
 		}
-		for _, f := range pythonEnv(mv, lv, pv) {
+		for _, f := range pythonEnv(mv, pv, "lightgbm=="+lv, "numpy", "pandas", "scikit-learn", "scipy") {
+			if err := writeFile(dir, f.name, []byte(f.body)); err != nil {
+				return err
+			}
+		}
+	case fam.Loader != "":
+		// A family of our own with a Python loader shipped in code/, which
+		// pyfunc puts on sys.path before importing loader_module.
+		src, err := pyfuncCode.ReadFile("pyfunc/" + fam.Loader + ".py")
+		if err != nil {
+			return fmt.Errorf("save model to %s: pyfunc loader: %w", dir, err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, CodeDir), 0o777); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+		if err := writeFile(dir, CodeDir+"/"+fam.Loader+".py", src); err != nil {
+			return err
+		}
+		mm.Flavors = map[string]map[string]any{
+			m.Flavor(): {"data": file, "format_version": 1},
+			FlavorPyfunc: {
+				"code":           CodeDir,
+				"data":           file,
+				"env":            map[string]any{"conda": CondaFile, "virtualenv": PythonEnvFile},
+				"loader_module":  fam.Loader,
+				"python_version": pv,
+			},
+		}
+		for _, f := range pythonEnv(mv, pv, "numpy", "pandas") {
 			if err := writeFile(dir, f.name, []byte(f.body)); err != nil {
 				return err
 			}
@@ -250,10 +287,11 @@ func writeFile(dir, name string, b []byte) error {
 type envFile struct{ name, body string }
 
 // pythonEnv returns requirements.txt, python_env.yaml and conda.yaml as
-// mlflow.lightgbm writes them. Only mlflow and lightgbm are pinned: they
-// decide whether the model loads; the others follow from them.
-func pythonEnv(mlflowV, lgbV, pyV string) []envFile {
-	reqs := []string{"mlflow==" + mlflowV, "lightgbm==" + lgbV, "numpy", "pandas", "scikit-learn", "scipy"}
+// mlflow.lightgbm writes them, for mlflow and the packages pkgs. Only
+// mlflow and the model's library are pinned: they decide whether the model
+// loads; the others follow from them.
+func pythonEnv(mlflowV, pyV string, pkgs ...string) []envFile {
+	reqs := append([]string{"mlflow==" + mlflowV}, pkgs...)
 	var conda strings.Builder
 	fmt.Fprintf(&conda, "channels:\n- conda-forge\ndependencies:\n- python=%s\n- pip\n- pip:\n", pyV)
 	for _, r := range reqs {

@@ -12,6 +12,7 @@ import (
 	"github.com/creditrisk/engine/model/forest"
 	"github.com/creditrisk/engine/model/lgbm"
 	"github.com/creditrisk/engine/model/logistic"
+	"github.com/creditrisk/engine/scorecard"
 )
 
 // Family is one model family: everything the rest of the project knows of
@@ -22,8 +23,13 @@ type Family struct {
 	// Flavor is the MLflow flavor it is saved under, File its model file.
 	Flavor, File string
 	// Pyfunc says whether the directory also has MLflow's python_function
-	// flavor, so that Python's mlflow.pyfunc loads it.
+	// flavor, so that Python's mlflow.pyfunc loads it: through MLflow's
+	// own loader (gbdt: mlflow.lightgbm) or, when Loader is set, through
+	// that Python module, which Save ships in the directory's code/ folder.
 	Pyfunc bool
+	// Loader is the pyfunc loader module shipped with the model (a file
+	// pyfunc/NAME.py of this package), "" for none.
+	Loader string
 	// Defaults are the hyper-parameters train uses where the config says
 	// nothing, when they differ from the family's own defaults.
 	Defaults map[string]string
@@ -72,6 +78,19 @@ var Families = []Family{
 			return family.Params(p, forest.Keys, d.Set)
 		},
 	},
+	{
+		Name: FamilyScorecard, Flavor: FlavorScorecard, File: scorecard.FileName,
+		Pyfunc: true, Loader: "creditrisk_scorecard",
+		Train: func(ctx context.Context, train, _ *data.Table, p map[string]string, _ func(gbdt.Iteration)) (Model, error) {
+			return nilIfErr(scorecard.Train(ctx, train, p))
+		},
+		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(scorecard.Load(path, s)) },
+		// Keys names trend.NAME as a pattern: Set alone decides.
+		Check: func(p map[string]string) error {
+			d := scorecard.DefaultParams()
+			return family.Params(p, nil, d.Set)
+		},
+	},
 }
 
 // nilIfErr returns a family's concrete model as a Model, nil (not a typed
@@ -114,7 +133,8 @@ func FamilyOfFlavor(flavor string) (Family, bool) {
 func pandasCategorical(model []byte) ([][]string, error) { return lgbm.PandasCategorical(model) }
 
 // DataFile returns the model file name of a flavor this package saves
-// (model.lgb, model.json, model.golearn), or "" for another flavor.
+// (model.lgb, model.json, model.golearn, scorecard.json), or "" for
+// another flavor.
 func DataFile(flavor string) string {
 	f, _ := FamilyOfFlavor(flavor)
 	return f.File
