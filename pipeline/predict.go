@@ -19,7 +19,10 @@ func predictCommand() *cli.Command {
 		Name:  "predict",
 		Usage: "score a CSV of applicants with a model",
 		Description: `Writes the input rows with a probability_of_default column, the same
-probabilities pipeline serve answers for the same rows.
+probabilities pipeline serve answers for the same rows; a scorecard adds its
+score in points. --explain N adds reason_1 … reason_N, the adverse-action
+statements /explain gives (points lost for a scorecard, TreeSHAP for gbdt;
+statements from --reasons).
 
 --model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
 models:/NAME/STAGE, runs:/RUN_ID/model; these need MLFLOW_TRACKING_URI) or a
@@ -28,6 +31,8 @@ local model directory.`,
 			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
 			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row"},
 			&cli.StringFlag{Name: "out", Usage: "output CSV (default: standard output)"},
+			&cli.IntFlag{Name: "explain", Usage: "add the statements of each row's top N adverse-action reasons"},
+			reasonsFlag(),
 		},
 		Action: runPredict,
 	}
@@ -37,15 +42,23 @@ func runPredict(c *cli.Context) error {
 	if err := requireFlags(c, "model", "data"); err != nil {
 		return err
 	}
+	if c.Int("explain") < 0 {
+		return usageError("--explain %d: want a number of reasons, 1 or more", c.Int("explain"))
+	}
+	set, err := loadReasons(c)
+	if err != nil {
+		return err
+	}
 	dir, cleanup, err := localModel(c, c.String("model"))
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	m, err := model.Load(dir)
+	d, err := model.Open(dir)
 	if err != nil {
 		return err
 	}
+	m := d.Model
 	path := c.String("data")
 	batch, err := m.Schema().LoadBatchFile(path)
 	if err != nil {
@@ -54,6 +67,10 @@ func runPredict(c *cli.Context) error {
 	probs, err := m.Predict(batch.X)
 	if err != nil {
 		return fmt.Errorf("score %s: %w", path, err)
+	}
+	header, extra, err := extraColumns(d, batch.X, c.Int("explain"), set)
+	if err != nil {
+		return err
 	}
 	for name, n := range batch.Unseen {
 		fmt.Fprintf(c.App.ErrWriter, "predict: %s: %d rows have a category of %s the model never saw; scored as missing\n", path, n, name)
@@ -68,12 +85,12 @@ func runPredict(c *cli.Context) error {
 		}
 		defer f.Close()
 		w = f
-		if err := writeScored(w, path, probs); err != nil {
+		if err := writeScored(w, path, probs, header, extra); err != nil {
 			return err
 		}
 		return f.Close()
 	}
-	return writeScored(w, path, probs)
+	return writeScored(w, path, probs, header, extra)
 }
 
 // localModel returns a directory holding the model ref names: ref itself
@@ -107,9 +124,9 @@ func localModel(c *cli.Context, ref string) (dir string, cleanup func(), err err
 }
 
 // writeScored copies the CSV file at path to w with probs as a last column,
-// row for row (LoadBatchFile has already read it, so its shape is known
-// good).
-func writeScored(w io.Writer, path string, probs []float64) error {
+// then the extra columns (header names them), row for row (LoadBatchFile
+// has already read it, so its shape is known good).
+func writeScored(w io.Writer, path string, probs []float64, header []string, extra [][]string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -130,9 +147,12 @@ func writeScored(w io.Writer, path string, probs []float64) error {
 			return fmt.Errorf("%s: more rows than were scored", path)
 		}
 		if i < 0 {
-			rec = append(rec, "probability_of_default")
+			rec = append(append(rec, "probability_of_default"), header...)
 		} else {
 			rec = append(rec, strconv.FormatFloat(probs[i], 'g', -1, 64))
+			for _, col := range extra {
+				rec = append(rec, col[i])
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write: %w", err)

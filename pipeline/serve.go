@@ -47,6 +47,7 @@ in-flight requests and exits.`,
 			&cli.Int64Flag{Name: "max-body", Value: 4 << 20, Usage: "most bytes per request body", EnvVars: env("MAX_BODY")},
 			&cli.StringFlag{Name: "unknown-features", Value: serve.UnknownReject, Usage: "reject or ignore request fields that are not features", EnvVars: env("UNKNOWN_FEATURES")},
 			&cli.IntFlag{Name: "reason-codes", Value: 4, Usage: "adverse-action reason codes per /explain answer", EnvVars: env("REASON_CODES")},
+			reasonsFlag(),
 			&cli.StringFlag{Name: "admin-token", Usage: "bearer token for POST /admin/reload (unset: disabled)", EnvVars: env("ADMIN_TOKEN")},
 			&cli.StringFlag{Name: "webhook-secret", Usage: "MLflow webhook secret for POST /webhooks/mlflow (unset: disabled)", EnvVars: env("WEBHOOK_SECRET")},
 			&cli.BoolFlag{Name: "require-checksums", Usage: "refuse model directories without checksums.json", EnvVars: env("REQUIRE_CHECKSUMS")},
@@ -110,7 +111,12 @@ func runServe(c *cli.Context) error {
 	if c.Duration("poll") < 0 {
 		return usageError("--poll %v: want a duration of 0 or more", c.Duration("poll"))
 	}
+	set, err := loadReasons(c)
+	if err != nil {
+		return err
+	}
 	s, err := serve.New(src, prometheus.NewRegistry(), log, serve.Options{
+		Reasons:          set,
 		Threshold:        c.Float64("threshold"),
 		MaxBatch:         c.Int("max-batch"),
 		MaxBody:          c.Int64("max-body"),

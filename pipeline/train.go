@@ -15,6 +15,7 @@ import (
 
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/report"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -37,7 +38,11 @@ Settings come from the flags, then the environment, then --config, then defaults
 			&cli.StringFlag{Name: "experiment", Usage: "MLflow experiment name", EnvVars: []string{"MLFLOW_EXPERIMENT_NAME"}},
 			&cli.StringFlag{Name: "run-name", Usage: "MLflow run name", EnvVars: []string{"MLFLOW_RUN_NAME"}},
 			&cli.StringFlag{Name: "description", Usage: "run description (mlflow.note.content)"},
-			&cli.StringFlag{Name: "register", Usage: "register the model under this name", EnvVars: []string{"PIPELINE_REGISTER"}},
+			&cli.StringFlag{Name: "register", Usage: "register the model under this name (and log its validation report)", EnvVars: []string{"PIPELINE_REGISTER"}},
+			&cli.StringFlag{Name: "split-manifest", Usage: "train on exactly the parts of this split manifest (split_manifest.json of a run)"},
+			&cli.StringSliceFlag{Name: "protected", Usage: "protected characteristic to measure, COL or COL:EDGE,EDGE,... for bands of a numeric column (repeatable; not a feature unless --keep-protected)"},
+			&cli.BoolFlag{Name: "keep-protected", Usage: "keep the --protected columns among the model's features"},
+			&cli.StringFlag{Name: "date-column", Usage: "date column of --data: the report's period, never a feature"},
 			&cli.StringFlag{Name: "out", Usage: "directory for the run's local files (default: a new folder under ./runs)"},
 			outputFlag(),
 		},
@@ -111,6 +116,21 @@ func trainConfig(c *cli.Context) (train.Config, error) {
 	str("run-name", &cfg.Tracking.RunName)
 	str("description", &cfg.Tracking.Description)
 	str("register", &cfg.Tracking.Register)
+	str("split-manifest", &cfg.Split.Manifest)
+	str("date-column", &cfg.Data.Date)
+	if c.IsSet("protected") {
+		cfg.Fairness.Protected = nil
+		for _, s := range c.StringSlice("protected") {
+			p, err := report.ParseProtected(s)
+			if err != nil {
+				return cfg, usageError("--protected %v", err)
+			}
+			cfg.Fairness.Protected = append(cfg.Fairness.Protected, p)
+		}
+	}
+	if c.IsSet("keep-protected") {
+		cfg.Fairness.KeepFeatures = c.Bool("keep-protected")
+	}
 	for _, kv := range c.StringSlice("set") {
 		if err := cfg.Set(kv); err != nil {
 			return cfg, usageError("%v", err)

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/reasons"
 )
 
 // Unknown-feature policies.
@@ -41,6 +42,7 @@ type Options struct {
 	MaxBody          int64         // most bytes per request body (4 MiB)
 	UnknownFeatures  string        // UnknownReject (default) or UnknownIgnore
 	ReasonCodes      int           // adverse-action reason codes per /explain answer (4)
+	Reasons          *reasons.Set  // adverse-action statements of /explain (reasons.Default())
 	AdminToken       string        // bearer token of POST /admin/reload; empty disables it
 	WebhookSecret    string        // HMAC secret of POST /webhooks/mlflow; empty disables it
 	WebhookWindow    time.Duration // accepted age of a webhook timestamp (5m)
@@ -276,6 +278,9 @@ func (s *Server) noModel(w http.ResponseWriter) {
 type Prediction struct {
 	ProbabilityOfDefault float64 `json:"probability_of_default"`
 	Decision             string  `json:"decision"`
+	// Score is a scorecard's points (higher is safer); absent for other
+	// families. See reasons.go.
+	Score *int `json:"score,omitempty"`
 }
 
 // PredictResponse is the answer to a single /predict.
@@ -372,12 +377,12 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	}
 	p, batch := req.p, req.batch
 	if !batch {
-		writeJSON(w, http.StatusOK, PredictResponse{Prediction{p[0], s.decide(p[0])}, snap.info()})
+		writeJSON(w, http.StatusOK, PredictResponse{Prediction{p[0], s.decide(p[0]), snap.score(req.x[0])}, snap.info()})
 		return
 	}
 	out := BatchResponse{Predictions: make([]Prediction, len(p)), Model: snap.info()}
 	for i, v := range p {
-		out.Predictions[i] = Prediction{v, s.decide(v)}
+		out.Predictions[i] = Prediction{v, s.decide(v), snap.score(req.x[i])}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -397,6 +402,9 @@ type Explanation struct {
 	BaseValue     float64            `json:"base_value"`
 	Contributions map[string]float64 `json:"contributions"`
 	ReasonCodes   []ReasonCode       `json:"reason_codes"`
+	// Reasons are the adverse-action reasons with their statements: points
+	// lost for a scorecard, positive contributions otherwise (reasons.go).
+	Reasons []model.Reason `json:"reasons"`
 }
 
 // ExplainResponse is the answer to /explain; a batch has Explanations.
@@ -437,8 +445,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 			s.modelFailed(w, r, snap, err)
 			return
 		}
-		ex := Explanation{Prediction: Prediction{p[i], s.decide(p[i])}, BaseValue: base,
+		ex := Explanation{Prediction: Prediction{p[i], s.decide(p[i]), snap.score(x[i])}, BaseValue: base,
 			Contributions: make(map[string]float64, len(contrib))}
+		if ex.Reasons, err = snap.explainer.Reasons(x[i], top); err != nil {
+			s.modelFailed(w, r, snap, err)
+			return
+		}
 		raw := base
 		var codes []ReasonCode
 		for j, c := range contrib {

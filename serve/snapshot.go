@@ -19,6 +19,8 @@ type snapshot struct {
 	loadedAt time.Time
 	dir      string // model directory loaded
 	tmp      string // temporary directory to remove when replaced ("" for none)
+
+	explainer *model.Explainer // /explain's reasons and statements (reasons.go)
 }
 
 // ModelInfo names the model that produced an answer.
