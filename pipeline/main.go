@@ -65,6 +65,7 @@ func newApp() *cli.App {
 			trainCommand(),
 			predictCommand(),
 			promoteCommand(),
+			reportCommand(),
 			rollbackCommand(),
 			modelsCommand(),
 			serveCommand(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -108,6 +109,13 @@ func runPromote(c *cli.Context) error {
 		return err
 	}
 	d, err := promote.Promote(c.Context, b, opts)
+	if err == nil && d.Applied {
+		// The promoted version's validation report, gates included, logged
+		// with the promotion run.
+		if rerr := logReport(c.Context, b, d.Name, d.Candidate.Version, d.RunID); rerr != nil {
+			err = fmt.Errorf("promoted, but the validation report failed: %w", rerr)
+		}
+	}
 	if d != nil {
 		if werr := writeOutput(c.App.Writer, format, d, func(w io.Writer) error { return promote.WriteDecision(w, d) }); werr != nil && err == nil {
 			err = werr
