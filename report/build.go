@@ -131,24 +131,24 @@ type GateRow struct {
 
 // Performance is the evaluation of one labelled sample.
 type Performance struct {
-	Name        string                     `json:"name"`
-	Source      string                     `json:"source"`
-	Rows        int                        `json:"rows"`
-	Bads        int                        `json:"bads"`
-	BadRate     float64                    `json:"bad_rate"`
-	Bootstrap   *evaluate.BootstrapResult  `json:"bootstrap"`
-	LogLoss     float64                    `json:"log_loss"`
-	Brier       float64                    `json:"brier"`
-	ECE         float64                    `json:"ece"`
-	AtCutoff    evaluate.CutoffMetrics     `json:"at_cutoff"`
-	Calibration []evaluate.CalibrationBin  `json:"calibration"`
-	HL          *evaluate.HosmerLemeshow   `json:"hosmer_lemeshow"`
-	Lift        []evaluate.LiftRow         `json:"lift"`
-	ScorePSI    *float64                   `json:"score_psi,omitempty"`
-	CSI         []data.Drift               `json:"csi,omitempty"`
-	labels      []float64                  // for the charts
-	scores      []float64                  //
-	batch       *data.Batch                //
+	Name        string                    `json:"name"`
+	Source      string                    `json:"source"`
+	Rows        int                       `json:"rows"`
+	Bads        int                       `json:"bads"`
+	BadRate     float64                   `json:"bad_rate"`
+	Bootstrap   *evaluate.BootstrapResult `json:"bootstrap"`
+	LogLoss     float64                   `json:"log_loss"`
+	Brier       float64                   `json:"brier"`
+	ECE         float64                   `json:"ece"`
+	AtCutoff    evaluate.CutoffMetrics    `json:"at_cutoff"`
+	Calibration []evaluate.CalibrationBin `json:"calibration"`
+	HL          *evaluate.HosmerLemeshow  `json:"hosmer_lemeshow"`
+	Lift        []evaluate.LiftRow        `json:"lift"`
+	ScorePSI    *float64                  `json:"score_psi,omitempty"`
+	CSI         []data.Drift              `json:"csi,omitempty"`
+	labels      []float64                 // for the charts
+	scores      []float64                 //
+	batch       *data.Batch               //
 	fairness    map[string]*evaluate.FairnessReport
 }
 
