@@ -31,6 +31,9 @@ const (
 	GateDeLong    = "delong"
 	GatePSI       = "psi"
 	GateSchema    = "schema"
+	// GateAdverseImpact is the optional fair-lending gate (policy key
+	// min_adverse_impact_ratio); see fairness.go.
+	GateAdverseImpact = "min_adverse_impact_ratio"
 )
 
 // Gate is one check of a promotion. Margin is how far Value is inside the
