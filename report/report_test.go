@@ -3,13 +3,17 @@ package report_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/creditrisk/engine/artifact/s3"
+	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
 	"github.com/creditrisk/engine/report"
@@ -20,20 +24,26 @@ import (
 // registered trains a version of family into a fresh local store (German
 // credit, its two protected characteristics measured, with cfg's other
 // settings) and returns the backend and the registration.
-func registered(t *testing.T, family string, edit func(*train.Config)) (tracking.Backend, *train.Result) {
+func registered(t *testing.T, family string, server bool) (tracking.Backend, *train.Result) {
 	t.Helper()
-	b, err := tracking.Open(tracking.Config{URI: "file://" + filepath.Join(t.TempDir(), "mlruns")})
+	store := tracking.Config{URI: "file://" + filepath.Join(t.TempDir(), "mlruns")}
+	if server {
+		store = tracking.Config{URI: testkit.TrackingURI(t), S3: s3.EnvConfig(os.Getenv)}
+	}
+	b, err := tracking.Open(store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := train.DefaultConfig()
+	tc := train.DefaultConfig()
+	cfg := &tc
 	cfg.Model.Family = family
-	cfg.Tracking.Register = "credit-" + family
+	cfg.Tracking.Experiment = "report-test"
+	cfg.Tracking.Register = fmt.Sprintf("report-test-%s-%d", family, time.Now().UnixNano())
 	cfg.Fairness.Protected = []report.Protected{{Column: "personal_status_and_sex"}, {Column: "age_in_years", Bands: []float64{25, 35, 50}}}
-	if edit != nil {
-		edit(&cfg)
+	if server {
+		t.Cleanup(func() { _ = b.DeleteRegisteredModel(context.Background(), cfg.Tracking.Register) })
 	}
-	res, err := train.Run(t.Context(), cfg, train.Options{Tracking: b, OutDir: t.TempDir(),
+	res, err := train.Run(t.Context(), tc, train.Options{Tracking: b, OutDir: t.TempDir(),
 		Tags: map[string]string{"mlflow.user": "validator", "mlflow.source.git.commit": "0123456789abcdef0123456789abcdef01234567"}})
 	if err != nil {
 		t.Fatal(err)
@@ -42,15 +52,21 @@ func registered(t *testing.T, family string, edit func(*train.Config)) (tracking
 }
 
 // TestReportInChromium builds the report of a registered scorecard and of
-// a gbdt model, renders each in Debian's headless Chromium, and checks that
+// a gbdt model in a local store, and of a scorecard on MLflow 3.x (whose
+// report links to the run's page in the MLflow UI), renders each in Debian's headless Chromium, and checks that
 // the page has no console errors and asks for nothing outside itself,
 // every image loads from a data: URI, every link leads somewhere, and every
 // number it marks as a logged metric equals the run's metric (to 1e-12,
 // and as printed to four decimals).
 func TestReportInChromium(t *testing.T) {
-	for _, family := range []string{model.FamilyScorecard, model.FamilyGBDT} {
-		t.Run(family, func(t *testing.T) {
-			b, res := registered(t, family, nil)
+	for _, tc := range []struct {
+		family string
+		server bool
+	}{{model.FamilyScorecard, false}, {model.FamilyGBDT, false}, {model.FamilyScorecard, true}} {
+		family := tc.family
+		name := map[bool]string{false: "local/", true: "mlflow3/"}[tc.server] + family
+		t.Run(name, func(t *testing.T) {
+			b, res := registered(t, family, tc.server)
 			ctx := context.Background()
 			ref := "models:/" + res.Registered.Name + "/" + res.Registered.Version
 			holdout := filepath.Join(res.OutDir, tracking.HoldoutFile)
@@ -66,10 +82,13 @@ func TestReportInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			html, _ := os.ReadFile(path)
-			for _, bad := range []string{"<script", "<link", "http://", "https://", "src=\"file:", "@import"} {
+			for _, bad := range []string{"<script", "<link", "src=\"http", "src=\"file:", "@import", "url("} {
 				if strings.Contains(string(html), bad) {
 					t.Errorf("the report holds %q: not self-contained", bad)
 				}
+			}
+			if tc.server != strings.Contains(string(html), `href="http`) {
+				t.Errorf("link to the MLflow UI: %v on a server", !tc.server)
 			}
 			p := render(t, path)
 			checkPage(t, p)
