@@ -526,7 +526,7 @@ func (rep *Report) check() {
 	if rep.Fairness == nil {
 		return
 	}
-	for _, c := range rep.Fairness.Characteristics {
+	for _, c := range rep.Fairness.Characteristics { // ReadFairness checked c.Report
 		f, ok := t.fairness[c.Column]
 		if !ok {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("The holdout lacks the protected column %s: its fairness figures are the logged ones only.", c.Column))

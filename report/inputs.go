@@ -367,14 +367,40 @@ func (f *Fairness) MinAdverseImpactRatio() (ratio float64, column, group string,
 	return ratio, column, group, ok
 }
 
-// ReadFairness reads a fairness file.
+// ReadFairness reads a fairness file and checks it: every characteristic
+// names its column once and has figures for at least one group, with
+// ratios and rates in [0, 1].
 func ReadFairness(path string) (*Fairness, error) {
 	var f Fairness
 	if err := readJSON(path, &f); err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
+	for i, c := range f.Characteristics {
+		bad := func(msg string) error {
+			return fmt.Errorf("%s: characteristics[%d] (%q): %s", path, i, c.Column, msg)
+		}
+		switch {
+		case strings.TrimSpace(c.Column) == "":
+			return nil, bad("no column")
+		case seen[c.Column]:
+			return nil, bad("column listed twice")
+		case c.Report == nil || len(c.Report.Groups) == 0:
+			return nil, bad("no figures")
+		case !unit(c.Report.MinAdverseImpactRatio) || !unit(c.Report.TPRGap):
+			return nil, bad("ratios outside [0, 1]")
+		}
+		for _, g := range c.Report.Groups {
+			if !unit(g.ApprovalRate) || !unit(g.AdverseImpactRatio) || g.Rows < 0 {
+				return nil, bad(fmt.Sprintf("group %q: rates outside [0, 1]", g.Group))
+			}
+		}
+		seen[c.Column] = true
+	}
 	return &f, nil
 }
+
+func unit(v float64) bool { return v >= 0 && v <= 1 }
 
 // ReadDataProfile reads a data profile file.
 func ReadDataProfile(path string) (*DataProfile, error) {
