@@ -133,6 +133,13 @@ func histMedian(h *data.Histogram) float64 {
 // (reasons.Set.Protected) are never cited. A family that cannot explain
 // returns an error wrapping ErrNoExplain.
 func (e *Explainer) Reasons(row []float64, n int) ([]Reason, error) {
+	return e.ReasonsFrom(row, nil, n)
+}
+
+// ReasonsFrom is Reasons for a row whose contributions (Explain's) the
+// caller has already computed, so that they are not computed twice; nil
+// computes them. A Reasoner family ignores them.
+func (e *Explainer) ReasonsFrom(row, contrib []float64, n int) ([]Reason, error) {
 	var out []Reason
 	if r, ok := e.m.(Reasoner); ok {
 		rs, err := r.Reasons(row)
@@ -144,9 +151,14 @@ func (e *Explainer) Reasons(row []float64, n int) ([]Reason, error) {
 				Unit: UnitPoints, Bin: x.Bin, BestBin: x.BestBin})
 		}
 	} else {
-		contrib, _, err := e.m.Explain(row)
-		if err != nil {
-			return nil, err
+		if contrib == nil {
+			var err error
+			if contrib, _, err = e.m.Explain(row); err != nil {
+				return nil, err
+			}
+		}
+		if len(contrib) != len(row) || len(row) != len(e.median) {
+			return nil, fmt.Errorf("reasons: %d contributions for a row of %d values and %d features: %w", len(contrib), len(row), len(e.median), ErrRowLength)
 		}
 		for j, c := range contrib {
 			if !(c > 0) {

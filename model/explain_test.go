@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/creditrisk/engine/data"
@@ -95,6 +96,9 @@ func TestExplainerContributions(t *testing.T) {
 		got, err := e.Reasons(row, 0)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if again, err := e.ReasonsFrom(row, c, 0); err != nil || !slices.Equal(again, got) {
+			t.Fatalf("row %d: reasons from the contributions %v, %v; want %v", i, again, err, got)
 		}
 		positive := 0
 		for j, v := range c {

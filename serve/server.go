@@ -447,7 +447,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 		}
 		ex := Explanation{Prediction: Prediction{p[i], s.decide(p[i]), snap.score(x[i])}, BaseValue: base,
 			Contributions: make(map[string]float64, len(contrib))}
-		if ex.Reasons, err = snap.explainer.Reasons(x[i], top); err != nil {
+		if ex.Reasons, err = snap.explainer.ReasonsFrom(x[i], contrib, top); err != nil {
 			s.modelFailed(w, r, snap, err)
 			return
 		}
