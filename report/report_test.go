@@ -40,6 +40,9 @@ func registered(t *testing.T, family string, server bool) (tracking.Backend, *tr
 	cfg.Tracking.Experiment = "report-test"
 	cfg.Tracking.Register = fmt.Sprintf("report-test-%s-%d", family, time.Now().UnixNano())
 	cfg.Fairness.Protected = []report.Protected{{Column: "personal_status_and_sex"}, {Column: "age_in_years", Bands: []float64{25, 35, 50}}}
+	if family == model.FamilyGBDT {
+		cfg.Model.Params = map[string]string{"num_iterations": "60"} // enough trees for effects; quick under -race
+	}
 	if server {
 		t.Cleanup(func() { _ = b.DeleteRegisteredModel(context.Background(), cfg.Tracking.Register) })
 	}

@@ -20,6 +20,9 @@ type input struct {
 	all, features *data.Table
 	splits        data.Splits
 	roles         map[string]string
+	// profile describes the input (its period read here, so that a bad
+	// date fails the run before it trains).
+	profile *report.DataProfile
 }
 
 // prepare loads and splits the data and sets the measured-only columns
@@ -58,6 +61,9 @@ func prepare(cfg Config) (*input, error) {
 		in.roles[p.Column] = report.RoleProtected
 		drop = append(drop, p.Column)
 	}
+	if in.profile, err = report.Describe(table, splits, in.roles, cfg.Data.Date); err != nil {
+		return nil, &ConfigError{Key: "data.date", Msg: err.Error()}
+	}
 	in.features = table
 	if len(drop) > 0 {
 		f := *table
@@ -83,10 +89,7 @@ func (res *Result) writeInputs(cfg Config, dir string, in *input, m model.Model,
 	if err := data.NewManifest(in.all, in.splits).WriteFile(filepath.Join(dir, tracking.SplitManifestFile)); err != nil {
 		return err
 	}
-	prof, err := report.Describe(in.all, in.splits, in.roles, cfg.Data.Date)
-	if err != nil {
-		return err
-	}
+	prof := in.profile
 	trainScores, err := m.Predict(trainT.Matrix(nil))
 	if err != nil {
 		return fmt.Errorf("score the training split: %w", err)
