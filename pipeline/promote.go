@@ -111,8 +111,8 @@ func runPromote(c *cli.Context) error {
 	d, err := promote.Promote(c.Context, b, opts)
 	if err == nil && d.Applied {
 		// The promoted version's validation report, gates included, logged
-		// with the promotion run.
-		if rerr := logReport(c.Context, b, d.Name, d.Candidate.Version, d.RunID); rerr != nil {
+		// with the promotion run; --data is its holdout too.
+		if rerr := logReport(c.Context, b, d.Name, d.Candidate.Version, d.RunID, opts.Data); rerr != nil {
 			err = fmt.Errorf("promoted, but the validation report failed: %w", rerr)
 		}
 	}

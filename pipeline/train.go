@@ -90,7 +90,7 @@ func runTrain(c *cli.Context) error {
 	}
 	if res.Registered != nil {
 		// The version's validation report, logged with its run.
-		if err := logReport(c.Context, b, res.Registered.Name, res.Registered.Version, res.RunID); err != nil {
+		if err := logReport(c.Context, b, res.Registered.Name, res.Registered.Version, res.RunID, ""); err != nil {
 			return fmt.Errorf("models:/%s/%s is registered, but its validation report failed: %w", res.Registered.Name, res.Registered.Version, err)
 		}
 	}
