@@ -26,12 +26,15 @@ Brier score and calibration error; when the alias already names a champion,
 both models score the same holdout (--data, else the candidate run's
 holdout.csv) and the candidate must beat the champion's AUC by the margin
 without being significantly worse by DeLong's test; the PSI of the two score
-distributions; and the champion's required features.
+distributions; the champion's required features; and, when the policy sets
+min_adverse_impact_ratio, the candidate's lowest adverse impact ratio over the
+protected characteristics it was trained with (train --protected).
 
 When every gate passes, the alias moves (and with --stage the version is
 transitioned, archiving the stage's other versions), the version is tagged
 with promoted_at, promoted_by, previous_champion and the gate results, and
-the decision is recorded as a run in the "promotions" experiment.
+the decision is recorded as a run in the "promotions" experiment, with the
+version's validation report (validation_report.html, see pipeline report).
 
 Exit codes: 0 promoted (or a passing --dry-run), 3 a gate failed (nothing
 changed), 1 any other failure, including the alias moving while promoting,
