@@ -90,6 +90,20 @@ func Open(uri string, cfg Config) (Store, error) {
 	return nil, fmt.Errorf("artifact URI %s: scheme %q is not supported (s3, mlflow-artifacts, file)", uri, scheme)
 }
 
+// ErrTooLarge is wrapped by a Download that went past the limit of
+// WithDownloadLimit.
+var ErrTooLarge = tree.ErrTooLarge
+
+// WithDownloadLimit returns a context under which the Download calls of
+// every store write at most maxBytes and maxFiles files in all (0: no
+// limit of that kind); past it Download fails with an error wrapping
+// ErrTooLarge and removes the file it was writing. The limit holds
+// against a store that lies about sizes: it counts the bytes received.
+// serve bounds each model download with it.
+func WithDownloadLimit(ctx context.Context, maxBytes int64, maxFiles int) context.Context {
+	return tree.WithLimit(ctx, maxBytes, maxFiles)
+}
+
 // CleanPath checks an artifact path (relative, "/"-separated) and returns
 // it without leading or trailing slashes; paths that would climb out of
 // the root or are not canonical are refused, as the MLflow server refuses

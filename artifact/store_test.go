@@ -187,6 +187,31 @@ func exercise(t *testing.T, st artifact.Store) {
 		t.Errorf("empty.bin read back %d bytes, %v", len(b), err)
 	}
 
+	// Downloads within a limit: the whole directory fits exactly, one
+	// byte or one file less does not, whatever size the store reports.
+	var total int64
+	for _, b := range sample {
+		total += int64(len(b))
+	}
+	for _, tc := range []struct {
+		bytes int64
+		files int
+		ok    bool
+	}{
+		{total, len(sample), true},
+		{total - 1, 0, false},
+		{0, len(sample) - 1, false},
+	} {
+		lctx := artifact.WithDownloadLimit(ctx, tc.bytes, tc.files)
+		err := st.Download(lctx, "model", filepath.Join(t.TempDir(), "limited"))
+		if tc.ok && err != nil {
+			t.Errorf("Download within %d bytes, %d files: %v", tc.bytes, tc.files, err)
+		}
+		if !tc.ok && !errors.Is(err, artifact.ErrTooLarge) {
+			t.Errorf("Download past %d bytes, %d files: %v, want ErrTooLarge", tc.bytes, tc.files, err)
+		}
+	}
+
 	err := st.Download(ctx, "model/nope.txt", filepath.Join(t.TempDir(), "x"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Download(missing) = %v, want fs.ErrNotExist", err)

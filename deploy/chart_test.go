@@ -164,12 +164,6 @@ type serveCLI struct {
 	endpoints map[string]string // path -> method
 }
 
-// pending lists environment variables the chart sets for serve that the
-// lead adds to serve for the trust issue (secrets read from files). While
-// serve lacks one it ignores it, and its endpoint stays disabled; once serve
-// has it, it is checked like any other. Delete an entry when serve has it.
-var pending = []string{"PIPELINE_SERVE_ADMIN_TOKEN_FILE", "PIPELINE_SERVE_WEBHOOK_SECRET_FILE"}
-
 var (
 	binOnce sync.Once
 	binDir  string
@@ -442,7 +436,7 @@ func checkServe(objs []object, cli serveCLI) []string {
 		}
 	}
 	for _, e := range c.Env {
-		if strings.HasPrefix(e.Name, "PIPELINE_SERVE_") && !slices.Contains(cli.env, e.Name) && !slices.Contains(pending, e.Name) {
+		if strings.HasPrefix(e.Name, "PIPELINE_SERVE_") && !slices.Contains(cli.env, e.Name) {
 			p = append(p, fmt.Sprintf("serve reads no variable %s", e.Name))
 		}
 	}

@@ -57,7 +57,7 @@ func TestServeAnswers(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(v), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(v, []byte("s3cret-from-a-file\n"), 0o440); err != nil {
+			if err := os.WriteFile(v, []byte("s3cret-from-a-file-0123456789abcdef\n"), 0o440); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -3,7 +3,6 @@ package evaluate
 import (
 	"fmt"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"strconv"
@@ -455,10 +454,7 @@ func savePNG(path string, w, h vg.Length, fn func(draw.Canvas)) error {
 	if err != nil {
 		return fmt.Errorf("write plot: %w", err)
 	}
-	// Charts are mostly flat colour: the fastest compression makes files
-	// barely larger and takes a fraction of the default's time.
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(f, c.Image()); err != nil {
+	if err := writePNG(f, c.Image()); err != nil {
 		f.Close()
 		return fmt.Errorf("write plot %s: %w", path, err)
 	}

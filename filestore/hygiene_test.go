@@ -62,7 +62,7 @@ func TestSweepStaleLeftovers(t *testing.T) {
 			}
 		}
 	}
-	os.Remove(filepath.Join(root, ".tmp-swept")) // as if the last sweep were long ago
+	os.Remove(filepath.Join(root, ".swept")) // as if the last sweep were long ago
 
 	again, err := filestore.Open(root)
 	if err != nil {

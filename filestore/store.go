@@ -149,10 +149,10 @@ const staleAfter = time.Hour
 // sweep removes stale temporary entries a killed writer left: at the root,
 // in models/ and each model's folder (staged versions, deleted models) and
 // in each run's folder (staged inputs). It runs at most once per
-// staleAfter (the root's .tmp-swept marker says when it last did), under
+// staleAfter (the root's .swept marker says when it last did), under
 // the lock, and errors only leave the leftovers for the next time.
 func (s *Store) sweep() {
-	marker := filepath.Join(s.root, tmpPrefix+"swept")
+	marker := filepath.Join(s.root, ".swept")
 	now := s.now()
 	if st, err := os.Stat(marker); err == nil && now.Sub(st.ModTime()) < staleAfter {
 		return
@@ -179,7 +179,7 @@ func (s *Store) sweep() {
 	for _, d := range dirs {
 		ents, _ := os.ReadDir(d)
 		for _, e := range ents {
-			if !strings.HasPrefix(e.Name(), tmpPrefix) || e.Name() == filepath.Base(marker) {
+			if !strings.HasPrefix(e.Name(), tmpPrefix) {
 				continue
 			}
 			if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleAfter {

@@ -1,7 +1,9 @@
 package gbdt
 
 import (
+	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +49,27 @@ func formatErr(line int, key, format string, args ...any) error {
 // allocate without limit; LightGBM's own limit is 131072.
 const maxLeaves = 131072
 
+// Limits bound what ReadTextLimits reads, each checked before the memory it
+// guards is allocated: the file is read line by line, a list's values are
+// counted before they are split, and a tree's arrays are sized by
+// num_leaves only after it was checked. A model takes in memory at most
+// about four times its file size (8-byte numbers for values of two bytes
+// or more of text) plus a few hundred bytes per tree.
+type Limits struct {
+	MaxBytes  int64 // bytes read (the reader stops at "end of parameters")
+	MaxLine   int   // bytes of one line
+	MaxTrees  int   // trees (boosting iterations)
+	MaxLeaves int   // leaves of one tree, at most LightGBM's 131072
+}
+
+// DefaultLimits are ReadText's limits: 1 GiB files, 16 MiB lines (a tree of
+// 131072 leaves has lines of about 3 MiB), 100000 trees (LightGBM's default
+// is 100 iterations; credit models use hundreds) and LightGBM's 131072
+// leaves.
+func DefaultLimits() Limits {
+	return Limits{MaxBytes: 1 << 30, MaxLine: 16 << 20, MaxTrees: 100000, MaxLeaves: maxLeaves}
+}
+
 // line is one line of the file with its 1-based number and byte offset.
 type line struct {
 	num  int
@@ -54,62 +77,121 @@ type line struct {
 	text string
 }
 
-func splitLines(data []byte) []line {
-	var out []line
-	off := 0
-	for n := 1; off < len(data); n++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		next := len(data)
-		if end >= 0 {
-			next = off + end + 1
-			end += off
-		} else {
-			end = len(data)
-		}
-		out = append(out, line{num: n, off: off, text: strings.TrimSuffix(string(data[off:end]), "\r")})
-		off = next
+// lineReader reads a file a line at a time; the parser looks at one line
+// (cur) before consuming it.
+type lineReader struct {
+	r   *bufio.Reader
+	lim Limits
+	buf []byte
+	off int // byte offset of the next line
+	num int // number of the last line read
+	cur line
+	ok  bool // cur holds a line; false at the end of the file
+	err error
+}
+
+// advance reads the next line into cur.
+func (l *lineReader) advance() error {
+	if l.err != nil {
+		return l.err
 	}
-	return out
+	l.buf = l.buf[:0]
+	for {
+		frag, err := l.r.ReadSlice('\n')
+		n := len(l.buf) + len(frag)
+		if n > l.lim.MaxLine+1 { // +1: the newline
+			return l.fail(formatErr(l.num+1, "", "line longer than %d bytes", l.lim.MaxLine))
+		}
+		if n > cap(l.buf) {
+			// Double (append grows large slices by a quarter, which
+			// copies a long line about five times over).
+			b := make([]byte, len(l.buf), min(max(2*cap(l.buf), n), l.lim.MaxLine+1))
+			copy(b, l.buf)
+			l.buf = b
+		}
+		l.buf = append(l.buf, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return l.fail(fmt.Errorf("read model: %w", err))
+		}
+		break
+	}
+	if len(l.buf) == 0 {
+		l.ok = false
+		return nil
+	}
+	if int64(l.off)+int64(len(l.buf)) > l.lim.MaxBytes {
+		return l.fail(formatErr(l.num+1, "", "the file is more than %d bytes", l.lim.MaxBytes))
+	}
+	l.num++
+	text := bytes.TrimSuffix(bytes.TrimSuffix(l.buf, []byte("\n")), []byte("\r"))
+	l.cur = line{num: l.num, off: l.off, text: string(text)}
+	l.off += len(l.buf)
+	l.ok = true
+	return nil
+}
+
+// fail ends the reading with err: the parser sees the end of the file
+// and reports err instead of what it misses.
+func (l *lineReader) fail(err error) error {
+	l.err, l.ok = err, false
+	return err
 }
 
 // ReadText reads a LightGBM text model file (as LightGBM 2.x-4.x or
-// WriteText write it) for binary classification. Errors are *FormatError,
-// wrapping ErrUnsupported for models Model cannot represent.
-func ReadText(r io.Reader) (*Model, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read model: %w", err)
-	}
-	lines := splitLines(data)
-	p := &parser{lines: lines, size: len(data)}
-	m, err := p.model()
-	if err != nil {
+// WriteText write it) for binary classification, within DefaultLimits.
+// Errors are *FormatError, wrapping ErrUnsupported for models Model cannot
+// represent.
+func ReadText(r io.Reader) (*Model, error) { return ReadTextLimits(r, DefaultLimits()) }
+
+// ReadTextLimits is ReadText within lim; zero fields take the default.
+func ReadTextLimits(r io.Reader, lim Limits) (*Model, error) {
+	def := DefaultLimits()
+	lim.MaxBytes = cmp.Or(lim.MaxBytes, def.MaxBytes)
+	lim.MaxLine = cmp.Or(lim.MaxLine, def.MaxLine)
+	lim.MaxTrees = cmp.Or(lim.MaxTrees, def.MaxTrees)
+	lim.MaxLeaves = min(cmp.Or(lim.MaxLeaves, def.MaxLeaves), maxLeaves)
+	p := &parser{in: &lineReader{r: bufio.NewReaderSize(r, 64<<10), lim: lim}, lim: lim}
+	if err := p.in.advance(); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return p.model()
 }
 
 type parser struct {
-	lines []line
-	i     int // next line
-	size  int // bytes in the file
+	in  *lineReader
+	lim Limits
 }
 
-func (p *parser) eof() bool { return p.i >= len(p.lines) }
+func (p *parser) eof() bool { return !p.in.ok }
+
+// line is the line the parser looks at.
+func (p *parser) line() line { return p.in.cur }
+
+// next consumes the current line.
+func (p *parser) next() error { return p.in.advance() }
+
+// atEnd is the error for a file that ends where more was expected: the
+// reading error if reading stopped early, else missing.
+func (p *parser) atEnd(missing error) error {
+	if p.in.err != nil {
+		return p.in.err
+	}
+	return missing
+}
 
 // lastLine is the number to report for a problem at the end of the file.
-func (p *parser) lastLine() int {
-	if len(p.lines) == 0 {
-		return 1
-	}
-	return p.lines[len(p.lines)-1].num
-}
+func (p *parser) lastLine() int { return max(p.in.num, 1) }
 
 func (p *parser) model() (*Model, error) {
-	if p.eof() || p.lines[0].text != "tree" {
+	if p.eof() || p.line().text != "tree" {
 		return nil, formatErr(1, "", "first line must be \"tree\" (not a LightGBM text model)")
 	}
-	p.i = 1
+	if err := p.next(); err != nil {
+		return nil, err
+	}
 	hdr, err := p.header()
 	if err != nil {
 		return nil, err
@@ -146,8 +228,8 @@ var headerKeys = map[string]bool{
 
 func (p *parser) header() (*header, error) {
 	h := &header{vals: map[string]string{}, lines: map[string]int{}}
-	for ; !p.eof(); p.i++ {
-		l := p.lines[p.i]
+	for ; !p.eof(); p.next() {
+		l := p.line()
 		if l.text == "" {
 			continue
 		}
@@ -163,6 +245,9 @@ func (p *parser) header() (*header, error) {
 		}
 		h.vals[key] = val
 		h.lines[key] = l.num
+	}
+	if err := p.atEnd(nil); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -247,10 +332,10 @@ func (h *header) features(m *Model) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		f := strings.Split(v, " ")
-		if len(f) != nf {
-			return 0, formatErr(ln, key, "%d entries, want max_feature_idx+1 = %d", len(f), nf)
+		if n := strings.Count(v, " ") + 1; n != nf {
+			return 0, formatErr(ln, key, "%d entries, want max_feature_idx+1 = %d", n, nf)
 		}
+		f := strings.Split(v, " ")
 		for i, s := range f {
 			if s == "" {
 				return 0, formatErr(ln, key, "entry %d is empty", i)
@@ -269,6 +354,9 @@ func (p *parser) trees(m *Model, nf int, h *header) error {
 	var sizes []int
 	sizesLine := h.lines["tree_sizes"]
 	if v, ok := h.vals["tree_sizes"]; ok && v != "" {
+		if n := strings.Count(v, " ") + 1; n > p.lim.MaxTrees {
+			return formatErr(sizesLine, "tree_sizes", "%d sizes: more than %d trees", n, p.lim.MaxTrees)
+		}
 		for i, f := range strings.Split(v, " ") {
 			n, err := strconv.Atoi(f)
 			if err != nil || n < 0 {
@@ -279,16 +367,18 @@ func (p *parser) trees(m *Model, nf int, h *header) error {
 	}
 	var starts []int // byte offset of each Tree= line
 	for {
-		for !p.eof() && p.lines[p.i].text == "" {
-			p.i++
+		for !p.eof() && p.line().text == "" {
+			p.next()
 		}
 		if p.eof() {
-			return formatErr(p.lastLine(), "", "missing \"end of trees\"")
+			return p.atEnd(formatErr(p.lastLine(), "", "missing \"end of trees\""))
 		}
-		l := p.lines[p.i]
+		l := p.line()
 		if l.text == "end of trees" {
 			starts = append(starts, l.off)
-			p.i++
+			if err := p.next(); err != nil {
+				return err
+			}
 			break
 		}
 		idx, ok := strings.CutPrefix(l.text, "Tree=")
@@ -298,9 +388,14 @@ func (p *parser) trees(m *Model, nf int, h *header) error {
 		if idx != strconv.Itoa(len(m.Trees)) {
 			return formatErr(l.num, "Tree", "tree index %q, want %d", clip(idx), len(m.Trees))
 		}
+		if len(m.Trees) == p.lim.MaxTrees {
+			return formatErr(l.num, "Tree", "more than %d trees", p.lim.MaxTrees)
+		}
 		starts = append(starts, l.off)
-		p.i++
-		t, err := p.tree(nf)
+		if err := p.next(); err != nil {
+			return err
+		}
+		t, err := p.tree(nf, l.num)
 		if err != nil {
 			return err
 		}
@@ -332,15 +427,17 @@ var treeKeys = map[string]bool{
 
 // fields holds a tree block's values and the line of each key.
 type fields struct {
-	vals  map[string]string
-	lines map[string]int
-	start int
+	vals      map[string]string
+	lines     map[string]int
+	start     int
+	maxLeaves int
 }
 
-func (p *parser) tree(nf int) (*Tree, error) {
-	fs := fields{vals: map[string]string{}, lines: map[string]int{}, start: p.lines[p.i-1].num}
-	for ; !p.eof() && p.lines[p.i].text != ""; p.i++ {
-		l := p.lines[p.i]
+// tree reads the block of the tree whose "Tree=" line is number start.
+func (p *parser) tree(nf, start int) (*Tree, error) {
+	fs := fields{vals: map[string]string{}, lines: map[string]int{}, start: start, maxLeaves: p.lim.MaxLeaves}
+	for ; !p.eof() && p.line().text != ""; p.next() {
+		l := p.line()
 		key, val, ok := strings.Cut(l.text, "=")
 		if !ok || !treeKeys[key] {
 			return nil, formatErr(l.num, key, "unknown tree line %q", clip(l.text))
@@ -350,6 +447,9 @@ func (p *parser) tree(nf int) (*Tree, error) {
 		}
 		fs.vals[key] = val
 		fs.lines[key] = l.num
+	}
+	if err := p.atEnd(nil); err != nil {
+		return nil, err
 	}
 	return fs.tree(nf)
 }
@@ -378,11 +478,12 @@ func (fs *fields) list(key string, n int, required bool) ([]string, error) {
 		}
 		return nil, nil
 	}
-	f := strings.Split(v, " ")
-	if len(f) != n {
-		return nil, fs.err(key, "%d values, want %d", len(f), n)
+	// Counted before splitting: a line of many short values must not
+	// cost memory before it is refused.
+	if got := strings.Count(v, " ") + 1; got != n {
+		return nil, fs.err(key, "%d values, want %d", got, n)
 	}
-	return f, nil
+	return strings.Split(v, " "), nil
 }
 
 func (fs *fields) ints(key string, n int, required bool) ([]int, error) {
@@ -451,8 +552,8 @@ func (fs *fields) tree(nf int) (*Tree, error) {
 	if t.NumLeaves, err = fs.scalar("num_leaves"); err != nil {
 		return nil, err
 	}
-	if t.NumLeaves < 1 || t.NumLeaves > maxLeaves {
-		return nil, fs.err("num_leaves", "%d is out of range [1, %d]", t.NumLeaves, maxLeaves)
+	if t.NumLeaves < 1 || t.NumLeaves > fs.maxLeaves {
+		return nil, fs.err("num_leaves", "%d is out of range [1, %d]", t.NumLeaves, fs.maxLeaves)
 	}
 	if t.NumCat, err = fs.scalar("num_cat"); err != nil {
 		return nil, err
@@ -556,13 +657,16 @@ func (fs *fields) tree(nf int) (*Tree, error) {
 	return t, nil
 }
 
+// maxParams bounds the parameters section; LightGBM writes about 100.
+const maxParams = 10000
+
 // trailer reads what follows "end of trees": only the parameters section
 // matters; feature importances are recomputed from the trees, and the
 // parser and pandas_categorical sections are not used for prediction.
 func (p *parser) trailer(m *Model) error {
 	in := false
-	for ; !p.eof(); p.i++ {
-		l := p.lines[p.i]
+	for ; !p.eof(); p.next() {
+		l := p.line()
 		switch {
 		case l.text == "parameters:":
 			in = true
@@ -580,8 +684,14 @@ func (p *parser) trailer(m *Model) error {
 			if !ok || k == "" {
 				return formatErr(l.num, "parameters", "want \"[key: value]\", got %q", clip(l.text))
 			}
+			if len(m.Params) == maxParams {
+				return formatErr(l.num, "parameters", "more than %d parameters", maxParams)
+			}
 			m.Params = append(m.Params, Param{Key: k, Value: v})
 		}
+	}
+	if err := p.atEnd(nil); err != nil {
+		return err
 	}
 	if in {
 		return formatErr(p.lastLine(), "parameters", "missing \"end of parameters\"")

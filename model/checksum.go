@@ -1,17 +1,15 @@
 package model
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/creditrisk/engine/integrity"
 )
 
 // checksums is the form of checksums.json.
@@ -23,46 +21,12 @@ type checksums struct {
 // hashDir returns the sha256 of every regular file under dir except
 // checksums.json, keyed by slash-separated relative path.
 func hashDir(dir string) (map[string]string, error) {
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() || rel == ChecksumsFile {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", p)
-		}
-		h, err := hashFile(p)
-		if err != nil {
-			return err
-		}
-		out[rel] = h
-		return nil
-	})
+	sums, err := integrity.HashDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("hash files: %w", err)
 	}
-	return out, nil
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	delete(sums, ChecksumsFile)
+	return sums, nil
 }
 
 // Checksums reads checksums.json: the sha256 (hex) of every file of the
@@ -70,7 +34,7 @@ func hashFile(p string) (string, error) {
 // directory without it gives an error wrapping ErrNoChecksums.
 func Checksums(dir string) (map[string]string, error) {
 	p := filepath.Join(dir, ChecksumsFile)
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("verify %s: %w", dir, ErrNoChecksums)
 	}
@@ -108,6 +72,10 @@ func ParseChecksums(name string, b []byte) (map[string]string, error) {
 // missing or unlisted file is an error wrapping ErrChecksum that names it.
 // Without checksums.json the error wraps ErrNoChecksums (a directory
 // written by Python's mlflow has none; the caller decides).
+//
+// checksums.json lies beside the files it lists: whoever rewrites a file
+// can rewrite it too. It catches damage, not tampering; see package
+// integrity for digests kept in the registry.
 func Verify(dir string) error {
 	want, err := Checksums(dir)
 	if err != nil {
@@ -117,6 +85,27 @@ func Verify(dir string) error {
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", dir, err)
 	}
+	return compareChecksums(dir, want, got)
+}
+
+// VerifyFiles is Verify with the digests of the directory's files already
+// computed (path -> sha256, as integrity.HashDir returns them, with or
+// without checksums.json itself), so that a caller hashes each file once.
+func VerifyFiles(dir string, files map[string]string) error {
+	want, err := Checksums(dir)
+	if err != nil {
+		return err
+	}
+	got := make(map[string]string, len(files))
+	for p, h := range files {
+		if p != ChecksumsFile {
+			got[p] = h
+		}
+	}
+	return compareChecksums(dir, want, got)
+}
+
+func compareChecksums(dir string, want, got map[string]string) error {
 	var problems []string
 	for _, f := range sortedKeys(want) {
 		h, ok := got[f]

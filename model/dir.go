@@ -1,11 +1,13 @@
 package model
 
 import (
+	"bufio"
 	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -331,7 +333,7 @@ func Load(dir string) (Model, error) {
 // Python the MLmodel signature with the model file's pandas_categorical
 // levels) and the input example. It does not check checksums: see Verify.
 func Open(dir string) (*Dir, error) {
-	mb, err := os.ReadFile(filepath.Join(dir, MLmodelFile))
+	mb, err := readFile(filepath.Join(dir, MLmodelFile))
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
@@ -374,7 +376,7 @@ func Open(dir string) (*Dir, error) {
 			return nil, fmt.Errorf("load model: %s: saved_input_example_info.artifact_path %q is not a file inside the model directory: %w", filepath.Join(dir, MLmodelFile), info.ArtifactPath, ErrFormat)
 		}
 		p := filepath.Join(dir, info.ArtifactPath)
-		b, err := os.ReadFile(p)
+		b, err := readFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("load model: input example: %w", err)
 		}
@@ -389,7 +391,7 @@ func Open(dir string) (*Dir, error) {
 // a lightgbm directory without one.
 func readSchema(dir, flavor string, mm *MLmodel, modelPath string) (*data.Schema, error) {
 	p := filepath.Join(dir, SchemaFile)
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err == nil {
 		s, err := data.ParseSchema(b)
 		if err != nil {
@@ -404,11 +406,11 @@ func readSchema(dir, flavor string, mm *MLmodel, modelPath string) (*data.Schema
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, MLmodelFile), err)
 	}
-	mb, err := os.ReadFile(modelPath)
+	line, err := lastLine(modelPath, pandasPrefix)
 	if err != nil {
 		return nil, err
 	}
-	levels, err := pandasCategorical(mb)
+	levels, err := pandasCategorical(line)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", modelPath, err)
 	}
@@ -417,6 +419,76 @@ func readSchema(dir, flavor string, mm *MLmodel, modelPath string) (*data.Schema
 		return nil, fmt.Errorf("%s (no %s): %w", filepath.Join(dir, MLmodelFile), SchemaFile, err)
 	}
 	return s, nil
+}
+
+// Bounds of what Open reads whole (MLmodel, schema.json, the input example,
+// checksums.json) and of the one line it looks for in a model file; the
+// model file itself is read by its family's reader, which streams.
+const (
+	maxFileSize = 64 << 20
+	maxLineSize = 16 << 20
+)
+
+// readFile reads a file of the model directory whole, refusing one larger
+// than maxFileSize before reading it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("%s is more than %d bytes: %w", path, maxFileSize, ErrFormat)
+	}
+	return b, nil
+}
+
+// pandasPrefix starts the line where Python's LightGBM writes the category
+// levels of a DataFrame's category columns.
+const pandasPrefix = "pandas_categorical:"
+
+// lastLine returns the last line of the file that starts with prefix, as
+// "\n" + the line (the form lgbm.PandasCategorical looks for), or nil. The
+// file is streamed: other lines are skipped whatever their length, the
+// line kept is at most maxLineSize bytes.
+func lastLine(path, prefix string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	var last, cur []byte
+	start, keep := true, false
+	for {
+		frag, err := r.ReadSlice('\n')
+		if start {
+			// A line's first fragment holds its first 64 KiB, more than
+			// the prefix.
+			keep = bytes.HasPrefix(frag, []byte(prefix))
+			cur = cur[:0]
+		}
+		if keep {
+			if len(cur)+len(frag) > maxLineSize {
+				return nil, fmt.Errorf("%s: a %s line longer than %d bytes: %w", path, strings.TrimSuffix(prefix, ":"), maxLineSize, ErrFormat)
+			}
+			cur = append(cur, frag...)
+		}
+		start = err != bufio.ErrBufferFull
+		if start && keep {
+			last = append(append(last[:0], '\n'), bytes.TrimRight(cur, "\r\n")...)
+		}
+		if err == io.EOF {
+			return last, nil
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
 }
 
 // ParseExample decodes an input example in pandas split orient

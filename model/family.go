@@ -54,7 +54,7 @@ var Families = []Family{
 			return nilIfErr(lgbm.Train(ctx, train, valid, p, onIter))
 		},
 		Load:  func(path string, s *data.Schema) (Model, error) { return nilIfErr(lgbm.Load(path, s)) },
-		Check: func(p map[string]string) error { d := gbdt.DefaultParams(); return family.Params(p, nil, d.Set) },
+		Check: func(p map[string]string) error { d := gbdt.DefaultParams(); return family.Params(p, gbdt.ParamKeys(), d.Set) },
 	},
 	{
 		Name: FamilyLogistic, Flavor: FlavorLogistic, File: logistic.FileName,
@@ -85,10 +85,9 @@ var Families = []Family{
 			return nilIfErr(scorecard.Train(ctx, train, p))
 		},
 		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(scorecard.Load(path, s)) },
-		// Keys names trend.NAME as a pattern: Set alone decides.
 		Check: func(p map[string]string) error {
 			d := scorecard.DefaultParams()
-			return family.Params(p, nil, d.Set)
+			return family.Params(p, scorecard.Keys, d.Set)
 		},
 	},
 }

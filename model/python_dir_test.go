@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +93,66 @@ func TestPythonDirLive(t *testing.T) {
 	dir, preds := filepath.Join(tmp, "model"), filepath.Join(tmp, "pred.json")
 	testkit.RunPython(t, 3*time.Minute, python, nil, filepath.Join("testdata", "make_python_lgbm.py"), csv, dir, preds)
 	checkPythonDir(t, dir, preds)
+}
+
+// copyDir copies the regular files of src (one level) into a new
+// directory.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	es, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// TestPythonDirBounded: the category levels of a Python-written model file
+// are found by streaming it, not by reading it whole (64 MiB of newlines
+// after them cost no memory), and a pandas_categorical line longer than
+// the limit is refused with an error naming the file.
+func TestPythonDirBounded(t *testing.T) {
+	dir := copyDir(t, filepath.Join("testdata", "python_lgbm"))
+	p := filepath.Join(dir, "model.lgb")
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(bytes.Repeat([]byte("\n"), 64<<20)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = Open(dir)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("Open of a 64 MiB model file allocated %d MB, want < 16 MB", grew>>20)
+	}
+
+	long := copyDir(t, filepath.Join("testdata", "python_lgbm"))
+	b, err := os.ReadFile(filepath.Join(long, "model.lgb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, []byte("\npandas_categorical:[[\""+strings.Repeat("x", maxLineSize)+"\"]]\n")...)
+	if err := os.WriteFile(filepath.Join(long, "model.lgb"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(long); err == nil || !strings.Contains(err.Error(), "model.lgb") || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("Open with a pandas_categorical line past the limit: %v", err)
+	}
 }

@@ -25,20 +25,61 @@ const root = ".."
 
 func loadProject(t *testing.T) *types.Project {
 	t.Helper()
+	p, err := loadWith(t, generatedEnv(t))
+	if err != nil {
+		t.Fatalf("load docker-compose.yml with the .env made from .env.example: %v", err)
+	}
+	return p
+}
+
+func loadWith(t *testing.T, envFile string) (*types.Project, error) {
+	t.Helper()
 	o, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
 		cli.WithName("pipeline"),
 		cli.WithWorkingDirectory(root),
-		cli.WithEnvFiles(filepath.Join(root, ".env.example")),
+		cli.WithEnvFiles(envFile),
 		cli.WithDotEnv,
 		cli.WithProfiles([]string{"*"}))
 	if err != nil {
 		t.Fatalf("compose options: %v", err)
 	}
-	p, err := o.LoadProject(t.Context())
-	if err != nil {
-		t.Fatalf("load docker-compose.yml with .env.example: %v", err)
+	return o.LoadProject(t.Context())
+}
+
+// generatedEnv makes a .env as .env.example says to, running the command
+// its header gives (random secrets from openssl).
+func generatedEnv(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		testkit.Unavailable(t, "openssl is not installed: %v", err)
 	}
-	return p
+	example, err := filepath.Abs(filepath.Join(root, ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var command string
+	for _, line := range strings.Split(string(b), "\n") {
+		if c, ok := strings.CutPrefix(line, "#   awk "); ok {
+			command = "awk " + c
+		}
+	}
+	if command == "" {
+		t.Fatal(".env.example does not give the command that makes .env (a comment line \"#   awk ...\")")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env.example"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", command)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", command, err, out)
+	}
+	return filepath.Join(dir, ".env")
 }
 
 // oneShot reports whether the service is a job that runs to completion.
@@ -246,7 +287,7 @@ func TestNoInlineSecrets(t *testing.T) {
 	env := readEnv(t, filepath.Join(root, ".env.example"))
 	secret := regexp.MustCompile(`(?i)password|secret|token|minio_root_user|access_key`)
 	for k, v := range env {
-		if secret.MatchString(k) && strings.Contains(string(raw), v) {
+		if secret.MatchString(k) && v != "" && strings.Contains(string(raw), v) {
 			t.Errorf("the value of %s from .env.example is written in docker-compose.yml", k)
 		}
 	}
@@ -260,6 +301,10 @@ func TestNoInlineSecrets(t *testing.T) {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
 	check := func(where, k, v string) {
+		// A *_FILE variable names where a compose secret is mounted.
+		if strings.HasSuffix(k, "_FILE") && strings.HasPrefix(v, "/run/secrets/") {
+			return
+		}
 		if secret.MatchString(k) && !strings.HasPrefix(v, "${") {
 			t.Errorf("%s: %s is set inline (%q), not from .env", where, k, v)
 		}
@@ -300,7 +345,7 @@ func readEnv(t *testing.T, path string) map[string]string {
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
-		if !ok || v == "" {
+		if !ok || k == "" {
 			t.Fatalf("%s:%d: want KEY=value, got %q", path, i+1, line)
 		}
 		env[k] = v
@@ -530,6 +575,121 @@ func TestPipelineDockerfile(t *testing.T) {
 			if !strings.Contains(string(data), "CGO_ENABLED=0") {
 				t.Errorf("Dockerfile: the binary is not built static (CGO_ENABLED=0)")
 			}
+		}
+	}
+}
+
+// secretKey names the variables of .env.example that hold secrets.
+var secretKey = regexp.MustCompile(`(?i)password|secret|token`)
+
+// TestEnvExampleHoldsNoSecret: .env.example gives no usable secret, compose
+// refuses to start with it as it is, and the command it gives makes a
+// distinct random value (64 hex digits) for each.
+func TestEnvExampleHoldsNoSecret(t *testing.T) {
+	example := readEnv(t, filepath.Join(root, ".env.example"))
+	var keys []string
+	for k, v := range example {
+		if secretKey.MatchString(k) {
+			keys = append(keys, k)
+			if v != "" {
+				t.Errorf(".env.example sets %s: a secret that works anywhere it is copied", k)
+			}
+		}
+	}
+	if len(keys) < 4 {
+		t.Fatalf(".env.example names %d secrets, want the passwords and the admin token", len(keys))
+	}
+	if _, err := loadWith(t, filepath.Join(root, ".env.example")); err == nil || !strings.Contains(err.Error(), "set in .env") {
+		t.Errorf("compose with .env.example as it is: %v, want a refusal naming an unset secret", err)
+	}
+	for _, k := range keys {
+		// Every secret alone unset stops compose, whichever it is.
+		env := readEnv(t, generatedEnv(t))
+		env[k] = ""
+		var b strings.Builder
+		for k, v := range env {
+			b.WriteString(k + "=" + v + "\n")
+		}
+		p := filepath.Join(t.TempDir(), ".env")
+		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadWith(t, p); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("compose with %s empty: %v, want a refusal naming it", k, err)
+		}
+	}
+	gen := readEnv(t, generatedEnv(t))
+	seen := map[string]string{}
+	for _, k := range keys {
+		v := gen[k]
+		if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(v) {
+			t.Errorf("generated %s = %q, want 64 hex digits", k, v)
+		}
+		if other, dup := seen[v]; dup {
+			t.Errorf("%s and %s got the same value", k, other)
+		}
+		seen[v] = k
+	}
+}
+
+// TestSecretsOffCommandLines: no secret is on a container's command line
+// (what ps shows to every user of the host): MLflow takes its database URI,
+// password included, from MLFLOW_BACKEND_STORE_URI, serve its admin token
+// from a compose secret file; and Prometheus has no lifecycle API, which
+// lets anyone who reaches its port stop it.
+func TestSecretsOffCommandLines(t *testing.T) {
+	envPath := generatedEnv(t)
+	env := readEnv(t, envPath)
+	p, err := loadWith(t, envPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range p.Services {
+		argv := strings.Join(append(append([]string{}, s.Entrypoint...), s.Command...), " ")
+		for k, v := range env {
+			if secretKey.MatchString(k) && v != "" && strings.Contains(argv, v) {
+				t.Errorf("%s: the value of %s is on the command line", name, k)
+			}
+		}
+	}
+	mlflow := p.Services["mlflow"]
+	if slices.Contains(mlflow.Command, "--backend-store-uri") {
+		t.Errorf("mlflow: --backend-store-uri on the command line")
+	}
+	if uri := mlflow.Environment["MLFLOW_BACKEND_STORE_URI"]; uri == nil || !strings.Contains(*uri, env["POSTGRES_PASSWORD"]+"@postgres:5432/mlflow") {
+		t.Errorf("mlflow: MLFLOW_BACKEND_STORE_URI = %v, want the PostgreSQL URI", uri)
+	}
+	serve := p.Services["serve"]
+	if _, ok := serve.Environment["PIPELINE_SERVE_ADMIN_TOKEN"]; ok {
+		t.Errorf("serve: the admin token is a variable (docker inspect shows it), want a file")
+	}
+	file := serve.Environment["PIPELINE_SERVE_ADMIN_TOKEN_FILE"]
+	if file == nil || !slices.ContainsFunc(serve.Secrets, func(s types.ServiceSecretConfig) bool {
+		return s.Source == "admin_token" && "/run/secrets/"+s.Source == *file
+	}) {
+		t.Errorf("serve: PIPELINE_SERVE_ADMIN_TOKEN_FILE = %v, secrets %+v; want the admin_token secret's file", file, serve.Secrets)
+	}
+	if s, ok := p.Secrets["admin_token"]; !ok || s.Environment != "PIPELINE_ADMIN_TOKEN" {
+		t.Errorf("secret admin_token: %+v, want it from PIPELINE_ADMIN_TOKEN", s)
+	}
+	if slices.ContainsFunc(p.Services["prometheus"].Command, func(a string) bool { return strings.HasPrefix(a, "--web.enable-lifecycle") }) {
+		t.Errorf("prometheus: --web.enable-lifecycle")
+	}
+	stack, err := os.ReadFile(filepath.Join(root, "scripts", "stack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := string(stack)
+	if body := shellFunction(t, script, "start_prometheus"); strings.Contains(body, "--web.enable-lifecycle") {
+		t.Errorf("scripts/stack: start_prometheus enables the lifecycle API")
+	}
+	if strings.Contains(shellFunction(t, script, "cmd_up"), "/-/reload") {
+		t.Errorf("scripts/stack: cmd_up reloads Prometheus through the lifecycle API")
+	}
+	for _, fn := range []string{"start_mlflow3", "start_mlflow2"} {
+		body := shellFunction(t, script, fn)
+		if strings.Contains(body, "--backend-store-uri") || !strings.Contains(body, "MLFLOW_BACKEND_STORE_URI=") {
+			t.Errorf("scripts/stack: %s passes the database URI on the command line", fn)
 		}
 	}
 }

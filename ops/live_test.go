@@ -42,11 +42,7 @@ func TestLive(t *testing.T) {
 	ctx := t.Context()
 	tmp := t.TempDir()
 
-	bin := filepath.Join(tmp, "pipeline")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/creditrisk/engine/pipeline")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./pipeline: %v\n%s", err, out)
-	}
+	bin := testkit.Pipeline(t)
 	// A model directory with a reference profile, trained without MLflow.
 	run := filepath.Join(tmp, "run")
 	if out, err := runCmd(ctx, bin, []string{"MLFLOW_TRACKING_URI="}, "train", "--out", run); err != nil {
@@ -55,9 +51,13 @@ func TestLive(t *testing.T) {
 	modelDir := filepath.Join(run, "model")
 	rows := holdoutRows(t, filepath.Join(run, "holdout.csv"))
 
-	const token = "ops-test-token"
+	const token = "ops-test-token-0123456789abcdef01234"
+	tokenFile := filepath.Join(tmp, "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	portA := testkit.Port(t)
-	startServe(t, bin, "a", portA, modelDir, "--admin-token", token, "--drift-window", "200")
+	startServe(t, bin, "a", portA, modelDir, "--admin-token-file", tokenFile, "--drift-window", "200")
 	serveA := fmt.Sprintf("http://127.0.0.1:%d", portA)
 	waitHTTP(t, serveA+"/ready", 30*time.Second)
 
@@ -70,7 +70,7 @@ func TestLive(t *testing.T) {
 	writeTargets(t, targets, "prometheus.yml", fmt.Sprintf("127.0.0.1:%d", promPort))
 	writeTargets(t, targets, "serve.yml", fmt.Sprintf("127.0.0.1:%d", portA))
 	writeTargets(t, targets, "mlflow.yml", mlflowTarget)
-	startProcess(t, "prometheus", filepath.Join(tmp, "prometheus.log"), prom,
+	testkit.Start(t, []string{"MLFLOW_TRACKING_URI="}, prom,
 		"--config.file="+filepath.Join(cfgDir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(tmp, "tsdb"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
@@ -220,58 +220,11 @@ func runCmd(ctx context.Context, bin string, env []string, args ...string) ([]by
 	return cmd.CombinedOutput()
 }
 
-// startProcess starts a long-running process with its output in logPath and
-// stops it when the test ends; the returned function stops it earlier.
-func startProcess(t *testing.T, name, logPath, bin string, args ...string) func() {
-	t.Helper()
-	log, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI=")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cmd.Process.Signal(os.Interrupt)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-done
-			}
-			log.Close()
-		})
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			if out, err := os.ReadFile(logPath); err == nil {
-				t.Logf("%s log (last 3000 bytes):\n%s", name, tail(out, 3000))
-			}
-		}
-	})
-	return stop
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
 func startServe(t *testing.T, bin, name string, port int, dir string, extra ...string) func() {
 	t.Helper()
 	args := append([]string{"serve", "--model", dir, "--addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"--poll", "0", "--log-format", "text", "--log-level", "warn"}, extra...)
-	return startProcess(t, "serve "+name, filepath.Join(t.TempDir(), "serve.log"), bin, args...)
+	return testkit.Start(t, []string{"MLFLOW_TRACKING_URI="}, bin, args...).Stop
 }
 
 func waitHTTP(t *testing.T, u string, timeout time.Duration) {

@@ -52,10 +52,7 @@ func TestReplicas(t *testing.T) {
 	testkit.S3(t)
 	ctx := t.Context()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "pipeline")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/creditrisk/engine/pipeline").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testkit.Pipeline(t)
 	name := fmt.Sprintf("replicas-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	pipeline := func(args ...string) {
 		t.Helper()
@@ -72,10 +69,10 @@ func TestReplicas(t *testing.T) {
 	rows := holdoutRows(t, filepath.Join(tmp, "run1", "holdout.csv"))
 
 	var addrs []string
-	for i := range replicas {
+	for range replicas {
 		addr := fmt.Sprintf("127.0.0.1:%d", testkit.Port(t))
 		addrs = append(addrs, addr)
-		startWithEnv(t, fmt.Sprintf("serve %d", i+1), bin, "serve", "--model", "models:/"+name+"@champion",
+		testkit.Start(t, nil, bin, "serve", "--model", "models:/"+name+"@champion",
 			"--addr", addr, "--poll", replicaPoll.String(), "--log-format", "text", "--log-level", "warn")
 	}
 	for _, a := range addrs {
@@ -90,7 +87,7 @@ func TestReplicas(t *testing.T) {
 	if out, err := exec.Command(haproxy, "-c", "-f", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
-	startWithEnv(t, "haproxy", haproxy, "-db", "-f", cfg)
+	testkit.Start(t, nil, haproxy, "-db", "-f", cfg)
 	waitHTTP(t, "http://"+lb+"/ready", 30*time.Second)
 
 	load := startLoad(t, "http://"+lb+"/predict", rows, 4)
@@ -116,15 +113,15 @@ func TestReplicas(t *testing.T) {
 			pipeline(step.args...)
 			moved := <-movedc
 			t.Logf("%s: the alias moved %v after the command started", step.what, moved.Sub(start).Round(time.Millisecond))
-			bound := replicaPoll + 2*time.Second
+			// How soon each replica switched is measured and logged (for
+			// BENCHMARKS.md: within poll + 2 s on a quiet machine), not
+			// asserted: no test asserts wall time, and a loaded machine
+			// stretches a reload. That every replica switches, and that
+			// nothing stale or failed is answered after, is asserted.
 			var last time.Time
 			for _, a := range addrs {
 				at := waitVersion(t, "http://"+a, step.want, moved.Add(30*time.Second))
-				took := at.Sub(moved)
-				t.Logf("%s reached %s after %v", step.what, a, took.Round(time.Millisecond))
-				if took > bound {
-					t.Errorf("%s reached replica %s after %v, more than poll %v + 2 s", step.what, a, took.Round(time.Millisecond), replicaPoll)
-				}
+				t.Logf("%s reached %s after %v (poll %v)", step.what, a, at.Sub(moved).Round(time.Millisecond), replicaPoll)
 				if at.After(last) {
 					last = at
 				}
@@ -176,39 +173,6 @@ backend serve
 		fmt.Fprintf(&b, "    server serve%d %s check\n", i+1, s)
 	}
 	return b.String()
-}
-
-// startWithEnv starts a long-running process with this test's environment
-// (the stack's MLflow and S3 variables) and stops it at the end.
-func startWithEnv(t *testing.T, name, bin string, args ...string) {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "log")
-	log, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		log.Close()
-		if t.Failed() {
-			if out, err := os.ReadFile(logPath); err == nil {
-				t.Logf("%s log (last 2000 bytes):\n%s", name, tail(out, 2000))
-			}
-		}
-	})
 }
 
 // servedVersion is the model version a serve replica reports on /version.

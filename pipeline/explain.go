@@ -15,8 +15,9 @@ import (
 // columns predict adds for scorecards (score) and with --explain (the
 // statements of the top reasons).
 
-func reasonsFlag() cli.Flag {
-	return &cli.StringFlag{Name: "reasons", Usage: "adverse-action statements YAML (see configs/reasons.yaml; default: the embedded copy)", EnvVars: []string{"PIPELINE_REASONS"}}
+// reasonsFlag is --reasons with the command's environment variable.
+func reasonsFlag(envVar string) cli.Flag {
+	return &cli.StringFlag{Name: "reasons", Usage: "adverse-action statements YAML (see configs/reasons.yaml; default: the embedded copy)", EnvVars: []string{envVar}}
 }
 
 // loadReasons reads --reasons, or returns the embedded default set.

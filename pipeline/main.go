@@ -33,6 +33,8 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp()
 	app.Writer, app.ErrWriter = stdout, stderr
+	// The command line as typed, for hints that repeat it.
+	app.Metadata = map[string]any{"args": args[1:]}
 	unknown := false
 	app.CommandNotFound = func(c *cli.Context, name string) {
 		fmt.Fprintf(c.App.ErrWriter, "pipeline: unknown command %q; see \"pipeline help\"\n", name)

@@ -25,14 +25,15 @@ statements /explain gives (points lost for a scorecard, TreeSHAP for gbdt;
 statements from --reasons).
 
 --model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
-models:/NAME/STAGE, runs:/RUN_ID/model; these need MLFLOW_TRACKING_URI) or a
-local model directory.`,
+models:/NAME/STAGE, runs:/RUN_ID/model), resolved through the tracking server at
+MLFLOW_TRACKING_URI or, without it, the local store ./mlruns; or a local model
+directory.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
 			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row"},
 			&cli.StringFlag{Name: "out", Usage: "output CSV (default: standard output)"},
 			&cli.IntFlag{Name: "explain", Usage: "add the statements of each row's top N adverse-action reasons"},
-			reasonsFlag(),
+			reasonsFlag("PIPELINE_REASONS"),
 		},
 		Action: runPredict,
 	}

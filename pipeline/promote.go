@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/promote"
 )
 
@@ -19,7 +20,7 @@ func promoteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "promote",
 		Usage:     "move a registered model version to an alias (and stage) through champion/challenger gates",
-		UsageText: "pipeline promote --name NAME (--version N | --run RUN_ID | --latest) [--alias champion] [--stage Production] [--policy FILE] [--data HOLDOUT.csv] [--dry-run] [--force --reason TEXT] [--output text|json]",
+		UsageText: "pipeline promote --name NAME (--version N | --run RUN_ID | --latest) [--alias champion] [--stage Production] [--policy FILE] [--data HOLDOUT.csv] [--dry-run] [--force --reason TEXT] [--sign-key FILE] [--output text|json]",
 		Description: `Checks the candidate against the gates of the policy (configs/promote.yaml
 documents them; built-in defaults without --policy): its recorded test AUC,
 Brier score and calibration error; when the alias already names a champion,
@@ -35,6 +36,12 @@ transitioned, archiving the stage's other versions), the version is tagged
 with promoted_at, promoted_by, previous_champion and the gate results, and
 the decision is recorded as a run in the "promotions" experiment, with the
 version's validation report (validation_report.html, see pipeline report).
+
+The candidate's files must match the digest recorded at registration; a
+version without one (logged by Python's mlflow) gets it recorded now. With
+--sign-key, a manifest of the files, name, version and run id is signed
+and stored (promotion run artifacts model_manifest.json and .sig, version
+tags model_signature*) before the alias moves.
 
 Exit codes: 0 promoted (or a passing --dry-run), 3 a gate failed (nothing
 changed), 1 any other failure, including the alias moving while promoting,
@@ -52,6 +59,8 @@ changed), 1 any other failure, including the alias moving while promoting,
 			&cli.BoolFlag{Name: "force", Usage: "promote even if gates fail (needs --reason)"},
 			&cli.StringFlag{Name: "reason", Usage: "why --force is used; recorded in the tags"},
 			&cli.StringFlag{Name: "experiment", Value: promote.DefaultExperiment, Usage: "experiment that records promotions"},
+			// Model integrity (docs/operations.md, Security).
+			&cli.StringFlag{Name: "sign-key", Usage: "sign the version's manifest with this Ed25519 private key (PKCS#8 PEM `FILE`, e.g. from openssl genpkey -algorithm ed25519) for pipeline serve --verify-key", EnvVars: []string{"PIPELINE_PROMOTE_SIGN_KEY"}},
 			outputFlag(),
 		},
 		OnUsageError: flagUsageError,
@@ -101,6 +110,14 @@ func runPromote(c *cli.Context) error {
 		Alias: c.String("alias"), Stage: c.String("stage"), Policy: policy, Data: c.String("data"),
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Reason: c.String("reason"),
 		Experiment: c.String("experiment"),
+	}
+	if path := c.String("sign-key"); path != "" {
+		if opts.SignKey, err = integrity.ReadPrivateKeyFile(path); err != nil {
+			return usageError("--sign-key: %v", err)
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(c.App.ErrWriter, "warning: --sign-key %s is readable by others (mode %v); chmod 600 it\n", path, st.Mode().Perm())
+		}
 	}
 	src := source("promote")
 	opts.User, opts.Tags = src.User, src.Tags()

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/serve"
 	"github.com/creditrisk/engine/tracking"
@@ -25,21 +29,27 @@ func serveCommand() *cli.Command {
 		Name:      "serve",
 		Usage:     "serve a model over HTTP, following its registry alias or stage without restarts",
 		ArgsUsage: " ",
-		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION
-through the MLflow registry at MLFLOW_TRACKING_URI, or without one the local
-file store ./mlruns that pipeline train registers into, or a local model
-directory),
-verifies its checksums, warms it up and answers:
+		Description: `Loads the model (models:/NAME@ALIAS, models:/NAME/STAGE, models:/NAME/VERSION or
+runs:/RUN_ID/model through the MLflow tracking server at MLFLOW_TRACKING_URI, or
+without one the local store ./mlruns that pipeline train records into; or a local
+model directory), verifies its files (below), warms it up and answers:
 
   POST /predict   /explain   /invocations (MLflow scoring protocol)
   GET  /ping  /health  /ready  /version  /metrics
   POST /admin/reload (bearer token)  /webhooks/mlflow (signed MLflow 3.x webhooks)
 
-A new version is picked up by polling (--poll), a webhook, /admin/reload or
-SIGHUP; the old model serves until the new one is ready. SIGTERM drains
-in-flight requests and exits.`,
+An alias or a stage is followed: a new version is picked up by polling (--poll),
+a webhook, /admin/reload or SIGHUP, and the old model serves until the new one is
+ready. A version, a run or a directory is fixed: it is not polled (SIGHUP and
+/admin/reload still reload it). SIGTERM drains in-flight requests and exits.
+
+Every model file must match the digest the registry recorded when the
+version was registered (or promoted), not only checksums.json beside the
+files; with --verify-key the version must also be signed (pipeline promote
+--sign-key). A version that fails is refused and the old model keeps
+serving; --allow-unverified admits a model that has nothing recorded.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | PATH", EnvVars: env("MODEL")},
+			&cli.StringFlag{Name: "model", Usage: "models:/NAME@ALIAS | models:/NAME/STAGE | models:/NAME/VERSION | runs:/RUN_ID/model | PATH", EnvVars: env("MODEL")},
 			&cli.StringFlag{Name: "addr", Value: ":8000", Usage: "listen address", EnvVars: env("ADDR")},
 			&cli.DurationFlag{Name: "poll", Value: 10 * time.Second, Usage: "how often to check the alias or stage (0: never)", EnvVars: env("POLL")},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "decline at or above this probability of default", EnvVars: env("THRESHOLD")},
@@ -47,10 +57,16 @@ in-flight requests and exits.`,
 			&cli.Int64Flag{Name: "max-body", Value: 4 << 20, Usage: "most bytes per request body", EnvVars: env("MAX_BODY")},
 			&cli.StringFlag{Name: "unknown-features", Value: serve.UnknownReject, Usage: "reject or ignore request fields that are not features", EnvVars: env("UNKNOWN_FEATURES")},
 			&cli.IntFlag{Name: "reason-codes", Value: 4, Usage: "adverse-action reason codes per /explain answer", EnvVars: env("REASON_CODES")},
-			reasonsFlag(),
-			&cli.StringFlag{Name: "admin-token", Usage: "bearer token for POST /admin/reload (unset: disabled)", EnvVars: env("ADMIN_TOKEN")},
-			&cli.StringFlag{Name: "webhook-secret", Usage: "MLflow webhook secret for POST /webhooks/mlflow (unset: disabled)", EnvVars: env("WEBHOOK_SECRET")},
-			&cli.BoolFlag{Name: "require-checksums", Usage: "refuse model directories without checksums.json", EnvVars: env("REQUIRE_CHECKSUMS")},
+			reasonsFlag(env("REASONS")[0]),
+			&cli.StringFlag{Name: "admin-token", Usage: "bearer token for POST /admin/reload, at least 32 bytes (unset: disabled; prefer --admin-token-file: a command line is visible to every user)", EnvVars: env("ADMIN_TOKEN")},
+			&cli.StringFlag{Name: "webhook-secret", Usage: "MLflow webhook secret for POST /webhooks/mlflow, at least 32 bytes (unset: disabled; prefer --webhook-secret-file)", EnvVars: env("WEBHOOK_SECRET")},
+			// Model integrity and secrets from files (docs/operations.md, Security).
+			&cli.StringFlag{Name: "admin-token-file", Usage: "read the admin token from `FILE` (surrounding whitespace ignored)", EnvVars: env("ADMIN_TOKEN_FILE")},
+			&cli.StringFlag{Name: "webhook-secret-file", Usage: "read the webhook secret from `FILE`", EnvVars: env("WEBHOOK_SECRET_FILE")},
+			&cli.StringFlag{Name: "verify-key", Usage: "refuse a version unless pipeline promote --sign-key signed it with the private half of this Ed25519 public key (PEM `FILE`)", EnvVars: env("VERIFY_KEY")},
+			&cli.BoolFlag{Name: "allow-unverified", Usage: "load a model with nothing recorded to check its files against (logged by Python's mlflow and never promoted, or a directory without checksums.json); /version and model_info say \"unverified\"", EnvVars: env("ALLOW_UNVERIFIED")},
+			&cli.Int64Flag{Name: "max-model-size", Value: serve.DefaultMaxModelSize, Usage: "most bytes of one model download", EnvVars: env("MAX_MODEL_SIZE")},
+			&cli.BoolFlag{Name: "require-checksums", Hidden: true, Usage: "no effect: checksums are required unless --allow-unverified", EnvVars: env("REQUIRE_CHECKSUMS")},
 			&cli.IntFlag{Name: "drift-window", Value: 1000, Usage: "recent rows the PSI gauges cover (negative: off)", EnvVars: env("DRIFT_WINDOW")},
 			&cli.BoolFlag{Name: "wait", Usage: "when the first load fails, keep serving /health and retry instead of exiting", EnvVars: env("WAIT")},
 			&cli.DurationFlag{Name: "drain", Value: 30 * time.Second, Usage: "how long shutdown waits for in-flight requests", EnvVars: env("DRAIN")},
@@ -111,22 +127,28 @@ func runServe(c *cli.Context) error {
 	if c.Duration("poll") < 0 {
 		return usageError("--poll %v: want a duration of 0 or more", c.Duration("poll"))
 	}
+	trust, err := serveTrust(c, log, r)
+	if err != nil {
+		return err
+	}
 	set, err := loadReasons(c)
 	if err != nil {
 		return err
 	}
 	s, err := serve.New(src, prometheus.NewRegistry(), log, serve.Options{
-		Reasons:          set,
-		Threshold:        c.Float64("threshold"),
-		MaxBatch:         c.Int("max-batch"),
-		MaxBody:          c.Int64("max-body"),
-		UnknownFeatures:  c.String("unknown-features"),
-		ReasonCodes:      c.Int("reason-codes"),
-		AdminToken:       c.String("admin-token"),
-		WebhookSecret:    c.String("webhook-secret"),
-		RequireChecksums: c.Bool("require-checksums"),
-		DriftWindow:      c.Int("drift-window"),
-		Version:          version(),
+		Threshold:       c.Float64("threshold"),
+		MaxBatch:        c.Int("max-batch"),
+		MaxBody:         c.Int64("max-body"),
+		UnknownFeatures: c.String("unknown-features"),
+		ReasonCodes:     c.Int("reason-codes"),
+		Reasons:         set,
+		AdminToken:      trust.AdminToken,
+		WebhookSecret:   trust.WebhookSecret,
+		AllowUnverified: trust.AllowUnverified,
+		VerifyKey:       trust.VerifyKey,
+		MaxModelSize:    trust.MaxModelSize,
+		DriftWindow:     c.Int("drift-window"),
+		Version:         version(),
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -147,9 +169,13 @@ func runServe(c *cli.Context) error {
 		log.Warn("no model yet; serving /health and retrying", "model", src.String(), "err", err)
 		go waitForModel(ctx, s, log)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "model", src.String(), "poll", c.Duration("poll"))
+	poll := c.Duration("poll")
+	if !r.Follows() {
+		poll = 0 // nothing to follow: a version, a run or a directory is fixed
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "model", src.String(), "poll", poll.String())
 
-	go s.Run(ctx, c.Duration("poll"))
+	go s.Run(ctx, poll)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -172,6 +198,74 @@ func runServe(c *cli.Context) error {
 	log.Info("stopped")
 	return nil
 }
+
+// serveTrust reads the options about secrets and model integrity: the
+// secrets from their flags or files, the verify key, the download cap.
+func serveTrust(c *cli.Context, log *slog.Logger, ref tracking.Ref) (serve.Options, error) {
+	var o serve.Options
+	var err error
+	if o.AdminToken, err = secret(c, log, "admin-token"); err != nil {
+		return o, err
+	}
+	if o.WebhookSecret, err = secret(c, log, "webhook-secret"); err != nil {
+		return o, err
+	}
+	if c.IsSet("require-checksums") {
+		log.Warn("--require-checksums has no effect: checksums are required unless --allow-unverified")
+	}
+	o.AllowUnverified = c.Bool("allow-unverified")
+	if path := c.String("verify-key"); path != "" {
+		if !ref.Registered() {
+			return o, usageError("--verify-key needs a registered model (models:/…): signatures are made by pipeline promote and kept in the registry")
+		}
+		if o.VerifyKey, err = integrity.ReadPublicKeyFile(path); err != nil {
+			return o, usageError("--verify-key: %v", err)
+		}
+	}
+	if o.MaxModelSize = c.Int64("max-model-size"); o.MaxModelSize < 1 {
+		return o, usageError("--max-model-size %d: want a positive number of bytes", o.MaxModelSize)
+	}
+	return o, nil
+}
+
+// maxSecretFile bounds a secret file: a token is tens of bytes.
+const maxSecretFile = 64 << 10
+
+// secret returns the secret of --NAME or, read from the file, of
+// --NAME-file (not both). A secret in this process's command line is
+// visible to every user of the machine (ps, /proc/PID/cmdline): it is
+// warned about.
+func secret(c *cli.Context, log *slog.Logger, name string) (string, error) {
+	v, path := c.String(name), c.String(name+"-file")
+	if v != "" && path != "" {
+		return "", usageError("give --%s or --%s-file, not both", name, name)
+	}
+	if path == "" {
+		if v != "" && slices.ContainsFunc(os.Args[1:], func(a string) bool { return strings.Contains(a, v) }) {
+			log.Warn("a secret on the command line is visible to every user of this machine (ps, /proc/PID/cmdline); use --"+name+"-file or PIPELINE_SERVE_"+envName(name)+"_FILE", "flag", "--"+name)
+		}
+		return v, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", usageError("--%s-file: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", usageError("--%s-file: read %s: %v", name, path, err)
+	}
+	if len(b) > maxSecretFile {
+		return "", usageError("--%s-file: %s is more than %d bytes, not a secret", name, path, maxSecretFile)
+	}
+	if v = strings.TrimSpace(string(b)); v == "" {
+		return "", usageError("--%s-file: %s is empty", name, path)
+	}
+	return v, nil
+}
+
+// envName is a flag's name as in its variable: admin-token -> ADMIN_TOKEN.
+func envName(flag string) string { return strings.ToUpper(strings.ReplaceAll(flag, "-", "_")) }
 
 // waitForModel retries the first load with backoff (1 s doubling to 30 s)
 // until it succeeds or ctx ends.

@@ -290,7 +290,7 @@ func TestServeMatchesPredict(t *testing.T) {
 	var errOut syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- runServeCLI(ctx, &errOut, "serve", "--model", res.ModelDir, "--addr", addr, "--poll", "0", "--require-checksums")
+		done <- runServeCLI(ctx, &errOut, "serve", "--model", res.ModelDir, "--addr", addr, "--poll", "0")
 	}()
 	waitStatus(t, "http://"+addr+"/ready", 200)
 	body, _ := json.Marshal(map[string]any{"instances": instances})

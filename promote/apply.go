@@ -25,7 +25,7 @@ import (
 func apply(ctx context.Context, b tracking.Backend, o *Options, d *Decision, work string) (err error) {
 	d.PromotedAt = time.Now().UTC().Truncate(time.Second)
 	d.PromotedBy = o.User
-	runID, err := startRun(ctx, b, o, d, work)
+	runID, runArtifacts, err := startRun(ctx, b, o, d, work)
 	if err != nil {
 		return err
 	}
@@ -54,6 +54,9 @@ func apply(ctx context.Context, b tracking.Backend, o *Options, d *Decision, wor
 	}
 	history, err := readHistory(ctx, b, d.Name, d.Alias)
 	if err != nil {
+		return err
+	}
+	if err := recordIntegrity(ctx, b, o.SignKey, d, runID, runArtifacts, work); err != nil {
 		return err
 	}
 	if err := moveAlias(ctx, b, d.Name, d.Alias, prev, d.Candidate.Version, o.beforeWrite, o.afterWrite); err != nil {
@@ -199,11 +202,12 @@ func writeHistory(ctx context.Context, b tracking.Backend, name, alias string, h
 	return nil
 }
 
-// startRun records the decision in the promotions experiment.
-func startRun(ctx context.Context, b tracking.Backend, o *Options, d *Decision, work string) (string, error) {
+// startRun records the decision in the promotions experiment; it returns
+// the run's id and artifact root.
+func startRun(ctx context.Context, b tracking.Backend, o *Options, d *Decision, work string) (string, string, error) {
 	exp, err := b.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: o.Experiment})
 	if err != nil {
-		return "", fmt.Errorf("experiment %q: %w", o.Experiment, err)
+		return "", "", fmt.Errorf("experiment %q: %w", o.Experiment, err)
 	}
 	tags := append(slices.Clone(o.Tags),
 		mlflow.Tag{Key: "model_name", Value: d.Name},
@@ -216,14 +220,14 @@ func startRun(ctx context.Context, b tracking.Backend, o *Options, d *Decision, 
 		Tags:         tags,
 	})
 	if err != nil {
-		return "", fmt.Errorf("create promotion run in %q: %w", o.Experiment, err)
+		return "", "", fmt.Errorf("create promotion run in %q: %w", o.Experiment, err)
 	}
 	id := run.Info.RunID
 	if err := logDecision(ctx, b, run, d, work); err != nil {
 		_ = b.TerminateRun(ctx, id, mlflow.RunFailed)
-		return "", err
+		return "", "", err
 	}
-	return id, nil
+	return id, run.Info.ArtifactURI, nil
 }
 
 func logDecision(ctx context.Context, b tracking.Backend, run *mlflow.Run, d *Decision, work string) error {

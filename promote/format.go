@@ -22,6 +22,13 @@ func WriteDecision(w io.Writer, d *Decision) error {
 	if d.Holdout != "" {
 		fmt.Fprintf(tw, "holdout\t%s (%d rows)\n", d.Holdout, d.HoldoutRows)
 	}
+	if in := d.Integrity; in != nil {
+		fmt.Fprintf(tw, "files\tdigest %s, recorded at %s", in.Digest, in.RecordedAt)
+		if in.KeyID != "" {
+			fmt.Fprintf(tw, "; signed with key %s (%s)", in.KeyID, in.Manifest)
+		}
+		fmt.Fprintln(tw)
+	}
 	if d.CandidateHoldout != nil {
 		fmt.Fprintf(tw, "holdout AUC\tcandidate %.4f", d.CandidateHoldout["auc"])
 		if d.ChampionHoldout != nil {

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,6 +118,9 @@ type Options struct {
 	Tags []mlflow.Tag
 
 	Experiment string // default DefaultExperiment
+	// SignKey, when set, signs the candidate's manifest (see package
+	// integrity) before the alias moves.
+	SignKey ed25519.PrivateKey
 	// WorkDir receives downloaded models and the chart; default a temporary
 	// directory removed afterwards.
 	WorkDir string
@@ -152,6 +156,10 @@ type Decision struct {
 	CandidateHoldout map[string]float64 `json:"candidate_holdout,omitempty"`
 	ChampionHoldout  map[string]float64 `json:"champion_holdout,omitempty"`
 	Comparison       *Comparison        `json:"comparison,omitempty"`
+
+	// Integrity is what the candidate's files were checked against,
+	// recorded and signed with.
+	Integrity *Integrity `json:"integrity,omitempty"`
 
 	Gates  []Gate `json:"gates"`
 	Passed bool   `json:"passed"` // every gate passed
@@ -342,13 +350,14 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 		d.Champion = &VersionRef{Version: champ.Version, RunID: champ.RunID, Source: champ.Source, Stage: champ.CurrentStage}
 	}
 
-	candModel, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
+	candModel, in, err := loadVersion(ctx, b, cand, filepath.Join(work, "candidate"))
 	if err != nil {
 		return nil, err
 	}
+	d.Integrity = in
 	var champModel model.Model
 	if champ != nil {
-		if champModel, err = loadVersion(ctx, b, champ, filepath.Join(work, "champion")); err != nil {
+		if champModel, _, err = loadVersion(ctx, b, champ, filepath.Join(work, "champion")); err != nil {
 			return nil, err
 		}
 	}
@@ -400,23 +409,28 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 	return d, nil
 }
 
-// loadVersion downloads a version's model directory and loads it.
-func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (model.Model, error) {
+// loadVersion downloads a version's model directory, checks its files
+// against what the registry recorded (see checkFiles) and loads it.
+func loadVersion(ctx context.Context, b tracking.Backend, mv *mlflow.ModelVersion, dir string) (model.Model, *Integrity, error) {
 	uri, err := tracking.VersionLocation(ctx, b, mv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := tracking.Download(ctx, b, uri, dir); err != nil {
-		return nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
+		return nil, nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
 	}
-	if err := model.Verify(dir); err != nil && !errors.Is(err, model.ErrNoChecksums) {
-		return nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
+	in, err := checkFiles(mv, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := model.VerifyFiles(dir, in.files); err != nil && !errors.Is(err, model.ErrNoChecksums) {
+		return nil, nil, fmt.Errorf("%s version %s: %w", mv.Name, mv.Version, err)
 	}
 	m, err := model.Load(dir)
 	if err != nil {
-		return nil, fmt.Errorf("load %s version %s: %w", mv.Name, mv.Version, err)
+		return nil, nil, fmt.Errorf("load %s version %s: %w", mv.Name, mv.Version, err)
 	}
-	return m, nil
+	return m, in, nil
 }
 
 // runFile downloads one artifact of a run; "" without error when the run

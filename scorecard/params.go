@@ -65,9 +65,9 @@ type Params struct {
 	BaseOdds   float64 // base_odds
 }
 
-// Keys lists the parameter keys Set accepts; "trend.NAME" sets the trend
-// of the feature NAME.
-var Keys = []string{"max_prebins", "min_bin_share", "min_bin_events", "rare_share", "trend", "trend.NAME",
+// Keys lists the parameter keys Set accepts; "trend." stands for every
+// trend.NAME, which sets the trend of the feature NAME.
+var Keys = []string{"max_prebins", "min_bin_share", "min_bin_events", "rare_share", "trend", "trend.",
 	"min_iv", "l2", "max_iter", "tol", "pdo", "base_points", "base_odds"}
 
 // DefaultParams returns the defaults: 50 quantile pre-bins (2% each, so

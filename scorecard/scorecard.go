@@ -62,7 +62,7 @@ type Model struct {
 // (see [Keys]), like logistic.Train.
 func Train(ctx context.Context, train *data.Table, params map[string]string) (*Model, error) {
 	p := DefaultParams()
-	if err := family.Params(params, nil, p.Set); err != nil {
+	if err := family.Params(params, Keys, p.Set); err != nil {
 		return nil, fmt.Errorf("train scorecard: %w", err)
 	}
 	if train == nil || train.Rows() == 0 {

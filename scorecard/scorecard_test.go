@@ -214,7 +214,7 @@ func TestBinningRefuses(t *testing.T) {
 		{"trend", "wavy", `trend "wavy"`},
 		{"trend.nosuch", "peak", "trend.nosuch names no feature"},
 		{"pdo", "0", "outside"},
-		{"colour", "red", `unknown parameter "colour"`},
+		{"colour", "red", `parameter "colour": unknown`},
 	} {
 		_, err := scorecard.Train(t.Context(), tab, map[string]string{c.key: c.value})
 		if !errors.Is(err, family.ErrParam) || !strings.Contains(err.Error(), c.want) {

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/integrity"
+	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
 )
 
@@ -115,6 +117,21 @@ func rewriteChecksums(t testing.TB, dir string) {
 	}
 }
 
+// registrationTags are the tags train writes on a version at registration:
+// the digest of every file of dir, and the model file's sha256.
+func registrationTags(t testing.TB, dir string) []mlflow.Tag {
+	t.Helper()
+	files, err := integrity.HashDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []mlflow.Tag{
+		{Key: integrity.TagFilesDigest, Value: integrity.Digest(files)},
+		{Key: integrity.TagModelFile, Value: "model.lgb"},
+		{Key: integrity.TagModelSHA256, Value: files["model.lgb"]},
+	}
+}
+
 // corrupt changes a model file after checksums.json was written.
 func corrupt(t testing.TB, dir string) {
 	t.Helper()
@@ -129,12 +146,17 @@ func corrupt(t testing.TB, dir string) {
 }
 
 // fakeSource serves local directories as registry versions; set moves the
-// "alias". fail makes Latest fail, like a registry that is down.
+// "alias". fail makes Latest fail, like a registry that is down. What the
+// registry recorded of a version is recorded[version], or without an entry
+// the digest of its directory as it is when fetched (as if registered just
+// then); manifests holds signed manifests by URI.
 type fakeSource struct {
-	mu   sync.Mutex
-	dirs map[string]string // version -> dir
-	cur  string
-	fail error
+	mu        sync.Mutex
+	dirs      map[string]string // version -> dir
+	recorded  map[string]Recorded
+	manifests map[string][]byte
+	cur       string
+	fail      error
 }
 
 func (f *fakeSource) String() string { return "models:/fake@champion" }
@@ -156,14 +178,50 @@ func (f *fakeSource) Latest(ctx context.Context) (Version, error) {
 	return Version{Name: "fake", Version: f.cur, Alias: "champion", RunID: "run" + f.cur, Key: "fake/" + f.cur}, nil
 }
 
-func (f *fakeSource) Fetch(ctx context.Context, v Version, tmp string) (string, error) {
+func (f *fakeSource) Fetch(ctx context.Context, v Version, tmp string) (*Fetched, error) {
 	f.mu.Lock()
 	dir, ok := f.dirs[v.Version]
+	rec, recOK := f.recorded[v.Version]
 	f.mu.Unlock()
 	if !ok {
-		return "", fmt.Errorf("version %s: %w", v.Version, fs.ErrNotExist)
+		return nil, fmt.Errorf("version %s: %w", v.Version, fs.ErrNotExist)
 	}
-	return dir, nil
+	if !recOK {
+		files, err := integrity.HashDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		rec.Digest = integrity.Digest(files)
+	}
+	return &Fetched{Dir: dir, Recorded: rec}, nil
+}
+
+func (f *fakeSource) Manifest(ctx context.Context, uri, tmp string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.manifests[uri]
+	if !ok {
+		return nil, fmt.Errorf("manifest %s: %w", uri, fs.ErrNotExist)
+	}
+	return b, nil
+}
+
+// record sets what the registry recorded of version: the digest of dir as
+// it is now, as train does at registration.
+func (f *fakeSource) record(t testing.TB, version, dir string) Recorded {
+	t.Helper()
+	files, err := integrity.HashDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recorded == nil {
+		f.recorded = map[string]Recorded{}
+	}
+	r := Recorded{Digest: integrity.Digest(files), ModelFile: "model.lgb", ModelSHA256: files["model.lgb"]}
+	f.recorded[version] = r
+	return r
 }
 
 func newServer(t testing.TB, src Source, opts Options) (*Server, *prometheus.Registry) {

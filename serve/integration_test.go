@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -60,6 +59,11 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Serve reaches MinIO through a switch that can make it unreachable.
+	minio := newSwitch(t)
+	s3cfg := s3.EnvConfig(os.Getenv)
+	s3cfg.Endpoint = minio.URL
+	backend := tracking.NewServer(c, s3cfg)
 	store, err := server(c).Artifacts(run.Info.ArtifactURI)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +81,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	for i, n := range iters {
 		v := fmt.Sprint(i + 1)
 		dir := writeModel(t, t.TempDir(), n, run.Info.RunID)
+		tags := registrationTags(t, dir)
 		if v == "3" {
 			corrupt(t, dir)
 		}
@@ -84,7 +89,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 		if err := store.UploadDir(ctx, dir, path); err != nil {
 			t.Fatal(err)
 		}
-		mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID})
+		mv, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID, Tags: tags})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +107,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	}
 	alias("1")
 
-	src, err := NewSource("models:/"+name+"@champion", server(c))
+	src, err := NewSource("models:/"+name+"@champion", backend)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +171,10 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	if got := testutil.ToFloat64(s.m.reloadFails.WithLabelValues(StepVerify)); got != 1 {
 		t.Errorf("corrupt version downloaded again: verify failures %v", got)
 	}
-	// MinIO unreachable (the S3 endpoint points at a closed port): the
-	// download fails, is counted, and version 2 keeps serving; once MinIO
-	// is back, the next poll loads version 4.
-	endpoint, _, _ := testkit.S3(t)
-	t.Setenv("MLFLOW_S3_ENDPOINT_URL", "http://"+closedAddr(t))
+	// MinIO unreachable (refusing every request): the download fails, is
+	// counted, and version 2 keeps serving; once MinIO is back, the next
+	// poll loads version 4.
+	minio.down.Store(true)
 	start := time.Now()
 	alias("4")
 	deadline = time.Now().Add(30 * time.Second)
@@ -184,7 +188,7 @@ func registryHotReload(t *testing.T, trackingURI string) {
 	if v := s.current.Load().ver.Version; v != "2" {
 		t.Errorf("MinIO down: serving %s, want 2", v)
 	}
-	os.Setenv("MLFLOW_S3_ENDPOINT_URL", endpoint)
+	minio.down.Store(false)
 	start = time.Now()
 	waitVersion(t, s, "4", poll+poll/10+2*time.Second+30*time.Second)
 	t.Logf("MinIO back: version 4 served after %v", time.Since(start))
@@ -252,10 +256,11 @@ func TestRegistryStageAndVersion(t *testing.T) {
 	}
 	t.Cleanup(func() { c.DeleteRegisteredModel(context.Background(), name) })
 	for i, n := range []int{5, 10} {
-		if err := store.UploadDir(ctx, writeModel(t, t.TempDir(), n, run.Info.RunID), fmt.Sprint("m", i)); err != nil {
+		dir := writeModel(t, t.TempDir(), n, run.Info.RunID)
+		if err := store.UploadDir(ctx, dir, fmt.Sprint("m", i)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: fmt.Sprint(run.Info.ArtifactURI, "/m", i), RunID: run.Info.RunID}); err != nil {
+		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: fmt.Sprint(run.Info.ArtifactURI, "/m", i), RunID: run.Info.RunID, Tags: registrationTags(t, dir)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,18 +294,36 @@ func TestRegistryStageAndVersion(t *testing.T) {
 	}
 }
 
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // server is the tracking backend of the server c talks to.
 func server(c *mlflow.Client) tracking.Backend {
 	return tracking.NewServer(c, s3.EnvConfig(os.Getenv))
+}
+
+// s3Switch is a proxy in front of the stack's MinIO that refuses every
+// request (as an S3 server denying access would, at once) while down.
+type s3Switch struct {
+	*httptest.Server
+	down atomic.Bool
+}
+
+func newSwitch(t *testing.T) *s3Switch {
+	t.Helper()
+	endpoint, _, _ := testkit.S3(t)
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := &s3Switch{}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	sw.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sw.down.Load() {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>MinIO is down (test)</Message></Error>`)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(sw.Close)
+	return sw
 }

@@ -33,7 +33,7 @@ func (l *lockedBuffer) String() string {
 // and neither the admin token nor the webhook secret, nor what a caller
 // sent as credentials, reaches the log.
 func TestLogs(t *testing.T) {
-	const token, secret = "admin-token-value", "webhook-secret-value"
+	const token, secret = "admin-token-value-0123456789abcdef", "webhook-secret-value-0123456789abcdef"
 	var buf lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src := &fakeSource{dirs: map[string]string{"1": writeModel(t, t.TempDir(), 10, "run1")}, cur: "1"}

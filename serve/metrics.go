@@ -12,7 +12,7 @@ import (
 type metrics struct {
 	requests    *prometheus.CounterVec   // endpoint, status
 	latency     *prometheus.HistogramVec // endpoint
-	info        *prometheus.GaugeVec     // name, version, alias, run_id
+	info        *prometheus.GaugeVec     // name, version, alias, run_id, integrity
 	reloads     *prometheus.CounterVec   // result
 	reloadFails *prometheus.CounterVec   // step
 	lastReload  prometheus.Gauge
@@ -38,15 +38,15 @@ func newMetrics(reg prometheus.Registerer, version string, drift *driftCollector
 		}, []string{"endpoint"}),
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "model_info",
-			Help: "The model being served (value 1); labels name it.",
-		}, []string{"name", "version", "alias", "run_id"}),
+			Help: "The model being served (value 1); labels name it and say what its integrity rests on (signed, registered, checksums, unverified).",
+		}, []string{"name", "version", "alias", "run_id", "integrity"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "model_reloads_total",
 			Help: "Model reload attempts by result (success, failure, unchanged, skipped).",
 		}, []string{"result"}),
 		reloadFails: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "model_reload_failures_total",
-			Help: "Failed model reloads by the step that failed (resolve, download, verify, load, warmup).",
+			Help: "Failed model reloads by the step that failed (resolve, download, verify, signature, load, warmup).",
 		}, []string{"step"}),
 		lastReload: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "model_last_reload_success_timestamp_seconds",

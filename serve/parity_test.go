@@ -23,7 +23,7 @@ func TestPythonWrittenDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := newServer(t, src, Options{})
+	s, _ := newServer(t, src, Options{AllowUnverified: true})
 	if _, err := s.Reload(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}

@@ -13,18 +13,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/model"
 )
 
 // Reload steps, as ReloadError.Step and the step label of
 // model_reload_failures_total.
 const (
-	StepResolve  = "resolve"
-	StepDownload = "download"
-	StepVerify   = "verify"
-	StepLoad     = "load"
-	StepWarmup   = "warmup"
+	StepResolve   = "resolve"
+	StepDownload  = "download"
+	StepVerify    = "verify"    // files differ from what was recorded, or nothing was
+	StepSignature = "signature" // with a verify key: the signature is missing or wrong
+	StepLoad      = "load"
+	StepWarmup    = "warmup"
 )
 
 // ErrNoModel is answered while no model is loaded yet.
@@ -49,7 +52,7 @@ func (e *ReloadError) Unwrap() error { return e.Err }
 // permanent reports whether retrying the same version cannot help: its
 // files are wrong, not the way to them.
 func (e *ReloadError) permanent() bool {
-	return e.Step == StepVerify || e.Step == StepLoad || e.Step == StepWarmup
+	return e.Step == StepVerify || e.Step == StepSignature || e.Step == StepLoad || e.Step == StepWarmup
 }
 
 // ReloadResult tells what a reload did.
@@ -93,7 +96,7 @@ func (s *Server) Reload(ctx context.Context, force bool) (ReloadResult, error) {
 	s.swap(snap)
 	res := ReloadResult{Changed: true, Version: v, Took: time.Since(start)}
 	s.log.Info("model loaded", "model", s.src.String(), "name", v.Name, "version", v.Version,
-		"run_id", v.RunID, "flavor", snap.flavor, "drift", snap.window != nil, "took", res.Took)
+		"run_id", v.RunID, "flavor", snap.flavor, "integrity", snap.integrity, "drift", snap.window != nil, "took", res.Took)
 	return res, nil
 }
 
@@ -126,25 +129,28 @@ func (s *Server) load(ctx context.Context, v Version) (*snapshot, error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	dir, err := s.src.Fetch(ctx, v, tmp)
+	// The download is bounded before anything is read: a version of
+	// gigabytes (or of millions of files) is refused while it arrives.
+	dctx := artifact.WithDownloadLimit(ctx, s.opts.MaxModelSize, integrity.MaxFiles)
+	f, err := s.src.Fetch(dctx, v, tmp)
 	if err != nil {
 		return nil, fail(StepDownload, err)
 	}
-	switch err := model.Verify(dir); {
-	case errors.Is(err, model.ErrNoChecksums):
-		if s.opts.RequireChecksums {
-			return nil, fail(StepVerify, err)
-		}
-		s.log.Warn("model directory has no checksums.json (written by Python's mlflow?); loading it unverified",
-			"version", v.Version)
-	case err != nil:
-		return nil, fail(StepVerify, err)
+	dir := f.Dir
+	level, step, err := s.verify(ctx, v, f, tmp)
+	if err != nil {
+		return nil, fail(step, err)
+	}
+	if level == IntegrityUnverified {
+		s.log.Warn("model loaded unverified (--allow-unverified): nothing recorded to check its files against",
+			"version", v.Version, "dir", dir)
 	}
 	d, err := model.Open(dir)
 	if err != nil {
 		return nil, fail(StepLoad, err)
 	}
 	snap := newSnapshot(v, d)
+	snap.integrity = level
 	if len(snap.schema.Features) == 0 {
 		return nil, fail(StepLoad, errors.New("the model's schema has no features"))
 	}
@@ -220,7 +226,7 @@ func (s *Server) swap(snap *snapshot) {
 	s.m.drift.cur.Store(snap.window)
 	s.m.info.Reset()
 	i := snap.info()
-	s.m.info.WithLabelValues(i.Name, i.Version, snap.ver.Alias, i.RunID).Set(1)
+	s.m.info.WithLabelValues(i.Name, i.Version, snap.ver.Alias, i.RunID, snap.integrity).Set(1)
 	s.m.reloads.WithLabelValues("success").Inc()
 	s.m.lastReload.Set(float64(snap.loadedAt.UnixNano()) / 1e9)
 	// The old model is in memory; its files are not needed by requests

@@ -3,6 +3,7 @@ package serve
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -37,22 +38,41 @@ const (
 
 // Options configure a Server. Zero values get the defaults noted.
 type Options struct {
-	Threshold        float64       // decline at or above this probability of default (0.5)
-	MaxBatch         int           // most instances per request (1000)
-	MaxBody          int64         // most bytes per request body (4 MiB)
-	UnknownFeatures  string        // UnknownReject (default) or UnknownIgnore
-	ReasonCodes      int           // adverse-action reason codes per /explain answer (4)
-	Reasons          *reasons.Set  // adverse-action statements of /explain (reasons.Default())
-	AdminToken       string        // bearer token of POST /admin/reload; empty disables it
-	WebhookSecret    string        // HMAC secret of POST /webhooks/mlflow; empty disables it
-	WebhookWindow    time.Duration // accepted age of a webhook timestamp (5m)
-	RequireChecksums bool          // refuse model directories without checksums.json
-	DriftWindow      int           // rows in the drift window (1000; negative disables drift)
-	DriftMinRows     int           // rows before PSI gauges are exported (100)
-	ReloadTimeout    time.Duration // limit of one reload (2m)
-	WorkDir          string        // parent of downloaded model directories (os.TempDir)
-	Version          string        // build version for /version and pipeline_build_info
+	Threshold       float64       // decline at or above this probability of default (0.5)
+	MaxBatch        int           // most instances per request (1000)
+	MaxBody         int64         // most bytes per request body (4 MiB)
+	UnknownFeatures string        // UnknownReject (default) or UnknownIgnore
+	ReasonCodes     int           // adverse-action reason codes per /explain answer (4)
+	Reasons         *reasons.Set  // adverse-action statements of /explain (reasons.Default())
+	AdminToken      string        // bearer token of POST /admin/reload; empty disables it
+	WebhookSecret   string        // HMAC secret of POST /webhooks/mlflow; empty disables it
+	WebhookWindow   time.Duration // accepted age of a webhook timestamp (5m)
+	// AllowUnverified loads a model for which nothing was recorded to
+	// check its files against (no registry digest; a directory without
+	// checksums.json); it is served as IntegrityUnverified.
+	AllowUnverified bool
+	// VerifyKey, when set, refuses a version whose signature is missing or
+	// does not verify with it (see package integrity).
+	VerifyKey ed25519.PublicKey
+	// MaxModelSize bounds the bytes of one model download (DefaultMaxModelSize).
+	MaxModelSize  int64
+	DriftWindow   int           // rows in the drift window (1000; negative disables drift)
+	DriftMinRows  int           // rows before PSI gauges are exported (100)
+	ReloadTimeout time.Duration // limit of one reload (2m)
+	WorkDir       string        // parent of downloaded model directories (os.TempDir)
+	Version       string        // build version for /version and pipeline_build_info
 }
+
+// DefaultMaxModelSize bounds a model download unless Options say
+// otherwise: 256 MiB holds some 1.7 million leaves of LightGBM text (about
+// 7000 trees of 255 leaves; the models trained here take a few hundred
+// KB), while loading it takes about four times its size in memory beside
+// the model being served.
+const DefaultMaxModelSize = 256 << 20
+
+// MinSecretLen is the shortest admin token or webhook secret accepted: 32
+// bytes, as many as `openssl rand -hex 16` prints, 128 bits if random.
+const MinSecretLen = 32
 
 func (o *Options) defaults() error {
 	if o.Threshold == 0 {
@@ -69,6 +89,15 @@ func (o *Options) defaults() error {
 	o.DriftMinRows = cmp.Or(o.DriftMinRows, 100)
 	o.ReloadTimeout = cmp.Or(o.ReloadTimeout, 2*time.Minute)
 	o.Version = cmp.Or(o.Version, "devel")
+	o.MaxModelSize = cmp.Or(o.MaxModelSize, DefaultMaxModelSize)
+	if o.MaxModelSize < 0 {
+		return fmt.Errorf("max model size %d: want a positive number of bytes", o.MaxModelSize)
+	}
+	for _, sec := range []struct{ name, value string }{{"admin token", o.AdminToken}, {"webhook secret", o.WebhookSecret}} {
+		if sec.value != "" && len(sec.value) < MinSecretLen {
+			return fmt.Errorf("%s is %d bytes: want at least %d (e.g. `openssl rand -hex 32`)", sec.name, len(sec.value), MinSecretLen)
+		}
+	}
 	switch o.UnknownFeatures {
 	case "":
 		o.UnknownFeatures = UnknownReject
@@ -541,6 +570,9 @@ type VersionResponse struct {
 		Flavor   string    `json:"flavor"`
 		Source   string    `json:"source"`
 		LoadedAt time.Time `json:"loaded_at"`
+		// Integrity says what the model's integrity rests on: signed,
+		// registered, checksums or unverified.
+		Integrity string `json:"integrity"`
 	} `json:"model"`
 	Build struct {
 		Version   string    `json:"version"`
@@ -555,12 +587,13 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	if snap := s.current.Load(); snap != nil {
 		v.Model = &struct {
 			ModelInfo
-			Alias    string    `json:"alias,omitempty"`
-			Stage    string    `json:"stage,omitempty"`
-			Flavor   string    `json:"flavor"`
-			Source   string    `json:"source"`
-			LoadedAt time.Time `json:"loaded_at"`
-		}{snap.info(), snap.ver.Alias, snap.ver.Stage, snap.flavor, s.src.String(), snap.loadedAt.UTC()}
+			Alias     string    `json:"alias,omitempty"`
+			Stage     string    `json:"stage,omitempty"`
+			Flavor    string    `json:"flavor"`
+			Source    string    `json:"source"`
+			LoadedAt  time.Time `json:"loaded_at"`
+			Integrity string    `json:"integrity"`
+		}{snap.info(), snap.ver.Alias, snap.ver.Stage, snap.flavor, s.src.String(), snap.loadedAt.UTC(), snap.integrity}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

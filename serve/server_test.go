@@ -421,7 +421,7 @@ func TestMetricsLint(t *testing.T) {
 	}
 	w := do(t, h, "GET", "/metrics", "", "")
 	for _, name := range []string{"api_requests_total{endpoint=\"/predict\",status=\"200\"} 1", "api_request_latency_seconds_bucket",
-		`model_info{alias="champion",name="fake",run_id="run1",version="1"} 1`, `model_reloads_total{result="success"} 1`,
+		`model_info{alias="champion",integrity="registered",name="fake",run_id="run1",version="1"} 1`, `model_reloads_total{result="success"} 1`,
 		"model_last_reload_success_timestamp_seconds", "model_probability_of_default_bucket", "model_decisions_total",
 		`api_validation_errors_total{reason="malformed_json"} 1`, `model_feature_psi{feature="duration_in_month"}`, "model_score_psi", "model_drift_window_rows 1",
 		"go_goroutines", "process_cpu_seconds_total", "go_build_info", "pipeline_build_info"} {

@@ -18,7 +18,9 @@ type snapshot struct {
 	window   *window        // nil when drift is off
 	loadedAt time.Time
 	dir      string // model directory loaded
-	tmp      string // temporary directory to remove when replaced ("" for none)
+	// integrity is what the model's integrity rests on (IntegritySigned…).
+	integrity string
+	tmp       string // temporary directory to remove when replaced ("" for none)
 
 	explainer *model.Explainer // /explain's reasons and statements (reasons.go)
 }

@@ -49,7 +49,7 @@ func TestRegistryLocalStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		mv, err := st.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: "m",
-			Source: strings.TrimRight(run.Info.ArtifactURI, "/") + "/model", RunID: run.Info.RunID})
+			Source: strings.TrimRight(run.Info.ArtifactURI, "/") + "/model", RunID: run.Info.RunID, Tags: registrationTags(t, dir)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,10 +79,11 @@ func TestRegistryLocalStore(t *testing.T) {
 		if v.Version != tc.want || v.RunID != tc.runID || v.Name != tc.name {
 			t.Errorf("%s: %+v, want version %s of run %s", tc.ref, v, tc.want, tc.runID)
 		}
-		dir, err := src.Fetch(ctx, v, t.TempDir())
+		f, err := src.Fetch(ctx, v, t.TempDir())
 		if err != nil {
 			t.Fatalf("%s: fetch: %v", tc.ref, err)
 		}
+		dir := f.Dir
 		if err := model.Verify(dir); err != nil {
 			t.Errorf("%s: downloaded model: %v", tc.ref, err)
 		}

@@ -110,17 +110,18 @@ func TestMLflowWebhookReload(t *testing.T) {
 	}
 	for i, n := range []int{5, 10} {
 		path := fmt.Sprint("model-", i+1)
-		if err := store.UploadDir(ctx, writeModel(t, t.TempDir(), n, run.Info.RunID), path); err != nil {
+		dir := writeModel(t, t.TempDir(), n, run.Info.RunID)
+		if err := store.UploadDir(ctx, dir, path); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID}); err != nil {
+		if _, err := c.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: run.Info.ArtifactURI + "/" + path, RunID: run.Info.RunID, Tags: registrationTags(t, dir)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := c.SetRegisteredModelAlias(ctx, name, "champion", "1"); err != nil {
 		t.Fatal(err)
 	}
-	const secret = "webhook-test-secret"
+	const secret = "webhook-test-secret-0123456789abcdef"
 	src, _ := NewSource("models:/"+name+"@champion", server(c))
 	s, _ = newServer(t, src, Options{WebhookSecret: secret})
 	if _, err := s.Reload(ctx, false); err != nil {

@@ -43,6 +43,9 @@ type SplitConfig struct {
 	// Manifest is a split manifest (split_manifest.json of a run): train
 	// on exactly its parts; seed and fractions are then unused.
 	Manifest string `yaml:"manifest"`
+	// Refit trains the final model again on every row, with what the
+	// split run chose (its best iteration), as a run of its own.
+	Refit bool `yaml:"refit"`
 }
 
 // FairnessConfig names the protected characteristics measured on the test
@@ -56,7 +59,7 @@ type FairnessConfig struct {
 
 // ModelConfig chooses the family and its hyper-parameters.
 type ModelConfig struct {
-	Family string            `yaml:"family"` // gbdt | logistic | forest
+	Family string            `yaml:"family"` // gbdt | logistic | forest | scorecard
 	Params map[string]string `yaml:"params"` // family-specific, e.g. num_leaves for gbdt
 }
 
@@ -68,7 +71,7 @@ type EvaluationConfig struct {
 
 // TrackingConfig names the MLflow experiment, the run and the registered model.
 type TrackingConfig struct {
-	Experiment  string `yaml:"experiment"`
+	Experiment  string `yaml:"experiment"` // empty: named after the data set
 	RunName     string `yaml:"run_name"`
 	Description string `yaml:"description"`
 	Register    string `yaml:"register"` // registered model name; empty: don't register
@@ -81,7 +84,7 @@ func DefaultConfig() Config {
 		Split:      SplitConfig{Seed: 42, Validation: 0.2, Test: 0.2},
 		Model:      ModelConfig{Family: "gbdt"},
 		Evaluation: EvaluationConfig{Cutoff: 0.5},
-		Tracking:   TrackingConfig{Experiment: "credit-risk"},
+		// No experiment: the run goes to one named after the data set.
 	}
 }
 
@@ -151,11 +154,8 @@ func (c *Config) Validate() error {
 	if !(c.Evaluation.Cutoff > 0 && c.Evaluation.Cutoff < 1) {
 		return &ConfigError{Key: "evaluation.cutoff", Msg: fmt.Sprintf("%g is not a probability strictly between 0 and 1", c.Evaluation.Cutoff)}
 	}
-	if c.Tracking.Experiment == "" {
-		return &ConfigError{Key: "tracking.experiment", Msg: "must not be empty"}
-	}
 	if c.Data.Path != "" && (c.Data.Label == "" || c.Data.Positive == "") {
-		return &ConfigError{Key: "data", Msg: "a data file needs its label column and positive value (data.label, data.positive)"}
+		return &ConfigError{Key: "data.path", Msg: "a data file needs its label column and positive value: data.label and data.positive"}
 	}
 	if c.Data.Date != "" && c.Data.Path == "" {
 		return &ConfigError{Key: "data.date", Msg: "the embedded German credit data has no date column; give data.path too"}

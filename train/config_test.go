@@ -29,7 +29,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "unknown family", yaml: "model:\n  family: xgboost\n", wantErr: "model.family: unknown family \"xgboost\""},
 		{name: "split leaves nothing", yaml: "split:\n  validation: 0.5\n  test: 0.5\n", wantErr: "split:"},
 		{name: "cutoff", yaml: "evaluation:\n  cutoff: 1.5\n", wantErr: "evaluation.cutoff: 1.5 is not a probability"},
-		{name: "data file without label", yaml: "data:\n  path: x.csv\n", wantErr: "data: a data file needs its label column"},
+		{name: "data file without label", yaml: "data:\n  path: x.csv\n", wantErr: "data.path: a data file needs its label column"},
 		{name: "bad yaml", yaml: "model: [\n", wantErr: "config"},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
 	"github.com/creditrisk/engine/tracking"
@@ -208,15 +209,26 @@ const registerTimeout = 5 * time.Minute
 
 // register creates a version of the registered model name from the run's
 // model directory, waits until it is READY and tags it with the headline
-// test metrics and the model file's sha256. A version that does not become
-// READY is deleted, so nothing half-made stays in the registry.
+// test metrics, the model file's sha256 and the digest of every file of
+// the directory (integrity.TagFilesDigest, on the run too): serve checks
+// the files it downloads against these, which live in the registry, not
+// beside the files. A version that does not become READY is deleted, so
+// nothing half-made stays in the registry.
 func (r *recorder) register(ctx context.Context, name, modelDir string, metrics map[string]float64) (*Registration, error) {
 	if _, err := r.t.GetOrCreateRegisteredModel(ctx, name); err != nil {
 		return nil, fmt.Errorf("register %q: %w", name, err)
 	}
-	sums, err := model.Checksums(modelDir)
+	// The directory was uploaded from these files; hash them as they are.
+	files, err := integrity.HashDir(modelDir)
 	if err != nil {
 		return nil, fmt.Errorf("register %q: %w", name, err)
+	}
+	if err := model.VerifyFiles(modelDir, files); err != nil {
+		return nil, fmt.Errorf("register %q: %w", name, err)
+	}
+	digest := integrity.Digest(files)
+	if err := r.t.SetTag(ctx, r.runID, integrity.TagFilesDigest, digest); err != nil {
+		return nil, fmt.Errorf("register %q: tag run %s: %w", name, r.runID, err)
 	}
 	var tags []mlflow.Tag
 	for _, k := range []string{"test_auc", "test_gini", "test_ks", "test_brier", "test_log_loss"} {
@@ -224,8 +236,9 @@ func (r *recorder) register(ctx context.Context, name, modelDir string, metrics 
 			tags = append(tags, mlflow.Tag{Key: k, Value: fmt.Sprintf("%.6f", v)})
 		}
 	}
+	tags = append(tags, mlflow.Tag{Key: integrity.TagFilesDigest, Value: digest})
 	if f, err := modelFile(modelDir); err == nil {
-		tags = append(tags, mlflow.Tag{Key: "model_file", Value: f}, mlflow.Tag{Key: "model_sha256", Value: sums[f]})
+		tags = append(tags, mlflow.Tag{Key: integrity.TagModelFile, Value: f}, mlflow.Tag{Key: integrity.TagModelSHA256, Value: files[f]})
 	}
 	source := strings.TrimRight(r.artifactURI, "/") + "/" + tracking.ModelPath
 	mv, err := r.t.CreateModelVersion(ctx, mlflow.CreateModelVersionRequest{Name: name, Source: source, RunID: r.runID, Tags: tags})

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -38,6 +39,10 @@ type Options struct {
 	OutDir string
 	// OnIteration, if set, sees each boosting iteration (for progress).
 	OnIteration func(gbdt.Iteration)
+	// OnWarning, if set, sees each warning about the data as it is found,
+	// before training (the warnings are also in Result.Warnings and the
+	// run's description).
+	OnWarning func(Suspect)
 	// Tags are extra run tags, e.g. the system tags of the run's source.
 	Tags map[string]string
 }
@@ -45,6 +50,7 @@ type Options struct {
 // Result is what a finished run produced.
 type Result struct {
 	RunID        string             `json:"run_id,omitempty"`
+	Experiment   string             `json:"experiment,omitempty"`
 	ExperimentID string             `json:"experiment_id,omitempty"`
 	TrackingURI  string             `json:"tracking_uri,omitempty"`
 	RunURL       string             `json:"run_url,omitempty"`
@@ -56,10 +62,20 @@ type Result struct {
 	Metrics      map[string]float64 `json:"metrics"`
 	Registered   *Registration      `json:"registered,omitempty"`
 	Iterations   int                `json:"iterations,omitempty"`
-	Rows         SplitSizes         `json:"rows"`
+	// BestIteration is the boosting iteration the model keeps (the lowest
+	// validation log loss); Stopped says why boosting ended.
+	BestIteration int        `json:"best_iteration,omitempty"`
+	Stopped       string     `json:"stopped,omitempty"`
+	Rows          SplitSizes `json:"rows"`
+	// Warnings are the data's suspect columns (identifiers, leaks).
+	Warnings []Suspect `json:"warnings,omitempty"`
+	// Refit is the final model trained on every row, with --refit.
+	Refit *Refit `json:"refit,omitempty"`
 	// Seconds spent in each phase: load, train, evaluate (scores, metrics,
 	// plots, model directory) and track (MLflow calls and uploads).
 	Seconds map[string]float64 `json:"seconds"`
+
+	testScores []float64 // the model's scores of the test split
 }
 
 // Registration is the model version a run registered.
@@ -91,13 +107,27 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	}
 	table, splits := in.all, in.splits
 	trainT, validT, testT := in.features.Subset(splits.Train), in.features.Subset(splits.Validation), in.features.Subset(splits.Test)
+	if cfg.Tracking.Experiment == "" {
+		cfg.Tracking.Experiment = datasetName(table.Source)
+	}
+	// The measured-only columns (protected, date) are not the model's:
+	// only its features are checked for IDs and leaks.
+	warnings := Suspects(in.features)
+	for _, w := range warnings {
+		if opts.OnWarning != nil {
+			opts.OnWarning(w)
+		}
+		cfg.Tracking.Description = strings.TrimSpace(cfg.Tracking.Description + "\n\nWarning: column " + w.String())
+	}
 
 	res := &Result{
-		Family:  cfg.Model.Family,
-		OutDir:  opts.OutDir,
-		Metrics: map[string]float64{},
-		Rows:    SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
-		Seconds: clock.laps,
+		Family:     cfg.Model.Family,
+		Experiment: cfg.Tracking.Experiment,
+		Warnings:   warnings,
+		OutDir:     opts.OutDir,
+		Metrics:    map[string]float64{},
+		Rows:       SplitSizes{len(splits.Train), len(splits.Validation), len(splits.Test)},
+		Seconds:    clock.laps,
 	}
 	clock.lap("load")
 
@@ -140,24 +170,29 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	}
 	if err == nil {
 		res.Iterations = len(iters)
+		res.BestIteration, res.Stopped = stopped(iters, params)
 		err = res.fit(ctx, cfg, opts, rec, clock, in, m, iters, trainT, testT)
 	}
-	if rec == nil {
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
+	if rec != nil {
+		// The run is closed before a version is made of it: a process
+		// killed while registering leaves a finished run and no version,
+		// never a version whose run stays RUNNING.
+		err = rec.finish(ctx, err)
 	}
-	// The run is closed before a version is made of it: a process killed
-	// while registering leaves a finished run and no version, never a
-	// version whose run stays RUNNING.
-	if err = rec.finish(ctx, err); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if cfg.Tracking.Register != "" {
+	final, finalDir := rec, res.ModelDir
+	if cfg.Split.Refit {
+		if res.Refit, final, err = refit(ctx, cfg, opts, res, in.features, params); err != nil {
+			return nil, err
+		}
+		finalDir = res.Refit.ModelDir
+	}
+	if final != nil && cfg.Tracking.Register != "" {
 		defer clock.lap("track")
-		if res.Registered, err = rec.register(ctx, cfg.Tracking.Register, res.ModelDir, res.Metrics); err != nil {
-			return nil, fmt.Errorf("run %s is recorded, but %w", rec.runID, err)
+		if res.Registered, err = final.register(ctx, cfg.Tracking.Register, finalDir, res.Metrics); err != nil {
+			return nil, fmt.Errorf("run %s is recorded, but %w", final.runID, err)
 		}
 	}
 	return res, nil
@@ -269,6 +304,7 @@ func (res *Result) evaluate(cfg Config, opts Options, in *input, m model.Model, 
 	if err != nil {
 		return fmt.Errorf("score the test split: %w", err)
 	}
+	res.testScores = scores
 	report, err := evaluate.Evaluate(testT.Label, scores, cfg.Evaluation.Cutoff)
 	if err != nil {
 		return fmt.Errorf("evaluate the test split: %w", err)
@@ -502,4 +538,23 @@ func writeSummary(path string, cfg Config, res *Result, testT *data.Table, score
 		Facts:  facts,
 		Labels: testT.Label, Scores: scores, Cutoff: cfg.Evaluation.Cutoff,
 	})
+}
+
+// stopped says which iteration boosting keeps and why it ended: early
+// stopping (no better validation log loss for the patience), or the
+// iteration limit.
+func stopped(iters []gbdt.Iteration, params map[string]string) (best int, why string) {
+	if len(iters) == 0 {
+		return 0, ""
+	}
+	p := gbdt.DefaultParams()
+	for k, v := range params {
+		p.Set(k, v) // checked before training
+	}
+	best = bestIteration(iters)
+	last := iters[len(iters)-1].Iter
+	if last < p.NumIterations && p.EarlyStoppingRound > 0 {
+		return best, fmt.Sprintf("early stopping at iteration %d: validation_log_loss did not improve for %d iterations after %d", last, p.EarlyStoppingRound, best)
+	}
+	return best, fmt.Sprintf("all %d iterations", last)
 }

@@ -26,7 +26,9 @@ import (
 	"github.com/creditrisk/engine/artifact"
 	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/filestore"
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/model"
@@ -310,7 +312,59 @@ func checkServerRun(t *testing.T, srv testkit.Server, c *mlflow.Client, family s
 	if mv.Status != mlflow.StatusReady || mv.RunID != res.RunID || tagOf(mv.Tags, "model_sha256") != hex.EncodeToString(sum[:]) || tagOf(mv.Tags, "test_auc") == "" {
 		t.Errorf("model version %+v", mv)
 	}
+	checkDigests(t, res, mv, server(c))
 	pythonCheck(t, srv, res, reg)
+}
+
+// checkDigests: the version and its run carry the digest of the model
+// directory as uploaded, which the downloaded files match.
+func checkDigests(t *testing.T, res *Result, mv *mlflow.ModelVersion, b tracking.Backend) {
+	t.Helper()
+	files, err := integrity.HashDir(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := integrity.Digest(files)
+	run, err := b.GetRun(t.Context(), res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runTag, _ := run.Tag(integrity.TagFilesDigest)
+	if got := tagOf(mv.Tags, integrity.TagFilesDigest); got != want || runTag != want {
+		t.Errorf("%s: version %q, run %q, want %s", integrity.TagFilesDigest, got, runTag, want)
+	}
+	dir := filepath.Join(t.TempDir(), "down")
+	if err := tracking.Fetch(t.Context(), b, tracking.Ref{Name: mv.Name, Version: mv.Version}, dir); err != nil {
+		t.Fatal(err)
+	}
+	down, err := integrity.HashDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := integrity.Digest(down); got != want {
+		t.Errorf("downloaded files have digest %s, the tag says %s", got, want)
+	}
+}
+
+// TestRegisterLocalStore: registering into the local store records the
+// digests too.
+func TestRegisterLocalStore(t *testing.T) {
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Model.Family = model.FamilyLogistic
+	cfg.Tracking = TrackingConfig{Experiment: "digests", Register: "credit-digests"}
+	res, err := Run(t.Context(), cfg, Options{Tracking: st, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv, err := st.GetModelVersion(t.Context(), res.Registered.Name, res.Registered.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDigests(t, res, mv, st)
 }
 
 func tagOf(tags []mlflow.Tag, key string) string {
@@ -519,4 +573,60 @@ func TestCancelMarksKilled(t *testing.T) {
 // server is the tracking backend of the stack's server c talks to.
 func server(c *mlflow.Client) tracking.Backend {
 	return tracking.NewServer(c, s3.EnvConfig(os.Getenv))
+}
+
+// TestRefit: with Split.Refit the final model is trained on every row as a
+// child run of the split run, stopping at the split run's best iteration;
+// it carries the split run's test metrics under split_run/ (none of its
+// own), no holdout, and is the version registered. A final model on all
+// rows was once impossible (split.test: 0 is refused).
+func TestRefit(t *testing.T) {
+	ctx := t.Context()
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Split.Refit = true
+	cfg.Tracking.Register = "refit"
+	res, err := Run(ctx, cfg, Options{Tracking: st, OutDir: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Refit
+	if r == nil || r.RunID == "" || r.RunID == res.RunID || r.Rows != 1000 || r.Iterations != res.BestIteration || r.Iterations == 0 {
+		t.Fatalf("refit %+v of %+v", r, res)
+	}
+	run, err := st.GetRun(ctx, r.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := run.Tag(mlflow.TagParentRunID); p != res.RunID {
+		t.Errorf("parent %q, want %s", p, res.RunID)
+	}
+	if v, _ := run.Param("num_iterations"); v != fmt.Sprint(res.BestIteration) {
+		t.Errorf("num_iterations %q, want %d", v, res.BestIteration)
+	}
+	metrics := map[string]float64{}
+	for _, m := range run.Data.Metrics {
+		metrics[m.Key] = m.Value
+	}
+	if metrics["split_run/test_auc"] != res.Metrics["test_auc"] || metrics["test_auc"] != 0 {
+		t.Errorf("refit metrics %v; want the split run's test_auc %v under split_run/ only", metrics, res.Metrics["test_auc"])
+	}
+	files, err := st.ListArtifacts(ctx, r.RunID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Path)
+	}
+	if !slices.Contains(names, tracking.EvaluationFile) || !slices.Contains(names, tracking.ModelPath) || slices.Contains(names, tracking.HoldoutFile) {
+		t.Errorf("refit artifacts %v", names)
+	}
+	mv, err := st.GetModelVersion(ctx, "refit", res.Registered.Version)
+	if err != nil || mv.RunID != r.RunID {
+		t.Errorf("registered %+v, %v; want the refit run's model", mv, err)
+	}
 }

@@ -191,7 +191,11 @@ func copyFile(ctx context.Context, src, dst string) error {
 	if st.IsDir() {
 		return fmt.Errorf("%s: %w", src, tree.ErrIsDir)
 	}
+	r, err := tree.Limit(ctx, f)
+	if err != nil {
+		return err
+	}
 	// The copy is as private as the original: a holdout of applicants'
 	// rows (0640) does not become world-readable in the store.
-	return tree.WriteFile(dst, f, st.Mode().Perm()&0o666)
+	return tree.WriteFile(dst, r, st.Mode().Perm()&0o666)
 }

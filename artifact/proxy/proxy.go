@@ -223,7 +223,11 @@ func (s *Store) get(ctx context.Context, p, dst string) error {
 		return fmt.Errorf("download %s: %w", p, err)
 	}
 	defer body.Close()
-	if err := tree.WriteFile(dst, body, 0o666); err != nil {
+	r, err := tree.Limit(ctx, body)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", p, err)
+	}
+	if err := tree.WriteFile(dst, r, 0o666); err != nil {
 		return fmt.Errorf("download %s: %w", p, err)
 	}
 	return nil

@@ -284,7 +284,11 @@ func (s *Store) get(ctx context.Context, key, dst string) error {
 		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, notExist(err))
 	}
 	defer obj.Close()
-	if err := tree.WriteFile(dst, obj, 0o666); err != nil {
+	r, err := tree.Limit(ctx, obj)
+	if err != nil {
+		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, err)
+	}
+	if err := tree.WriteFile(dst, r, 0o666); err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", s.bucket, key, notExist(err))
 	}
 	return nil

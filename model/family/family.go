@@ -40,9 +40,10 @@ func Row(row []float64, n int) error {
 }
 
 // Params applies key=value training parameters through set, in key order so
-// that errors are deterministic. An unknown key or a bad value is an error
-// naming the key and listing the known keys; with known nil, set alone
-// decides which keys exist.
+// that errors are deterministic. A key not in known (an entry ending in "."
+// admits every key with that prefix) is an error that suggests the nearest
+// known key and lists the known ones; a bad value is set's error, naming
+// the key.
 func Params(params map[string]string, known []string, set func(key, value string) error) error {
 	keys := make([]string, 0, len(params))
 	for k := range params {
@@ -51,14 +52,70 @@ func Params(params map[string]string, known []string, set func(key, value string
 	slices.Sort(keys)
 	for _, k := range keys {
 		key := strings.TrimSpace(k)
-		if known != nil && !slices.Contains(known, key) {
-			return fmt.Errorf("parameter %q: unknown (known: %s): %w", k, strings.Join(known, ", "), ErrParam)
+		if !isKnown(key, known) {
+			return fmt.Errorf("parameter %q: unknown%s: %w", k, hint(key, known), ErrParam)
 		}
 		if err := set(key, strings.TrimSpace(params[k])); err != nil {
 			return fmt.Errorf("parameter %q: %w", key, err)
 		}
 	}
 	return nil
+}
+
+func isKnown(key string, known []string) bool {
+	for _, k := range known {
+		if prefix, ok := strings.CutSuffix(k, "."); ok {
+			if strings.HasPrefix(key, prefix+".") && len(key) > len(k) {
+				return true
+			}
+		} else if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// hint suggests the nearest known key (by edit distance, if it is near
+// enough to be a typo) and lists the known keys when they are few enough
+// to read.
+func hint(key string, known []string) string {
+	best, dist := "", len(key)/3+2
+	for _, k := range known {
+		if d := editDistance(key, k); d < dist {
+			best, dist = k, d
+		}
+	}
+	var b strings.Builder
+	if best != "" {
+		fmt.Fprintf(&b, "; did you mean %s?", best)
+	}
+	if len(known) <= 12 {
+		fmt.Fprintf(&b, " (known: %s)", strings.Join(known, ", "))
+	} else {
+		b.WriteString(" (see configs/train.yaml for the family's keys)")
+	}
+	return b.String()
+}
+
+// editDistance is the Levenshtein distance of a and b in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Int parses an integer parameter value that must lie in [lo, hi].

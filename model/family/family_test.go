@@ -48,3 +48,30 @@ func TestNumbers(t *testing.T) {
 		t.Errorf("Rows: %v", err)
 	}
 }
+
+// TestUnknownSuggests: a mistyped key gets the nearest known key as a
+// suggestion (gbdt's "num_leave" once got none), a prefix entry admits its
+// keys, and a key far from every known one gets no guess.
+func TestUnknownSuggests(t *testing.T) {
+	set := func(string, string) error { return nil }
+	for _, tc := range []struct {
+		known []string
+		key   string
+		want  string // "" accepted
+	}{
+		{[]string{"num_leaves", "num_leaf", "learning_rate"}, "num_leave", "did you mean num_leaves?"},
+		{[]string{"num_trees", "max_features"}, "num_tree", "did you mean num_trees? (known: num_trees, max_features)"},
+		{[]string{"l2", "max_iter", "tol"}, "maxiter", "did you mean max_iter?"},
+		{[]string{"trend", "trend."}, "trend.age", ""},
+		{[]string{"trend", "trend."}, "trend.", "unknown"},
+		{[]string{"l2", "tol"}, "completely_different", "unknown (known: l2, tol)"},
+	} {
+		err := Params(map[string]string{tc.key: "1"}, tc.known, set)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.key, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrParam)):
+			t.Errorf("%s: %v, want %q", tc.key, err, tc.want)
+		}
+	}
+}

@@ -114,7 +114,7 @@ func Load(path string, s *data.Schema) (*Model, error) {
 // aliases). onIter, if not nil, receives every iteration's metrics.
 func Train(ctx context.Context, train, valid *data.Table, params map[string]string, onIter func(gbdt.Iteration)) (*Model, error) {
 	p := gbdt.DefaultParams()
-	if err := family.Params(params, nil, p.Set); err != nil {
+	if err := family.Params(params, gbdt.ParamKeys(), p.Set); err != nil {
 		return nil, fmt.Errorf("train gbdt: %w", paramError{err})
 	}
 	tr, err := dataset(train)

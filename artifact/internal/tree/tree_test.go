@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"net"
@@ -184,5 +185,37 @@ func write(t *testing.T, p, s string) {
 	}
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLimit(t *testing.T) {
+	ctx := WithLimit(context.Background(), 10, 2)
+	dir := t.TempDir()
+	write := func(name, body string) error {
+		r, err := Limit(ctx, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		return WriteFile(filepath.Join(dir, name), r, 0o666)
+	}
+	if err := write("a", "123456"); err != nil {
+		t.Fatalf("6 of 10 bytes: %v", err)
+	}
+	if err := write("b", "12345"); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("11 of 10 bytes: %v, want ErrTooLarge", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the file past the limit was kept: %v", err)
+	}
+	if err := write("c", ""); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "more than 2 files") {
+		t.Errorf("a third file: %v, want ErrTooLarge", err)
+	}
+	exact := WithLimit(context.Background(), 4, 0)
+	r, _ := Limit(exact, strings.NewReader("1234"))
+	if err := WriteFile(filepath.Join(dir, "d"), r, 0o666); err != nil {
+		t.Errorf("exactly the limit: %v", err)
+	}
+	if r, err := Limit(context.Background(), strings.NewReader("x")); err != nil || r == nil {
+		t.Errorf("without a limit: %v", err)
 	}
 }

@@ -1,0 +1,112 @@
+package evaluate
+
+import (
+	"bufio"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"io"
+)
+
+// writePNG writes an image as PNG: an opaque RGBA one (every chart, on
+// its white background) with encodePNG, anything else with image/png.
+func writePNG(w io.Writer, img image.Image) error {
+	if m, ok := img.(*image.RGBA); ok && m.Opaque() {
+		return encodePNG(w, m)
+	}
+	return (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img)
+}
+
+// encodePNG writes an opaque chart as an 8-bit RGB PNG with no row filter
+// and the fastest deflate. Charts are flat colour with long horizontal
+// runs, which deflate finds without filtering: the file is as small as
+// image/png's (which tries five filters on every row, most of its time)
+// and it is written two to four times faster. Alpha is dropped: a chart's
+// background is opaque.
+func encodePNG(w io.Writer, m *image.RGBA) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	b := m.Bounds()
+	width, height := b.Dx(), b.Dy()
+	bw.WriteString("\x89PNG\r\n\x1a\n")
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
+	ihdr[8], ihdr[9] = 8, 2 // 8 bits per sample, truecolour
+	if err := chunk(bw, "IHDR", ihdr[:]); err != nil {
+		return err
+	}
+	idat := &idatWriter{w: bw}
+	z, err := zlib.NewWriterLevel(idat, zlib.BestSpeed)
+	if err != nil {
+		return err
+	}
+	row := make([]byte, 1+3*width) // filter byte 0: none
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		p := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x, o := 0, 1; x < width; x, o = x+1, o+3 {
+			row[o], row[o+1], row[o+2] = p[4*x], p[4*x+1], p[4*x+2]
+		}
+		if _, err := z.Write(row); err != nil {
+			return err
+		}
+	}
+	if err := z.Close(); err != nil {
+		return err
+	}
+	if err := idat.flush(); err != nil {
+		return err
+	}
+	if err := chunk(bw, "IEND", nil); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// idatWriter cuts the compressed stream into IDAT chunks of up to 64 KiB.
+type idatWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (d *idatWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), 64<<10-len(d.buf))
+		d.buf = append(d.buf, p[:k]...)
+		p = p[k:]
+		if len(d.buf) == 64<<10 {
+			if err := d.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (d *idatWriter) flush() error {
+	if len(d.buf) == 0 {
+		return nil
+	}
+	err := chunk(d.w, "IDAT", d.buf)
+	d.buf = d.buf[:0]
+	return err
+}
+
+// chunk writes one PNG chunk: length, type, data and CRC.
+func chunk(w io.Writer, typ string, data []byte) error {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+	crc := crc32.NewIEEE()
+	crc.Write([]byte(typ))
+	crc.Write(data)
+	for _, part := range [][]byte{n[:], []byte(typ), data} {
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
+	}
+	binary.BigEndian.PutUint32(n[:], crc.Sum32())
+	_, err := w.Write(n[:])
+	return err
+}
