@@ -53,8 +53,11 @@ var Families = []Family{
 		Train: func(ctx context.Context, train, valid *data.Table, p map[string]string, onIter func(gbdt.Iteration)) (Model, error) {
 			return nilIfErr(lgbm.Train(ctx, train, valid, p, onIter))
 		},
-		Load:  func(path string, s *data.Schema) (Model, error) { return nilIfErr(lgbm.Load(path, s)) },
-		Check: func(p map[string]string) error { d := gbdt.DefaultParams(); return family.Params(p, gbdt.ParamKeys(), d.Set) },
+		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(lgbm.Load(path, s)) },
+		Check: func(p map[string]string) error {
+			d := gbdt.DefaultParams()
+			return family.Params(p, gbdt.ParamKeys(), d.Set)
+		},
 	},
 	{
 		Name: FamilyLogistic, Flavor: FlavorLogistic, File: logistic.FileName,
