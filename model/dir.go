@@ -3,6 +3,7 @@ package model
 import (
 	"bufio"
 	"bytes"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,7 +35,18 @@ const (
 	// ProfileFile is the training data's reference profile (a
 	// data.Profile as JSON) that serve measures drift against.
 	ProfileFile = "reference_profile.json"
+	// CodeDir holds a family's pyfunc loader module (Family.Loader).
+	CodeDir = "code"
 )
+
+// pyfuncCode holds the Python loader modules that Save ships with the
+// families that name one (Family.Loader). encodingModule, gbdt's loader,
+// also holds the input rules (data.Encoder's) that every loader shares.
+//
+//go:embed pyfunc/*.py
+var pyfuncCode embed.FS
+
+const encodingModule = "creditrisk_pyfunc"
 
 // Versions written into MLmodel and the Python environment files by
 // default: the stack's MLflow 3.x and the LightGBM it ships with, whose
@@ -78,7 +91,7 @@ type SaveOptions struct {
 
 // Save writes a complete model directory for m into dir, which must not
 // exist or be empty: the model file, schema.json, the input example, the
-// Python environment files (lightgbm flavor), MLmodel and, last,
+// Python environment files (flavors with pyfunc), MLmodel and, last,
 // checksums.json with the sha256 of every other file.
 //
 // For the gbdt family the MLmodel has MLflow's lightgbm and python_function
@@ -155,31 +168,15 @@ func Save(dir string, m Model, opts SaveOptions) error {
 	}
 	maps.Copy(mm.Metadata, opts.Metadata)
 
-	switch m.Flavor() {
-	case FlavorLightGBM:
-		mm.Flavors = map[string]map[string]any{
-			FlavorLightGBM: {"code": nil, "data": file, "lgb_version": lv, "model_class": "lightgbm.basic.Booster"},
-			FlavorPyfunc: {
-				"code":           PyfuncCodeDir,
-				"data":           file,
-				"env":            map[string]any{"conda": CondaFile, "virtualenv": PythonEnvFile},
-				"loader_module":  PyfuncLoader,
-				"python_version": pv,
-			},
-		}
-		if err := os.MkdirAll(filepath.Join(dir, PyfuncCodeDir), 0o777); err != nil {
-			return fmt.Errorf("save model: %w", err)
-		}
-		if err := writeFile(dir, pyfuncLoaderFile, pyfuncLoader); err != nil {
+	mm.Flavors = map[string]map[string]any{m.Flavor(): {"data": file, "format_version": 1}}
+	if m.Flavor() == FlavorLightGBM {
+		// The lightgbm flavor stays a plain Booster for mlflow.lightgbm.
+		mm.Flavors[FlavorLightGBM] = map[string]any{"code": nil, "data": file, "lgb_version": lv, "model_class": "lightgbm.basic.Booster"}
+	}
+	if fam.Loader != "" {
+		if err := savePyfunc(dir, mm, fam, file, mv, lv, pv); err != nil {
 			return err
 		}
-		for _, f := range pythonEnv(mv, lv, pv) {
-			if err := writeFile(dir, f.name, []byte(f.body)); err != nil {
-				return err
-			}
-		}
-	default:
-		mm.Flavors = map[string]map[string]any{m.Flavor(): {"data": file, "format_version": 1}}
 	}
 
 	if len(opts.Example) > 0 {
@@ -277,10 +274,11 @@ func writeFile(dir, name string, b []byte) error {
 type envFile struct{ name, body string }
 
 // pythonEnv returns requirements.txt, python_env.yaml and conda.yaml as
-// mlflow.lightgbm writes them. Only mlflow and lightgbm are pinned: they
-// decide whether the model loads; the others follow from them.
-func pythonEnv(mlflowV, lgbV, pyV string) []envFile {
-	reqs := []string{"mlflow==" + mlflowV, "lightgbm==" + lgbV, "numpy", "pandas", "scikit-learn", "scipy"}
+// mlflow.lightgbm writes them, for mlflow and the packages pkgs. Only
+// mlflow and the model's library are pinned: they decide whether the model
+// loads; the others follow from them.
+func pythonEnv(mlflowV, pyV string, pkgs ...string) []envFile {
+	reqs := append([]string{"mlflow==" + mlflowV}, pkgs...)
 	var conda strings.Builder
 	fmt.Fprintf(&conda, "channels:\n- conda-forge\ndependencies:\n- python=%s\n- pip\n- pip:\n", pyV)
 	for _, r := range reqs {
@@ -292,6 +290,49 @@ func pythonEnv(mlflowV, lgbV, pyV string) []envFile {
 		{PythonEnvFile, "python: " + pyV + "\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n"},
 		{CondaFile, conda.String()},
 	}
+}
+
+// savePyfunc ships the family's Python loader in code/, which pyfunc puts
+// on sys.path before importing loader_module, so that mlflow.pyfunc takes
+// categorical features as the level strings the signature declares.
+func savePyfunc(dir string, mm *MLmodel, fam Family, file, mv, lv, pv string) error {
+	src, err := pyfuncCode.ReadFile("pyfunc/" + fam.Loader + ".py")
+	if err != nil {
+		return fmt.Errorf("save model to %s: pyfunc loader: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, CodeDir), 0o777); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if err := writeFile(dir, path.Join(CodeDir, fam.Loader+".py"), src); err != nil {
+		return err
+	}
+	if fam.Loader != encodingModule {
+		// Every loader reads its input by the encoding module's rules.
+		enc, err := pyfuncCode.ReadFile("pyfunc/" + encodingModule + ".py")
+		if err != nil {
+			return fmt.Errorf("save model to %s: pyfunc loader: %w", dir, err)
+		}
+		if err := writeFile(dir, path.Join(CodeDir, encodingModule+".py"), enc); err != nil {
+			return err
+		}
+	}
+	mm.Flavors[FlavorPyfunc] = map[string]any{
+		"code":           CodeDir,
+		"data":           file,
+		"env":            map[string]any{"conda": CondaFile, "virtualenv": PythonEnvFile},
+		"loader_module":  fam.Loader,
+		"python_version": pv,
+	}
+	pkgs := []string{"numpy", "pandas"}
+	if fam.Flavor == FlavorLightGBM {
+		pkgs = []string{"lightgbm==" + lv, "numpy", "pandas", "scikit-learn", "scipy"}
+	}
+	for _, f := range pythonEnv(mv, pv, pkgs...) {
+		if err := writeFile(dir, f.name, []byte(f.body)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Dir is a loaded model directory.

@@ -1,17 +1,19 @@
 // Package model is the one interface over the model families (gbdt,
-// logistic, forest) and the model directory, the unit that moves between
+// logistic, forest, scorecard) and the model directory, the unit that moves between
 // train, the registry, promote, predict and serve.
 //
 // A model directory follows MLflow's layout so that MLflow shows it as a
-// model and, for the gbdt family, Python loads it with mlflow.lightgbm or
-// mlflow.pyfunc:
+// model and, for the gbdt and scorecard families, Python loads it with
+// mlflow.pyfunc (gbdt also with mlflow.lightgbm; a scorecard through the
+// loader module shipped in code/, which needs only numpy and pandas):
 //
 //	MLmodel                     MLflow's YAML description: flavors, signature, uuid, run id
-//	model.lgb | model.json | model.golearn   the family's model file
+//	model.lgb | model.json | model.golearn | scorecard.json   the family's model file
 //	schema.json                 the feature schema (data.Schema): names, types, levels, required
 //	input_example.json          a few rows, {"columns": [...], "data": [[...]]} (pandas split orient)
 //	serving_input_example.json  the same rows as an MLflow scoring request
-//	requirements.txt, python_env.yaml, conda.yaml   the Python environment (lightgbm flavor only)
+//	requirements.txt, python_env.yaml, conda.yaml   the Python environment (pyfunc flavors only)
+//	code/creditrisk_scorecard.py  the scorecard's pyfunc loader (scorecard only)
 //	checksums.json              the sha256 of every other file
 //
 // Categorical features are integer codes (indexes into the schema's levels)

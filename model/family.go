@@ -12,6 +12,7 @@ import (
 	"github.com/creditrisk/engine/model/forest"
 	"github.com/creditrisk/engine/model/lgbm"
 	"github.com/creditrisk/engine/model/logistic"
+	"github.com/creditrisk/engine/scorecard"
 )
 
 // Family is one model family: everything the rest of the project knows of
@@ -21,9 +22,11 @@ type Family struct {
 	Name string
 	// Flavor is the MLflow flavor it is saved under, File its model file.
 	Flavor, File string
-	// Pyfunc says whether the directory also has MLflow's python_function
-	// flavor, so that Python's mlflow.pyfunc loads it.
-	Pyfunc bool
+	// Loader is the Python module (pyfunc/NAME.py of this package, which
+	// Save ships in the directory's code/ folder) through which
+	// mlflow.pyfunc loads the model; "" when the family has no
+	// python_function flavor.
+	Loader string
 	// Defaults are the hyper-parameters train uses where the config says
 	// nothing, when they differ from the family's own defaults.
 	Defaults map[string]string
@@ -39,7 +42,7 @@ type Family struct {
 // Families are the model families, in the order help texts list them.
 var Families = []Family{
 	{
-		Name: FamilyGBDT, Flavor: FlavorLightGBM, File: lgbm.FileName, Pyfunc: true,
+		Name: FamilyGBDT, Flavor: FlavorLightGBM, File: lgbm.FileName, Loader: "creditrisk_pyfunc",
 		// LightGBM's 100 iterations at learning rate 0.1 with 31 leaves
 		// overfit loan books of a few thousand rows: boost slower, with
 		// smaller trees, and stop early on the validation split.
@@ -47,8 +50,11 @@ var Families = []Family{
 		Train: func(ctx context.Context, train, valid *data.Table, p map[string]string, onIter func(gbdt.Iteration)) (Model, error) {
 			return nilIfErr(lgbm.Train(ctx, train, valid, p, onIter))
 		},
-		Load:  func(path string, s *data.Schema) (Model, error) { return nilIfErr(lgbm.Load(path, s)) },
-		Check: func(p map[string]string) error { d := gbdt.DefaultParams(); return family.Params(p, gbdt.ParamKeys(), d.Set) },
+		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(lgbm.Load(path, s)) },
+		Check: func(p map[string]string) error {
+			d := gbdt.DefaultParams()
+			return family.Params(p, gbdt.ParamKeys(), d.Set)
+		},
 	},
 	{
 		Name: FamilyLogistic, Flavor: FlavorLogistic, File: logistic.FileName,
@@ -70,6 +76,18 @@ var Families = []Family{
 		Check: func(p map[string]string) error {
 			d := forest.DefaultParams()
 			return family.Params(p, forest.Keys, d.Set)
+		},
+	},
+	{
+		Name: FamilyScorecard, Flavor: FlavorScorecard, File: scorecard.FileName,
+		Loader: "creditrisk_scorecard",
+		Train: func(ctx context.Context, train, _ *data.Table, p map[string]string, _ func(gbdt.Iteration)) (Model, error) {
+			return nilIfErr(scorecard.Train(ctx, train, p))
+		},
+		Load: func(path string, s *data.Schema) (Model, error) { return nilIfErr(scorecard.Load(path, s)) },
+		Check: func(p map[string]string) error {
+			d := scorecard.DefaultParams()
+			return family.Params(p, scorecard.Keys, d.Set)
 		},
 	},
 }
@@ -114,7 +132,8 @@ func FamilyOfFlavor(flavor string) (Family, bool) {
 func pandasCategorical(model []byte) ([][]string, error) { return lgbm.PandasCategorical(model) }
 
 // DataFile returns the model file name of a flavor this package saves
-// (model.lgb, model.json, model.golearn), or "" for another flavor.
+// (model.lgb, model.json, model.golearn, scorecard.json), or "" for
+// another flavor.
 func DataFile(flavor string) string {
 	f, _ := FamilyOfFlavor(flavor)
 	return f.File

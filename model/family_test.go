@@ -30,6 +30,7 @@ func TestFamiliesSaveLoad(t *testing.T) {
 		{FamilyGBDT, FlavorLightGBM, "model.lgb", map[string]string{"num_iterations": "20"}, true},
 		{FamilyLogistic, FlavorLogistic, "model.json", map[string]string{"l2": "2"}, true},
 		{FamilyForest, FlavorForest, "model.golearn", map[string]string{"num_trees": "10"}, false},
+		{FamilyScorecard, FlavorScorecard, "scorecard.json", map[string]string{"pdo": "40"}, true},
 	} {
 		t.Run(tt.family, func(t *testing.T) {
 			m, err := Train(context.Background(), tt.family, tab, nil, TrainOptions{Params: tt.params})
@@ -50,8 +51,9 @@ func TestFamiliesSaveLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, pyEnv := os.Stat(filepath.Join(dir, RequirementsFile))
-			if (pyEnv == nil) != (tt.flavor == FlavorLightGBM) {
-				t.Errorf("requirements.txt present: %v; want it for the lightgbm flavor only", pyEnv == nil)
+			fam, _ := LookupFamily(tt.family)
+			if (pyEnv == nil) != (fam.Loader != "") {
+				t.Errorf("requirements.txt present: %v; want it for the pyfunc families only", pyEnv == nil)
 			}
 			d, err := Open(dir)
 			if err != nil {
@@ -133,7 +135,7 @@ func TestConcurrentPredict(t *testing.T) {
 	tab := testkit.German(t)
 	rows := testkit.AllRows(tab)[:50]
 	for _, f := range FamilyNames() {
-		key := map[string]string{FamilyGBDT: "num_iterations", FamilyLogistic: "max_iter", FamilyForest: "num_trees"}[f]
+		key := map[string]string{FamilyGBDT: "num_iterations", FamilyLogistic: "max_iter", FamilyForest: "num_trees", FamilyScorecard: "max_iter"}[f]
 		m, err := Train(context.Background(), f, tab, nil, TrainOptions{Params: map[string]string{key: "10"}})
 		if err != nil {
 			t.Fatal(err)

@@ -42,7 +42,7 @@ func TestGoldenDir(t *testing.T) {
 	if err := Save(dir, m, fixedOpts(example)); err != nil {
 		t.Fatal(err)
 	}
-	files := []string{MLmodelFile, lgbm.FileName, SchemaFile, ExampleFile, ServingExampleFile, RequirementsFile, PythonEnvFile, CondaFile, ChecksumsFile, pyfuncLoaderFile}
+	files := []string{MLmodelFile, lgbm.FileName, SchemaFile, ExampleFile, ServingExampleFile, RequirementsFile, PythonEnvFile, CondaFile, ChecksumsFile, CodeDir + "/creditrisk_pyfunc.py"}
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != len(files) {
 		t.Errorf("%d files written, want %d", len(ents), len(files))

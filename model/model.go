@@ -37,19 +37,29 @@ type Importancer interface {
 	Importance() (values []float64, measure string)
 }
 
+// Scorer is implemented by the families that score in points (the
+// scorecard): each feature's points for a row (indexed like Schema();
+// 0 for features left out) and their sum, the score, higher for a safer
+// applicant. /predict answers the score beside the probability.
+type Scorer interface {
+	Points(row []float64) (points []int, score int, err error)
+}
+
 // Flavor names in MLmodel.
 const (
-	FlavorLightGBM = "lightgbm"
-	FlavorPyfunc   = "python_function"
-	FlavorLogistic = "creditrisk_logistic"
-	FlavorForest   = "creditrisk_forest"
+	FlavorLightGBM  = "lightgbm"
+	FlavorPyfunc    = "python_function"
+	FlavorLogistic  = "creditrisk_logistic"
+	FlavorForest    = "creditrisk_forest"
+	FlavorScorecard = "creditrisk_scorecard"
 )
 
 // Family names, as chosen by --model.
 const (
-	FamilyGBDT     = "gbdt"
-	FamilyLogistic = "logistic"
-	FamilyForest   = "forest"
+	FamilyGBDT      = "gbdt"
+	FamilyLogistic  = "logistic"
+	FamilyForest    = "forest"
+	FamilyScorecard = "scorecard"
 )
 
 // Errors to test with errors.Is.

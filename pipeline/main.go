@@ -67,6 +67,7 @@ func newApp() *cli.App {
 			trainCommand(),
 			predictCommand(),
 			promoteCommand(),
+			reportCommand(),
 			rollbackCommand(),
 			modelsCommand(),
 			serveCommand(),
@@ -74,6 +75,9 @@ func newApp() *cli.App {
 			versionCommand(),
 			healthcheckCommand(),
 		},
+		// A repeatable flag's value is taken whole: --protected
+		// age:25,35,50 and --set key=a,b keep their commas.
+		DisableSliceFlagSeparator: true,
 		// Usage errors (unknown flags, missing arguments) exit with 2.
 		OnUsageError: flagUsageError,
 		// run reports errors and picks the exit code; urfave/cli must not

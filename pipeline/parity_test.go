@@ -185,8 +185,8 @@ func servePaths(t *testing.T, h http.Handler, rec map[string]any) map[string]out
 		var r serve.ExplainResponse
 		json.Unmarshal(w.Body.Bytes(), &r)
 		o := outcome{p: r.ProbabilityOfDefault, warn: warnKeys(r.Warnings)}
-		for _, c := range r.ReasonCodes {
-			o.reasons = append(o.reasons, c.Feature+"="+strconv.FormatFloat(c.Contribution, 'g', -1, 64))
+		for _, c := range r.Reasons {
+			o.reasons = append(o.reasons, c.Feature+"="+strconv.FormatFloat(c.Amount, 'g', -1, 64)+" "+c.Statement)
 		}
 		out["/explain"] = o
 	} else {
@@ -278,7 +278,7 @@ func predictPath(t *testing.T, modelDir string, recs []map[string]any, strict bo
 	if err := os.WriteFile(in, []byte(sb.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"predict", "--model", modelDir, "--data", in, "--explain", "--reasons", "3"}
+	args := []string{"predict", "--model", modelDir, "--data", in, "--explain", "--reason-codes", "3"}
 	if strict {
 		args = append(args, "--strict")
 	}
@@ -308,7 +308,7 @@ func predictPath(t *testing.T, modelDir string, recs []map[string]any, strict bo
 		}
 		for k := 1; k <= 3; k++ {
 			if f := row[at("reason_"+strconv.Itoa(k)+"_feature")]; f != "" {
-				o.reasons = append(o.reasons, f+"="+row[at("reason_"+strconv.Itoa(k)+"_contribution")])
+				o.reasons = append(o.reasons, f+"="+row[at("reason_"+strconv.Itoa(k)+"_amount")]+" "+row[at("reason_"+strconv.Itoa(k)+"_statement")])
 			}
 		}
 		out = append(out, o)

@@ -37,15 +37,18 @@ func predictCommand() *cli.Command {
 probabilities pipeline serve answers for the same rows: values mean the same
 on every path (a level, or a category code; empty, NA, NaN or null for a
 missing value). Columns that are not features (an ID, the label) are copied
-through. A file of any size is read, scored and written in blocks on every
-core, in constant memory; a name ending in .gz is read or written gzipped.
+through; a scorecard adds its score in points. A file of any size is read,
+scored and written in blocks on every core, in constant memory; a name ending
+in .gz is read or written gzipped.
 
---explain adds, per row, the decision at --threshold, the --reasons features
-that raised the risk most (feature, value, contribution in log-odds) and the
-row's warnings (feature:reason; …): an unseen category or a missing required
-value (scored as missing), a value outside the training range (scored as
-given). Without --explain the warnings are counted on standard error;
---strict refuses the file at the first one instead.
+--explain adds, per row, the decision at --threshold, the --reason-codes
+reasons that raised the risk most (feature, value, amount: log-odds
+contribution, or points lost for a scorecard; and the adverse-action
+statement from --reasons, as /explain gives them) and the row's warnings
+(feature:reason; …): an unseen category or a missing required value (scored
+as missing), a value outside the training range (scored as given). Without
+--explain the warnings are counted on standard error; --strict refuses the
+file at the first one instead.
 
 --model takes MLflow's model URIs (models:/NAME/VERSION, models:/NAME@ALIAS,
 models:/NAME/STAGE, models:/MODEL_ID, runs:/RUN_ID/model), resolved through the
@@ -55,9 +58,10 @@ or a local model directory.`,
 			&cli.StringFlag{Name: "model", Usage: "model URI or directory", EnvVars: []string{"PIPELINE_MODEL_URI"}},
 			&cli.StringFlag{Name: "data", Usage: "CSV file with a header row (.gz: gzipped)"},
 			&cli.StringFlag{Name: "out", Usage: "output CSV (.gz: gzipped; default: standard output)"},
-			&cli.BoolFlag{Name: "explain", Usage: "add the decision, reason codes and warnings of each row"},
+			&cli.BoolFlag{Name: "explain", Usage: "add the decision, reasons and warnings of each row"},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "with --explain: decline at or above this probability of default"},
-			&cli.IntFlag{Name: "reasons", Value: 4, Usage: "with --explain: reason codes per row"},
+			&cli.IntFlag{Name: "reason-codes", Value: 4, Usage: "with --explain: reasons per row"},
+			reasonsFlag("PIPELINE_REASONS"),
 			&cli.BoolFlag{Name: "strict", Usage: "refuse the file at the first warning (unseen category, value outside the training range, missing value)"},
 		},
 		Action: runPredict,
@@ -68,12 +72,16 @@ func runPredict(c *cli.Context) error {
 	if err := requireFlags(c, "model", "data"); err != nil {
 		return err
 	}
-	opts := scoring{explain: c.Bool("explain"), threshold: c.Float64("threshold"), reasons: c.Int("reasons"), strict: c.Bool("strict")}
+	opts := scoring{explain: c.Bool("explain"), threshold: c.Float64("threshold"), reasons: c.Int("reason-codes"), strict: c.Bool("strict")}
 	if !(opts.threshold > 0 && opts.threshold < 1) {
 		return usageError("--threshold %v: want a probability strictly between 0 and 1", opts.threshold)
 	}
 	if opts.reasons < 0 {
-		return usageError("--reasons %d: want 0 or more", opts.reasons)
+		return usageError("--reason-codes %d: want 0 or more", opts.reasons)
+	}
+	set, err := loadReasons(c)
+	if err != nil {
+		return err
 	}
 	dir, cleanup, err := localModel(c, c.String("model"))
 	if err != nil {
@@ -97,6 +105,7 @@ func runPredict(c *cli.Context) error {
 		if _, _, err := d.Model.Explain(row); errors.Is(err, model.ErrNoExplain) {
 			return usageError("--explain: the %s model cannot explain its predictions", d.Flavor)
 		}
+		opts.explainer = model.NewExplainer(d.Model, set, prof)
 	}
 	path := c.String("data")
 	in, err := data.Open(path)
@@ -246,6 +255,7 @@ type scoring struct {
 	threshold float64
 	reasons   int
 	strict    bool
+	explainer *model.Explainer // with explain
 }
 
 type noteKey struct {
@@ -272,10 +282,14 @@ func score(ctx context.Context, br *data.BatchReader, m model.Model, out *output
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	header := append(slices.Clone(br.Header()), "probability_of_default")
+	if _, ok := m.(model.Scorer); ok {
+		header = append(header, "score")
+	}
 	if o.explain {
 		header = append(header, "decision")
 		for k := 1; k <= o.reasons; k++ {
-			header = append(header, fmt.Sprintf("reason_%d_feature", k), fmt.Sprintf("reason_%d_value", k), fmt.Sprintf("reason_%d_contribution", k))
+			header = append(header, fmt.Sprintf("reason_%d_feature", k), fmt.Sprintf("reason_%d_value", k),
+				fmt.Sprintf("reason_%d_amount", k), fmt.Sprintf("reason_%d_statement", k))
 		}
 		header = append(header, "warnings")
 	}
@@ -410,18 +424,26 @@ func scoreBlock(br *data.BatchReader, m model.Model, j *job, o scoring) error {
 	if err != nil {
 		return fmt.Errorf("score lines %d–%d: %w", rows.Lines[0], rows.Lines[len(rows.Lines)-1], err)
 	}
+	sc, _ := m.(model.Scorer)
 	cw := csv.NewWriter(&j.out)
 	var rec []string
 	note := 0
 	for i, r := range rows.Records {
 		rec = append(append(rec[:0], r...), strconv.FormatFloat(p[i], 'g', -1, 64))
+		if sc != nil {
+			_, points, err := sc.Points(rows.X[i])
+			if err != nil {
+				return fmt.Errorf("line %d: %w", rows.Lines[i], err)
+			}
+			rec = append(rec, strconv.Itoa(points))
+		}
 		if o.explain {
 			k := note
 			for note < len(rows.Notes) && rows.Notes[note].Row == i {
 				note++
 			}
 			var err error
-			if rec, err = explainRow(rec, br, m, rows.X[i], p[i], rows.Notes[k:note], o); err != nil {
+			if rec, err = explainRow(rec, br, rows.X[i], p[i], rows.Notes[k:note], o); err != nil {
 				return fmt.Errorf("line %d: %w", rows.Lines[i], err)
 			}
 		}
@@ -436,40 +458,29 @@ func scoreBlock(br *data.BatchReader, m model.Model, j *job, o scoring) error {
 // errWarning is the kind of a --strict refusal.
 var errWarning = errors.New("warning refused")
 
-// explainRow appends the decision, reason codes and warnings of one row.
-func explainRow(rec []string, br *data.BatchReader, m model.Model, x []float64, p float64, notes []data.CellNote, o scoring) ([]string, error) {
+// explainRow appends the decision, reasons and warnings of one row.
+func explainRow(rec []string, br *data.BatchReader, x []float64, p float64, notes []data.CellNote, o scoring) ([]string, error) {
 	decision := "approve"
 	if p >= o.threshold {
 		decision = "decline"
 	}
 	rec = append(rec, decision)
-	contrib, _, err := m.Explain(x)
-	if err != nil {
-		return nil, err
-	}
 	s := br.Encoder().Schema()
-	order := make([]int, 0, len(contrib))
-	for f, c := range contrib {
-		if c > 0 {
-			order = append(order, f)
+	var rs []model.Reason
+	if o.reasons > 0 {
+		var err error
+		if rs, err = o.explainer.Reasons(x, o.reasons); err != nil {
+			return nil, err
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case contrib[a] > contrib[b]:
-			return -1
-		case contrib[a] < contrib[b]:
-			return 1
-		}
-		return 0
-	})
 	for k := range o.reasons {
-		if k >= len(order) {
-			rec = append(rec, "", "", "")
+		if k >= len(rs) {
+			rec = append(rec, "", "", "", "")
 			continue
 		}
-		f := order[k]
-		rec = append(rec, s.Features[f].Name, scoredValue(s, f, x[f]), strconv.FormatFloat(contrib[f], 'g', -1, 64))
+		r := rs[k]
+		f := slices.IndexFunc(s.Features, func(f data.Feature) bool { return f.Name == r.Feature })
+		rec = append(rec, r.Feature, scoredValue(s, f, x[f]), strconv.FormatFloat(r.Amount, 'g', -1, 64), r.Statement)
 	}
 	var w strings.Builder
 	for i, n := range notes {

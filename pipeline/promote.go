@@ -27,12 +27,15 @@ Brier score and calibration error; when the alias already names a champion,
 both models score the same holdout (--data, else the candidate run's
 holdout.csv) and the candidate must beat the champion's AUC by the margin
 without being significantly worse by DeLong's test; the PSI of the two score
-distributions; and the champion's required features.
+distributions; the champion's required features; and, when the policy sets
+min_adverse_impact_ratio, the candidate's lowest adverse impact ratio over the
+protected characteristics it was trained with (train --protected).
 
 When every gate passes, the alias moves (and with --stage the version is
 transitioned, archiving the stage's other versions), the version is tagged
 with promoted_at, promoted_by, previous_champion and the gate results, and
-the decision is recorded as a run in the "promotions" experiment.
+the decision is recorded as a run in the "promotions" experiment, with the
+version's validation report (validation_report.html, see pipeline report).
 
 The candidate's files must match the digest recorded at registration; a
 version without one (logged by Python's mlflow) gets it recorded now. With
@@ -127,6 +130,13 @@ func runPromote(c *cli.Context) error {
 		return err
 	}
 	d, err := promote.Promote(c.Context, b, opts)
+	if err == nil && d.Applied {
+		// The promoted version's validation report, gates included, logged
+		// with the promotion run; --data is its holdout too.
+		if rerr := logReport(c.Context, b, d.Name, d.Candidate.Version, d.RunID, opts.Data); rerr != nil {
+			err = fmt.Errorf("promoted, but the validation report failed: %w", rerr)
+		}
+	}
 	if d != nil {
 		if werr := writeOutput(c.App.Writer, format, d, func(w io.Writer) error { return promote.WriteDecision(w, d) }); werr != nil && err == nil {
 			err = werr

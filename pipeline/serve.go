@@ -58,6 +58,7 @@ serving; --allow-unverified admits a model that has nothing recorded.`,
 			&cli.Int64Flag{Name: "max-body", Value: 4 << 20, Usage: "most bytes per request body", EnvVars: env("MAX_BODY")},
 			&cli.StringFlag{Name: "unknown-features", Value: serve.UnknownReject, Usage: "reject or ignore request fields that are not features", EnvVars: env("UNKNOWN_FEATURES")},
 			&cli.IntFlag{Name: "reason-codes", Value: 4, Usage: "adverse-action reason codes per /explain answer", EnvVars: env("REASON_CODES")},
+			reasonsFlag(env("REASONS")[0]),
 			&cli.StringFlag{Name: "admin-token", Usage: "bearer token for POST /admin/reload, at least 32 bytes (unset: disabled; prefer --admin-token-file: a command line is visible to every user)", EnvVars: env("ADMIN_TOKEN")},
 			&cli.StringFlag{Name: "webhook-secret", Usage: "MLflow webhook secret for POST /webhooks/mlflow, at least 32 bytes (unset: disabled; prefer --webhook-secret-file)", EnvVars: env("WEBHOOK_SECRET")},
 			// Model integrity and secrets from files (docs/operations.md, Security).
@@ -134,12 +135,17 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	set, err := loadReasons(c)
+	if err != nil {
+		return err
+	}
 	s, err := serve.New(src, prometheus.NewRegistry(), log, serve.Options{
 		Threshold:       c.Float64("threshold"),
 		MaxBatch:        c.Int("max-batch"),
 		MaxBody:         c.Int64("max-body"),
 		UnknownFeatures: c.String("unknown-features"),
 		ReasonCodes:     c.Int("reason-codes"),
+		Reasons:         set,
 		AdminToken:      trust.AdminToken,
 		WebhookSecret:   trust.WebhookSecret,
 		AllowUnverified: trust.AllowUnverified,

@@ -18,6 +18,7 @@ import (
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/report"
 	"github.com/creditrisk/engine/train"
 )
 
@@ -44,8 +45,12 @@ Settings come from the flags, then the environment, then --config, then defaults
 			&cli.StringFlag{Name: "experiment", Usage: "MLflow experiment name (default: named after the data file)", EnvVars: []string{"MLFLOW_EXPERIMENT_NAME"}},
 			&cli.StringFlag{Name: "run-name", Usage: "MLflow run name", EnvVars: []string{"MLFLOW_RUN_NAME"}},
 			&cli.StringFlag{Name: "description", Usage: "run description (mlflow.note.content)"},
-			&cli.StringFlag{Name: "register", Usage: "register the model under this name", EnvVars: []string{"PIPELINE_REGISTER"}},
+			&cli.StringFlag{Name: "register", Usage: "register the model under this name (and log its validation report)", EnvVars: []string{"PIPELINE_REGISTER"}},
 			&cli.BoolFlag{Name: "refit", Usage: "after evaluating on the split, train the final model on all rows (a second run; it is the one registered)"},
+			&cli.StringFlag{Name: "split-manifest", Usage: "train on exactly the parts of this split manifest (split_manifest.json of a run)"},
+			&cli.StringSliceFlag{Name: "protected", Usage: "protected characteristic to measure, COL or COL:EDGE,EDGE,... for bands of a numeric column (repeatable; not a feature unless --keep-protected)"},
+			&cli.BoolFlag{Name: "keep-protected", Usage: "keep the --protected columns among the model's features"},
+			&cli.StringFlag{Name: "date-column", Usage: "date column of --data: the report's period, never a feature"},
 			&cli.StringFlag{Name: "out", Usage: "also keep the run's files (model/, plots/, evaluation.json, holdout.csv) in this directory"},
 			outputFlag(),
 		},
@@ -97,6 +102,16 @@ func runTrain(c *cli.Context) error {
 		}
 		return err
 	}
+	if res.Registered != nil {
+		// The version's validation report, logged with its run.
+		runID := res.RunID
+		if res.Refit != nil && res.Refit.RunID != "" {
+			runID = res.Refit.RunID // the refit run made the version
+		}
+		if err := logReport(c.Context, b, res.Registered.Name, res.Registered.Version, runID, ""); err != nil {
+			return fmt.Errorf("models:/%s/%s is registered, but its validation report failed: %w", res.Registered.Name, res.Registered.Version, err)
+		}
+	}
 	if !c.IsSet("out") {
 		res.OutDir, res.ModelDir = "", ""
 	}
@@ -125,6 +140,21 @@ func trainConfig(c *cli.Context) (train.Config, error) {
 	str("run-name", &cfg.Tracking.RunName)
 	str("description", &cfg.Tracking.Description)
 	str("register", &cfg.Tracking.Register)
+	str("split-manifest", &cfg.Split.Manifest)
+	str("date-column", &cfg.Data.Date)
+	if c.IsSet("protected") {
+		cfg.Fairness.Protected = nil
+		for _, s := range c.StringSlice("protected") {
+			p, err := report.ParseProtected(s)
+			if err != nil {
+				return cfg, usageError("--protected %v", err)
+			}
+			cfg.Fairness.Protected = append(cfg.Fairness.Protected, p)
+		}
+	}
+	if c.IsSet("keep-protected") {
+		cfg.Fairness.KeepFeatures = c.Bool("keep-protected")
+	}
 	if c.IsSet("refit") {
 		cfg.Split.Refit = c.Bool("refit")
 	}

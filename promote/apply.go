@@ -252,6 +252,7 @@ func logDecision(ctx context.Context, b tracking.Backend, run *mlflow.Run, d *De
 		{Key: "policy.max_psi", Value: fmt.Sprint(d.Policy.MaxPSI)},
 		{Key: "policy.gate_psi", Value: fmt.Sprint(d.Policy.GatePSI)},
 		{Key: "policy.allow_schema_change", Value: fmt.Sprint(d.Policy.AllowSchemaChange)},
+		{Key: "policy.min_adverse_impact_ratio", Value: fmt.Sprint(d.Policy.MinAdverseImpactRatio)},
 	}
 	var metrics []mlflow.Metric
 	add := func(prefix string, m map[string]float64) {

@@ -33,6 +33,9 @@ const (
 	GatePSI       = "psi"
 	GateSchema    = "schema"
 	GatePyfunc    = "pyfunc"
+	// GateAdverseImpact is the optional fair-lending gate (policy key
+	// min_adverse_impact_ratio); see fairness.go.
+	GateAdverseImpact = "min_adverse_impact_ratio"
 )
 
 // Gate is one check of a promotion. Margin is how far Value is inside the
@@ -189,15 +192,15 @@ func schemaGate(p Policy, champion, candidate *data.Schema) Gate {
 }
 
 // pyfuncGate checks that the candidate has MLflow's python_function
-// flavor (its family writes one, model.Family.Pyfunc, and its MLmodel has
-// it): without it mlflow.pyfunc.load_model cannot load the champion and
+// flavor (its MLmodel lists it; our families write it when they ship a
+// loader, model.Family.Loader): without it mlflow.pyfunc.load_model cannot load the champion and
 // `mlflow models serve` cannot serve it, so Python users of the alias are
 // left without a model. allow (--allow-no-pyfunc) lets it through.
 func pyfuncGate(allow bool, d *model.Dir) Gate {
 	g := Gate{Name: GatePyfunc, Op: "==", Threshold: 1, Value: 1, Status: Pass}
 	fam, _ := model.FamilyOfFlavor(d.Flavor)
 	_, has := d.MLmodel.Flavors[model.FlavorPyfunc]
-	if fam.Pyfunc && has {
+	if has {
 		g.Detail = "flavor " + d.Flavor + " with python_function: mlflow.pyfunc loads it, mlflow models serve serves it"
 		return g
 	}

@@ -28,6 +28,12 @@ type Policy struct {
 	GatePSI bool    `yaml:"gate_psi" json:"gate_psi"`
 
 	AllowSchemaChange bool `yaml:"allow_schema_change" json:"allow_schema_change"`
+
+	// MinAdverseImpactRatio, when above 0, is the least adverse impact
+	// ratio the candidate may show on its test split over every protected
+	// characteristic it was trained with (train --protected); 0 turns the
+	// gate off. evaluate.FourFifths (0.8) is the usual reference point.
+	MinAdverseImpactRatio float64 `yaml:"min_adverse_impact_ratio" json:"min_adverse_impact_ratio,omitempty"`
 }
 
 // DefaultPolicy is the policy of configs/promote.yaml.
@@ -71,7 +77,8 @@ func (p Policy) Validate() error {
 	for _, c := range []struct {
 		field string
 		v     float64
-	}{{"min_auc", p.MinAUC}, {"max_brier", p.MaxBrier}, {"max_ece", p.MaxECE}, {"delong_p_value", p.DeLongP}} {
+	}{{"min_auc", p.MinAUC}, {"max_brier", p.MaxBrier}, {"max_ece", p.MaxECE}, {"delong_p_value", p.DeLongP},
+		{"min_adverse_impact_ratio", p.MinAdverseImpactRatio}} {
 		if err := unit(c.field, c.v); err != nil {
 			return err
 		}

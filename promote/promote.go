@@ -392,6 +392,13 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 	d.CandidateTest = report.Metrics()
 	d.TestSource = source
 	d.Gates = absoluteGates(o.Policy, report, source)
+	if o.Policy.MinAdverseImpactRatio > 0 {
+		g, err := fairnessGate(ctx, b, o.Policy, cand, work)
+		if err != nil {
+			return nil, err
+		}
+		d.Gates = append(d.Gates, g)
+	}
 
 	if champ == nil {
 		d.Gates = append(d.Gates, skippedChampionGates(o.Policy, "no version holds @"+o.Alias)...)

@@ -29,8 +29,8 @@ func TestPyfuncGate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fam.Pyfunc != tt.pyfunc {
-				t.Fatalf("families table: %s Pyfunc %v, the test expects %v", tt.family, fam.Pyfunc, tt.pyfunc)
+			if (fam.Loader != "") != tt.pyfunc {
+				t.Fatalf("families table: %s has a pyfunc loader: %v, the test expects %v", tt.family, fam.Loader != "", tt.pyfunc)
 			}
 			_, st, name := localStore(t)
 			r := promotetest.Recipe{Family: tt.family}

@@ -158,6 +158,7 @@ func (s *Server) load(ctx context.Context, v Version) (*snapshot, error) {
 		return nil, fail(StepWarmup, err)
 	}
 	prof, err := readProfile(dir)
+	snap.explainer = model.NewExplainer(d.Model, s.opts.Reasons, prof) // prof may be nil
 	if err != nil {
 		s.log.Warn("reference profile unreadable; drift gauges off", "version", v.Version, "err", err)
 	} else if prof == nil {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/reasons"
 )
 
 // Unknown-feature policies.
@@ -41,6 +42,7 @@ type Options struct {
 	MaxBody         int64         // most bytes per request body (4 MiB)
 	UnknownFeatures string        // UnknownReject (default) or UnknownIgnore
 	ReasonCodes     int           // adverse-action reason codes per /explain answer (4)
+	Reasons         *reasons.Set  // adverse-action statements of /explain (reasons.Default())
 	AdminToken      string        // bearer token of POST /admin/reload; empty disables it
 	WebhookSecret   string        // HMAC secret of POST /webhooks/mlflow; empty disables it
 	WebhookWindow   time.Duration // accepted age of a webhook timestamp (5m)
@@ -448,9 +450,12 @@ func (s *Server) noModel(w http.ResponseWriter) {
 // values were scored: an unseen category or a missing required value as
 // missing, a number outside the training range as given.
 type Prediction struct {
-	ProbabilityOfDefault float64   `json:"probability_of_default"`
-	Decision             string    `json:"decision"`
-	Warnings             []Warning `json:"warnings,omitempty"`
+	ProbabilityOfDefault float64 `json:"probability_of_default"`
+	Decision             string  `json:"decision"`
+	// Score is a scorecard's points (higher is safer); absent for other
+	// families. See reasons.go.
+	Score    *int      `json:"score,omitempty"`
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // PredictResponse is the answer to a single /predict.
@@ -564,6 +569,10 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		b = append(b, `,"decision":"`...)
 		b = append(b, s.decide(v)...)
 		b = append(b, '"')
+		if sc := snap.score(q.x[i]); sc != nil {
+			b = append(b, `,"score":`...)
+			b = strconv.AppendInt(b, int64(*sc), 10)
+		}
 		if ws := q.rows.warnings(i); ws != nil {
 			b = append(b, `,"warnings":`...)
 			b = appendJSON(b, ws)
@@ -600,6 +609,9 @@ type Explanation struct {
 	BaseValue     float64            `json:"base_value"`
 	Contributions map[string]float64 `json:"contributions"`
 	ReasonCodes   []ReasonCode       `json:"reason_codes"`
+	// Reasons are the adverse-action reasons with their statements: points
+	// lost for a scorecard, positive contributions otherwise (reasons.go).
+	Reasons []model.Reason `json:"reasons"`
 }
 
 // ExplainResponse is the answer to /explain; a batch has Explanations.
@@ -640,8 +652,13 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 			s.modelFailed(q, snap, err)
 			return
 		}
-		ex := Explanation{Prediction: Prediction{p[i], s.decide(p[i]), q.rows.warnings(i)}, BaseValue: base,
+		pred := Prediction{ProbabilityOfDefault: p[i], Decision: s.decide(p[i]), Score: snap.score(x), Warnings: q.rows.warnings(i)}
+		ex := Explanation{Prediction: pred, BaseValue: base,
 			Contributions: make(map[string]float64, len(contrib))}
+		if ex.Reasons, err = snap.explainer.ReasonsFrom(x, contrib, top); err != nil {
+			s.modelFailed(q, snap, err)
+			return
+		}
 		raw := base
 		for j, c := range contrib {
 			ex.Contributions[snap.schema.Features[j].Name] = c

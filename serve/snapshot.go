@@ -25,6 +25,8 @@ type snapshot struct {
 	// integrity is what the model's integrity rests on (IntegritySigned…).
 	integrity string
 	tmp       string // temporary directory to remove when replaced ("" for none)
+
+	explainer *model.Explainer // /explain's reasons and statements (reasons.go)
 }
 
 // ModelInfo names the model that produced an answer.

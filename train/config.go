@@ -12,6 +12,7 @@ import (
 
 	"github.com/creditrisk/engine/gbdt"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/report"
 )
 
 // Config is everything a training run needs. Its YAML form is documented,
@@ -21,6 +22,7 @@ type Config struct {
 	Split      SplitConfig      `yaml:"split"`
 	Model      ModelConfig      `yaml:"model"`
 	Evaluation EvaluationConfig `yaml:"evaluation"`
+	Fairness   FairnessConfig   `yaml:"fairness"`
 	Tracking   TrackingConfig   `yaml:"tracking"`
 }
 
@@ -30,6 +32,7 @@ type DataConfig struct {
 	Label    string            `yaml:"label"`    // label column
 	Positive string            `yaml:"positive"` // label value of a default (the positive class)
 	Types    map[string]string `yaml:"types"`    // column → numeric | categorical | ignore
+	Date     string            `yaml:"date"`     // date column: the report's period, never a feature
 }
 
 // SplitConfig is the stratified train/validation/test split.
@@ -37,14 +40,26 @@ type SplitConfig struct {
 	Seed       int64   `yaml:"seed"`
 	Validation float64 `yaml:"validation"`
 	Test       float64 `yaml:"test"`
+	// Manifest is a split manifest (split_manifest.json of a run): train
+	// on exactly its parts; seed and fractions are then unused.
+	Manifest string `yaml:"manifest"`
 	// Refit trains the final model again on every row, with what the
 	// split run chose (its best iteration), as a run of its own.
 	Refit bool `yaml:"refit"`
 }
 
+// FairnessConfig names the protected characteristics measured on the test
+// split (approval rate, adverse impact ratio, AUC and TPR per group).
+type FairnessConfig struct {
+	Protected []report.Protected `yaml:"protected"`
+	// KeepFeatures keeps the protected columns among the model's
+	// features; by default they are measured only.
+	KeepFeatures bool `yaml:"keep_features"`
+}
+
 // ModelConfig chooses the family and its hyper-parameters.
 type ModelConfig struct {
-	Family string            `yaml:"family"` // gbdt | logistic | forest
+	Family string            `yaml:"family"` // gbdt | logistic | forest | scorecard
 	Params map[string]string `yaml:"params"` // family-specific, e.g. num_leaves for gbdt
 }
 
@@ -141,6 +156,25 @@ func (c *Config) Validate() error {
 	}
 	if c.Data.Path != "" && (c.Data.Label == "" || c.Data.Positive == "") {
 		return &ConfigError{Key: "data.path", Msg: "a data file needs its label column and positive value: data.label and data.positive"}
+	}
+	if c.Data.Date != "" && c.Data.Path == "" {
+		return &ConfigError{Key: "data.date", Msg: "the embedded German credit data has no date column; give data.path too"}
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Fairness.Protected {
+		key := fmt.Sprintf("fairness.protected[%d]", i)
+		switch {
+		case strings.TrimSpace(p.Column) == "":
+			return &ConfigError{Key: key, Msg: "column is empty"}
+		case seen[p.Column]:
+			return &ConfigError{Key: key, Msg: fmt.Sprintf("column %q is listed twice", p.Column)}
+		case p.Column == c.Data.Date:
+			return &ConfigError{Key: key, Msg: fmt.Sprintf("column %q is the date column", p.Column)}
+		}
+		if _, err := report.ParseProtected(p.String()); err != nil {
+			return &ConfigError{Key: key, Msg: err.Error()}
+		}
+		seen[p.Column] = true
 	}
 	return nil
 }

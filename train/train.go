@@ -104,19 +104,18 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, &ConfigError{Key: "model.params", Msg: err.Error()}
 	}
 	clock := newStopwatch()
-	table, err := loadTable(cfg.Data)
+	in, err := prepare(cfg)
 	if err != nil {
 		return nil, err
 	}
-	splits, err := split(cfg.Split, table)
-	if err != nil {
-		return nil, err
-	}
-	trainT, validT, testT := table.Subset(splits.Train), table.Subset(splits.Validation), table.Subset(splits.Test)
+	table, splits := in.all, in.splits
+	trainT, validT, testT := in.features.Subset(splits.Train), in.features.Subset(splits.Validation), in.features.Subset(splits.Test)
 	if cfg.Tracking.Experiment == "" {
 		cfg.Tracking.Experiment = datasetName(table.Source)
 	}
-	warnings := Suspects(table)
+	// The measured-only columns (protected, date) are not the model's:
+	// only its features are checked for IDs and leaks.
+	warnings := Suspects(in.features)
 	for _, w := range warnings {
 		if opts.OnWarning != nil {
 			opts.OnWarning(w)
@@ -175,7 +174,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err == nil {
 		res.Iterations = len(iters)
 		res.BestIteration, res.Stopped = stopped(iters, params)
-		err = res.fit(ctx, cfg, opts, rec, clock, table, m, iters, trainT, testT)
+		err = res.fit(ctx, cfg, opts, rec, clock, in, m, iters, trainT, testT)
 	}
 	if rec != nil {
 		// The run is closed before a version is made of it: a process
@@ -188,7 +187,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	}
 	final, finalDir := rec, res.ModelDir
 	if cfg.Split.Refit {
-		if res.Refit, final, err = refit(ctx, cfg, opts, res, table, params); err != nil {
+		if res.Refit, final, err = refit(ctx, cfg, opts, res, in.features, params); err != nil {
 			return nil, err
 		}
 		finalDir = res.Refit.ModelDir
@@ -209,20 +208,28 @@ func Bare(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	table, err := loadTable(cfg.Data)
+	in, err := prepare(cfg)
 	if err != nil {
 		return err
 	}
-	splits, err := split(cfg.Split, table)
-	if err != nil {
-		return err
-	}
-	_, err = model.Train(ctx, cfg.Model.Family, table.Subset(splits.Train), table.Subset(splits.Validation), model.TrainOptions{Params: cfg.withFamilyDefaults()})
+	_, err = model.Train(ctx, cfg.Model.Family, in.features.Subset(in.splits.Train), in.features.Subset(in.splits.Validation), model.TrainOptions{Params: cfg.withFamilyDefaults()})
 	return err
 }
 
-// split is the run's stratified train/validation/test split.
+// split is the run's stratified train/validation/test split, or the
+// split manifest's parts when the config names one.
 func split(c SplitConfig, table *data.Table) (data.Splits, error) {
+	if c.Manifest != "" {
+		m, err := data.ReadManifest(c.Manifest)
+		if err != nil {
+			return data.Splits{}, &ConfigError{Key: "split.manifest", Msg: err.Error()}
+		}
+		splits, err := m.Splits(table)
+		if err != nil {
+			return splits, &ConfigError{Key: "split.manifest", Msg: fmt.Sprintf("%s: %v", c.Manifest, err)}
+		}
+		return splits, nil
+	}
 	f := data.Fractions{Train: 1 - c.Validation - c.Test, Validation: c.Validation, Test: c.Test}
 	splits, err := table.Split(f, uint64(c.Seed))
 	if err != nil {
@@ -236,7 +243,7 @@ func loadTable(c DataConfig) (*data.Table, error) {
 		return data.Default()
 	}
 	opts := data.Options{Label: c.Label, Positive: c.Positive}
-	if len(c.Types) > 0 {
+	if len(c.Types) > 0 || c.Date != "" {
 		opts.Types = map[string]data.Kind{}
 		for col, s := range c.Types {
 			k, err := data.ParseKind(s)
@@ -245,12 +252,21 @@ func loadTable(c DataConfig) (*data.Table, error) {
 			}
 			opts.Types[col] = k
 		}
+		if c.Date != "" {
+			// Dates are read as text (levels sort as ISO dates do) and
+			// never become a feature; see prepare.
+			if k, ok := opts.Types[c.Date]; ok && k == data.Ignore {
+				return nil, &ConfigError{Key: "data.date", Msg: fmt.Sprintf("column %q is typed ignore in data.types", c.Date)}
+			}
+			opts.Types[c.Date] = data.Categorical
+		}
 	}
 	return data.LoadFile(c.Path, opts)
 }
 
 // fit evaluates and records the trained model.
-func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, clock *stopwatch, table *data.Table, m model.Model, iters []gbdt.Iteration, trainT, testT *data.Table) error {
+func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recorder, clock *stopwatch, in *input, m model.Model, iters []gbdt.Iteration, trainT, testT *data.Table) error {
+	table := in.all
 	// The params and learning curves need only the trained model: they are
 	// logged while the model is evaluated, so the server's latency hides
 	// behind scoring and plotting.
@@ -262,7 +278,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	} else {
 		logged <- nil
 	}
-	err := res.evaluate(cfg, opts, m, trainT, testT, iters, rec)
+	err := res.evaluate(cfg, opts, in, m, trainT, testT, iters, rec)
 	if lerr := <-logged; err == nil {
 		err = lerr
 	}
@@ -290,7 +306,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 
 // evaluate scores the test split and writes the run's files: evaluation.json,
 // the plots, the holdout and the model directory.
-func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, testT *data.Table, iters []gbdt.Iteration, rec *recorder) error {
+func (res *Result) evaluate(cfg Config, opts Options, in *input, m model.Model, trainT, testT *data.Table, iters []gbdt.Iteration, rec *recorder) error {
 	scores, err := m.Predict(testT.Matrix(nil))
 	if err != nil {
 		return fmt.Errorf("score the test split: %w", err)
@@ -309,7 +325,12 @@ func (res *Result) evaluate(cfg Config, opts Options, m model.Model, trainT, tes
 	if err := writeReport(opts.OutDir, report, cfg, res, testT, scores, m, iters); err != nil {
 		return err
 	}
-	if err := writeHoldout(filepath.Join(opts.OutDir, tracking.HoldoutFile), testT); err != nil {
+	// The holdout keeps the columns measured but not modelled (protected,
+	// date), so that promote and the report can measure them again.
+	if err := writeHoldout(filepath.Join(opts.OutDir, tracking.HoldoutFile), in.all.Subset(in.splits.Test)); err != nil {
+		return err
+	}
+	if err := res.writeInputs(cfg, opts.OutDir, in, m, trainT, scores); err != nil {
 		return err
 	}
 	res.ModelDir = filepath.Join(opts.OutDir, tracking.ModelPath)
@@ -332,6 +353,16 @@ func runParams(cfg Config, table *data.Table, m model.Model, rows SplitSizes) ma
 	p["label"] = table.LabelCol
 	p["positive"] = table.Positive
 	p["split_seed"] = strconv.FormatInt(cfg.Split.Seed, 10)
+	if cfg.Split.Manifest != "" {
+		p["split_manifest"] = cfg.Split.Manifest
+		p["split_seed"] = "manifest"
+	}
+	for _, pr := range cfg.Fairness.Protected {
+		p["protected."+pr.Column] = pr.String()
+	}
+	if cfg.Data.Date != "" {
+		p["date_column"] = cfg.Data.Date
+	}
 	p["split_train_rows"] = strconv.Itoa(rows.Train)
 	p["split_validation_rows"] = strconv.Itoa(rows.Validation)
 	p["split_test_rows"] = strconv.Itoa(rows.Test)

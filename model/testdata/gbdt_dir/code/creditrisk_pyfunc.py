@@ -62,16 +62,12 @@ def _is_missing(v):
     return False
 
 
-class CreditRiskModel:
-    """A LightGBM booster with the schema of its features."""
+class Encoder:
+    """The input rules above for the features of a schema.json; the
+    scorecard's loader (creditrisk_scorecard) shares them."""
 
-    def __init__(self, model_path):
-        import lightgbm
-
-        with open(os.path.join(os.path.dirname(model_path), SCHEMA_FILE), encoding="utf-8") as f:
-            schema = json.load(f)
-        self.features = schema["features"]
-        self.booster = lightgbm.Booster(model_file=model_path)
+    def __init__(self, features):
+        self.features = features
         self._codes, self._nums, self._mode = {}, {}, {}
         for f in self.features:
             if f["type"] != "categorical":
@@ -161,6 +157,23 @@ class CreditRiskModel:
             one = self._category if f["type"] == "categorical" else self._numeric
             x[:, j] = [one(name, v, r) for r, v in enumerate(df[name].tolist())]
         return x
+
+
+class CreditRiskModel:
+    """A LightGBM booster with the schema of its features."""
+
+    def __init__(self, model_path):
+        import lightgbm
+
+        with open(os.path.join(os.path.dirname(model_path), SCHEMA_FILE), encoding="utf-8") as f:
+            schema = json.load(f)
+        self.features = schema["features"]
+        self.booster = lightgbm.Booster(model_file=model_path)
+        self.encoder = Encoder(self.features)
+
+    def matrix(self, df):
+        """The rows of df as LightGBM's input, in the schema's order."""
+        return self.encoder.matrix(df)
 
     def predict(self, model_input, params=None):
         """Probabilities of the positive class, one per row."""
