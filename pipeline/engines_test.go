@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -188,4 +190,61 @@ func getJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET %s: status %d, %v", url, resp.StatusCode, err)
 	}
+}
+
+// TestSparkScoresLikePredict: a gbdt model that pipeline train fitted on
+// Taiwan (EDUCATION and MARRIAGE as categories, so Spark passes their
+// levels as strings) and registered on MLflow 3.17.2, scored on Apache
+// Spark in local mode with mlflow.pyfunc.spark_udf (testdata/
+// spark_score.py), gives pipeline predict's probabilities for all 30,000
+// rows.
+func TestSparkScoresLikePredict(t *testing.T) {
+	uri := testkit.TrackingURI(t)
+	py := testkit.Python(t)
+	taiwan := testkit.Path(t, "taiwan_default.csv")
+	if _, err := exec.LookPath("java"); err != nil {
+		testkit.Unavailable(t, "Spark needs java on PATH (Debian: apt-get install default-jre-headless): %v", err)
+	}
+	t.Setenv("MLFLOW_TRACKING_URI", uri)
+	cfg := filepath.Join(t.TempDir(), "taiwan.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "data:\n  path: %s\n  label: default payment next month\n  positive: \"1\"\n  types:\n    ID: ignore\n    EDUCATION: categorical\n    MARRIAGE: categorical\nmodel:\n  params:\n    num_iterations: \"20\"\n", taiwan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := "spark-gbdt-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	res := trainJSON(t, "--config", cfg, "--experiment", "engines-spark", "--register", name)
+	ref := "models:/" + name + "/" + res.Registered.Version
+	want := predictCSV(t, ref, taiwan)
+
+	out := filepath.Join(t.TempDir(), "spark.json")
+	start := time.Now()
+	testkit.RunPython(t, 5*time.Minute, py, []string{"MLFLOW_TRACKING_URI=" + uri}, filepath.Join("testdata", "spark_score.py"), ref, taiwan, out)
+	took := time.Since(start)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		IDs           []int     `json:"ids"`
+		Probabilities []float64 `json:"probabilities"`
+		Partitions    int       `json:"partitions"`
+		Spark         string    `json:"spark"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Probabilities) != len(want) || len(got.IDs) != len(want) {
+		t.Fatalf("spark scored %d rows, pipeline predict %d", len(got.Probabilities), len(want))
+	}
+	worst := 0.0
+	for i, p := range got.Probabilities {
+		// Taiwan's IDs are 1..30000 in file order.
+		if got.IDs[i] != i+1 {
+			t.Fatalf("spark row %d has ID %d", i, got.IDs[i])
+		}
+		worst = math.Max(worst, math.Abs(p-want[i]))
+	}
+	if worst > 1e-9 {
+		t.Errorf("spark_udf differs from pipeline predict by up to %g", worst)
+	}
+	t.Logf("Spark %s, %d partitions, %d rows in %v: largest difference from pipeline predict %g", got.Spark, got.Partitions, len(want), took.Round(time.Second), worst)
 }
