@@ -31,7 +31,7 @@ import (
 // predict_proba for every held-out row.
 func TestDaskTrainedLightGBM(t *testing.T) {
 	uri := testkit.TrackingURI(t)
-	py := testkit.Python(t)
+	py := pythonWith(t, "dask.distributed", "lightgbm.dask")
 	taiwan := testkit.Path(t, "taiwan_default.csv")
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
 	name := "dask-lgbm-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -130,6 +130,22 @@ func TestDaskTrainedLightGBM(t *testing.T) {
 	}
 }
 
+// pythonWith returns the stack's MLflow 3 Python after checking that it
+// imports modules: a virtualenv built before requirements/mlflow3.txt
+// listed them is Unavailable, with the way to fix it, rather than a
+// traceback halfway through a test.
+func pythonWith(t *testing.T, modules ...string) string {
+	t.Helper()
+	py := testkit.Python(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, py, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput(); err != nil {
+		testkit.Unavailable(t, "%s cannot import %s (%v: %s); scripts/stack up rebuilds the virtualenv from requirements/mlflow3.txt",
+			py, strings.Join(modules, ", "), err, bytes.TrimSpace(out))
+	}
+	return py
+}
+
 // labelsOf reads Taiwan's label column of a CSV as 0/1.
 func labelsOf(t *testing.T, path string) []float64 {
 	t.Helper()
@@ -200,7 +216,7 @@ func getJSON(t *testing.T, url string, v any) {
 // rows.
 func TestSparkScoresLikePredict(t *testing.T) {
 	uri := testkit.TrackingURI(t)
-	py := testkit.Python(t)
+	py := pythonWith(t, "pyspark")
 	taiwan := testkit.Path(t, "taiwan_default.csv")
 	if _, err := exec.LookPath("java"); err != nil {
 		testkit.Unavailable(t, "Spark needs java on PATH (Debian: apt-get install default-jre-headless): %v", err)
