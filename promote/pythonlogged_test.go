@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/internal/testkit"
 	"github.com/creditrisk/engine/mlflow"
@@ -165,5 +166,36 @@ func TestPromoteLabelConflict(t *testing.T) {
 	var ge *GateError
 	if errors.As(err, &ge) {
 		t.Fatalf("a conflict is a usage error, not a gate: %v", err)
+	}
+}
+
+func TestLabelOf(t *testing.T) {
+	for _, tt := range []struct {
+		name                        string
+		schemaLabel, schemaPos      string
+		label, positive             string
+		wantLabel, wantPos, wantErr string
+	}{
+		{name: "schema", schemaLabel: "y", schemaPos: "1", wantLabel: "y", wantPos: "1"},
+		{name: "flags", label: "y", positive: "1", wantLabel: "y", wantPos: "1"},
+		{name: "agreeing flags", schemaLabel: "y", schemaPos: "1", label: "y", positive: "1", wantLabel: "y", wantPos: "1"},
+		{name: "flag completes schema", schemaLabel: "y", positive: "1", wantLabel: "y", wantPos: "1"},
+		{name: "neither", wantErr: "--label COLUMN and --positive VALUE"},
+		{name: "positive missing", label: "y", wantErr: "--label COLUMN and --positive VALUE"},
+		{name: "label conflict", schemaLabel: "y", schemaPos: "1", label: "z", wantErr: `--label "z" differs from "y"`},
+		{name: "positive conflict", schemaLabel: "y", schemaPos: "1", positive: "0", wantErr: `--positive "0" differs from "1"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l, p, err := labelOf(&data.Schema{Label: tt.schemaLabel, Positive: tt.schemaPos}, tt.label, tt.positive)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %q %q, %v; want an error with %q", l, p, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || l != tt.wantLabel || p != tt.wantPos {
+				t.Fatalf("got %q %q, %v; want %q %q", l, p, err, tt.wantLabel, tt.wantPos)
+			}
+		})
 	}
 }
