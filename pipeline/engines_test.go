@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -16,9 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditrisk/engine/artifact/s3"
 	"github.com/creditrisk/engine/internal/testkit"
+	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/promote"
 	"github.com/creditrisk/engine/serve"
+	"github.com/creditrisk/engine/tracking"
 )
 
 // TestDaskTrainedLightGBM: LightGBM trained by lightgbm.dask on a
@@ -35,6 +39,7 @@ func TestDaskTrainedLightGBM(t *testing.T) {
 	taiwan := testkit.Path(t, "taiwan_default.csv")
 	t.Setenv("MLFLOW_TRACKING_URI", uri)
 	name := "dask-lgbm-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	deleteAtEnd(t, uri, name)
 	dir := t.TempDir()
 	testkit.RunPython(t, 5*time.Minute, py, []string{"MLFLOW_TRACKING_URI=" + uri},
 		filepath.Join("testdata", "dask_train.py"), taiwan, name, "20", dir)
@@ -128,6 +133,21 @@ func TestDaskTrainedLightGBM(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Errorf("serve: exit %d: %s", code, errOut.String())
 	}
+}
+
+// deleteAtEnd deletes the registered model name (made by the test, from Go
+// or Python) with its versions when the test ends.
+func deleteAtEnd(t *testing.T, uri, name string) {
+	t.Helper()
+	b, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.DeleteRegisteredModel(context.Background(), name); err != nil && !errors.Is(err, mlflow.ErrNotFound) {
+			t.Logf("delete %s: %v", name, err)
+		}
+	})
 }
 
 // pythonWith returns the stack's MLflow 3 Python after checking that it
@@ -227,6 +247,7 @@ func TestSparkScoresLikePredict(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "spark-gbdt-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	deleteAtEnd(t, uri, name)
 	res := trainJSON(t, "--config", cfg, "--experiment", "engines-spark", "--register", name)
 	ref := "models:/" + name + "/" + res.Registered.Version
 	want := predictCSV(t, ref, taiwan)
