@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -389,6 +390,9 @@ func Open(dir string) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model: %s: %w", dir, err)
 	}
+	if err := checkBooster(mm, flavor, filepath.Join(dir, MLmodelFile)); err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
 	path := filepath.Join(dir, file)
 	schema, err := readSchema(dir, flavor, mm, path)
 	if err != nil {
@@ -413,6 +417,31 @@ func Open(dir string) (*Dir, error) {
 		}
 	}
 	return d, nil
+}
+
+// checkBooster refuses a lightgbm flavor that holds a scikit-learn
+// estimator (LGBMClassifier, or DaskLGBMClassifier.to_local()): MLflow
+// pickles it (model.skops, model.pkl), which only Python can read, whereas
+// a Booster is saved as LightGBM's text model, which Open reads.
+func checkBooster(mm *MLmodel, flavor, name string) error {
+	if flavor != FlavorLightGBM {
+		return nil
+	}
+	class, _ := mm.Flavors[flavor]["model_class"].(string)
+	if class == "" || class == "lightgbm.basic.Booster" {
+		return nil
+	}
+	format, _ := mm.Flavors[flavor]["serialization_format"].(string)
+	return fmt.Errorf("%s: flavors.lightgbm holds a %s serialized with %s, which only Python reads: log its booster instead, mlflow.lightgbm.log_model(model.booster_, ...): %w",
+		name, clip(class), clip(orDefault(format, "pickle")), ErrFlavor)
+}
+
+// clip bounds a value from outside the program quoted in an error.
+func clip(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // readSchema reads schema.json, or builds the schema from the signature for

@@ -156,3 +156,27 @@ func TestPythonDirBounded(t *testing.T) {
 		t.Errorf("Open with a pandas_categorical line past the limit: %v", err)
 	}
 }
+
+// TestPythonEstimatorRefused: a lightgbm flavor that holds a scikit-learn
+// estimator (mlflow.lightgbm.log_model of an LGBMClassifier, as
+// DaskLGBMClassifier.to_local() gives) is refused with ErrFlavor and an
+// error that says to log its booster, not a parse error about line 1.
+func TestPythonEstimatorRefused(t *testing.T) {
+	dir := copyDir(t, filepath.Join("testdata", "python_lgbm"))
+	p := filepath.Join(dir, MLmodelFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm := strings.NewReplacer("model_class: lightgbm.basic.Booster", "model_class: lightgbm.sklearn.LGBMClassifier", "data: model.lgb", "data: model.skops").Replace(string(b))
+	if err := os.WriteFile(p, []byte(mm), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "model.lgb"), filepath.Join(dir, "model.skops")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir)
+	if !errors.Is(err, ErrFlavor) || !strings.Contains(err.Error(), "booster_") || !strings.Contains(err.Error(), `"skops"`) {
+		t.Fatalf("Open of a pickled LGBMClassifier: %v", err)
+	}
+}

@@ -20,7 +20,7 @@ func promoteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "promote",
 		Usage:     "move a registered model version to an alias (and stage) through champion/challenger gates",
-		UsageText: "pipeline promote --name NAME (--version N | --run RUN_ID | --latest) [--alias champion] [--stage Production] [--policy FILE] [--data HOLDOUT.csv] [--dry-run] [--force --reason TEXT] [--sign-key FILE] [--output text|json]",
+		UsageText: "pipeline promote --name NAME (--version N | --run RUN_ID | --latest) [--alias champion] [--stage Production] [--policy FILE] [--data HOLDOUT.csv] [--label COLUMN --positive VALUE] [--dry-run] [--force --reason TEXT] [--sign-key FILE] [--output text|json]",
 		Description: `Checks the candidate against the gates of the policy (configs/promote.yaml
 documents them; built-in defaults without --policy): its recorded test AUC,
 Brier score and calibration error; when the alias already names a champion,
@@ -30,6 +30,12 @@ without being significantly worse by DeLong's test; the PSI of the two score
 distributions; the champion's required features; and, when the policy sets
 min_adverse_impact_ratio, the candidate's lowest adverse impact ratio over the
 protected characteristics it was trained with (train --protected).
+
+The holdout's labels are read by the label column and positive value the
+candidate was trained with. A version logged by Python's mlflow (LightGBM
+trained with lightgbm.dask, say) names only its features, in its MLflow
+signature: give them with --label and --positive, and the holdout with
+--data, on which its test metrics are computed too.
 
 When every gate passes, the alias moves (and with --stage the version is
 transitioned, archiving the stage's other versions), the version is tagged
@@ -55,6 +61,8 @@ changed), 1 any other failure, including the alias moving while promoting,
 			&cli.StringFlag{Name: "stage", Usage: "also transition to this stage (MLflow 2.x stages: Staging, Production)"},
 			&cli.StringFlag{Name: "policy", Usage: "gate policy YAML (see configs/promote.yaml)", EnvVars: []string{"PIPELINE_PROMOTE_POLICY"}},
 			&cli.StringFlag{Name: "data", Usage: "holdout CSV with the label column (default: the candidate run's holdout.csv)"},
+			&cli.StringFlag{Name: "label", Usage: "holdout label `COLUMN`, for a candidate whose schema names none (logged by Python's mlflow)"},
+			&cli.StringFlag{Name: "positive", Usage: "label `VALUE` of a default, for a candidate whose schema names none"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "decide and print, change nothing"},
 			&cli.BoolFlag{Name: "force", Usage: "promote even if gates fail (needs --reason)"},
 			&cli.StringFlag{Name: "reason", Usage: "why --force is used; recorded in the tags"},
@@ -109,6 +117,7 @@ func runPromote(c *cli.Context) error {
 	opts := promote.Options{
 		Name: c.String("name"), Version: c.String("version"), RunID: c.String("run"), Latest: c.Bool("latest"),
 		Alias: c.String("alias"), Stage: c.String("stage"), Policy: policy, Data: c.String("data"),
+		Label: c.String("label"), Positive: c.String("positive"),
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Reason: c.String("reason"),
 		Experiment: c.String("experiment"), AllowNoPyfunc: c.Bool("allow-no-pyfunc"),
 	}

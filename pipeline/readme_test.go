@@ -26,6 +26,8 @@ var readmeSkips = []struct{ prefix, why string }{
 	{`eval "$(scripts/stack env)"`, "changes the calling shell only"},
 	{"pipeline sync", "needs a tracking server: TestSyncCommand runs it against the stack's"},
 	{"docker compose", "no Docker engine here: ops/compose_test.go checks the file"},
+	{"pipeline promote --name credit-risk-dask", "needs a version that lightgbm.dask trained and Python registered: TestDaskTrainedLightGBM runs it against the stack"},
+	{"pipeline serve --model models:/credit-risk-dask", "serves that version: TestDaskTrainedLightGBM runs it"},
 }
 
 // readmeCommand is one command of a README code block: a pipeline

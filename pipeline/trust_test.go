@@ -209,7 +209,7 @@ func TestSignedPromotion(t *testing.T) {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
 	key, pub := writeKeys(t)
-	code, stdout, stderr := pipeline(t, "promote", "--name", name, "--version", "1", "--sign-key", key, "--output", "json")
+	code, stdout, stderr := pipeline(t, "promote", "--name", name, "--version", "1", "--sign-key", key, "--allow-no-pyfunc", "--output", "json")
 	if code != 0 {
 		t.Fatalf("promote --sign-key: exit %d: %s%s", code, stdout, stderr)
 	}

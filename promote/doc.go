@@ -15,6 +15,14 @@
 // every gate's result. The decision is also recorded as a run in the
 // "promotions" experiment with both models' holdout metrics and a ROC chart.
 //
+// The holdout's labels are read by the label column and positive value in
+// the candidate's schema; a version logged by Python's mlflow names only its
+// features (its MLflow signature), so the caller gives them (Options.Label,
+// Options.Positive) and they may not contradict a schema that names them.
+// Such a version has no digest recorded at registration: the promotion
+// records the digest of the files it scored (and signs them with a key), so
+// serve loads it verified.
+//
 // The registry is a tracking.Backend: a tracking server or, in local mode,
 // an MLflow file store (./mlruns); artifacts are read and written through
 // the backend's own artifact stores.

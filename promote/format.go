@@ -20,7 +20,11 @@ func WriteDecision(w io.Writer, d *Decision) error {
 	fmt.Fprintf(tw, "champion @%s\t%s\n", d.Alias, champ)
 	fmt.Fprintf(tw, "test metrics\t%s\n", d.TestSource)
 	if d.Holdout != "" {
-		fmt.Fprintf(tw, "holdout\t%s (%d rows)\n", d.Holdout, d.HoldoutRows)
+		fmt.Fprintf(tw, "holdout\t%s (%d rows", d.Holdout, d.HoldoutRows)
+		if d.Label != "" {
+			fmt.Fprintf(tw, "; default where %q is %q", d.Label, d.Positive)
+		}
+		fmt.Fprintln(tw, ")")
 	}
 	if in := d.Integrity; in != nil {
 		fmt.Fprintf(tw, "files\tdigest %s, recorded at %s", in.Digest, in.RecordedAt)

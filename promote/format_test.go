@@ -21,6 +21,8 @@ func sampleDecision() *Decision {
 		TestSource:       "runs:/r2/evaluation.json",
 		Holdout:          "runs:/r2/holdout.csv",
 		HoldoutRows:      200,
+		Label:            "creditability",
+		Positive:         "bad",
 		CandidateTest:    map[string]float64{"auc": 0.6845},
 		CandidateHoldout: map[string]float64{"auc": 0.6845},
 		ChampionHoldout:  map[string]float64{"auc": 0.7704},

@@ -108,10 +108,14 @@ type Options struct {
 	Policy Policy
 	// Data is a holdout CSV (with the label column); empty: the candidate
 	// run's holdout.csv.
-	Data   string
-	DryRun bool
-	Force  bool
-	Reason string // required with Force
+	Data string
+	// Label and Positive name the holdout's label column and its positive
+	// value where the candidate's schema does not (a version logged by
+	// Python's mlflow, whose signature names only the features).
+	Label, Positive string
+	DryRun          bool
+	Force           bool
+	Reason          string // required with Force
 	// AllowNoPyfunc lets a candidate without MLflow's python_function
 	// flavor pass the pyfunc gate (--allow-no-pyfunc).
 	AllowNoPyfunc bool
@@ -154,7 +158,10 @@ type Decision struct {
 	CandidateTest map[string]float64 `json:"candidate_test"`
 	TestSource    string             `json:"test_source"`
 	// Holdout metrics of both models on the same rows.
-	Holdout          string             `json:"holdout,omitempty"`
+	Holdout string `json:"holdout,omitempty"`
+	// Label and Positive are what the holdout's labels were read by.
+	Label            string             `json:"label,omitempty"`
+	Positive         string             `json:"positive,omitempty"`
 	HoldoutRows      int                `json:"holdout_rows,omitempty"`
 	CandidateHoldout map[string]float64 `json:"candidate_holdout,omitempty"`
 	ChampionHoldout  map[string]float64 `json:"champion_holdout,omitempty"`
@@ -380,7 +387,7 @@ func decide(ctx context.Context, b tracking.Backend, o *Options, work string) (*
 		if d.Holdout == "" {
 			d.Holdout = "runs:/" + cand.RunID + "/" + tracking.HoldoutFile
 		}
-		if err := scoreHoldout(d, holdout, candModel, champModel); err != nil {
+		if err := scoreHoldout(d, o, holdout, candModel, champModel); err != nil {
 			return nil, err
 		}
 	}
@@ -504,11 +511,12 @@ func testReport(ctx context.Context, b tracking.Backend, cand *mlflow.ModelVersi
 
 // scoreHoldout encodes the holdout by each model's own schema, predicts, and
 // reads the labels from the label column the candidate was trained on.
-func scoreHoldout(d *Decision, path string, cand, champ model.Model) error {
-	s := cand.Schema()
-	if s.Label == "" || s.Positive == "" {
-		return fmt.Errorf("candidate schema names no label column and positive value; cannot read labels from %s", d.Holdout)
+func scoreHoldout(d *Decision, o *Options, path string, cand, champ model.Model) error {
+	label, positive, err := labelOf(cand.Schema(), o.Label, o.Positive)
+	if err != nil {
+		return fmt.Errorf("read labels from %s: %w", d.Holdout, err)
 	}
+	d.Label, d.Positive = label, positive
 	score := func(m model.Model, who string) (*data.Batch, []float64, error) {
 		b, err := m.Schema().LoadBatchFile(path)
 		if err != nil {
@@ -529,20 +537,20 @@ func scoreHoldout(d *Decision, path string, cand, champ model.Model) error {
 	}
 	col := -1
 	for i, name := range b.Extra {
-		if name == s.Label {
+		if name == label {
 			col = i
 		}
 	}
 	if col < 0 {
-		return fmt.Errorf("holdout %s has no label column %q", d.Holdout, s.Label)
+		return fmt.Errorf("holdout %s has no label column %q", d.Holdout, label)
 	}
 	labels := make([]float64, b.Rows())
 	for i, vals := range b.ExtraValues {
 		v := strings.TrimSpace(vals[col])
 		if v == "" {
-			return fmt.Errorf("holdout %s line %d: label %q is empty", d.Holdout, b.Lines[i], s.Label)
+			return fmt.Errorf("holdout %s line %d: label %q is empty", d.Holdout, b.Lines[i], label)
 		}
-		if v == s.Positive {
+		if v == positive {
 			labels[i] = 1
 		}
 	}
@@ -569,6 +577,34 @@ func scoreHoldout(d *Decision, path string, cand, champ model.Model) error {
 	}
 	d.ChampionHoldout = r.Metrics()
 	return nil
+}
+
+// labelOf returns the label column and positive value the holdout is read
+// by: the candidate schema's (pipeline train records them), else the
+// caller's (a version logged by Python's mlflow names only its features).
+// The caller's must not contradict the schema's.
+func labelOf(s *data.Schema, label, positive string) (string, string, error) {
+	pick := func(flag, recorded, given string) (string, error) {
+		if recorded != "" && given != "" && given != recorded {
+			return "", fmt.Errorf("--%s %q differs from %q, which the candidate's schema names", flag, given, recorded)
+		}
+		if recorded != "" {
+			return recorded, nil
+		}
+		return given, nil
+	}
+	l, err := pick("label", s.Label, label)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := pick("positive", s.Positive, positive)
+	if err != nil {
+		return "", "", err
+	}
+	if l == "" || p == "" {
+		return "", "", errors.New("the candidate's schema names no label column and positive value (a version logged by Python's mlflow names only its features): give them with --label COLUMN and --positive VALUE")
+	}
+	return l, p, nil
 }
 
 // gatesJSON is the compact JSON of the gates, for a version tag.
