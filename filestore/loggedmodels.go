@@ -99,25 +99,7 @@ func (s *Store) loggedModelDir(id string) (string, error) {
 	if err := mlflow.ValidateLoggedModelID(id); err != nil {
 		return "", err
 	}
-	if err := s.ensure(context.Background()); err != nil {
-		return "", err
-	}
-	for _, parent := range []string{s.root, filepath.Join(s.root, trashDir)} {
-		ents, err := os.ReadDir(parent)
-		if err != nil {
-			return "", fmt.Errorf("logged model %s: %w", id, err)
-		}
-		for _, e := range ents {
-			if !e.IsDir() || !isExperimentDirName(e.Name()) {
-				continue
-			}
-			d := filepath.Join(parent, e.Name(), modelsDir, id)
-			if _, err := os.Stat(filepath.Join(d, metaFile)); err == nil {
-				return d, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("logged model %s: %w", id, mlflow.ErrNotFound)
+	return s.findDir("logged model "+id, filepath.Join(modelsDir, id))
 }
 
 // CreateLoggedModel creates a logged model in state PENDING, with its

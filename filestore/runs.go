@@ -120,25 +120,31 @@ func (s *Store) runDir(id string) (string, error) {
 	if err := validateRunID(id); err != nil {
 		return "", err
 	}
+	return s.findDir("run "+id, id)
+}
+
+// findDir finds the folder rel (holding a meta.yaml) below the active or
+// deleted experiments; what names the thing in errors.
+func (s *Store) findDir(what, rel string) (string, error) {
 	if err := s.ensure(context.Background()); err != nil {
 		return "", err
 	}
 	for _, parent := range []string{s.root, filepath.Join(s.root, trashDir)} {
 		ents, err := os.ReadDir(parent)
 		if err != nil {
-			return "", fmt.Errorf("run %s: %w", id, err)
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
 		for _, e := range ents {
 			if !e.IsDir() || !isExperimentDirName(e.Name()) {
 				continue
 			}
-			d := filepath.Join(parent, e.Name(), id)
+			d := filepath.Join(parent, e.Name(), rel)
 			if _, err := os.Stat(filepath.Join(d, metaFile)); err == nil {
 				return d, nil
 			}
 		}
 	}
-	return "", fmt.Errorf("run %s: %w", id, mlflow.ErrNotFound)
+	return "", fmt.Errorf("%s: %w", what, mlflow.ErrNotFound)
 }
 
 func readRunMeta(dir string) (*runMeta, error) {

@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"net/url"
 	"os"
@@ -525,38 +524,9 @@ func (s *syncer) artifacts(ctx context.Context, localID string, remote *mlflow.R
 	if err != nil {
 		return fmt.Errorf("local artifacts: %w", err)
 	}
-	root, err := localPath(uri)
+	files, err := localFiles(uri)
 	if err != nil {
-		return fmt.Errorf("local artifacts: %w", err)
-	}
-	type file struct {
-		path, rel string
-		size      int64
-	}
-	var files []file
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == root {
-				return filepath.SkipAll
-			}
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		files = append(files, file{p, filepath.ToSlash(rel), info.Size()})
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("local artifacts %s: %w", root, err)
+		return err
 	}
 	if len(files) == 0 {
 		return nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/model"
+	"github.com/creditrisk/engine/reasons"
 )
 
 // repeated streams a header and then rows of the German file over and
@@ -86,7 +87,7 @@ func peakHeap(t *testing.T, m model.Model, n int) (uint64, int64) {
 		}
 	}()
 	var c counter
-	if _, err := score(t.Context(), br, m, &output{w: &c}, scoring{explain: true, threshold: 0.5, reasons: 4}); err != nil {
+	if _, err := score(t.Context(), br, m, &output{w: &c}, scoring{explain: true, threshold: 0.5, reasons: 4, explainer: model.NewExplainer(m, reasons.Default(), nil)}); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
