@@ -85,6 +85,7 @@ func TestLoadShedding(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	body := mustJSON(t, record(t, 0))
+	infer := inferBody(t, s, []int{0}, nil)
 
 	// cap requests whose bodies arrive only when released
 	release := make(chan struct{})
@@ -122,10 +123,13 @@ func TestLoadShedding(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			path := []string{"/predict", "/invocations", "/explain"}[i%3]
+			path := []string{"/predict", "/invocations", "/explain", inferPath}[i%4]
 			b := body
-			if path == "/invocations" {
+			switch path {
+			case "/invocations":
 				b = mustJSON(t, map[string]any{"dataframe_records": []any{record(t, 0)}})
+			case inferPath:
+				b = infer
 			}
 			resp, err := http.Post(srv.URL+path, ctJSON, strings.NewReader(b))
 			if err != nil {
@@ -154,7 +158,7 @@ func TestLoadShedding(t *testing.T) {
 		}
 	}
 	shed := 0.0
-	for _, ep := range []string{"/predict", "/invocations", "/explain"} {
+	for _, ep := range []string{"/predict", "/invocations", "/explain", epV2Infer} {
 		shed += testutil.ToFloat64(s.m.shed.WithLabelValues(ep))
 	}
 	if shed != burst {

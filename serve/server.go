@@ -64,7 +64,7 @@ type Options struct {
 	// required value.
 	Strict bool
 	// MaxInFlight caps the scoring requests (/predict, /explain,
-	// /invocations) served at once; beyond it they are answered 503 with
+	// /invocations, the Open Inference Protocol's infer) served at once; beyond it they are answered 503 with
 	// Retry-After and counted (64).
 	MaxInFlight int
 }
@@ -163,13 +163,16 @@ func New(src Source, reg *prometheus.Registry, log *slog.Logger, opts Options) (
 	return s, nil
 }
 
-// Endpoints, the endpoint label of the request metrics; the first three
-// score, and only they count against --max-inflight.
-var endpoints = []string{"/predict", "/explain", "/invocations", "/ping", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/webhooks/mlflow", "other"}
+// Endpoints, the endpoint label of the request metrics; the first four
+// score, and only they count against --max-inflight. The Open Inference
+// Protocol's paths name the model; their label has {name} in its place.
+var endpoints = []string{"/predict", "/explain", "/invocations", epV2Infer,
+	"/ping", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/webhooks/mlflow",
+	"/v2", "/v2/health/live", "/v2/health/ready", epV2Model, epV2ModelReady, "other"}
 
 const (
-	epScoring = 3                  // endpoints[:epScoring] score requests
-	epOther   = 10                 // index of "other"
+	epScoring = 4                  // endpoints[:epScoring] score requests
+	epOther   = 16                 // index of "other"
 	epCount   = epOther + 1        // number of endpoint labels
 	retryShed = "1"                // Retry-After of a shed request, in seconds
 	ctJSONVal = "application/json" // Content-Type of every answer
@@ -188,6 +191,9 @@ func endpointOf(path string) int {
 		return 1
 	case "/invocations":
 		return 2
+	}
+	if ep, ok := v2Endpoint(path); ok {
+		return ep
 	}
 	for i, e := range endpoints[epScoring:epOther] {
 		if e == path {
@@ -212,6 +218,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("POST /admin/reload", s.adminReload)
 	mux.HandleFunc("POST /webhooks/mlflow", s.webhook)
+	s.v2Routes(mux)
 	return s.instrument(mux)
 }
 
@@ -228,6 +235,7 @@ type request struct {
 	rows rowSet
 	x    [][]float64
 	out  []byte
+	ts   []v2Input // an infer request's input tensors
 }
 
 func (q *request) Header() http.Header { return q.w.Header() }
@@ -345,8 +353,12 @@ func (s *Server) shed(q *request, ep int) {
 	s.m.shed.WithLabelValues(endpoints[ep]).Inc()
 	q.Header()["Retry-After"] = retryAfter
 	msg := fmt.Sprintf("overloaded: more than %d requests in flight; retry after %s s", s.opts.MaxInFlight, retryShed)
-	if ep == 2 {
+	switch ep {
+	case 2:
 		writeJSON(q, http.StatusServiceUnavailable, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": msg})
+		return
+	case 3:
+		writeV2Error(q, http.StatusServiceUnavailable, msg, nil)
 		return
 	}
 	writeError(q, http.StatusServiceUnavailable, "overloaded", msg, nil)

@@ -1,0 +1,782 @@
+package serve
+
+// The Open Inference Protocol (KServe's v2 protocol, the REST binding
+// Triton and KServe clients speak): server liveness and readiness, server
+// and model metadata, model readiness, and infer.
+//
+// An infer request holds one input tensor per feature, named as the
+// feature, of shape [N] or [N, 1] (data flat, or for [N, 1] a list of
+// one-value lists): BYTES for a categorical feature's levels, FP64 (or
+// FP32, INT64, INT32) for a number; a categorical feature also takes
+// INT64 or INT32 category codes, as a JSON number means a code everywhere.
+// JSON null is a missing value in any tensor. This file only walks the
+// protocol's syntax: every value goes to the rowSet as on /predict and
+// /invocations, so it means the same (data.Encoder), with the same
+// warnings, --strict, unknown-feature policy and caps. The answer is one
+// FP64 tensor, probability_of_default, of shape [N], with the warnings
+// beside it as /invocations gives them. Errors are the protocol's
+// {"error": "..."}, with the field problems added.
+//
+// Only the JSON encoding of tensor data is read: a request with Triton's
+// binary tensor extension (Inference-Header-Content-Length) is refused
+// with a message that says how to send JSON.
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/creditrisk/engine/data"
+)
+
+// The endpoint labels of the paths that name a model, and the one output.
+const (
+	epV2Infer      = "/v2/models/{name}/infer"
+	epV2Model      = "/v2/models/{name}"
+	epV2ModelReady = "/v2/models/{name}/ready"
+	v2Output       = "probability_of_default"
+)
+
+var (
+	epV2InferIdx      = slices.Index(endpoints, epV2Infer)
+	epV2ModelIdx      = slices.Index(endpoints, epV2Model)
+	epV2ModelReadyIdx = slices.Index(endpoints, epV2ModelReady)
+)
+
+// v2Endpoint returns the endpoint label of a path that names a model:
+// /v2/models/NAME[/versions/VERSION][/ready|/infer].
+func v2Endpoint(path string) (int, bool) {
+	rest, ok := strings.CutPrefix(path, "/v2/models/")
+	if !ok {
+		return 0, false
+	}
+	name, rest, _ := strings.Cut(rest, "/")
+	if name == "" {
+		return 0, false
+	}
+	if v, ok := strings.CutPrefix(rest, "versions/"); ok {
+		var ver string
+		if ver, rest, _ = strings.Cut(v, "/"); ver == "" {
+			return 0, false
+		}
+	}
+	switch rest {
+	case "":
+		return epV2ModelIdx, true
+	case "ready":
+		return epV2ModelReadyIdx, true
+	case "infer":
+		return epV2InferIdx, true
+	}
+	return 0, false
+}
+
+func (s *Server) v2Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v2", s.v2Server)
+	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
+	})
+	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
+		if s.current.Load() == nil {
+			v2NoModel(w)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+	})
+	for _, p := range []string{"/v2/models/{name}", "/v2/models/{name}/versions/{version}"} {
+		mux.HandleFunc("GET "+p, s.v2Model)
+		mux.HandleFunc("GET "+p+"/ready", s.v2ModelReady)
+		mux.HandleFunc("POST "+p+"/infer", s.v2Infer)
+	}
+}
+
+// V2Error is the JSON of an Open Inference Protocol error answer: the
+// protocol's {"error": message}, with the field problems added.
+type V2Error struct {
+	Error  string         `json:"error"`
+	Fields []FieldProblem `json:"fields,omitempty"`
+}
+
+func writeV2Error(w http.ResponseWriter, status int, msg string, fields []FieldProblem) {
+	b := V2Error{Error: msg, Fields: fields}
+	writeBounded(w, status, &b, func() bool {
+		if len(b.Fields) == 0 {
+			return false
+		}
+		b.Fields = b.Fields[:len(b.Fields)/2]
+		return true
+	})
+}
+
+func v2NoModel(w http.ResponseWriter) {
+	w.Header()["Retry-After"] = []string{"5"}
+	writeV2Error(w, http.StatusServiceUnavailable, ErrNoModel.Error()+" yet", nil)
+}
+
+// V2ServerMetadata is the answer to GET /v2.
+type V2ServerMetadata struct {
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Extensions []string `json:"extensions"`
+}
+
+func (s *Server) v2Server(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, V2ServerMetadata{Name: "pipeline", Version: s.opts.Version, Extensions: []string{}})
+}
+
+// v2Snapshot returns the model a request names, or answers 503 (none
+// loaded) or 404 (another name or version) and returns nil. The name is
+// the registered model's ("local" for a directory), as /version says.
+func (s *Server) v2Snapshot(w http.ResponseWriter, r *http.Request) *snapshot {
+	snap := s.current.Load()
+	if snap == nil {
+		v2NoModel(w)
+		return nil
+	}
+	info := snap.info()
+	if name := r.PathValue("name"); name != info.Name {
+		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("unknown model %s: this server serves %q", data.Quote(name), info.Name), nil)
+		return nil
+	}
+	if v := r.PathValue("version"); v != "" && v != info.Version {
+		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %s being served: version %q is", info.Name, data.Quote(v), info.Version), nil)
+		return nil
+	}
+	return snap
+}
+
+// V2Tensor describes an input or output in the model metadata; -1 in a
+// shape is any number of rows.
+type V2Tensor struct {
+	Name     string `json:"name"`
+	Datatype string `json:"datatype"`
+	Shape    []int  `json:"shape"`
+}
+
+// V2ModelMetadata is the answer to GET /v2/models/NAME: one input per
+// feature in the schema's order, BYTES for categorical ones and FP64 for
+// numbers, and the one output.
+type V2ModelMetadata struct {
+	Name     string     `json:"name"`
+	Versions []string   `json:"versions"`
+	Platform string     `json:"platform"`
+	Inputs   []V2Tensor `json:"inputs"`
+	Outputs  []V2Tensor `json:"outputs"`
+}
+
+func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) {
+	snap := s.v2Snapshot(w, r)
+	if snap == nil {
+		return
+	}
+	info := snap.info()
+	md := V2ModelMetadata{Name: info.Name, Versions: []string{info.Version}, Platform: snap.flavor,
+		Outputs: []V2Tensor{{v2Output, "FP64", []int{-1}}}}
+	for _, f := range snap.schema.Features {
+		dt := "FP64"
+		if f.Type == data.Categorical {
+			dt = "BYTES"
+		}
+		md.Inputs = append(md.Inputs, V2Tensor{f.Name, dt, []int{-1}})
+	}
+	writeJSON(w, http.StatusOK, md)
+}
+
+func (s *Server) v2ModelReady(w http.ResponseWriter, r *http.Request) {
+	snap := s.v2Snapshot(w, r)
+	if snap == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": snap.info().Name, "ready": true})
+}
+
+// V2InferResponse is the answer to an infer request.
+type V2InferResponse struct {
+	ModelName    string            `json:"model_name"`
+	ModelVersion string            `json:"model_version"`
+	ID           string            `json:"id,omitempty"`
+	Outputs      []V2Output        `json:"outputs"`
+	Warnings     []InstanceWarning `json:"warnings,omitempty"`
+}
+
+// V2Output is an output tensor of an infer answer.
+type V2Output struct {
+	V2Tensor
+	Data []float64 `json:"data"`
+}
+
+func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
+	q := requestOf(w)
+	snap := s.v2Snapshot(q, r)
+	if snap == nil {
+		return
+	}
+	fail := func(e *inputError) {
+		s.countInvalid(e)
+		writeV2Error(q, e.status, e.msg, e.fields)
+	}
+	if e := v2MediaType(r); e != nil {
+		fail(e)
+		return
+	}
+	var e *inputError
+	if q.body, e = readBody(r, s.opts.MaxBody, q.body); e != nil {
+		fail(e)
+		return
+	}
+	q.rows.reset(snap.enc, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore, s.opts.Strict)
+	var id []byte
+	q.ts, id = decodeInfer(&q.sc, &q.rows, q.ts, q.body)
+	s.countUnseen(snap, &q.rows)
+	if q.x, e = q.rows.result(q.x); e != nil {
+		fail(e)
+		return
+	}
+	p, err := s.score(snap, q.x)
+	if err != nil {
+		rid := requestID(q)
+		s.log.Error("model failed", "request_id", rid, "version", snap.ver.Version, "err", err)
+		writeV2Error(q, http.StatusInternalServerError, "the model failed to score the request (request "+rid+")", nil)
+		return
+	}
+	b := append(q.out[:0], snap.v2Head...)
+	if id != nil {
+		b = append(b, `"id":`...)
+		b = append(b, id...)
+		b = append(b, ',')
+	}
+	b = append(b, `"outputs":[{"name":"`+v2Output+`","datatype":"FP64","shape":[`...)
+	b = strconv.AppendInt(b, int64(len(p)), 10)
+	b = append(b, `],"data":[`...)
+	for i, v := range p {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendFloat(b, v)
+		s.decide(v)
+	}
+	b = append(b, "]}]"...)
+	if len(q.rows.warns) > 0 {
+		ws := make([]InstanceWarning, len(q.rows.warns))
+		for i, w := range q.rows.warns {
+			ws[i] = InstanceWarning{w.row, w.Warning}
+		}
+		b = append(b, `,"warnings":`...)
+		b = appendJSON(b, ws)
+	}
+	b = append(b, "}\n"...)
+	q.out = b
+	q.Header()["Content-Type"] = jsonType
+	q.Write(b)
+}
+
+// v2MediaType accepts JSON, or no Content-Type (tritonclient sends none),
+// and refuses the binary tensor extension with a way out.
+func v2MediaType(r *http.Request) *inputError {
+	if h := r.Header.Get("Inference-Header-Content-Length"); h != "" {
+		return &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType, msg: fmt.Sprintf(
+			"binary tensor data (Inference-Header-Content-Length: %s) is not supported: send each tensor's data as JSON "+
+				"(tritonclient: InferInput.set_data_from_numpy(..., binary_data=False))", data.Quote(h))}
+	}
+	if r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	_, e := mediaType(r, ctJSONVal)
+	return e
+}
+
+// Datatypes of input tensors that are read; others are refused.
+type dtype uint8
+
+const (
+	dtUnknown dtype = iota
+	dtBytes
+	dtFP64
+	dtFP32
+	dtInt64
+	dtInt32
+)
+
+var dtypeNames = [...]string{"", "BYTES", "FP64", "FP32", "INT64", "INT32"}
+
+func dtypeOf(b []byte) dtype {
+	for i, n := range dtypeNames[1:] {
+		if string(b) == n {
+			return dtype(i + 1)
+		}
+	}
+	return dtUnknown
+}
+
+// v2Input is an input tensor as the first pass of decodeInfer found it.
+type v2Input struct {
+	feature int   // -1: not read (not a feature, or refused)
+	dt      dtype // dtUnknown: refused
+	data    int   // offset of its data (a JSON list)
+	nested  bool  // data is [[v], [v], …]
+	n       int   // elements, one per row
+}
+
+const (
+	wantInfer    = `{"inputs": [{"name": FEATURE, "datatype": "FP64" or "BYTES", "shape": [N], "data": [...]}, ...]}`
+	maxRequestID = 256
+)
+
+// decodeInfer reads an infer request into rs, using ts (returned for
+// reuse) for its tensors. id is the request's id as JSON text, to echo
+// (nil when none). A first pass reads the request's structure and checks
+// each tensor's name, datatype and shape against its data and the other
+// tensors; a second reads the values, row i of every tensor into row i.
+func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte) (_ []v2Input, id []byte) {
+	sc.reset(b)
+	rs.batch = true
+	ts = ts[:0]
+	if !topObject(sc, rs, wantInfer) {
+		return ts, nil
+	}
+	haveInputs := false
+	for first := true; !rs.stop() && sc.more('}', first); first = false {
+		k, ok := sc.str(&sc.key)
+		if !ok || !sc.consume(':', "':'") {
+			break
+		}
+		switch string(k) {
+		case "id":
+			if kd := sc.kind(); kd != kindString {
+				if sc.skip() {
+					rs.refuse(badRequest(ReasonBadRequest, "id: is a JSON %s, want a string", kindNames[kd]))
+				}
+				continue
+			}
+			start := sc.pos
+			if _, ok := sc.str(&sc.val); ok {
+				if id = sc.b[start:sc.pos]; len(id) > maxRequestID {
+					rs.refuse(badRequest(ReasonBadRequest, "id: longer than %d bytes", maxRequestID))
+				}
+			}
+		case "parameters": // sequence, priority, binary_data_output: nothing these models use
+			object(sc, rs, "parameters")
+		case "inputs":
+			if haveInputs {
+				rs.refuse(badRequest(ReasonBadRequest, "inputs: given twice"))
+				continue
+			}
+			haveInputs = true
+			ts = inputs(sc, rs, ts)
+		case "outputs":
+			outputs(sc, rs)
+		default:
+			if sc.skip() {
+				rs.refuse(badRequest(ReasonBadRequest, "%s: unexpected field (want inputs, and id, parameters, outputs)", shortName(k)))
+			}
+		}
+	}
+	if !haveInputs && !rs.stop() && !sc.failed() {
+		rs.refuse(badRequest(ReasonBadRequest, "inputs: missing: send one tensor per feature, as %s", wantInfer))
+	}
+	finish(sc, rs)
+	if rs.stop() || sc.failed() {
+		return ts, id
+	}
+	// Every tensor has n elements, checked by inputs (an empty list is refused there).
+	n := ts[0].n
+	if n > rs.max {
+		rs.refuse(&inputError{status: http.StatusRequestEntityTooLarge, reason: ReasonTooManyInstances,
+			msg: fmt.Sprintf("inputs: %d rows, at most %d per request", n, rs.max)})
+		return ts, id
+	}
+	rs.requireGiven(-1)
+	for range n {
+		rs.row()
+	}
+	end := sc.pos
+	for _, t := range ts {
+		if t.feature < 0 || t.dt == dtUnknown {
+			continue
+		}
+		sc.pos = t.data + 1
+		for i := range t.n {
+			if i > 0 {
+				sc.consume(',', "','")
+			}
+			if t.nested {
+				sc.consume('[', "'['")
+			}
+			element(sc, rs, t, i)
+			if t.nested {
+				sc.consume(']', "']'")
+			}
+			if rs.stop() || sc.failed() {
+				break
+			}
+		}
+	}
+	sc.pos = end
+	return ts, id
+}
+
+// object skips a field that must be a JSON object.
+func object(sc *scanner, rs *rowSet, key string) {
+	k := sc.kind()
+	if sc.skip() && k != kindObject {
+		rs.refuse(badRequest(ReasonBadRequest, "%s: is a JSON %s, want an object", key, kindNames[k]))
+	}
+}
+
+// outputs checks the requested outputs: the model has one.
+func outputs(sc *scanner, rs *rowSet) {
+	rs.fields(sc, "outputs", func(i int, key []byte) bool {
+		switch string(key) {
+		case "name":
+			if sc.kind() != kindString {
+				rs.refuse(badRequest(ReasonBadRequest, "outputs[%d].name: want a string", i))
+				return sc.skip()
+			}
+			name, ok := sc.str(&sc.val)
+			if ok && string(name) != v2Output {
+				rs.refuse(badRequest(ReasonBadRequest, "outputs[%d]: unknown output %s: the model has one, %s", i, data.Quote(name), v2Output))
+			}
+			return ok
+		case "parameters": // binary_data: the answer is JSON, which every client reads
+			object(sc, rs, fmt.Sprintf("outputs[%d].parameters", i))
+			return !sc.failed()
+		}
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "outputs[%d].%s: unexpected field (want name, parameters)", i, shortName(key)))
+		}
+		return false
+	}, nil)
+}
+
+// fields reads a JSON list of objects, calling each for every field of
+// element i (the scanner before its value), and done after each element;
+// either stops the list by returning false.
+func (rs *rowSet) fields(sc *scanner, key string, each func(i int, key []byte) bool, done func(i int) bool) {
+	if k := sc.kind(); k != kindArray {
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: is a JSON %s, want a list of objects", key, kindNames[k]))
+		}
+		return
+	}
+	sc.pos++
+	for i, first := 0, true; !rs.stop() && sc.more(']', first); i, first = i+1, false {
+		if k := sc.kind(); k != kindObject {
+			if sc.skip() {
+				rs.refuse(badRequest(ReasonBadRequest, "%s[%d]: is a JSON %s, want an object", key, i, kindNames[k]))
+			}
+			return
+		}
+		sc.pos++
+		for first := true; !rs.stop() && sc.more('}', first); first = false {
+			k, ok := sc.str(&sc.key)
+			if !ok || !sc.consume(':', "':'") || !each(i, k) {
+				return
+			}
+		}
+		if rs.stop() || sc.failed() || done != nil && !done(i) {
+			return
+		}
+	}
+}
+
+// inputs reads the input tensors' structure (first pass): a refusal of
+// the request for what makes rows impossible (a bad shape, data that does
+// not fit it, tensors of different lengths), a field problem for a name
+// that is not a feature or a datatype the feature does not take.
+func inputs(sc *scanner, rs *rowSet, ts []v2Input) []v2Input {
+	var (
+		t                         v2Input
+		name, dt, shape, dataSeen bool
+		dtText                    string
+		rank, dim0, dim1          int
+	)
+	at := func(i int) string {
+		if t.feature >= 0 {
+			return fmt.Sprintf("inputs[%d] (%q)", i, rs.enc.Schema().Features[t.feature].Name)
+		}
+		return fmt.Sprintf("inputs[%d]", i)
+	}
+	start := func() {
+		t = v2Input{feature: -1}
+		name, dt, shape, dataSeen, dtText, rank = false, false, false, false, "", 0
+	}
+	start()
+	rs.fields(sc, "inputs", func(i int, key []byte) bool {
+		switch string(key) {
+		case "name":
+			if name {
+				rs.refuse(badRequest(ReasonBadRequest, "%s.name: given twice", at(i)))
+				return false
+			}
+			name = true
+			if k := sc.kind(); k != kindString {
+				if sc.skip() {
+					rs.refuse(badRequest(ReasonBadRequest, "inputs[%d].name: is a JSON %s, want a feature's name", i, kindNames[k]))
+				}
+				return false
+			}
+			b, ok := sc.str(&sc.val)
+			if !ok {
+				return false
+			}
+			j := rs.feature(-1, b)
+			if j >= 0 {
+				if rs.present[j] {
+					rs.refuse(badRequest(ReasonBadRequest, "inputs[%d]: input %s given twice", i, data.Quote(b)))
+					return false
+				}
+				rs.present[j] = true
+			}
+			t.feature = j
+		case "datatype":
+			if k := sc.kind(); k != kindString {
+				if sc.skip() {
+					rs.refuse(badRequest(ReasonBadRequest, "%s.datatype: is a JSON %s, want a string such as FP64 or BYTES", at(i), kindNames[k]))
+				}
+				return false
+			}
+			b, ok := sc.str(&sc.val)
+			if !ok {
+				return false
+			}
+			if t.dt, dt = dtypeOf(b), true; t.dt == dtUnknown {
+				dtText = data.Quote(b)
+			}
+		case "shape":
+			rank, dim0, dim1, shape = 0, 0, 0, true
+			ok := rs.shape(sc, at(i), func(d int) {
+				switch rank {
+				case 0:
+					dim0 = d
+				case 1:
+					dim1 = d
+				}
+				rank++
+			})
+			if !ok {
+				return false
+			}
+		case "data":
+			dataSeen = true
+			sc.peek()
+			t.data = sc.pos
+			var ok bool
+			if t.n, t.nested, ok = rs.countData(sc, at(i)); !ok {
+				return false
+			}
+		case "parameters":
+			object(sc, rs, at(i)+".parameters")
+		default:
+			if sc.skip() {
+				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: unexpected field (want name, datatype, shape, data, parameters)", at(i), shortName(key)))
+			}
+			return false
+		}
+		return !rs.stop() && !sc.failed()
+	}, func(i int) bool {
+		defer start()
+		for _, f := range []struct {
+			given bool
+			name  string
+		}{{name, "name"}, {dt, "datatype"}, {shape, "shape"}, {dataSeen, "data"}} {
+			if !f.given {
+				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: missing", at(i), f.name))
+				return false
+			}
+		}
+		if !(rank == 1 || rank == 2 && dim1 == 1) {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.shape: has %d dimensions%s: want [N] or [N, 1]", at(i), rank, dims(rank, dim1)))
+			return false
+		}
+		if t.nested && rank == 1 {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data: is a list of lists, shape [%d] wants a flat list", at(i), dim0))
+			return false
+		}
+		if t.n != dim0 {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: shape says %d rows, data holds %d", at(i), dim0, t.n))
+			return false
+		}
+		if t.n == 0 {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: no rows", at(i)))
+			return false
+		}
+		if len(ts) > 0 && ts[0].n != t.n {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: %d rows, inputs[0] has %d: every input has one value per row", at(i), t.n, ts[0].n))
+			return false
+		}
+		if t.feature >= 0 {
+			f := &rs.enc.Schema().Features[t.feature]
+			want := "FP64, FP32, INT64 or INT32 for a numeric feature"
+			okType := t.dt != dtUnknown && t.dt != dtBytes
+			if f.Type == data.Categorical {
+				want = "BYTES (levels) for a categorical feature, or INT64 or INT32 category codes"
+				okType = t.dt == dtBytes || t.dt == dtInt64 || t.dt == dtInt32
+			}
+			if !okType {
+				got := dtText
+				if t.dt != dtUnknown {
+					got = dtypeNames[t.dt]
+				}
+				rs.problem(-1, t.feature, f.Name, ReasonWrongType, fmt.Sprintf("input %q: datatype %s: want %s", f.Name, got, want))
+				t.dt = dtUnknown
+			}
+		}
+		ts = append(ts, t)
+		return true
+	})
+	if len(ts) == 0 && !rs.stop() && !sc.failed() {
+		rs.refuse(badRequest(ReasonBadRequest, "inputs: the list is empty: send one tensor per feature"))
+	}
+	return ts
+}
+
+func dims(rank, dim1 int) string {
+	if rank == 2 {
+		return fmt.Sprintf(", the second %d", dim1)
+	}
+	return ""
+}
+
+// shape reads a tensor's shape, a list of dimensions, each a non-negative
+// integer; at most 8 are read.
+func (rs *rowSet) shape(sc *scanner, where string, dim func(int)) bool {
+	bad := func() bool {
+		rs.refuse(badRequest(ReasonBadRequest, "%s.shape: want a list of dimensions such as [N] or [N, 1]", where))
+		return false
+	}
+	if sc.kind() != kindArray {
+		sc.skip()
+		return bad()
+	}
+	sc.pos++
+	n := 0
+	for first := true; sc.more(']', first); first = false {
+		if sc.kind() != kindNumber {
+			sc.skip()
+			return bad()
+		}
+		t, ok := sc.number()
+		if !ok {
+			return false
+		}
+		d, err := strconv.Atoi(string(t))
+		if err != nil || d < 0 || n == 8 {
+			return bad()
+		}
+		dim(d)
+		n++
+	}
+	return !sc.failed()
+}
+
+// countData counts a tensor's elements: a flat list of values, or a list
+// of one-value lists (nested).
+func (rs *rowSet) countData(sc *scanner, where string) (n int, nested, ok bool) {
+	if k := sc.kind(); k != kindArray {
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data: is a JSON %s, want a list of values", where, kindNames[k]))
+		}
+		return 0, false, false
+	}
+	sc.pos++
+	for first := true; sc.more(']', first); first = false {
+		isList := sc.kind() == kindArray
+		if n == 0 {
+			nested = isList
+		}
+		if isList != nested {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d]: mixes values and lists: send a flat list, or for shape [N, 1] a list of one-value lists", where, n))
+			return 0, false, false
+		}
+		if !isList {
+			if !sc.skip() {
+				return 0, false, false
+			}
+			n++
+			continue
+		}
+		sc.pos++
+		m := 0
+		for first := true; sc.more(']', first); first = false {
+			if k := sc.kind(); k == kindArray || k == kindObject {
+				sc.skip()
+				rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d][%d]: is a JSON %s, want a value", where, n, m, kindNames[k]))
+				return 0, false, false
+			}
+			if !sc.skip() {
+				return 0, false, false
+			}
+			m++
+		}
+		if sc.failed() {
+			return 0, false, false
+		}
+		if m != 1 {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d]: %d values, want one per row (shape [N, 1])", where, n, m))
+			return 0, false, false
+		}
+		n++
+	}
+	return n, nested, !sc.failed()
+}
+
+// element reads row i's value of tensor t: a value of the tensor's
+// datatype, or null.
+func element(sc *scanner, rs *rowSet, t v2Input, i int) {
+	k := sc.kind()
+	j := t.feature
+	switch {
+	case k == kindNull, t.dt == dtBytes && k == kindString:
+		rs.value(sc, i, j)
+		return
+	case t.dt != dtBytes && k == kindNumber:
+		if t.dt == dtFP64 {
+			rs.value(sc, i, j)
+			return
+		}
+		save := sc.pos
+		num, ok := sc.number()
+		if !ok {
+			return
+		}
+		if !fits(t.dt, num) {
+			name := rs.enc.Schema().Features[j].Name
+			q := data.Quote(num)
+			rs.problem(i, j, name, ReasonWrongType, fmt.Sprintf("field %q: %s is not a value of an %s tensor", name, q[1:len(q)-1], dtypeNames[t.dt]))
+			return
+		}
+		sc.pos = save
+		rs.value(sc, i, j)
+		return
+	}
+	if !sc.skip() {
+		return
+	}
+	name := rs.enc.Schema().Features[j].Name
+	want := "a number"
+	if t.dt == dtBytes {
+		want = "a string"
+	}
+	rs.problem(i, j, name, ReasonWrongType, fmt.Sprintf("field %q: a %s tensor holds a JSON %s, want %s or null", name, dtypeNames[t.dt], kindNames[k], want))
+}
+
+// fits reports whether a JSON number is a value of an FP32, INT64 or
+// INT32 tensor: within FP32's range, or an integer in the type's range.
+func fits(dt dtype, num []byte) bool {
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
+		return false
+	}
+	switch dt {
+	case dtFP32:
+		return math.Abs(f) <= math.MaxFloat32
+	case dtInt32:
+		return f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32
+	case dtInt64:
+		return f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64
+	}
+	return true
+}

@@ -1,0 +1,375 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/creditrisk/engine/data"
+)
+
+// inferBody is an infer request for rows of the German table: one tensor
+// per feature, BYTES levels for categorical ones and FP64 for numbers, as
+// a Triton client sends them; edit changes the tensors before encoding.
+func inferBody(t testing.TB, s *Server, rows []int, edit func(inputs []map[string]any)) string {
+	t.Helper()
+	var inputs []map[string]any
+	for _, f := range s.current.Load().schema.Features {
+		dt := "FP64"
+		if f.Type == data.Categorical {
+			dt = "BYTES"
+		}
+		var vals []any
+		for _, i := range rows {
+			vals = append(vals, record(t, i)[f.Name])
+		}
+		inputs = append(inputs, map[string]any{"name": f.Name, "datatype": dt, "shape": []int{len(rows)}, "data": vals})
+	}
+	if edit != nil {
+		edit(inputs)
+	}
+	inputs = slices.DeleteFunc(inputs, func(in map[string]any) bool { return in["drop"] == true })
+	return mustJSON(t, map[string]any{"inputs": inputs})
+}
+
+func input(inputs []map[string]any, name string) map[string]any {
+	for _, in := range inputs {
+		if in["name"] == name {
+			return in
+		}
+	}
+	panic("no input " + name)
+}
+
+const inferPath = "/v2/models/fake/infer"
+
+// The Open Inference Protocol answers what /predict answers for the same
+// rows, in a tensor of shape [N], and names the model.
+func TestV2Infer(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	h := s.Handler()
+	rows := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	var insts []any
+	for _, i := range rows {
+		insts = append(insts, record(t, i))
+	}
+	w := do(t, h, "POST", "/predict", ctJSON, mustJSON(t, map[string]any{"instances": insts}))
+	want := decode[BatchResponse](t, w.Body)
+	for _, path := range []string{inferPath, "/v2/models/fake/versions/1/infer"} {
+		// no Content-Type: tritonclient sends none
+		w = do(t, h, "POST", path, "", inferBody(t, s, rows, nil))
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body)
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%s: invalid JSON %s", path, w.Body)
+		}
+		got := decode[V2InferResponse](t, w.Body)
+		if got.ModelName != "fake" || got.ModelVersion != "1" || len(got.Outputs) != 1 {
+			t.Fatalf("%s: %+v", path, got)
+		}
+		out := got.Outputs[0]
+		if out.Name != "probability_of_default" || out.Datatype != "FP64" || len(out.Shape) != 1 || out.Shape[0] != len(rows) || len(out.Data) != len(rows) {
+			t.Fatalf("%s: output %+v", path, out)
+		}
+		for i, p := range out.Data {
+			if p != want.Predictions[i].ProbabilityOfDefault {
+				t.Errorf("%s row %d: %v, /predict %v", path, i, p, want.Predictions[i].ProbabilityOfDefault)
+			}
+		}
+	}
+	// [N, 1] shapes, nested or flat data, the other numeric datatypes, an
+	// id echoed, the output requested by name
+	body := inferBody(t, s, rows[:2], func(in []map[string]any) {
+		for k, x := range in {
+			x["shape"] = []int{2, 1}
+			if k%2 == 0 {
+				vals := x["data"].([]any)
+				x["data"] = [][]any{{vals[0]}, {vals[1]}}
+			}
+		}
+		input(in, "duration_in_month")["datatype"] = "INT64"
+		input(in, "age_in_years")["datatype"] = "INT32"
+		input(in, "credit_amount")["datatype"] = "FP32"
+	})
+	body = strings.Replace(body, `{"inputs"`, `{"id": "req-\u00e9", "parameters": {"priority": 1}, "outputs": [{"name": "probability_of_default", "parameters": {"binary_data": false}}], "inputs"`, 1)
+	w = do(t, h, "POST", inferPath, "application/json; charset=utf-8", body)
+	got := decode[V2InferResponse](t, w.Body)
+	if w.Code != 200 || got.ID != "req-é" || got.Outputs[0].Data[0] != want.Predictions[0].ProbabilityOfDefault || got.Outputs[0].Data[1] != want.Predictions[1].ProbabilityOfDefault {
+		t.Errorf("[N, 1] shapes, other datatypes: %d %+v", w.Code, got)
+	}
+}
+
+// A category code sent as INT64 means what it means on /predict; an
+// unseen level and a missing value are scored with the same warnings.
+func TestV2SameInputRules(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	h := s.Handler()
+	col, _ := table(t).Column("purpose")
+	for _, tc := range []struct {
+		dt     string
+		v      any
+		pv     any // the same value on /predict
+		reason string
+	}{
+		{"INT64", 0, col.Levels[0], ""},
+		{"BYTES", "crypto", "crypto", "unseen_category"},
+		{"BYTES", "NA", nil, ""},
+		{"BYTES", nil, nil, ""},
+		{"INT32", 99, 99, "unseen_category"},
+	} {
+		rec := record(t, 0)
+		rec["purpose"] = tc.pv
+		w := do(t, h, "POST", "/predict", ctJSON, mustJSON(t, rec))
+		want := decode[PredictResponse](t, w.Body)
+		w = do(t, h, "POST", inferPath, "", inferBody(t, s, []int{0}, func(in []map[string]any) {
+			p := input(in, "purpose")
+			p["datatype"], p["data"] = tc.dt, []any{tc.v}
+		}))
+		got := decode[V2InferResponse](t, w.Body)
+		if w.Code != 200 || got.Outputs[0].Data[0] != want.ProbabilityOfDefault {
+			t.Errorf("purpose %s %v: %d %+v, /predict %v", tc.dt, tc.v, w.Code, got, want.ProbabilityOfDefault)
+			continue
+		}
+		if len(got.Warnings) != len(want.Warnings) || tc.reason != "" && (got.Warnings[0].Reason != tc.reason || got.Warnings[0].Field != "purpose" || got.Warnings[0].Instance != 0) {
+			t.Errorf("purpose %s %v: warnings %+v, /predict %+v", tc.dt, tc.v, got.Warnings, want.Warnings)
+		}
+	}
+	// --strict refuses the unseen level, as on /predict
+	st, _, _ := loaded(t, Options{Strict: true})
+	w := do(t, st.Handler(), "POST", inferPath, "", inferBody(t, st, []int{0, 1}, func(in []map[string]any) {
+		input(in, "purpose")["data"] = []any{"car (new)", "crypto"}
+	}))
+	if b := decode[V2Error](t, w.Body); w.Code != 400 || len(b.Fields) != 1 || b.Fields[0].Reason != "unseen_category" || *b.Fields[0].Instance != 1 {
+		t.Errorf("--strict unseen level: %d %+v", w.Code, b)
+	}
+}
+
+// Bad requests are refused with the protocol's {"error": "..."}, a 4xx,
+// and a message that names what is wrong.
+func TestV2BadInput(t *testing.T) {
+	s, reg, _ := loaded(t, Options{MaxBatch: 5, MaxBody: 64 << 10})
+	h := s.Handler()
+	body := func(edit func(in []map[string]any)) string { return inferBody(t, s, []int{0, 1}, edit) }
+	drop := func(name string) func(in []map[string]any) {
+		return func(in []map[string]any) {
+			input(in, name)["drop"] = true
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		body   string
+		ctype  string
+		status int
+		want   string
+	}{
+		{"empty", ``, "", 400, "request body is empty"},
+		{"malformed", `{"inputs": [`, "", 400, "malformed JSON"},
+		{"not an object", `[1]`, "", 400, "JSON array"},
+		{"no inputs", `{"id": "x"}`, "", 400, "inputs: missing"},
+		{"empty inputs", `{"inputs": []}`, "", 400, "the list is empty"},
+		{"unexpected field", `{"model": 1, "inputs": []}`, "", 400, "model: unexpected field"},
+		{"wrong datatype", body(func(in []map[string]any) { input(in, "purpose")["datatype"] = "FP64" }), "", 400, `input "purpose": datatype FP64: want BYTES`},
+		{"bytes for a number", body(func(in []map[string]any) {
+			input(in, "credit_amount")["datatype"] = "BYTES"
+			input(in, "credit_amount")["data"] = []any{"1", "2"}
+		}), "", 400, `datatype BYTES: want FP64`},
+		{"unknown datatype", body(func(in []map[string]any) { input(in, "credit_amount")["datatype"] = "FP128" }), "", 400, `datatype "FP128"`},
+		{"string in FP64", body(func(in []map[string]any) { input(in, "credit_amount")["data"] = []any{1000, "x"} }), "", 400, "FP64 tensor holds a JSON string"},
+		{"number in BYTES", body(func(in []map[string]any) { input(in, "purpose")["data"] = []any{"car (new)", 3} }), "", 400, "BYTES tensor holds a JSON number"},
+		{"fraction in INT64", body(func(in []map[string]any) {
+			input(in, "duration_in_month")["datatype"] = "INT64"
+			input(in, "duration_in_month")["data"] = []any{12, 1.5}
+		}), "", 400, "1.5 is not a value of an INT64 tensor"},
+		{"shape mismatch", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{3} }), "", 400, "shape says 3 rows, data holds 2"},
+		{"shape rank 3", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{2, 1, 1} }), "", 400, "want [N] or [N, 1]"},
+		{"shape [N, 2]", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{1, 2} }), "", 400, "want [N] or [N, 1]"},
+		{"negative shape", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{-1} }), "", 400, "shape: want a list of dimensions"},
+		{"nested with shape [N]", body(func(in []map[string]any) { input(in, "purpose")["data"] = [][]any{{"car (new)"}, {"car (new)"}} }), "", 400, "wants a flat list"},
+		{"two values per row", body(func(in []map[string]any) {
+			input(in, "purpose")["shape"] = []int{2, 1}
+			input(in, "purpose")["data"] = [][]any{{"car (new)", "x"}, {"car (new)"}}
+		}), "", 400, "2 values, want one per row"},
+		{"mixed nesting", body(func(in []map[string]any) { input(in, "purpose")["data"] = []any{"car (new)", []any{"x"}} }), "", 400, "mixes values and lists"},
+		{"ragged", body(func(in []map[string]any) {
+			input(in, "purpose")["shape"] = []int{3}
+			input(in, "purpose")["data"] = []any{"car (new)", "car (new)", "car (new)"}
+		}), "", 400, "every input has one value per row"},
+		{"missing input", body(drop("credit_amount")), "", 400, `field "credit_amount": required feature is missing`},
+		{"unknown input", body(func(in []map[string]any) {
+			in[0] = map[string]any{"name": "zodiac", "datatype": "BYTES", "shape": []int{2}, "data": []any{"leo", "leo"}}
+		}), "", 400, `field "zodiac": not a feature of the model`},
+		{"input twice", body(func(in []map[string]any) { in[1]["name"] = in[0]["name"] }), "", 400, "given twice"},
+		{"no data", body(func(in []map[string]any) { delete(input(in, "purpose"), "data") }), "", 400, `("purpose").data: missing`},
+		{"no datatype", body(func(in []map[string]any) { delete(input(in, "purpose"), "datatype") }), "", 400, `.datatype: missing`},
+		{"unknown output", strings.Replace(body(nil), `{"inputs"`, `{"outputs": [{"name": "score"}], "inputs"`, 1), "", 400, `unknown output "score"`},
+		{"id not a string", strings.Replace(body(nil), `{"inputs"`, `{"id": 7, "inputs"`, 1), "", 400, "id: is a JSON number"},
+		{"too many rows", inferBody(t, s, []int{0, 1, 2, 3, 4, 5}, nil), "", 413, "6 rows, at most 5"},
+		{"huge body", `{"inputs": [{"name": "purpose", "datatype": "BYTES", "shape": [1], "data": ["` + strings.Repeat("x", 70<<10) + `"]}]}`, "", 413, "larger than 65536 bytes"},
+		{"binary extension", body(nil), "application/octet-stream", 415, "not supported"},
+		{"csv", body(nil), "text/csv", 415, "not supported"},
+	} {
+		w := do(t, h, "POST", inferPath, tc.ctype, tc.body)
+		var b V2Error
+		if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || w.Code != tc.status || !strings.Contains(b.Error, tc.want) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, w.Code, w.Body, tc.status, tc.want)
+		}
+	}
+	w := do(t, h, "POST", inferPath, "", body(nil), "Inference-Header-Content-Length", "100")
+	if b := decode[V2Error](t, w.Body); w.Code != 415 || !strings.Contains(b.Error, "binary_data=False") {
+		t.Errorf("binary tensor extension: %d %+v", w.Code, b)
+	}
+	// problems are capped, as on every path
+	var big []any
+	for range 5 {
+		big = append(big, "x")
+	}
+	body5 := inferBody(t, s, []int{0, 1, 2, 3, 4}, func(in []map[string]any) {
+		for _, x := range in {
+			x["data"] = big
+			if x["datatype"] == "BYTES" {
+				x["data"] = []any{1, 2, 3, 4, 5}
+			}
+		}
+	})
+	// one problem more than listed, whatever the number of features
+	body5 = strings.Replace(body5, `{"inputs":[`, `{"inputs":[{"name":"zodiac","datatype":"BYTES","shape":[5],"data":["a","b","c","d","e"]},`, 1)
+	w = do(t, h, "POST", inferPath, "", body5)
+	if b := decode[V2Error](t, w.Body); w.Code != 400 || len(b.Fields) != maxProblems || !strings.Contains(b.Error, "decoding stopped") {
+		t.Errorf("problem cap: %d, %d fields: %s", w.Code, len(b.Fields), b.Error)
+	}
+	if n := testutil.ToFloat64(s.m.invalid.WithLabelValues(ReasonWrongType)); n == 0 {
+		t.Error("wrong datatypes not counted in api_validation_errors_total")
+	}
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %v", problems, err)
+	}
+}
+
+// Health, metadata and readiness follow the model: 503 before a load,
+// the loaded model's name and version after; another name is 404.
+func TestV2Probes(t *testing.T) {
+	src := &fakeSource{dirs: map[string]string{"1": writeModel(t, t.TempDir(), 10, "run1"), "2": writeModel(t, t.TempDir(), 20, "run2")}, cur: "1"}
+	s, _ := newServer(t, src, Options{})
+	h := s.Handler()
+	for path, code := range map[string]int{"/v2/health/live": 200, "/v2/health/ready": 503, "/v2/models/fake": 503, "/v2/models/fake/ready": 503, "/v2": 200} {
+		if w := do(t, h, "GET", path, "", ""); w.Code != code {
+			t.Errorf("before a load: %s %d %s, want %d", path, w.Code, w.Body, code)
+		}
+	}
+	if w := do(t, h, "POST", inferPath, "", "{}"); w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"error":"no model loaded yet"`) {
+		t.Errorf("infer before a load: %d %s", w.Code, w.Body)
+	}
+	if _, err := s.Reload(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	for path, code := range map[string]int{"/v2/health/ready": 200, "/v2/models/fake/ready": 200, "/v2/models/fake/versions/1/ready": 200,
+		"/v2/models/other/ready": 404, "/v2/models/fake/versions/2": 404, "/v2/models/other": 404} {
+		if w := do(t, h, "GET", path, "", ""); w.Code != code {
+			t.Errorf("%s %d %s, want %d", path, w.Code, w.Body, code)
+		}
+	}
+	w := do(t, h, "GET", "/v2/models/fake", "", "")
+	md := decode[V2ModelMetadata](t, w.Body)
+	schema := s.current.Load().schema
+	if md.Name != "fake" || len(md.Versions) != 1 || md.Versions[0] != "1" || md.Platform == "" || len(md.Inputs) != len(schema.Features) ||
+		len(md.Outputs) != 1 || md.Outputs[0].Name != "probability_of_default" {
+		t.Fatalf("metadata %+v", md)
+	}
+	for j, in := range md.Inputs {
+		f := schema.Features[j]
+		want := "FP64"
+		if f.Type == data.Categorical {
+			want = "BYTES"
+		}
+		if in.Name != f.Name || in.Datatype != want || fmt.Sprint(in.Shape) != "[-1]" {
+			t.Errorf("input %d: %+v, want %s %s [-1]", j, in, f.Name, want)
+		}
+	}
+	// a reload switches the version that metadata and infer name
+	src.set("2")
+	if _, err := s.Reload(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if w := do(t, h, "GET", "/v2/models/fake/versions/2/ready", "", ""); w.Code != 200 {
+		t.Errorf("after reload: %d %s", w.Code, w.Body)
+	}
+	w = do(t, h, "POST", inferPath, "", inferBody(t, s, []int{0}, nil))
+	if got := decode[V2InferResponse](t, w.Body); got.ModelVersion != "2" {
+		t.Errorf("infer after reload names version %q", got.ModelVersion)
+	}
+	w = do(t, h, "GET", "/metrics", "", "")
+	for _, m := range []string{`api_requests_total{endpoint="/v2/models/{name}/infer",status="200"} 1`, `api_requests_total{endpoint="/v2/models/{name}/infer",status="503"} 1`,
+		`api_requests_total{endpoint="/v2/models/{name}/ready",status="404"} 1`, `api_requests_total{endpoint="/v2/health/ready",status="200"} 1`,
+		`api_request_latency_seconds_count{endpoint="/v2/models/{name}"}`} {
+		if !strings.Contains(w.Body.String(), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+}
+
+func TestV2Endpoint(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v2/models/m/infer": epV2Infer, "/v2/models/m/versions/3/infer": epV2Infer, "/v2/models/m": epV2Model,
+		"/v2/models/m/versions/3": epV2Model, "/v2/models/m/ready": epV2ModelReady, "/v2/models/m/versions/3/ready": epV2ModelReady,
+		"/v2/health/live": "/v2/health/live", "/v2": "/v2", "/v2/models/": "other", "/v2/models/m/x": "other", "/v2/models/m/versions//infer": "other",
+	} {
+		if got := endpoints[endpointOf(path)]; got != want {
+			t.Errorf("%s: label %s, want %s", path, got, want)
+		}
+	}
+	if endpointOf("/v2/models/m/infer") >= epScoring {
+		t.Error("infer does not count against --max-inflight")
+	}
+}
+
+// FuzzDecodeInfer: no body makes the infer decoder panic, every refusal
+// is a 4xx naming a reason, and accepted rows score.
+func FuzzDecodeInfer(f *testing.F) {
+	for _, s := range []string{
+		`{"inputs": [{"name": "duration_in_month", "datatype": "FP64", "shape": [2], "data": [12, 24]}]}`,
+		`{"inputs": [{"name": "purpose", "datatype": "BYTES", "shape": [1, 1], "data": [["car (new)"]]}], "id": "a"}`,
+		`{"inputs": [{"name": "purpose", "datatype": "INT64", "shape": [2], "data": [1, null]}, {"name": "age_in_years", "datatype": "INT32", "shape": [2, 1], "data": [[30], [40]]}]}`,
+		`{"inputs": [{"name": "credit_amount", "datatype": "FP32", "shape": [1], "data": [1e39]}], "outputs": [{"name": "probability_of_default"}]}`,
+		`{"inputs": [{"data": [1], "shape": [1], "datatype": "FP64", "name": "x"}], "parameters": {}}`,
+		`{"inputs": [{"name": "purpose", "datatype": "BYTES", "shape": [2], "data": ["a", ["b"]]}]}`,
+		`{"inputs": []}`, `{}`, `[]`, `{"inputs": [1]}`, `{"inputs": [{"shape": [1, 2, 3]}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		snap := fuzzSnapshot(t)
+		for _, ignore := range []bool{false, true} {
+			var sc scanner
+			var rs rowSet
+			rs.reset(snap.enc, 10, ignore, false)
+			_, id := decodeInfer(&sc, &rs, nil, b)
+			x, e := rs.result(nil)
+			if e != nil {
+				checkRefusal(t, e)
+				continue
+			}
+			checkRows(t, snap, x, -1)
+			if !json.Valid(b) {
+				t.Fatalf("accepted a body encoding/json refuses")
+			}
+			if id != nil && !json.Valid(id) {
+				t.Fatalf("id %q is not JSON", id)
+			}
+			for _, r := range x {
+				for j, v := range r {
+					if math.IsInf(v, 0) {
+						t.Fatalf("feature %d: %v accepted", j, v)
+					}
+				}
+			}
+		}
+	})
+}
