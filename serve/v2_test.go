@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -99,10 +101,29 @@ func TestV2Infer(t *testing.T) {
 		input(in, "credit_amount")["datatype"] = "FP32"
 	})
 	body = strings.Replace(body, `{"inputs"`, `{"id": "req-\u00e9", "parameters": {"priority": 1}, "outputs": [{"name": "probability_of_default", "parameters": {"binary_data": false}}], "inputs"`, 1)
-	w = do(t, h, "POST", inferPath, "application/json; charset=utf-8", body)
+	w = do(t, h, "POST", inferPath, "application/x-www-form-urlencoded", body) // curl -d, as KServe's examples send it
 	got := decode[V2InferResponse](t, w.Body)
 	if w.Code != 200 || got.ID != "req-é" || got.Outputs[0].Data[0] != want.Predictions[0].ProbabilityOfDefault || got.Outputs[0].Data[1] != want.Predictions[1].ProbabilityOfDefault {
 		t.Errorf("[N, 1] shapes, other datatypes: %d %+v", w.Code, got)
+	}
+}
+
+// examples/infer.json is examples/applicant.json as tensors, and scores the same.
+func TestV2Example(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	h := s.Handler()
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "examples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	w := do(t, h, "POST", "/predict", ctJSON, read("applicant.json"))
+	want := decode[PredictResponse](t, w.Body)
+	w = do(t, h, "POST", inferPath, "", read("infer.json"))
+	if got := decode[V2InferResponse](t, w.Body); w.Code != 200 || got.Outputs[0].Data[0] != want.ProbabilityOfDefault || len(got.Warnings) != len(want.Warnings) {
+		t.Errorf("examples/infer.json: %d %+v, /predict of applicant.json %+v", w.Code, got, want)
 	}
 }
 
@@ -212,8 +233,7 @@ func TestV2BadInput(t *testing.T) {
 		{"id not a string", strings.Replace(body(nil), `{"inputs"`, `{"id": 7, "inputs"`, 1), "", 400, "id: is a JSON number"},
 		{"too many rows", inferBody(t, s, []int{0, 1, 2, 3, 4, 5}, nil), "", 413, "6 rows, at most 5"},
 		{"huge body", `{"inputs": [{"name": "purpose", "datatype": "BYTES", "shape": [1], "data": ["` + strings.Repeat("x", 70<<10) + `"]}]}`, "", 413, "larger than 65536 bytes"},
-		{"binary extension", body(nil), "application/octet-stream", 415, "not supported"},
-		{"csv", body(nil), "text/csv", 415, "not supported"},
+		{"csv", "a,b\n1,2\n", "text/csv", 400, "malformed JSON"},
 	} {
 		w := do(t, h, "POST", inferPath, tc.ctype, tc.body)
 		var b V2Error
