@@ -22,7 +22,7 @@ import (
 // (tritonclient[http] from PyPI, in PIPELINE_PYTHON): liveness, readiness,
 // model metadata and readiness, and infer with one tensor per feature built
 // from the metadata (BYTES levels, FP64 numbers; then [N, 1] with INT64
-// numbers) on real German rows, which must equal /predict's answers for the
+// numbers; then the client's default, binary tensor data) on real German rows, which must equal /predict's answers for the
 // same rows to 1e-12, warnings included; and the client reads the server's
 // refusals.
 func TestTritonClient(t *testing.T) {
@@ -88,6 +88,8 @@ func TestTritonClient(t *testing.T) {
 		Metadata                 V2ModelMetadata    `json:"metadata"`
 		Probabilities            []float64          `json:"probabilities"`
 		ProbabilitiesColumnInt64 []float64          `json:"probabilities_column_int64"`
+		ProbabilitiesBinary      []float64          `json:"probabilities_binary"`
+		WarningsBinary           []InstanceWarning  `json:"warnings_binary"`
 		ID                       string             `json:"id"`
 		ModelName                string             `json:"model_name"`
 		ModelVersion             string             `json:"model_version"`
@@ -125,7 +127,7 @@ func TestTritonClient(t *testing.T) {
 	if len(want.Predictions) != len(rows) {
 		t.Fatalf("/predict: %d answers for %d rows", len(want.Predictions), len(rows))
 	}
-	for name, ps := range map[string][]float64{"FP64 [N]": got.Probabilities, "INT64 [N, 1]": got.ProbabilitiesColumnInt64} {
+	for name, ps := range map[string][]float64{"FP64 [N]": got.Probabilities, "INT64 [N, 1]": got.ProbabilitiesColumnInt64, "binary": got.ProbabilitiesBinary} {
 		if len(ps) != len(rows) {
 			t.Errorf("%s: %d probabilities for %d rows", name, len(ps), len(rows))
 			continue
@@ -140,13 +142,15 @@ func TestTritonClient(t *testing.T) {
 		t.Logf("tritonclient %s: %d rows, largest difference from /predict %g", name, len(ps), worst)
 	}
 	last := len(rows) - 1
-	if len(got.Warnings) != 1 || got.Warnings[0].Instance != last || len(want.Predictions[last].Warnings) != 1 ||
-		got.Warnings[0].Warning != want.Predictions[last].Warnings[0] {
-		t.Errorf("warnings %+v, /predict %+v", got.Warnings, want.Predictions[last].Warnings)
+	for _, ws := range [][]InstanceWarning{got.Warnings, got.WarningsBinary} {
+		if len(ws) != 1 || ws[0].Instance != last || len(want.Predictions[last].Warnings) != 1 ||
+			ws[0].Warning != want.Predictions[last].Warnings[0] {
+			t.Errorf("warnings %+v, /predict %+v", ws, want.Predictions[last].Warnings)
+		}
 	}
 	for name, sub := range map[string]string{
 		"wrong_datatype": "datatype FP64: want BYTES", "missing_input": "required feature is missing",
-		"unknown_model": `unknown model "credit-nope"`, "binary_data": "binary_data=False",
+		"unknown_model": `unknown model "credit-nope"`, "unknown_input": `field "zodiac": not a feature of the model`,
 	} {
 		if msg := got.Errors[name]; msg == nil || !strings.Contains(*msg, sub) {
 			t.Errorf("%s: tritonclient raised %v, want a message with %q", name, deref(msg), sub)

@@ -17,11 +17,18 @@ package serve
 // beside it as /invocations gives them. Errors are the protocol's
 // {"error": "..."}, with the field problems added.
 //
-// Only the JSON encoding of tensor data is read: a request with Triton's
-// binary tensor extension (Inference-Header-Content-Length) is refused
-// with a message that says how to send JSON.
+// Tensor data come as JSON or, with Triton's binary tensor data extension,
+// as bytes after the JSON part of the body (whose length the header
+// Inference-Header-Content-Length gives), each such input saying its size
+// in parameters.binary_data_size: little-endian numbers, and for BYTES
+// each element's length in 4 little-endian bytes before it. That is what
+// tritonclient sends by default. The answer is always JSON. The body is
+// read whatever its Content-Type says, as Triton's and KServe's servers
+// do: tritonclient sends none, and their examples use curl -d.
 
 import (
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/http"
@@ -218,9 +225,14 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		s.countInvalid(e)
 		writeV2Error(q, e.status, e.msg, e.fields)
 	}
-	if e := binaryTensors(r); e != nil {
-		fail(e)
-		return
+	jsonLen := -1 // the whole body is JSON
+	if h := r.Header.Get("Inference-Header-Content-Length"); h != "" {
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 0 {
+			fail(badRequest(ReasonBadRequest, "Inference-Header-Content-Length %s: want the length of the body's JSON part in bytes", data.Quote(h)))
+			return
+		}
+		jsonLen = n
 	}
 	var e *inputError
 	if q.body, e = readBody(r, s.opts.MaxBody, q.body); e != nil {
@@ -229,7 +241,7 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 	}
 	q.rows.reset(snap.enc, s.opts.MaxBatch, s.opts.UnknownFeatures == UnknownIgnore, s.opts.Strict)
 	var id []byte
-	q.ts, id = decodeInfer(&q.sc, &q.rows, q.ts, q.body)
+	q.ts, id = decodeInfer(&q.sc, &q.rows, q.ts, q.body, jsonLen)
 	s.countUnseen(snap, &q.rows)
 	if q.x, e = q.rows.result(q.x); e != nil {
 		fail(e)
@@ -273,19 +285,6 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 	q.Write(b)
 }
 
-// binaryTensors refuses Triton's binary tensor extension, with a way out. The
-// Content-Type is not checked: Triton's and KServe's servers read an infer
-// body as JSON whatever it says, tritonclient sends none, and their
-// examples use curl -d (application/x-www-form-urlencoded).
-func binaryTensors(r *http.Request) *inputError {
-	if h := r.Header.Get("Inference-Header-Content-Length"); h != "" {
-		return &inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType, msg: fmt.Sprintf(
-			"binary tensor data (Inference-Header-Content-Length: %s) is not supported: send each tensor's data as JSON "+
-				"(tritonclient: InferInput.set_data_from_numpy(..., binary_data=False))", data.Quote(h))}
-	}
-	return nil
-}
-
 // Datatypes of input tensors that are read; others are refused.
 type dtype uint8
 
@@ -316,6 +315,8 @@ type v2Input struct {
 	data    int   // offset of its data (a JSON list)
 	nested  bool  // data is [[v], [v], …]
 	n       int   // elements, one per row
+	bin     int   // offset of its binary data after the JSON part; -1: none
+	size    int   // bytes of binary data
 }
 
 const (
@@ -324,14 +325,23 @@ const (
 )
 
 // decodeInfer reads an infer request into rs, using ts (returned for
-// reuse) for its tensors. id is the request's id as JSON text, to echo
-// (nil when none). A first pass reads the request's structure and checks
+// reuse) for its tensors: b[:jsonLen] is JSON, the rest binary tensor data
+// (jsonLen < 0: all of b is JSON). id is the request's id as JSON text, to
+// echo (nil when none). A first pass reads the request's structure and checks
 // each tensor's name, datatype and shape against its data and the other
 // tensors; a second reads the values, row i of every tensor into row i.
-func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte) (_ []v2Input, id []byte) {
-	sc.reset(b)
+func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte, jsonLen int) (_ []v2Input, id []byte) {
 	rs.batch = true
 	ts = ts[:0]
+	var bin []byte
+	if jsonLen >= 0 {
+		if jsonLen == 0 || jsonLen > len(b) {
+			rs.refuse(badRequest(ReasonBadRequest, "Inference-Header-Content-Length %d: the body has %d bytes", jsonLen, len(b)))
+			return ts, nil
+		}
+		b, bin = b[:jsonLen], b[jsonLen:]
+	}
+	sc.reset(b)
 	if !topObject(sc, rs, wantInfer) {
 		return ts, nil
 	}
@@ -363,7 +373,7 @@ func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte) (_ []v2Input, 
 				continue
 			}
 			haveInputs = true
-			ts = inputs(sc, rs, ts)
+			ts = inputs(sc, rs, ts, bin)
 		case "outputs":
 			outputs(sc, rs)
 		default:
@@ -377,6 +387,16 @@ func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte) (_ []v2Input, 
 	}
 	finish(sc, rs)
 	if rs.stop() || sc.failed() {
+		return ts, id
+	}
+	used := 0
+	for _, t := range ts {
+		if t.bin >= 0 {
+			used = t.bin + t.size
+		}
+	}
+	if used != len(bin) {
+		rs.refuse(badRequest(ReasonBadRequest, "binary data: %d bytes follow the JSON part, the inputs' binary_data_size add up to %d", len(bin), used))
 		return ts, id
 	}
 	// Every tensor has n elements, checked by inputs (an empty list is refused there).
@@ -393,6 +413,10 @@ func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte) (_ []v2Input, 
 	end := sc.pos
 	for _, t := range ts {
 		if t.feature < 0 || t.dt == dtUnknown {
+			continue
+		}
+		if t.bin >= 0 {
+			binaryElements(rs, t, bin[t.bin:t.bin+t.size])
 			continue
 		}
 		sc.pos = t.data + 1
@@ -484,12 +508,13 @@ func (rs *rowSet) fields(sc *scanner, key string, each func(i int, key []byte) b
 // the request for what makes rows impossible (a bad shape, data that does
 // not fit it, tensors of different lengths), a field problem for a name
 // that is not a feature or a datatype the feature does not take.
-func inputs(sc *scanner, rs *rowSet, ts []v2Input) []v2Input {
+func inputs(sc *scanner, rs *rowSet, ts []v2Input, bin []byte) []v2Input {
 	var (
-		t                         v2Input
-		name, dt, shape, dataSeen bool
-		dtText                    string
-		rank, dim0, dim1          int
+		t                                  v2Input
+		name, dt, shape, dataSeen, binSeen bool
+		dtText                             string
+		rank, dim0, dim1                   int
+		next                               int // offset of the next binary data
 	)
 	at := func(i int) string {
 		if t.feature >= 0 {
@@ -498,8 +523,8 @@ func inputs(sc *scanner, rs *rowSet, ts []v2Input) []v2Input {
 		return fmt.Sprintf("inputs[%d]", i)
 	}
 	start := func() {
-		t = v2Input{feature: -1}
-		name, dt, shape, dataSeen, dtText, rank = false, false, false, false, "", 0
+		t = v2Input{feature: -1, bin: -1}
+		name, dt, shape, dataSeen, binSeen, dtText, rank = false, false, false, false, false, "", 0
 	}
 	start()
 	rs.fields(sc, "inputs", func(i int, key []byte) bool {
@@ -566,7 +591,10 @@ func inputs(sc *scanner, rs *rowSet, ts []v2Input) []v2Input {
 				return false
 			}
 		case "parameters":
-			object(sc, rs, at(i)+".parameters")
+			var ok bool
+			if t.size, binSeen, ok = binarySize(sc, rs, at(i)+".parameters"); !ok {
+				return false
+			}
 		default:
 			if sc.skip() {
 				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: unexpected field (want name, datatype, shape, data, parameters)", at(i), shortName(key)))
@@ -579,11 +607,28 @@ func inputs(sc *scanner, rs *rowSet, ts []v2Input) []v2Input {
 		for _, f := range []struct {
 			given bool
 			name  string
-		}{{name, "name"}, {dt, "datatype"}, {shape, "shape"}, {dataSeen, "data"}} {
+		}{{name, "name"}, {dt, "datatype"}, {shape, "shape"}, {dataSeen || binSeen, "data"}} {
 			if !f.given {
 				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: missing", at(i), f.name))
 				return false
 			}
+		}
+		if binSeen {
+			switch {
+			case dataSeen:
+				rs.refuse(badRequest(ReasonBadRequest, "%s: has both data and parameters.binary_data_size: send one", at(i)))
+				return false
+			case t.size > len(bin)-next:
+				rs.refuse(badRequest(ReasonBadRequest, "%s.parameters.binary_data_size %d: %d bytes of binary data are left after the JSON part", at(i), t.size, len(bin)-next))
+				return false
+			}
+			t.bin, next = next, next+t.size
+			n, ok := countBinary(t.dt, bin[t.bin:next])
+			if !ok {
+				rs.refuse(badRequest(ReasonBadRequest, "%s: %d bytes of binary data are not whole %s elements", at(i), t.size, cmp.Or(dtypeNames[t.dt], dtText)))
+				return false
+			}
+			t.n = n
 		}
 		if !(rank == 1 || rank == 2 && dim1 == 1) {
 			rs.refuse(badRequest(ReasonBadRequest, "%s.shape: has %d dimensions%s: want [N] or [N, 1]", at(i), rank, dims(rank, dim1)))
@@ -668,6 +713,84 @@ func (rs *rowSet) shape(sc *scanner, where string, dim func(int)) bool {
 		n++
 	}
 	return !sc.failed()
+}
+
+// binarySize reads an input's parameters, and binary_data_size when given.
+func binarySize(sc *scanner, rs *rowSet, where string) (size int, given, ok bool) {
+	if k := sc.kind(); k != kindObject {
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: is a JSON %s, want an object", where, kindNames[k]))
+		}
+		return 0, false, false
+	}
+	sc.pos++
+	for first := true; sc.more('}', first); first = false {
+		k, ok := sc.str(&sc.key)
+		if !ok || !sc.consume(':', "':'") {
+			return 0, false, false
+		}
+		if string(k) != "binary_data_size" {
+			if !sc.skip() {
+				return 0, false, false
+			}
+			continue
+		}
+		t, ok := sc.number()
+		if !ok {
+			return 0, false, false
+		}
+		n, err := strconv.Atoi(string(t))
+		if err != nil || n < 0 {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.binary_data_size: %s is not a number of bytes", where, data.Quote(t)))
+			return 0, false, false
+		}
+		size, given = n, true
+	}
+	return size, given, !sc.failed()
+}
+
+// countBinary counts the elements of a tensor's binary data; false when
+// the bytes are not whole elements.
+func countBinary(dt dtype, b []byte) (int, bool) {
+	switch dt {
+	case dtFP64, dtInt64:
+		return len(b) / 8, len(b)%8 == 0
+	case dtFP32, dtInt32:
+		return len(b) / 4, len(b)%4 == 0
+	case dtBytes:
+		n := 0
+		for len(b) > 0 {
+			if len(b) < 4 || uint64(binary.LittleEndian.Uint32(b)) > uint64(len(b)-4) {
+				return 0, false
+			}
+			b = b[4+binary.LittleEndian.Uint32(b):]
+			n++
+		}
+		return n, true
+	}
+	return 0, false
+}
+
+// binaryElements reads tensor t's elements from its binary data, row i from the
+// i-th; countBinary checked their sizes.
+func binaryElements(rs *rowSet, t v2Input, b []byte) {
+	j := t.feature
+	for i := 0; i < t.n && !rs.stop(); i++ {
+		switch t.dt {
+		case dtFP64:
+			rs.float(i, j, math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+		case dtInt64:
+			rs.float(i, j, float64(int64(binary.LittleEndian.Uint64(b[8*i:]))))
+		case dtFP32:
+			rs.float(i, j, float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))))
+		case dtInt32:
+			rs.float(i, j, float64(int32(binary.LittleEndian.Uint32(b[4*i:]))))
+		case dtBytes:
+			n := binary.LittleEndian.Uint32(b)
+			rs.text(i, j, b[4:4+n])
+			b = b[4+n:]
+		}
+	}
 }
 
 // countData counts a tensor's elements: a flat list of values, or a list

@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -105,6 +107,51 @@ func TestV2Infer(t *testing.T) {
 	got := decode[V2InferResponse](t, w.Body)
 	if w.Code != 200 || got.ID != "req-é" || got.Outputs[0].Data[0] != want.Predictions[0].ProbabilityOfDefault || got.Outputs[0].Data[1] != want.Predictions[1].ProbabilityOfDefault {
 		t.Errorf("[N, 1] shapes, other datatypes: %d %+v", w.Code, got)
+	}
+}
+
+// binaryBody is inferBody with every tensor's data in binary, as
+// tritonclient sends it by default: the JSON part (its length returned)
+// and the bytes, FP64 little-endian and BYTES each after its 4-byte length.
+func binaryBody(t testing.TB, s *Server, rows []int, edit func(inputs []map[string]any)) (string, int) {
+	t.Helper()
+	var req struct{ Inputs []map[string]any }
+	if err := json.Unmarshal([]byte(inferBody(t, s, rows, edit)), &req); err != nil {
+		t.Fatal(err)
+	}
+	var bin []byte
+	for _, in := range req.Inputs {
+		size := len(bin)
+		for _, v := range in["data"].([]any) {
+			switch v := v.(type) {
+			case string:
+				bin = binary.LittleEndian.AppendUint32(bin, uint32(len(v)))
+				bin = append(bin, v...)
+			case float64:
+				bin = binary.LittleEndian.AppendUint64(bin, math.Float64bits(v))
+			}
+		}
+		delete(in, "data")
+		in["parameters"] = map[string]any{"binary_data_size": len(bin) - size}
+	}
+	head := mustJSON(t, map[string]any{"inputs": req.Inputs})
+	return head + string(bin), len(head)
+}
+
+// The binary tensor extension scores what JSON tensors score, warnings
+// included.
+func TestV2Binary(t *testing.T) {
+	s, _, _ := loaded(t, Options{})
+	h := s.Handler()
+	rows := []int{0, 1, 2, 3, 4}
+	edit := func(in []map[string]any) { input(in, "purpose")["data"].([]any)[2] = "crypto" }
+	w := do(t, h, "POST", inferPath, "", inferBody(t, s, rows, edit))
+	want := decode[V2InferResponse](t, w.Body)
+	body, n := binaryBody(t, s, rows, edit)
+	w = do(t, h, "POST", inferPath, "application/octet-stream", body, "Inference-Header-Content-Length", fmt.Sprint(n))
+	got := decode[V2InferResponse](t, w.Body)
+	if w.Code != 200 || !slices.Equal(got.Outputs[0].Data, want.Outputs[0].Data) || len(got.Warnings) != 1 || got.Warnings[0] != want.Warnings[0] {
+		t.Errorf("binary: %d %+v, JSON %+v", w.Code, got, want)
 	}
 }
 
@@ -241,9 +288,23 @@ func TestV2BadInput(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q", tc.name, w.Code, w.Body, tc.status, tc.want)
 		}
 	}
-	w := do(t, h, "POST", inferPath, "", body(nil), "Inference-Header-Content-Length", "100")
-	if b := decode[V2Error](t, w.Body); w.Code != 415 || !strings.Contains(b.Error, "binary_data=False") {
-		t.Errorf("binary tensor extension: %d %+v", w.Code, b)
+	// the binary tensor extension, broken in each way
+	bin, n := binaryBody(t, s, []int{0, 1}, nil)
+	for _, tc := range []struct {
+		name, body, header, want string
+	}{
+		{"header not a number", bin, "x", `Inference-Header-Content-Length "x"`},
+		{"header past the body", bin, fmt.Sprint(len(bin) + 1), "the body has"},
+		{"bytes left over", bin + "x", fmt.Sprint(n), "bytes follow the JSON part"},
+		{"bytes missing", bin[:len(bin)-1], fmt.Sprint(n), "bytes of binary data are left"},
+		{"data and binary", strings.Replace(bin, `"parameters":{"binary_data_size":16}`, `"parameters":{"binary_data_size":16},"data":[1,2]`, 1), fmt.Sprint(n + len(`,"data":[1,2]`)), "both data and parameters.binary_data_size"},
+		{"not whole elements", strings.Replace(bin, `"binary_data_size":16}`, `"binary_data_size":12}`, 1), fmt.Sprint(n), "not whole FP64 elements"},
+	} {
+		w := do(t, h, "POST", inferPath, "", tc.body, "Inference-Header-Content-Length", tc.header)
+		var b V2Error
+		if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || w.Code != 400 || !strings.Contains(b.Error, tc.want) {
+			t.Errorf("binary, %s: %d %s, want 400 with %q", tc.name, w.Code, w.Body, tc.want)
+		}
 	}
 	// problems are capped, as on every path
 	var big []any
@@ -260,7 +321,7 @@ func TestV2BadInput(t *testing.T) {
 	})
 	// one problem more than listed, whatever the number of features
 	body5 = strings.Replace(body5, `{"inputs":[`, `{"inputs":[{"name":"zodiac","datatype":"BYTES","shape":[5],"data":["a","b","c","d","e"]},`, 1)
-	w = do(t, h, "POST", inferPath, "", body5)
+	w := do(t, h, "POST", inferPath, "", body5)
 	if b := decode[V2Error](t, w.Body); w.Code != 400 || len(b.Fields) != maxProblems || !strings.Contains(b.Error, "decoding stopped") {
 		t.Errorf("problem cap: %d, %d fields: %s", w.Code, len(b.Fields), b.Error)
 	}
@@ -360,36 +421,48 @@ func FuzzDecodeInfer(f *testing.F) {
 		`{"inputs": [{"data": [1], "shape": [1], "datatype": "FP64", "name": "x"}], "parameters": {}}`,
 		`{"inputs": [{"name": "purpose", "datatype": "BYTES", "shape": [2], "data": ["a", ["b"]]}]}`,
 		`{"inputs": []}`, `{}`, `[]`, `{"inputs": [1]}`, `{"inputs": [{"shape": [1, 2, 3]}]}`,
+		"{\"inputs\": [{\"name\": \"purpose\", \"datatype\": \"BYTES\", \"shape\": [1], \"parameters\": {\"binary_data_size\": 7}}]}\x00\x03\x00\x00\x00car",
+		"{\"inputs\": [{\"name\": \"age_in_years\", \"datatype\": \"FP64\", \"shape\": [1], \"parameters\": {\"binary_data_size\": 8}}]}\x00\x00\x00\x00\x00\x00\x00\x40",
 	} {
 		f.Add([]byte(s))
 	}
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		snap := fuzzSnapshot(t)
+		// the binary extension: the JSON part ends at the first NUL byte,
+		// the binary part follows it
+		jsonLen := bytes.IndexByte(b, 0)
+		if jsonLen >= 0 {
+			b = append(b[:jsonLen:jsonLen], b[jsonLen+1:]...)
+		}
 		for _, ignore := range []bool{false, true} {
-			var sc scanner
-			var rs rowSet
-			rs.reset(snap.enc, 10, ignore, false)
-			_, id := decodeInfer(&sc, &rs, nil, b)
-			x, e := rs.result(nil)
-			if e != nil {
-				checkRefusal(t, e)
-				continue
-			}
-			checkRows(t, snap, x, -1)
-			if !json.Valid(b) {
-				t.Fatalf("accepted a body encoding/json refuses")
-			}
-			if id != nil && !json.Valid(id) {
-				t.Fatalf("id %q is not JSON", id)
-			}
-			for _, r := range x {
-				for j, v := range r {
-					if math.IsInf(v, 0) {
-						t.Fatalf("feature %d: %v accepted", j, v)
-					}
-				}
-			}
+			decodeFuzz(t, snap, b, ignore, jsonLen)
 		}
 	})
+}
+
+func decodeFuzz(t *testing.T, snap *snapshot, b []byte, ignore bool, jsonLen int) {
+	var sc scanner
+	var rs rowSet
+	rs.reset(snap.enc, 10, ignore, false)
+	_, id := decodeInfer(&sc, &rs, nil, b, jsonLen)
+	x, e := rs.result(nil)
+	if e != nil {
+		checkRefusal(t, e)
+		return
+	}
+	checkRows(t, snap, x, -1)
+	if jsonLen < 0 && !json.Valid(b) || jsonLen >= 0 && !json.Valid(b[:jsonLen]) {
+		t.Fatalf("accepted a body encoding/json refuses")
+	}
+	if id != nil && !json.Valid(id) {
+		t.Fatalf("id %q is not JSON", id)
+	}
+	for _, r := range x {
+		for j, v := range r {
+			if math.IsInf(v, 0) {
+				t.Fatalf("feature %d: %v accepted", j, v)
+			}
+		}
+	}
 }

@@ -6,9 +6,10 @@ ROWS_JSON is a list of applicants, {feature: value}, levels as strings and
 numbers as numbers. The script asks for liveness, readiness, the model's
 metadata and readiness, then infers the rows with one InferInput per
 feature, built from the metadata alone: BYTES for the inputs it lists as
-BYTES, FP64 for the others, shape [N]; then again with shape [N, 1] and the
-integral numbers as INT64; then makes requests the server must refuse and
-keeps the client's error messages. Writes what it saw to OUT_JSON.
+BYTES, FP64 for the others, shape [N], data in JSON; then again with shape
+[N, 1] and the integral numbers as INT64; then with the client's defaults
+(binary tensor data); then makes requests the server must refuse and keeps
+the client's error messages. Writes what it saw to OUT_JSON.
 """
 import json
 import sys
@@ -78,6 +79,12 @@ def main():
     result = client.infer(model, inputs_for(metadata, rows, column=True, ints=True), model_version=version)
     seen["probabilities_column_int64"] = result.as_numpy(OUTPUT).reshape(-1).tolist()
 
+    # tritonclient's defaults: binary tensor data (Triton's extension), and
+    # binary outputs asked for (JSON comes back)
+    result = client.infer(model, inputs_for(metadata, rows, binary=True))
+    seen["probabilities_binary"] = result.as_numpy(OUTPUT).tolist()
+    seen["warnings_binary"] = result.get_response().get("warnings", [])
+
     few = rows[:2]
     wrong = inputs_for(metadata, few)
     for i, spec in enumerate(metadata["inputs"]):
@@ -85,11 +92,13 @@ def main():
             wrong[i] = httpclient.InferInput(spec["name"], [len(few)], "FP64")
             wrong[i].set_data_from_numpy(np.zeros(len(few)), binary_data=False)
             break
+    zodiac = httpclient.InferInput("zodiac", [len(few)], "BYTES")
+    zodiac.set_data_from_numpy(np.array(["leo"] * len(few), dtype=object), binary_data=False)
     seen["errors"] = {
         "wrong_datatype": refused(lambda: client.infer(model, wrong, outputs=outputs)),
         "missing_input": refused(lambda: client.infer(model, inputs_for(metadata, few)[1:], outputs=outputs)),
         "unknown_model": refused(lambda: client.infer(model + "-nope", inputs_for(metadata, few), outputs=outputs)),
-        "binary_data": refused(lambda: client.infer(model, inputs_for(metadata, few, binary=True), outputs=outputs)),
+        "unknown_input": refused(lambda: client.infer(model, inputs_for(metadata, few) + [zodiac], outputs=outputs)),
     }
     client.close()
     with open(out_path, "w") as f:
