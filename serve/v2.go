@@ -450,230 +450,238 @@ func object(sc *scanner, rs *rowSet, key string) {
 
 // outputs checks the requested outputs: the model has one.
 func outputs(sc *scanner, rs *rowSet) {
-	rs.fields(sc, "outputs", func(i int, key []byte) bool {
-		switch string(key) {
-		case "name":
-			if sc.kind() != kindString {
-				rs.refuse(badRequest(ReasonBadRequest, "outputs[%d].name: want a string", i))
-				return sc.skip()
-			}
-			name, ok := sc.str(&sc.val)
-			if ok && string(name) != v2Output {
-				rs.refuse(badRequest(ReasonBadRequest, "outputs[%d]: unknown output %s: the model has one, %s", i, data.Quote(name), v2Output))
-			}
-			return ok
-		case "parameters": // binary_data: the answer is JSON, which every client reads
-			object(sc, rs, fmt.Sprintf("outputs[%d].parameters", i))
-			return !sc.failed()
-		}
-		if sc.skip() {
-			rs.refuse(badRequest(ReasonBadRequest, "outputs[%d].%s: unexpected field (want name, parameters)", i, shortName(key)))
-		}
-		return false
-	}, nil)
-}
-
-// fields reads a JSON list of objects, calling each for every field of
-// element i (the scanner before its value), and done after each element;
-// either stops the list by returning false.
-func (rs *rowSet) fields(sc *scanner, key string, each func(i int, key []byte) bool, done func(i int) bool) {
-	if k := sc.kind(); k != kindArray {
-		if sc.skip() {
-			rs.refuse(badRequest(ReasonBadRequest, "%s: is a JSON %s, want a list of objects", key, kindNames[k]))
-		}
-		return
-	}
-	sc.pos++
-	for i, first := 0, true; !rs.stop() && sc.more(']', first); i, first = i+1, false {
-		if k := sc.kind(); k != kindObject {
-			if sc.skip() {
-				rs.refuse(badRequest(ReasonBadRequest, "%s[%d]: is a JSON %s, want an object", key, i, kindNames[k]))
-			}
-			return
-		}
-		sc.pos++
+	for i, first := 0, true; enter(sc, rs, "outputs", i, first); i, first = i+1, false {
 		for first := true; !rs.stop() && sc.more('}', first); first = false {
-			k, ok := sc.str(&sc.key)
-			if !ok || !sc.consume(':', "':'") || !each(i, k) {
+			key, ok := sc.str(&sc.key)
+			if !ok || !sc.consume(':', "':'") {
 				return
 			}
-		}
-		if rs.stop() || sc.failed() || done != nil && !done(i) {
-			return
+			switch string(key) {
+			case "name":
+				if sc.kind() != kindString {
+					sc.skip()
+					rs.refuse(badRequest(ReasonBadRequest, "outputs[%d].name: want a string", i))
+					return
+				}
+				name, ok := sc.str(&sc.val)
+				if ok && string(name) != v2Output {
+					rs.refuse(badRequest(ReasonBadRequest, "outputs[%d]: unknown output %s: the model has one, %s", i, data.Quote(name), v2Output))
+				}
+			case "parameters": // binary_data: the answer is JSON, which every client reads
+				object(sc, rs, fmt.Sprintf("outputs[%d].parameters", i))
+			default:
+				if sc.skip() {
+					rs.refuse(badRequest(ReasonBadRequest, "outputs[%d].%s: unexpected field (want name, parameters)", i, shortName(key)))
+				}
+			}
 		}
 	}
+}
+
+// enter steps to element i of a JSON list of objects (first: the list's
+// opening bracket), past the element's '{'; false at the list's end, or
+// when the list or the element is something else (refused), or decoding
+// stopped.
+func enter(sc *scanner, rs *rowSet, key string, i int, first bool) bool {
+	if first {
+		if k := sc.kind(); k != kindArray {
+			if sc.skip() {
+				rs.refuse(badRequest(ReasonBadRequest, "%s: is a JSON %s, want a list of objects", key, kindNames[k]))
+			}
+			return false
+		}
+		sc.pos++
+	}
+	if rs.stop() || sc.failed() || !sc.more(']', first) {
+		return false
+	}
+	if k := sc.kind(); k != kindObject {
+		if sc.skip() {
+			rs.refuse(badRequest(ReasonBadRequest, "%s[%d]: is a JSON %s, want an object", key, i, kindNames[k]))
+		}
+		return false
+	}
+	sc.pos++
+	return true
+}
+
+// place names input i in messages, with its feature once known; it is
+// worded only for a message.
+type place struct {
+	enc        *data.Encoder
+	i, feature int
+}
+
+func (p place) String() string {
+	if p.feature >= 0 {
+		return fmt.Sprintf("inputs[%d] (%q)", p.i, p.enc.Schema().Features[p.feature].Name)
+	}
+	return fmt.Sprintf("inputs[%d]", p.i)
 }
 
 // inputs reads the input tensors' structure (first pass): a refusal of
 // the request for what makes rows impossible (a bad shape, data that does
-// not fit it, tensors of different lengths), a field problem for a name
-// that is not a feature or a datatype the feature does not take.
+// not fit it, tensors of different lengths, binary data that does not add
+// up), a field problem for a name that is not a feature or a datatype the
+// feature does not take.
 func inputs(sc *scanner, rs *rowSet, ts []v2Input, bin []byte) []v2Input {
+	next := 0 // offset of the next input's binary data
+	for i, first := 0, true; enter(sc, rs, "inputs", i, first); i, first = i+1, false {
+		t, ok := input(sc, rs, i, bin, &next)
+		if !ok {
+			return ts
+		}
+		if len(ts) > 0 && ts[0].n != t.n {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: %d rows, inputs[0] has %d: every input has one value per row", place{rs.enc, i, t.feature}, t.n, ts[0].n))
+			return ts
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 && !rs.stop() && !sc.failed() {
+		rs.refuse(badRequest(ReasonBadRequest, "inputs: the list is empty: send one tensor per feature"))
+	}
+	return ts
+}
+
+// input reads input i, an object whose '{' was consumed.
+func input(sc *scanner, rs *rowSet, i int, bin []byte, next *int) (t v2Input, ok bool) {
+	t = v2Input{feature: -1, bin: -1}
+	at := place{rs.enc, i, -1}
 	var (
-		t                                  v2Input
 		name, dt, shape, dataSeen, binSeen bool
 		dtText                             string
 		rank, dim0, dim1                   int
-		next                               int // offset of the next binary data
 	)
-	at := func(i int) string {
-		if t.feature >= 0 {
-			return fmt.Sprintf("inputs[%d] (%q)", i, rs.enc.Schema().Features[t.feature].Name)
+	for first := true; !rs.stop() && sc.more('}', first); first = false {
+		key, ok := sc.str(&sc.key)
+		if !ok || !sc.consume(':', "':'") {
+			return t, false
 		}
-		return fmt.Sprintf("inputs[%d]", i)
-	}
-	start := func() {
-		t = v2Input{feature: -1, bin: -1}
-		name, dt, shape, dataSeen, binSeen, dtText, rank = false, false, false, false, false, "", 0
-	}
-	start()
-	rs.fields(sc, "inputs", func(i int, key []byte) bool {
 		switch string(key) {
 		case "name":
 			if name {
-				rs.refuse(badRequest(ReasonBadRequest, "%s.name: given twice", at(i)))
-				return false
+				rs.refuse(badRequest(ReasonBadRequest, "%s.name: given twice", at))
+				return t, false
 			}
 			name = true
 			if k := sc.kind(); k != kindString {
 				if sc.skip() {
 					rs.refuse(badRequest(ReasonBadRequest, "inputs[%d].name: is a JSON %s, want a feature's name", i, kindNames[k]))
 				}
-				return false
+				return t, false
 			}
 			b, ok := sc.str(&sc.val)
 			if !ok {
-				return false
+				return t, false
 			}
 			j := rs.feature(-1, b)
 			if j >= 0 {
 				if rs.present[j] {
 					rs.refuse(badRequest(ReasonBadRequest, "inputs[%d]: input %s given twice", i, data.Quote(b)))
-					return false
+					return t, false
 				}
 				rs.present[j] = true
 			}
-			t.feature = j
+			t.feature, at.feature = j, j
 		case "datatype":
 			if k := sc.kind(); k != kindString {
 				if sc.skip() {
-					rs.refuse(badRequest(ReasonBadRequest, "%s.datatype: is a JSON %s, want a string such as FP64 or BYTES", at(i), kindNames[k]))
+					rs.refuse(badRequest(ReasonBadRequest, "%s.datatype: is a JSON %s, want a string such as FP64 or BYTES", at, kindNames[k]))
 				}
-				return false
+				return t, false
 			}
 			b, ok := sc.str(&sc.val)
 			if !ok {
-				return false
+				return t, false
 			}
 			if t.dt, dt = dtypeOf(b), true; t.dt == dtUnknown {
 				dtText = data.Quote(b)
 			}
 		case "shape":
-			rank, dim0, dim1, shape = 0, 0, 0, true
-			ok := rs.shape(sc, at(i), func(d int) {
-				switch rank {
-				case 0:
-					dim0 = d
-				case 1:
-					dim1 = d
-				}
-				rank++
-			})
-			if !ok {
-				return false
+			shape = true
+			if rank, dim0, dim1, ok = rs.shape(sc, at); !ok {
+				return t, false
 			}
 		case "data":
 			dataSeen = true
 			sc.peek()
 			t.data = sc.pos
-			var ok bool
-			if t.n, t.nested, ok = rs.countData(sc, at(i)); !ok {
-				return false
+			if t.n, t.nested, ok = rs.countData(sc, at); !ok {
+				return t, false
 			}
 		case "parameters":
-			var ok bool
-			if t.size, binSeen, ok = binarySize(sc, rs, at(i)+".parameters"); !ok {
-				return false
+			if t.size, binSeen, ok = binarySize(sc, rs, at); !ok {
+				return t, false
 			}
 		default:
 			if sc.skip() {
-				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: unexpected field (want name, datatype, shape, data, parameters)", at(i), shortName(key)))
+				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: unexpected field (want name, datatype, shape, data, parameters)", at, shortName(key)))
 			}
-			return false
+			return t, false
 		}
-		return !rs.stop() && !sc.failed()
-	}, func(i int) bool {
-		defer start()
-		for _, f := range []struct {
-			given bool
-			name  string
-		}{{name, "name"}, {dt, "datatype"}, {shape, "shape"}, {dataSeen || binSeen, "data"}} {
-			if !f.given {
-				rs.refuse(badRequest(ReasonBadRequest, "%s.%s: missing", at(i), f.name))
-				return false
-			}
-		}
-		if binSeen {
-			switch {
-			case dataSeen:
-				rs.refuse(badRequest(ReasonBadRequest, "%s: has both data and parameters.binary_data_size: send one", at(i)))
-				return false
-			case t.size > len(bin)-next:
-				rs.refuse(badRequest(ReasonBadRequest, "%s.parameters.binary_data_size %d: %d bytes of binary data are left after the JSON part", at(i), t.size, len(bin)-next))
-				return false
-			}
-			t.bin, next = next, next+t.size
-			n, ok := countBinary(t.dt, bin[t.bin:next])
-			if !ok {
-				rs.refuse(badRequest(ReasonBadRequest, "%s: %d bytes of binary data are not whole %s elements", at(i), t.size, cmp.Or(dtypeNames[t.dt], dtText)))
-				return false
-			}
-			t.n = n
-		}
-		if !(rank == 1 || rank == 2 && dim1 == 1) {
-			rs.refuse(badRequest(ReasonBadRequest, "%s.shape: has %d dimensions%s: want [N] or [N, 1]", at(i), rank, dims(rank, dim1)))
-			return false
-		}
-		if t.nested && rank == 1 {
-			rs.refuse(badRequest(ReasonBadRequest, "%s.data: is a list of lists, shape [%d] wants a flat list", at(i), dim0))
-			return false
-		}
-		if t.n != dim0 {
-			rs.refuse(badRequest(ReasonBadRequest, "%s: shape says %d rows, data holds %d", at(i), dim0, t.n))
-			return false
-		}
-		if t.n == 0 {
-			rs.refuse(badRequest(ReasonBadRequest, "%s: no rows", at(i)))
-			return false
-		}
-		if len(ts) > 0 && ts[0].n != t.n {
-			rs.refuse(badRequest(ReasonBadRequest, "%s: %d rows, inputs[0] has %d: every input has one value per row", at(i), t.n, ts[0].n))
-			return false
-		}
-		if t.feature >= 0 {
-			f := &rs.enc.Schema().Features[t.feature]
-			want := "FP64, FP32, INT64 or INT32 for a numeric feature"
-			okType := t.dt != dtUnknown && t.dt != dtBytes
-			if f.Type == data.Categorical {
-				want = "BYTES (levels) for a categorical feature, or INT64 or INT32 category codes"
-				okType = t.dt == dtBytes || t.dt == dtInt64 || t.dt == dtInt32
-			}
-			if !okType {
-				got := dtText
-				if t.dt != dtUnknown {
-					got = dtypeNames[t.dt]
-				}
-				rs.problem(-1, t.feature, f.Name, ReasonWrongType, fmt.Sprintf("input %q: datatype %s: want %s", f.Name, got, want))
-				t.dt = dtUnknown
-			}
-		}
-		ts = append(ts, t)
-		return true
-	})
-	if len(ts) == 0 && !rs.stop() && !sc.failed() {
-		rs.refuse(badRequest(ReasonBadRequest, "inputs: the list is empty: send one tensor per feature"))
 	}
-	return ts
+	if rs.stop() || sc.failed() {
+		return t, false
+	}
+	for _, f := range [...]struct {
+		given bool
+		name  string
+	}{{name, "name"}, {dt, "datatype"}, {shape, "shape"}, {dataSeen || binSeen, "data"}} {
+		if !f.given {
+			rs.refuse(badRequest(ReasonBadRequest, "%s.%s: missing", at, f.name))
+			return t, false
+		}
+	}
+	if binSeen {
+		switch {
+		case dataSeen:
+			rs.refuse(badRequest(ReasonBadRequest, "%s: has both data and parameters.binary_data_size: send one", at))
+			return t, false
+		case t.size > len(bin)-*next:
+			rs.refuse(badRequest(ReasonBadRequest, "%s.parameters.binary_data_size %d: %d bytes of binary data are left after the JSON part", at, t.size, len(bin)-*next))
+			return t, false
+		}
+		t.bin = *next
+		*next += t.size
+		n, ok := countBinary(t.dt, bin[t.bin:*next])
+		if !ok {
+			rs.refuse(badRequest(ReasonBadRequest, "%s: %d bytes of binary data are not whole %s elements", at, t.size, cmp.Or(dtypeNames[t.dt], dtText)))
+			return t, false
+		}
+		t.n = n
+	}
+	switch {
+	case !(rank == 1 || rank == 2 && dim1 == 1):
+		rs.refuse(badRequest(ReasonBadRequest, "%s.shape: has %d dimensions%s: want [N] or [N, 1]", at, rank, dims(rank, dim1)))
+		return t, false
+	case t.nested && rank == 1:
+		rs.refuse(badRequest(ReasonBadRequest, "%s.data: is a list of lists, shape [%d] wants a flat list", at, dim0))
+		return t, false
+	case t.n != dim0:
+		rs.refuse(badRequest(ReasonBadRequest, "%s: shape says %d rows, data holds %d", at, dim0, t.n))
+		return t, false
+	case t.n == 0:
+		rs.refuse(badRequest(ReasonBadRequest, "%s: no rows", at))
+		return t, false
+	}
+	if t.feature >= 0 {
+		f := &rs.enc.Schema().Features[t.feature]
+		want := "FP64, FP32, INT64 or INT32 for a numeric feature"
+		okType := t.dt != dtUnknown && t.dt != dtBytes
+		if f.Type == data.Categorical {
+			want = "BYTES (levels) for a categorical feature, or INT64 or INT32 category codes"
+			okType = t.dt == dtBytes || t.dt == dtInt64 || t.dt == dtInt32
+		}
+		if !okType {
+			got := dtText
+			if t.dt != dtUnknown {
+				got = dtypeNames[t.dt]
+			}
+			rs.problem(-1, t.feature, f.Name, ReasonWrongType, fmt.Sprintf("input %q: datatype %s: want %s", f.Name, got, want))
+			t.dt = dtUnknown
+		}
+	}
+	return t, true
 }
 
 func dims(rank, dim1 int) string {
@@ -683,19 +691,18 @@ func dims(rank, dim1 int) string {
 	return ""
 }
 
-// shape reads a tensor's shape, a list of dimensions, each a non-negative
-// integer; at most 8 are read.
-func (rs *rowSet) shape(sc *scanner, where string, dim func(int)) bool {
-	bad := func() bool {
-		rs.refuse(badRequest(ReasonBadRequest, "%s.shape: want a list of dimensions such as [N] or [N, 1]", where))
-		return false
+// shape reads a tensor's shape, a list of at most 8 dimensions, each a
+// non-negative integer, and returns the first two.
+func (rs *rowSet) shape(sc *scanner, at place) (rank, dim0, dim1 int, ok bool) {
+	bad := func() (int, int, int, bool) {
+		rs.refuse(badRequest(ReasonBadRequest, "%s.shape: want a list of dimensions such as [N] or [N, 1]", at))
+		return 0, 0, 0, false
 	}
 	if sc.kind() != kindArray {
 		sc.skip()
 		return bad()
 	}
 	sc.pos++
-	n := 0
 	for first := true; sc.more(']', first); first = false {
 		if sc.kind() != kindNumber {
 			sc.skip()
@@ -703,23 +710,28 @@ func (rs *rowSet) shape(sc *scanner, where string, dim func(int)) bool {
 		}
 		t, ok := sc.number()
 		if !ok {
-			return false
+			return 0, 0, 0, false
 		}
 		d, err := strconv.Atoi(string(t))
-		if err != nil || d < 0 || n == 8 {
+		if err != nil || d < 0 || rank == 8 {
 			return bad()
 		}
-		dim(d)
-		n++
+		switch rank {
+		case 0:
+			dim0 = d
+		case 1:
+			dim1 = d
+		}
+		rank++
 	}
-	return !sc.failed()
+	return rank, dim0, dim1, !sc.failed()
 }
 
 // binarySize reads an input's parameters, and binary_data_size when given.
-func binarySize(sc *scanner, rs *rowSet, where string) (size int, given, ok bool) {
+func binarySize(sc *scanner, rs *rowSet, at place) (size int, given, ok bool) {
 	if k := sc.kind(); k != kindObject {
 		if sc.skip() {
-			rs.refuse(badRequest(ReasonBadRequest, "%s: is a JSON %s, want an object", where, kindNames[k]))
+			rs.refuse(badRequest(ReasonBadRequest, "%s.parameters: is a JSON %s, want an object", at, kindNames[k]))
 		}
 		return 0, false, false
 	}
@@ -735,13 +747,19 @@ func binarySize(sc *scanner, rs *rowSet, where string) (size int, given, ok bool
 			}
 			continue
 		}
+		if k := sc.kind(); k != kindNumber {
+			if sc.skip() {
+				rs.refuse(badRequest(ReasonBadRequest, "%s.parameters.binary_data_size: is a JSON %s, want a number of bytes", at, kindNames[k]))
+			}
+			return 0, false, false
+		}
 		t, ok := sc.number()
 		if !ok {
 			return 0, false, false
 		}
 		n, err := strconv.Atoi(string(t))
 		if err != nil || n < 0 {
-			rs.refuse(badRequest(ReasonBadRequest, "%s.binary_data_size: %s is not a number of bytes", where, data.Quote(t)))
+			rs.refuse(badRequest(ReasonBadRequest, "%s.parameters.binary_data_size: %s is not a number of bytes", at, data.Quote(t)))
 			return 0, false, false
 		}
 		size, given = n, true
@@ -795,10 +813,10 @@ func binaryElements(rs *rowSet, t v2Input, b []byte) {
 
 // countData counts a tensor's elements: a flat list of values, or a list
 // of one-value lists (nested).
-func (rs *rowSet) countData(sc *scanner, where string) (n int, nested, ok bool) {
+func (rs *rowSet) countData(sc *scanner, at place) (n int, nested, ok bool) {
 	if k := sc.kind(); k != kindArray {
 		if sc.skip() {
-			rs.refuse(badRequest(ReasonBadRequest, "%s.data: is a JSON %s, want a list of values", where, kindNames[k]))
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data: is a JSON %s, want a list of values", at, kindNames[k]))
 		}
 		return 0, false, false
 	}
@@ -809,7 +827,7 @@ func (rs *rowSet) countData(sc *scanner, where string) (n int, nested, ok bool) 
 			nested = isList
 		}
 		if isList != nested {
-			rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d]: mixes values and lists: send a flat list, or for shape [N, 1] a list of one-value lists", where, n))
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d]: mixes values and lists: send a flat list, or for shape [N, 1] a list of one-value lists", at, n))
 			return 0, false, false
 		}
 		if !isList {
@@ -824,7 +842,7 @@ func (rs *rowSet) countData(sc *scanner, where string) (n int, nested, ok bool) 
 		for first := true; sc.more(']', first); first = false {
 			if k := sc.kind(); k == kindArray || k == kindObject {
 				sc.skip()
-				rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d][%d]: is a JSON %s, want a value", where, n, m, kindNames[k]))
+				rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d][%d]: is a JSON %s, want a value", at, n, m, kindNames[k]))
 				return 0, false, false
 			}
 			if !sc.skip() {
@@ -836,7 +854,7 @@ func (rs *rowSet) countData(sc *scanner, where string) (n int, nested, ok bool) 
 			return 0, false, false
 		}
 		if m != 1 {
-			rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d]: %d values, want one per row (shape [N, 1])", where, n, m))
+			rs.refuse(badRequest(ReasonBadRequest, "%s.data[%d]: %d values, want one per row (shape [N, 1])", at, n, m))
 			return 0, false, false
 		}
 		n++

@@ -42,7 +42,7 @@ func inferBody(t testing.TB, s *Server, rows []int, edit func(inputs []map[strin
 	return mustJSON(t, map[string]any{"inputs": inputs})
 }
 
-func input(inputs []map[string]any, name string) map[string]any {
+func tensorOf(inputs []map[string]any, name string) map[string]any {
 	for _, in := range inputs {
 		if in["name"] == name {
 			return in
@@ -98,9 +98,9 @@ func TestV2Infer(t *testing.T) {
 				x["data"] = [][]any{{vals[0]}, {vals[1]}}
 			}
 		}
-		input(in, "duration_in_month")["datatype"] = "INT64"
-		input(in, "age_in_years")["datatype"] = "INT32"
-		input(in, "credit_amount")["datatype"] = "FP32"
+		tensorOf(in, "duration_in_month")["datatype"] = "INT64"
+		tensorOf(in, "age_in_years")["datatype"] = "INT32"
+		tensorOf(in, "credit_amount")["datatype"] = "FP32"
 	})
 	body = strings.Replace(body, `{"inputs"`, `{"id": "req-\u00e9", "parameters": {"priority": 1}, "outputs": [{"name": "probability_of_default", "parameters": {"binary_data": false}}], "inputs"`, 1)
 	w = do(t, h, "POST", inferPath, "application/x-www-form-urlencoded", body) // curl -d, as KServe's examples send it
@@ -144,7 +144,7 @@ func TestV2Binary(t *testing.T) {
 	s, _, _ := loaded(t, Options{})
 	h := s.Handler()
 	rows := []int{0, 1, 2, 3, 4}
-	edit := func(in []map[string]any) { input(in, "purpose")["data"].([]any)[2] = "crypto" }
+	edit := func(in []map[string]any) { tensorOf(in, "purpose")["data"].([]any)[2] = "crypto" }
 	w := do(t, h, "POST", inferPath, "", inferBody(t, s, rows, edit))
 	want := decode[V2InferResponse](t, w.Body)
 	body, n := binaryBody(t, s, rows, edit)
@@ -197,7 +197,7 @@ func TestV2SameInputRules(t *testing.T) {
 		w := do(t, h, "POST", "/predict", ctJSON, mustJSON(t, rec))
 		want := decode[PredictResponse](t, w.Body)
 		w = do(t, h, "POST", inferPath, "", inferBody(t, s, []int{0}, func(in []map[string]any) {
-			p := input(in, "purpose")
+			p := tensorOf(in, "purpose")
 			p["datatype"], p["data"] = tc.dt, []any{tc.v}
 		}))
 		got := decode[V2InferResponse](t, w.Body)
@@ -212,7 +212,7 @@ func TestV2SameInputRules(t *testing.T) {
 	// --strict refuses the unseen level, as on /predict
 	st, _, _ := loaded(t, Options{Strict: true})
 	w := do(t, st.Handler(), "POST", inferPath, "", inferBody(t, st, []int{0, 1}, func(in []map[string]any) {
-		input(in, "purpose")["data"] = []any{"car (new)", "crypto"}
+		tensorOf(in, "purpose")["data"] = []any{"car (new)", "crypto"}
 	}))
 	if b := decode[V2Error](t, w.Body); w.Code != 400 || len(b.Fields) != 1 || b.Fields[0].Reason != "unseen_category" || *b.Fields[0].Instance != 1 {
 		t.Errorf("--strict unseen level: %d %+v", w.Code, b)
@@ -227,7 +227,7 @@ func TestV2BadInput(t *testing.T) {
 	body := func(edit func(in []map[string]any)) string { return inferBody(t, s, []int{0, 1}, edit) }
 	drop := func(name string) func(in []map[string]any) {
 		return func(in []map[string]any) {
-			input(in, name)["drop"] = true
+			tensorOf(in, name)["drop"] = true
 		}
 	}
 	for _, tc := range []struct {
@@ -243,39 +243,39 @@ func TestV2BadInput(t *testing.T) {
 		{"no inputs", `{"id": "x"}`, "", 400, "inputs: missing"},
 		{"empty inputs", `{"inputs": []}`, "", 400, "the list is empty"},
 		{"unexpected field", `{"model": 1, "inputs": []}`, "", 400, "model: unexpected field"},
-		{"wrong datatype", body(func(in []map[string]any) { input(in, "purpose")["datatype"] = "FP64" }), "", 400, `input "purpose": datatype FP64: want BYTES`},
+		{"wrong datatype", body(func(in []map[string]any) { tensorOf(in, "purpose")["datatype"] = "FP64" }), "", 400, `input "purpose": datatype FP64: want BYTES`},
 		{"bytes for a number", body(func(in []map[string]any) {
-			input(in, "credit_amount")["datatype"] = "BYTES"
-			input(in, "credit_amount")["data"] = []any{"1", "2"}
+			tensorOf(in, "credit_amount")["datatype"] = "BYTES"
+			tensorOf(in, "credit_amount")["data"] = []any{"1", "2"}
 		}), "", 400, `datatype BYTES: want FP64`},
-		{"unknown datatype", body(func(in []map[string]any) { input(in, "credit_amount")["datatype"] = "FP128" }), "", 400, `datatype "FP128"`},
-		{"string in FP64", body(func(in []map[string]any) { input(in, "credit_amount")["data"] = []any{1000, "x"} }), "", 400, "FP64 tensor holds a JSON string"},
-		{"number in BYTES", body(func(in []map[string]any) { input(in, "purpose")["data"] = []any{"car (new)", 3} }), "", 400, "BYTES tensor holds a JSON number"},
+		{"unknown datatype", body(func(in []map[string]any) { tensorOf(in, "credit_amount")["datatype"] = "FP128" }), "", 400, `datatype "FP128"`},
+		{"string in FP64", body(func(in []map[string]any) { tensorOf(in, "credit_amount")["data"] = []any{1000, "x"} }), "", 400, "FP64 tensor holds a JSON string"},
+		{"number in BYTES", body(func(in []map[string]any) { tensorOf(in, "purpose")["data"] = []any{"car (new)", 3} }), "", 400, "BYTES tensor holds a JSON number"},
 		{"fraction in INT64", body(func(in []map[string]any) {
-			input(in, "duration_in_month")["datatype"] = "INT64"
-			input(in, "duration_in_month")["data"] = []any{12, 1.5}
+			tensorOf(in, "duration_in_month")["datatype"] = "INT64"
+			tensorOf(in, "duration_in_month")["data"] = []any{12, 1.5}
 		}), "", 400, "1.5 is not a value of an INT64 tensor"},
-		{"shape mismatch", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{3} }), "", 400, "shape says 3 rows, data holds 2"},
-		{"shape rank 3", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{2, 1, 1} }), "", 400, "want [N] or [N, 1]"},
-		{"shape [N, 2]", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{1, 2} }), "", 400, "want [N] or [N, 1]"},
-		{"negative shape", body(func(in []map[string]any) { input(in, "purpose")["shape"] = []int{-1} }), "", 400, "shape: want a list of dimensions"},
-		{"nested with shape [N]", body(func(in []map[string]any) { input(in, "purpose")["data"] = [][]any{{"car (new)"}, {"car (new)"}} }), "", 400, "wants a flat list"},
+		{"shape mismatch", body(func(in []map[string]any) { tensorOf(in, "purpose")["shape"] = []int{3} }), "", 400, "shape says 3 rows, data holds 2"},
+		{"shape rank 3", body(func(in []map[string]any) { tensorOf(in, "purpose")["shape"] = []int{2, 1, 1} }), "", 400, "want [N] or [N, 1]"},
+		{"shape [N, 2]", body(func(in []map[string]any) { tensorOf(in, "purpose")["shape"] = []int{1, 2} }), "", 400, "want [N] or [N, 1]"},
+		{"negative shape", body(func(in []map[string]any) { tensorOf(in, "purpose")["shape"] = []int{-1} }), "", 400, "shape: want a list of dimensions"},
+		{"nested with shape [N]", body(func(in []map[string]any) { tensorOf(in, "purpose")["data"] = [][]any{{"car (new)"}, {"car (new)"}} }), "", 400, "wants a flat list"},
 		{"two values per row", body(func(in []map[string]any) {
-			input(in, "purpose")["shape"] = []int{2, 1}
-			input(in, "purpose")["data"] = [][]any{{"car (new)", "x"}, {"car (new)"}}
+			tensorOf(in, "purpose")["shape"] = []int{2, 1}
+			tensorOf(in, "purpose")["data"] = [][]any{{"car (new)", "x"}, {"car (new)"}}
 		}), "", 400, "2 values, want one per row"},
-		{"mixed nesting", body(func(in []map[string]any) { input(in, "purpose")["data"] = []any{"car (new)", []any{"x"}} }), "", 400, "mixes values and lists"},
+		{"mixed nesting", body(func(in []map[string]any) { tensorOf(in, "purpose")["data"] = []any{"car (new)", []any{"x"}} }), "", 400, "mixes values and lists"},
 		{"ragged", body(func(in []map[string]any) {
-			input(in, "purpose")["shape"] = []int{3}
-			input(in, "purpose")["data"] = []any{"car (new)", "car (new)", "car (new)"}
+			tensorOf(in, "purpose")["shape"] = []int{3}
+			tensorOf(in, "purpose")["data"] = []any{"car (new)", "car (new)", "car (new)"}
 		}), "", 400, "every input has one value per row"},
 		{"missing input", body(drop("credit_amount")), "", 400, `field "credit_amount": required feature is missing`},
 		{"unknown input", body(func(in []map[string]any) {
 			in[0] = map[string]any{"name": "zodiac", "datatype": "BYTES", "shape": []int{2}, "data": []any{"leo", "leo"}}
 		}), "", 400, `field "zodiac": not a feature of the model`},
 		{"input twice", body(func(in []map[string]any) { in[1]["name"] = in[0]["name"] }), "", 400, "given twice"},
-		{"no data", body(func(in []map[string]any) { delete(input(in, "purpose"), "data") }), "", 400, `("purpose").data: missing`},
-		{"no datatype", body(func(in []map[string]any) { delete(input(in, "purpose"), "datatype") }), "", 400, `.datatype: missing`},
+		{"no data", body(func(in []map[string]any) { delete(tensorOf(in, "purpose"), "data") }), "", 400, `("purpose").data: missing`},
+		{"no datatype", body(func(in []map[string]any) { delete(tensorOf(in, "purpose"), "datatype") }), "", 400, `.datatype: missing`},
 		{"unknown output", strings.Replace(body(nil), `{"inputs"`, `{"outputs": [{"name": "score"}], "inputs"`, 1), "", 400, `unknown output "score"`},
 		{"id not a string", strings.Replace(body(nil), `{"inputs"`, `{"id": 7, "inputs"`, 1), "", 400, "id: is a JSON number"},
 		{"too many rows", inferBody(t, s, []int{0, 1, 2, 3, 4, 5}, nil), "", 413, "6 rows, at most 5"},
