@@ -283,6 +283,9 @@ func (q *request) release() {
 	if cap(q.out) > keepBuffer {
 		q.out = nil
 	}
+	if cap(q.ts) > 1024 { // tensors of a request with many (ignored) inputs
+		q.ts = nil
+	}
 	if cap(q.rows.flat) > keepBuffer/8 {
 		q.rows = rowSet{}
 		q.x = nil

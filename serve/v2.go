@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/creditrisk/engine/data"
 )
@@ -361,8 +362,12 @@ func decodeInfer(sc *scanner, rs *rowSet, ts []v2Input, b []byte, jsonLen int) (
 			}
 			start := sc.pos
 			if _, ok := sc.str(&sc.val); ok {
-				if id = sc.b[start:sc.pos]; len(id) > maxRequestID {
+				// echoed as it came, so it must be fit to echo
+				switch id = sc.b[start:sc.pos]; {
+				case len(id) > maxRequestID:
 					rs.refuse(badRequest(ReasonBadRequest, "id: longer than %d bytes", maxRequestID))
+				case !utf8.Valid(id):
+					rs.refuse(badRequest(ReasonBadRequest, "id: not valid UTF-8"))
 				}
 			}
 		case "parameters": // sequence, priority, binary_data_output: nothing these models use

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -277,6 +278,7 @@ func TestV2BadInput(t *testing.T) {
 		{"no data", body(func(in []map[string]any) { delete(tensorOf(in, "purpose"), "data") }), "", 400, `("purpose").data: missing`},
 		{"no datatype", body(func(in []map[string]any) { delete(tensorOf(in, "purpose"), "datatype") }), "", 400, `.datatype: missing`},
 		{"unknown output", strings.Replace(body(nil), `{"inputs"`, `{"outputs": [{"name": "score"}], "inputs"`, 1), "", 400, `unknown output "score"`},
+		{"id not UTF-8", strings.Replace(body(nil), `{"inputs"`, "{\"id\": \"\xff\", \"inputs\"", 1), "", 400, "id: not valid UTF-8"},
 		{"id not a string", strings.Replace(body(nil), `{"inputs"`, `{"id": 7, "inputs"`, 1), "", 400, "id: is a JSON number"},
 		{"too many rows", inferBody(t, s, []int{0, 1, 2, 3, 4, 5}, nil), "", 413, "6 rows, at most 5"},
 		{"huge body", `{"inputs": [{"name": "purpose", "datatype": "BYTES", "shape": [1], "data": ["` + strings.Repeat("x", 70<<10) + `"]}]}`, "", 413, "larger than 65536 bytes"},
@@ -455,7 +457,7 @@ func decodeFuzz(t *testing.T, snap *snapshot, b []byte, ignore bool, jsonLen int
 	if jsonLen < 0 && !json.Valid(b) || jsonLen >= 0 && !json.Valid(b[:jsonLen]) {
 		t.Fatalf("accepted a body encoding/json refuses")
 	}
-	if id != nil && !json.Valid(id) {
+	if id != nil && (!json.Valid(id) || !utf8.Valid(id)) {
 		t.Fatalf("id %q is not JSON", id)
 	}
 	for _, r := range x {
