@@ -9,7 +9,8 @@ package serve
 // one-value lists): BYTES for a categorical feature's levels, FP64 (or
 // FP32, INT64, INT32) for a number; a categorical feature also takes
 // INT64 or INT32 category codes, as a JSON number means a code everywhere.
-// JSON null is a missing value in any tensor. This file only walks the
+// JSON null is a missing value in any tensor (and in a numeric feature's,
+// the strings that spell missing on /predict). This file only walks the
 // protocol's syntax: every value goes to the rowSet as on /predict and
 // /invocations, so it means the same (data.Encoder), with the same
 // warnings, --strict, unknown-feature policy and caps. The answer is one
@@ -868,12 +869,16 @@ func (rs *rowSet) countData(sc *scanner, at place) (n int, nested, ok bool) {
 }
 
 // element reads row i's value of tensor t: a value of the tensor's
-// datatype, or null.
+// datatype, or null, or for a numeric feature a string (as on /predict,
+// the spellings of missing are missing, other text is refused).
 func element(sc *scanner, rs *rowSet, t v2Input, i int) {
 	k := sc.kind()
 	j := t.feature
 	switch {
-	case k == kindNull, t.dt == dtBytes && k == kindString:
+	case k == kindNull, t.dt == dtBytes && k == kindString,
+		// a number's text: the encoder takes the spellings of missing
+		// ("NA", "NaN", …) and refuses the rest, as on /predict
+		k == kindString && rs.enc.Schema().Features[j].Type != data.Categorical:
 		rs.value(sc, i, j)
 		return
 	case t.dt != dtBytes && k == kindNumber:

@@ -250,7 +250,11 @@ func TestV2BadInput(t *testing.T) {
 			tensorOf(in, "credit_amount")["data"] = []any{"1", "2"}
 		}), "", 400, `datatype BYTES: want FP64`},
 		{"unknown datatype", body(func(in []map[string]any) { tensorOf(in, "credit_amount")["datatype"] = "FP128" }), "", 400, `datatype "FP128"`},
-		{"string in FP64", body(func(in []map[string]any) { tensorOf(in, "credit_amount")["data"] = []any{1000, "x"} }), "", 400, "FP64 tensor holds a JSON string"},
+		{"string in FP64", body(func(in []map[string]any) { tensorOf(in, "credit_amount")["data"] = []any{1000, "x"} }), "", 400, `got the string "x", want a number or null`},
+		{"string in INT64 codes", body(func(in []map[string]any) {
+			tensorOf(in, "purpose")["datatype"] = "INT64"
+			tensorOf(in, "purpose")["data"] = []any{1, "car (new)"}
+		}), "", 400, "INT64 tensor holds a JSON string"},
 		{"number in BYTES", body(func(in []map[string]any) { tensorOf(in, "purpose")["data"] = []any{"car (new)", 3} }), "", 400, "BYTES tensor holds a JSON number"},
 		{"fraction in INT64", body(func(in []map[string]any) {
 			tensorOf(in, "duration_in_month")["datatype"] = "INT64"
