@@ -64,8 +64,8 @@ type Options struct {
 	// required value.
 	Strict bool
 	// MaxInFlight caps the scoring requests (/predict, /explain,
-	// /invocations, the Open Inference Protocol's infer) served at once; beyond it they are answered 503 with
-	// Retry-After and counted (64).
+	// /invocations, the Open Inference Protocol's infer) served at once;
+	// beyond it they are answered 503 with Retry-After and counted (64).
 	MaxInFlight int
 }
 
@@ -360,7 +360,7 @@ func (s *Server) shed(q *request, ep int) {
 	case 2:
 		writeJSON(q, http.StatusServiceUnavailable, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": msg})
 		return
-	case 3:
+	case epV2InferIdx:
 		writeV2Error(q, http.StatusServiceUnavailable, msg, nil)
 		return
 	}
