@@ -136,9 +136,12 @@ func TestLoadShedding(t *testing.T) {
 				fast <- answer{err: err}
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
+			ans, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			fast <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After")}
+			if path == inferPath && !strings.HasPrefix(string(ans), `{"error":"overloaded`) {
+				err = fmt.Errorf("infer shed with %s, want the protocol's {\"error\": …}", ans)
+			}
+			fast <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After"), err: err}
 		}()
 	}
 	wg.Wait()
