@@ -227,6 +227,12 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		s.countInvalid(e)
 		writeV2Error(q, e.status, e.msg, e.fields)
 	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		// tritonclient compresses on request (request_compression_algorithm)
+		fail(&inputError{status: http.StatusUnsupportedMediaType, reason: ReasonContentType,
+			msg: fmt.Sprintf("Content-Encoding %s is not supported: send the body uncompressed", data.Quote(ce))})
+		return
+	}
 	jsonLen := -1 // the whole body is JSON
 	if h := r.Header.Get("Inference-Header-Content-Length"); h != "" {
 		n, err := strconv.Atoi(h)

@@ -294,6 +294,9 @@ func TestV2BadInput(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q", tc.name, w.Code, w.Body, tc.status, tc.want)
 		}
 	}
+	if w := do(t, h, "POST", inferPath, "", body(nil), "Content-Encoding", "gzip"); w.Code != 415 || !strings.Contains(w.Body.String(), "send the body uncompressed") {
+		t.Errorf("gzip body: %d %s", w.Code, w.Body)
+	}
 	// the binary tensor extension, broken in each way
 	bin, n := binaryBody(t, s, []int{0, 1}, nil)
 	for _, tc := range []struct {
