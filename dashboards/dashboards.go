@@ -27,7 +27,7 @@ import (
 const DatasourceUID = "prometheus"
 
 // scoring matches the endpoints that score loans, as the alert rules do.
-const scoring = `endpoint=~"/predict|/explain|/invocations"`
+const scoring = `endpoint=~"/predict|/explain|/invocations|/v2/models/.+/infer"`
 
 func datasource() common.DataSourceRef {
 	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(DatasourceUID)}
@@ -92,7 +92,7 @@ func Pipeline() (dashboard.Dashboard, error) {
 		WithRow(dashboard.NewRowBuilder("Traffic")).
 		WithPanel(series("Request rate by endpoint", "Requests per second answered, by endpoint.", "reqps", 8,
 			query("A", `sum by (endpoint) (rate(api_requests_total{job="serve"}[$__rate_interval]))`, "{{endpoint}}"))).
-		WithPanel(series("Error ratio (scoring endpoints)", "Share of /predict, /explain and /invocations answered 5xx (alert above 5%) and 4xx (alert above 25%).", "percentunit", 8,
+		WithPanel(series("Error ratio (scoring endpoints)", "Share of /predict, /explain, /invocations and /v2 infer requests answered 5xx (alert above 5%) and 4xx (alert above 25%).", "percentunit", 8,
 			query("A", ratio("5.."), "5xx"),
 			query("B", ratio("4.."), "4xx")).
 			Thresholds(thresholds(0.05, 0.25))).

@@ -261,6 +261,21 @@ func checkISVC(v map[string]any, schema map[string]any, cli serveCLI) []string {
 	if c.Name != "kserve-container" {
 		p = append(p, fmt.Sprintf("container %q: KServe's custom predictor container is kserve-container", c.Name))
 	}
+	// KServe's custom predictor speaks the protocol its PROTOCOL variable
+	// names, and its v2 URLs name the InferenceService: serve answers
+	// /v2/models/NAME/... under the registered model's name.
+	if i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "PROTOCOL" }); i < 0 || c.Env[i].Value != "v2" {
+		p = append(p, "kserve-container: PROTOCOL is not v2 (the Open Inference Protocol serve answers)")
+	}
+	var model string
+	for _, a := range c.Args {
+		if m, ok := strings.CutPrefix(a, "--model=models:/"); ok {
+			model, _, _ = strings.Cut(m, "@")
+		}
+	}
+	if model != meta.Name {
+		p = append(p, fmt.Sprintf("InferenceService %q serves registered model %q: KServe's /v2/models/%s/infer would not find it", meta.Name, model, meta.Name))
+	}
 	// The checks of the chart's serve container, on a Deployment made of it.
 	c.Ports[0].Name = "http"
 	dep := object{kind: "Deployment", name: meta.Name}
@@ -314,6 +329,8 @@ func TestKServe(t *testing.T) {
 		{"inline secret", "            valueFrom:\n              secretKeyRef:\n                name: s3-credentials\n                key: secret-access-key\n", "            value: minioadmin\n", "AWS_SECRET_ACCESS_KEY is not taken from a Secret"},
 		{"root", "      runAsUser: 10001\n", "      runAsUser: 0\n", "numeric non-zero runAsUser"},
 		{"token", "    automountServiceAccountToken: false\n", "    automountServiceAccountToken: true\n", "automountServiceAccountToken is not false"},
+		{"protocol", "            value: v2\n", "            value: v1\n", "PROTOCOL is not v2"},
+		{"model name", "  name: credit-risk\n", "  name: credit\n", `InferenceService "credit" serves registered model "credit-risk"`},
 		{"no limits", "          limits:\n            cpu: \"1\"\n            memory: 512Mi\n", "", "resources lack cpu requests and limits"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

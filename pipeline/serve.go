@@ -36,6 +36,8 @@ MLflow tracking server at MLFLOW_TRACKING_URI, or without one the local store
 verifies its files (below), warms it up and answers:
 
   POST /predict   /explain   /invocations (MLflow scoring protocol)
+  POST /v2/models/NAME/infer (Open Inference Protocol, KServe v2: one tensor per feature)
+  GET  /v2/health/live  /v2/health/ready  /v2/models/NAME  /v2/models/NAME/ready
   GET  /ping  /health  /ready  /version  /metrics
   POST /admin/reload (bearer token)  /webhooks/mlflow (signed MLflow 3.x webhooks)
 

@@ -89,3 +89,20 @@ func BenchmarkPredictBatch(b *testing.B) {
 	}
 	benchHandler(b, "/predict", ctJSON, []byte(mustJSON(b, map[string]any{"instances": list})))
 }
+
+// BenchmarkV2InferRow is one single-row Open Inference Protocol infer
+// request: a tensor per feature, BYTES levels and FP64 numbers.
+func BenchmarkV2InferRow(b *testing.B) {
+	s, _, _ := loaded(b, Options{})
+	benchHandler(b, inferPath, ctJSON, []byte(inferBody(b, s, []int{0}, nil)))
+}
+
+// BenchmarkV2InferBatch is an infer request of 100 rows.
+func BenchmarkV2InferBatch(b *testing.B) {
+	s, _, _ := loaded(b, Options{})
+	rows := make([]int, 100)
+	for i := range rows {
+		rows[i] = i
+	}
+	benchHandler(b, inferPath, ctJSON, []byte(inferBody(b, s, rows, nil)))
+}

@@ -85,6 +85,7 @@ func TestLoadShedding(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	body := mustJSON(t, record(t, 0))
+	infer := inferBody(t, s, []int{0}, nil)
 
 	// cap requests whose bodies arrive only when released
 	release := make(chan struct{})
@@ -122,19 +123,25 @@ func TestLoadShedding(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			path := []string{"/predict", "/invocations", "/explain"}[i%3]
+			path := []string{"/predict", "/invocations", "/explain", inferPath}[i%4]
 			b := body
-			if path == "/invocations" {
+			switch path {
+			case "/invocations":
 				b = mustJSON(t, map[string]any{"dataframe_records": []any{record(t, 0)}})
+			case inferPath:
+				b = infer
 			}
 			resp, err := http.Post(srv.URL+path, ctJSON, strings.NewReader(b))
 			if err != nil {
 				fast <- answer{err: err}
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
+			ans, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			fast <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After")}
+			if path == inferPath && !strings.HasPrefix(string(ans), `{"error":"overloaded`) {
+				err = fmt.Errorf("infer shed with %s, want the protocol's {\"error\": …}", ans)
+			}
+			fast <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After"), err: err}
 		}()
 	}
 	wg.Wait()
@@ -154,7 +161,7 @@ func TestLoadShedding(t *testing.T) {
 		}
 	}
 	shed := 0.0
-	for _, ep := range []string{"/predict", "/invocations", "/explain"} {
+	for _, ep := range []string{"/predict", "/invocations", "/explain", epV2Infer} {
 		shed += testutil.ToFloat64(s.m.shed.WithLabelValues(ep))
 	}
 	if shed != burst {

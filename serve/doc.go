@@ -1,6 +1,8 @@
 // Package serve is the credit-risk scoring service behind "pipeline serve":
-// an HTTP server that answers /predict, /explain and MLflow's /invocations
-// with the model it currently holds, and swaps in a new model version
+// an HTTP server that answers /predict, /explain, MLflow's /invocations and
+// the Open Inference Protocol (KServe v2: /v2/health/..., /v2/models/NAME,
+// its readiness, and infer with one tensor per feature; see v2.go) with
+// the model it currently holds, and swaps in a new model version
 // without a restart and without dropping a request.
 //
 // The current model is an immutable snapshot behind an atomic pointer: a
@@ -22,12 +24,13 @@
 // to a row set, which gives it its meaning with the model's data.Encoder
 // (the rules pipeline predict uses too), applies the unknown-feature
 // policy and --strict, and keeps the rows, the warnings and at most 100
-// field problems; a protocol added later (the Open Inference Protocol's
-// tensors) only walks its own syntax. A request's work and its answer are
-// bounded by --max-body and --max-batch whatever it sends, and scoring
-// requests beyond --max-inflight are shed with 503. The hot path does not
-// allocate: request state is pooled, request ids are cut in batches, and
-// counters are resolved once per endpoint and status.
+// field problems; a protocol only walks its own syntax (the Open Inference
+// Protocol's tensors, JSON or binary, go to the same row set). A request's
+// work and its answer are bounded by --max-body and --max-batch whatever
+// it sends, and scoring requests (infer included) beyond --max-inflight
+// are shed with 503. The hot path does not allocate: request state is
+// pooled, request ids are cut in batches, and counters are resolved once
+// per endpoint and status.
 //
 // Metrics live on the prometheus.Registry passed in; nothing is global.
 package serve

@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/creditrisk/engine/data"
 )
 
-// scoreVia answers one applicant through /predict, /explain and the
-// /invocations formats, and returns each path's probability (NaN when
+// scoreVia answers one applicant through /predict, /invocations and the
+// Open Inference Protocol's infer, and returns each path's probability (NaN when
 // refused) and warnings.
 type pathAnswer struct {
 	p        float64
@@ -45,6 +47,33 @@ func answers(t *testing.T, s *Server, rec map[string]any) map[string]pathAnswer 
 		}
 	}
 	out["/invocations"] = a
+	// the Open Inference Protocol: a tensor per feature, levels (and
+	// missing values) of a categorical one as BYTES, its codes as INT64
+	var inputs []map[string]any
+	for _, f := range s.current.Load().schema.Features {
+		v, ok := rec[f.Name]
+		if !ok {
+			continue
+		}
+		dt := "FP64"
+		if f.Type == data.Categorical {
+			dt = "BYTES"
+			if _, num := v.(string); !num && v != nil {
+				dt = "INT64"
+			}
+		}
+		inputs = append(inputs, map[string]any{"name": f.Name, "datatype": dt, "shape": []int{1}, "data": []any{v}})
+	}
+	w = do(t, h, "POST", inferPath, "", mustJSON(t, map[string]any{"inputs": inputs}))
+	a = pathAnswer{p: math.NaN(), status: w.Code, body: w.Body.String()}
+	if w.Code == 200 {
+		r := decode[V2InferResponse](t, w.Body)
+		a.p = r.Outputs[0].Data[0]
+		for _, wn := range r.Warnings {
+			a.warnings = append(a.warnings, wn.Warning)
+		}
+	}
+	out[inferPath] = a
 	return out
 }
 

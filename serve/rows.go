@@ -254,6 +254,20 @@ func (rs *rowSet) value(sc *scanner, row, j int) bool {
 	return true
 }
 
+// float encodes a number that has no text of its own (an element of a
+// binary tensor) as feature j of row.
+func (rs *rowSet) float(row, j int, f float64) {
+	v, n := rs.enc.Number(j, f)
+	rs.note(row, j, v, n, func() string { return strconv.FormatFloat(f, 'g', -1, 64) })
+}
+
+// text encodes a string that is not JSON (an element of a binary BYTES
+// tensor) as feature j of row, as a JSON string is.
+func (rs *rowSet) text(row, j int, t []byte) {
+	v, n := rs.enc.StringBytes(j, t)
+	rs.note(row, j, v, n, func() string { return "the string " + data.Quote(t) })
+}
+
 // cell encodes a CSV field as feature j of row (j < 0: ignored).
 func (rs *rowSet) cell(row, j int, s string) {
 	if j < 0 {

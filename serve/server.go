@@ -66,8 +66,8 @@ type Options struct {
 	// required value.
 	Strict bool
 	// MaxInFlight caps the scoring requests (/predict, /explain,
-	// /invocations) served at once; beyond it they are answered 503 with
-	// Retry-After and counted (64).
+	// /invocations, the Open Inference Protocol's infer) served at once;
+	// beyond it they are answered 503 with Retry-After and counted (64).
 	MaxInFlight int
 }
 
@@ -165,13 +165,16 @@ func New(src Source, reg *prometheus.Registry, log *slog.Logger, opts Options) (
 	return s, nil
 }
 
-// Endpoints, the endpoint label of the request metrics; the first three
-// score, and only they count against --max-inflight.
-var endpoints = []string{"/predict", "/explain", "/invocations", "/ping", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/webhooks/mlflow", "other"}
+// Endpoints, the endpoint label of the request metrics; the first four
+// score, and only they count against --max-inflight. The Open Inference
+// Protocol's paths name the model; their label has {name} in its place.
+var endpoints = []string{"/predict", "/explain", "/invocations", epV2Infer,
+	"/ping", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/webhooks/mlflow",
+	"/v2", "/v2/health/live", "/v2/health/ready", epV2Model, epV2ModelReady, "other"}
 
 const (
-	epScoring = 3                  // endpoints[:epScoring] score requests
-	epOther   = 10                 // index of "other"
+	epScoring = 4                  // endpoints[:epScoring] score requests
+	epOther   = 16                 // index of "other"
 	epCount   = epOther + 1        // number of endpoint labels
 	retryShed = "1"                // Retry-After of a shed request, in seconds
 	ctJSONVal = "application/json" // Content-Type of every answer
@@ -190,6 +193,9 @@ func endpointOf(path string) int {
 		return 1
 	case "/invocations":
 		return 2
+	}
+	if ep, ok := v2Endpoint(path); ok {
+		return ep
 	}
 	for i, e := range endpoints[epScoring:epOther] {
 		if e == path {
@@ -214,6 +220,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("POST /admin/reload", s.adminReload)
 	mux.HandleFunc("POST /webhooks/mlflow", s.webhook)
+	s.v2Routes(mux)
 	return s.instrument(mux)
 }
 
@@ -230,6 +237,7 @@ type request struct {
 	rows rowSet
 	x    [][]float64
 	out  []byte
+	ts   []v2Input // an infer request's input tensors
 }
 
 func (q *request) Header() http.Header { return q.w.Header() }
@@ -276,6 +284,9 @@ func (q *request) release() {
 	}
 	if cap(q.out) > keepBuffer {
 		q.out = nil
+	}
+	if cap(q.ts) > 1024 { // tensors of a request with many (ignored) inputs
+		q.ts = nil
 	}
 	if cap(q.rows.flat) > keepBuffer/8 {
 		q.rows = rowSet{}
@@ -347,8 +358,12 @@ func (s *Server) shed(q *request, ep int) {
 	s.m.shed.WithLabelValues(endpoints[ep]).Inc()
 	q.Header()["Retry-After"] = retryAfter
 	msg := fmt.Sprintf("overloaded: more than %d requests in flight; retry after %s s", s.opts.MaxInFlight, retryShed)
-	if ep == 2 {
+	switch ep {
+	case 2:
 		writeJSON(q, http.StatusServiceUnavailable, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": msg})
+		return
+	case epV2InferIdx:
+		writeV2Error(q, http.StatusServiceUnavailable, msg, nil)
 		return
 	}
 	writeError(q, http.StatusServiceUnavailable, "overloaded", msg, nil)

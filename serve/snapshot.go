@@ -17,6 +17,7 @@ type snapshot struct {
 	schema   *data.Schema
 	enc      *data.Encoder // with the reference profile's ranges when there is one
 	infoJSON []byte        // info() as JSON, for answers
+	v2Head   []byte        // {"model_name":…,"model_version":…, of an infer answer
 	columns  atomic.Pointer[frameColumns]
 	flavor   string
 	window   *window // nil when drift is off
@@ -55,6 +56,12 @@ func newSnapshot(v Version, d *model.Dir) *snapshot {
 		enc, _ = data.NewEncoder(&data.Schema{}, nil)
 	}
 	s.enc = enc
-	s.infoJSON, _ = json.Marshal(s.info())
+	info := s.info()
+	s.infoJSON, _ = json.Marshal(info)
+	head, _ := json.Marshal(struct {
+		Name    string `json:"model_name"`
+		Version string `json:"model_version"`
+	}{info.Name, info.Version})
+	s.v2Head = append(head[:len(head)-1], ',')
 	return s
 }
