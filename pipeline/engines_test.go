@@ -86,6 +86,15 @@ func TestDaskTrainedLightGBM(t *testing.T) {
 		t.Errorf("promote's holdout AUC %v, the booster's predictions give %v", d.CandidateHoldout["auc"], want)
 	}
 	t.Logf("%s v%s (%s) from lightgbm %s / mlflow %s: holdout AUC %.4f on %d rows", name, py3.Version, py3.ModelURI, py3.LightGBM, py3.MLflow, d.CandidateHoldout["auc"], d.HoldoutRows)
+	// The promotion run holds the version's validation report, its labels
+	// read by --label and --positive.
+	c, err := tracking.Open(tracking.Config{URI: uri, S3: s3.EnvConfig(os.Getenv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := loggedReport(t, c, d.RunID); !strings.Contains(page, "Validation report: "+name) {
+		t.Errorf("the promotion run's report is not %s's", name)
+	}
 
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())

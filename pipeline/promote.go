@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/promote"
+	"github.com/creditrisk/engine/report"
 )
 
 // exitGate is the exit code of a promotion a gate refused.
@@ -142,7 +143,7 @@ func runPromote(c *cli.Context) error {
 	if err == nil && d.Applied {
 		// The promoted version's validation report, gates included, logged
 		// with the promotion run; --data is its holdout too.
-		if rerr := logReport(c.Context, b, d.Name, d.Candidate.Version, d.RunID, opts.Data); rerr != nil {
+		if rerr := logReport(c.Context, b, d.Name, d.Candidate.Version, d.RunID, report.Options{Holdout: opts.Data, Label: opts.Label, Positive: opts.Positive}); rerr != nil {
 			err = fmt.Errorf("promoted, but the validation report failed: %w", rerr)
 		}
 	}

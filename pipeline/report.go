@@ -79,8 +79,9 @@ func runReport(c *cli.Context) error {
 // logReport builds the version's report (with holdout, when not empty, as
 // its extra sample) and uploads it to the run as tracking.ReportFile: the
 // training run on registration, the promotion run on promotion.
-func logReport(ctx context.Context, b tracking.Backend, name, ver, runID, holdout string) error {
-	rep, err := report.Build(ctx, b, fmt.Sprintf("models:/%s/%s", name, ver), report.Options{Version: version(), Holdout: holdout})
+func logReport(ctx context.Context, b tracking.Backend, name, ver, runID string, opts report.Options) error {
+	opts.Version = version()
+	rep, err := report.Build(ctx, b, fmt.Sprintf("models:/%s/%s", name, ver), opts)
 	if err != nil {
 		return err
 	}

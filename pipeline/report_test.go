@@ -29,7 +29,7 @@ func TestReportUsage(t *testing.T) {
 		{[]string{"train", "--protected", "age_in_years:30,20"}, "band edges must increase"},
 		{[]string{"train", "--protected", ":1"}, "want COLUMN"},
 		{[]string{"train", "--date-column", "when"}, "data.date"},
-		{[]string{"predict", "--model", "x", "--data", "y", "--explain", "-1"}, "--explain -1"},
+		{[]string{"predict", "--model", "x", "--data", "y", "--explain", "--reason-codes", "-1"}, "--reason-codes -1"},
 	} {
 		code, _, stderr := pipeline(t, tt.args...)
 		if code != 2 || !strings.Contains(stderr, tt.want) {
@@ -63,24 +63,7 @@ func TestReportFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Registered.Version == "" {
 		t.Fatalf("train output %q: %v", stdout, err)
 	}
-	html := func(runID string) string {
-		t.Helper()
-		dst := filepath.Join(t.TempDir(), tracking.ReportFile)
-		root, err := c.RunArtifactURI(context.Background(), runID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store, err := c.Artifacts(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := store.Download(context.Background(), tracking.ReportFile, dst); err != nil {
-			t.Fatalf("run %s has no %s: %v", runID, tracking.ReportFile, err)
-		}
-		b, _ := os.ReadFile(dst)
-		return string(b)
-	}
-	page := html(res.RunID)
+	page := loggedReport(t, c, res.RunID)
 	for _, want := range []string{"Validation report: " + name, "not been through promotion", "age_in_years", "Hosmer", "open in MLflow"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the registered version's report lacks %q", want)
@@ -107,7 +90,7 @@ func TestReportFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &d); err != nil || !d.Applied {
 		t.Fatalf("decision %q: %v", stdout, err)
 	}
-	page = html(d.RunID)
+	page = loggedReport(t, c, d.RunID)
 	for _, want := range []string{"min_adverse_impact_ratio", "to @champion by", "decision run"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the promotion's report lacks %q", want)
@@ -120,4 +103,23 @@ func TestReportFlow(t *testing.T) {
 	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), "min_adverse_impact_ratio") {
 		t.Errorf("pipeline report: %v", err)
 	}
+}
+
+// loggedReport returns the validation report logged with run runID.
+func loggedReport(t *testing.T, c tracking.Backend, runID string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), tracking.ReportFile)
+	root, err := c.RunArtifactURI(context.Background(), runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := c.Artifacts(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Download(context.Background(), tracking.ReportFile, dst); err != nil {
+		t.Fatalf("run %s has no %s: %v", runID, tracking.ReportFile, err)
+	}
+	b, _ := os.ReadFile(dst)
+	return string(b)
 }

@@ -108,7 +108,7 @@ func runTrain(c *cli.Context) error {
 		if res.Refit != nil && res.Refit.RunID != "" {
 			runID = res.Refit.RunID // the refit run made the version
 		}
-		if err := logReport(c.Context, b, res.Registered.Name, res.Registered.Version, runID, ""); err != nil {
+		if err := logReport(c.Context, b, res.Registered.Name, res.Registered.Version, runID, report.Options{}); err != nil {
 			return fmt.Errorf("models:/%s/%s is registered, but its validation report failed: %w", res.Registered.Name, res.Registered.Version, err)
 		}
 	}

@@ -39,6 +39,10 @@ type Options struct {
 	Now time.Time
 	// WorkDir receives downloads (a temporary directory when empty).
 	WorkDir string
+	// Label and Positive read the labels where the model's schema names
+	// none (a version logged by Python's mlflow; promote's --label and
+	// --positive).
+	Label, Positive string
 }
 
 // Report is everything the HTML shows; its numbers are the ones printed.
@@ -391,7 +395,11 @@ func (rep *Report) evaluate(name, source, path string, d *model.Dir, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("report: %s: %w", name, err)
 	}
-	labels, err := labelsOf(batch, s, source)
+	label, positive := s.Label, s.Positive
+	if label == "" {
+		label, positive = opts.Label, opts.Positive
+	}
+	labels, err := labelsOf(batch, label, positive, source)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -437,21 +445,21 @@ func (rep *Report) evaluate(name, source, path string, d *model.Dir, opts Option
 }
 
 // labelsOf reads the 0/1 labels from the batch's label column.
-func labelsOf(b *data.Batch, s *data.Schema, source string) ([]float64, error) {
-	if s.Label == "" || s.Positive == "" {
-		return nil, fmt.Errorf("the model's schema names no label column: cannot read labels of %s", source)
+func labelsOf(b *data.Batch, label, positive, source string) ([]float64, error) {
+	if label == "" || positive == "" {
+		return nil, fmt.Errorf("the model's schema names no label column (promote takes --label and --positive): cannot read labels of %s", source)
 	}
-	col := slices.Index(b.Extra, s.Label)
+	col := slices.Index(b.Extra, label)
 	if col < 0 {
-		return nil, fmt.Errorf("%s has no label column %q", source, s.Label)
+		return nil, fmt.Errorf("%s has no label column %q", source, label)
 	}
 	labels := make([]float64, b.Rows())
 	for i, vals := range b.ExtraValues {
 		v := strings.TrimSpace(vals[col])
 		if v == "" {
-			return nil, fmt.Errorf("%s line %d: label %q is empty", source, b.Lines[i], s.Label)
+			return nil, fmt.Errorf("%s line %d: label %q is empty", source, b.Lines[i], label)
 		}
-		if v == s.Positive {
+		if v == positive {
 			labels[i] = 1
 		}
 	}
