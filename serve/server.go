@@ -771,6 +771,12 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		s.decide(v)
 	}
 	b = append(b, ']')
+	q.closeWithWarnings(b)
+}
+
+// closeWithWarnings appends the request's warnings per instance (when it
+// has any) to the answer b, closes its object and writes it.
+func (q *request) closeWithWarnings(b []byte) {
 	if len(q.rows.warns) > 0 {
 		ws := make([]InstanceWarning, len(q.rows.warns))
 		for i, w := range q.rows.warns {

@@ -279,18 +279,7 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		s.decide(v)
 	}
 	b = append(b, "]}]"...)
-	if len(q.rows.warns) > 0 {
-		ws := make([]InstanceWarning, len(q.rows.warns))
-		for i, w := range q.rows.warns {
-			ws[i] = InstanceWarning{w.row, w.Warning}
-		}
-		b = append(b, `,"warnings":`...)
-		b = appendJSON(b, ws)
-	}
-	b = append(b, "}\n"...)
-	q.out = b
-	q.Header()["Content-Type"] = jsonType
-	q.Write(b)
+	q.closeWithWarnings(b)
 }
 
 // Datatypes of input tensors that are read; others are refused.
