@@ -12,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Batch is a CSV file of new rows encoded by a schema for scoring, read
@@ -191,24 +190,12 @@ func (e *Encoder) NewBatchReader(r io.Reader, name string) (*BatchReader, error)
 		return nil, err
 	}
 	b.header = rec
-	b.names = make([]string, len(rec))
-	seen := make(map[string]int, len(rec))
-	for i, h := range rec {
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
-		h = strings.TrimSpace(h)
-		if !utf8.ValidString(h) {
-			return nil, &Error{File: name, Line: 1, Column: strings.ToValidUTF8(h, "\uFFFD"), Msg: fmt.Sprintf("header field %d is not valid UTF-8 (the file must be UTF-8)", i+1), Kind: ErrSyntax}
-		}
-		if h == "" {
-			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("header field %d is empty: every column needs a name", i+1), Kind: ErrSyntax}
-		}
-		if j, dup := seen[h]; dup {
-			return nil, &Error{File: name, Line: 1, Column: h, Msg: fmt.Sprintf("duplicate column name (fields %d and %d)", j+1, i+1), Kind: ErrDuplicateColumn}
-		}
-		seen[h] = i
-		b.names[i] = h
+	names := slices.Clone(rec)
+	if len(names) > 0 {
+		names[0] = strings.TrimPrefix(names[0], "\ufeff")
+	}
+	if b.names, err = columnNames(name, names); err != nil {
+		return nil, err
 	}
 	s := e.schema
 	b.colOf = make([]int, len(s.Features))

@@ -37,7 +37,16 @@ func openCSV(r io.Reader, name string) (*csvSource, error) {
 	if err != nil {
 		return nil, s.parseError(err)
 	}
-	s.header = make([]string, len(rec))
+	if s.header, err = columnNames(name, rec); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// columnNames checks a header row's fields and returns them trimmed: every
+// column has a unique, non-empty, UTF-8 name.
+func columnNames(name string, rec []string) ([]string, error) {
+	names := make([]string, len(rec))
 	seen := make(map[string]int, len(rec))
 	for i, h := range rec {
 		h = strings.TrimSpace(h)
@@ -51,9 +60,9 @@ func openCSV(r io.Reader, name string) (*csvSource, error) {
 			return nil, &Error{File: name, Line: 1, Column: h, Msg: fmt.Sprintf("duplicate column name (fields %d and %d)", j+1, i+1), Kind: ErrDuplicateColumn}
 		}
 		seen[h] = i
-		s.header[i] = h
+		names[i] = h
 	}
-	return s, nil
+	return names, nil
 }
 
 // next returns the next record (valid until the following call) and its
