@@ -224,12 +224,8 @@ func (s *Store) readLoggedModel(dir string) (*mlflow.LoggedModel, error) {
 			}
 		}
 	}
-	params, err := readTree(filepath.Join(dir, paramsDir))
-	if err != nil {
+	if out.Data.Params, err = readParams(dir); err != nil {
 		return nil, err
-	}
-	for _, t := range sortedTags(params) {
-		out.Data.Params = append(out.Data.Params, mlflow.Param{Key: t.Key, Value: t.Value})
 	}
 	files, err := readTree(filepath.Join(dir, metricsDir))
 	if err != nil {

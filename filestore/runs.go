@@ -147,6 +147,20 @@ func (s *Store) findDir(what, rel string) (string, error) {
 	return "", fmt.Errorf("%s: %w", what, mlflow.ErrNotFound)
 }
 
+// readParams reads the params/ folder of a run or logged model, sorted
+// by key.
+func readParams(dir string) ([]mlflow.Param, error) {
+	params, err := readTree(filepath.Join(dir, paramsDir))
+	if err != nil {
+		return nil, err
+	}
+	var out []mlflow.Param
+	for _, t := range sortedTags(params) {
+		out = append(out, mlflow.Param{Key: t.Key, Value: t.Value})
+	}
+	return out, nil
+}
+
 func readRunMeta(dir string) (*runMeta, error) {
 	var m runMeta
 	if err := readYAML(filepath.Join(dir, metaFile), &m); err != nil {
@@ -336,14 +350,10 @@ func (s *Store) readRun(dir string) (*mlflow.Run, error) {
 	if info.RunName == "" {
 		info.RunName = tags[mlflow.TagRunName]
 	}
-	params, err := readTree(filepath.Join(dir, paramsDir))
-	if err != nil {
-		return nil, err
-	}
 	r := &mlflow.Run{Info: info}
 	r.Data.Tags = sortedTags(tags)
-	for _, t := range sortedTags(params) {
-		r.Data.Params = append(r.Data.Params, mlflow.Param{Key: t.Key, Value: t.Value})
+	if r.Data.Params, err = readParams(dir); err != nil {
+		return nil, err
 	}
 	files, err := readTree(filepath.Join(dir, metricsDir))
 	if err != nil {
