@@ -840,17 +840,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // VersionResponse is the answer to /version.
 type VersionResponse struct {
-	Model *struct {
-		ModelInfo
-		Alias    string    `json:"alias,omitempty"`
-		Stage    string    `json:"stage,omitempty"`
-		Flavor   string    `json:"flavor"`
-		Source   string    `json:"source"`
-		LoadedAt time.Time `json:"loaded_at"`
-		// Integrity says what the model's integrity rests on: signed,
-		// registered, checksums or unverified.
-		Integrity string `json:"integrity"`
-	} `json:"model"`
+	Model *LoadedModel `json:"model"`
 	Build struct {
 		Version   string    `json:"version"`
 		GoVersion string    `json:"go_version"`
@@ -858,19 +848,24 @@ type VersionResponse struct {
 	} `json:"build"`
 }
 
+// LoadedModel is the model /version reports.
+type LoadedModel struct {
+	ModelInfo
+	Alias    string    `json:"alias,omitempty"`
+	Stage    string    `json:"stage,omitempty"`
+	Flavor   string    `json:"flavor"`
+	Source   string    `json:"source"`
+	LoadedAt time.Time `json:"loaded_at"`
+	// Integrity says what the model's integrity rests on: signed,
+	// registered, checksums or unverified.
+	Integrity string `json:"integrity"`
+}
+
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	var v VersionResponse
 	v.Build.Version, v.Build.GoVersion, v.Build.Started = s.opts.Version, runtime.Version(), s.started.UTC()
 	if snap := s.current.Load(); snap != nil {
-		v.Model = &struct {
-			ModelInfo
-			Alias     string    `json:"alias,omitempty"`
-			Stage     string    `json:"stage,omitempty"`
-			Flavor    string    `json:"flavor"`
-			Source    string    `json:"source"`
-			LoadedAt  time.Time `json:"loaded_at"`
-			Integrity string    `json:"integrity"`
-		}{snap.info(), snap.ver.Alias, snap.ver.Stage, snap.flavor, s.src.String(), snap.loadedAt.UTC(), snap.integrity}
+		v.Model = &LoadedModel{snap.info(), snap.ver.Alias, snap.ver.Stage, snap.flavor, s.src.String(), snap.loadedAt.UTC(), snap.integrity}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
