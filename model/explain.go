@@ -84,18 +84,30 @@ func NewExplainer(m Model, set *reasons.Set, prof *data.Profile) *Explainer {
 // DirExplainer is NewExplainer for a loaded model directory, reading its
 // reference profile when it has one.
 func DirExplainer(d *Dir, set *reasons.Set) (*Explainer, error) {
-	b, err := os.ReadFile(filepath.Join(d.Path, ProfileFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return NewExplainer(d.Model, set, nil), nil
-	}
+	p, err := ReadProfile(d.Path)
 	if err != nil {
 		return nil, fmt.Errorf("explainer: %w", err)
 	}
+	return NewExplainer(d.Model, set, p), nil
+}
+
+// ReadProfile reads a model directory's reference profile (ProfileFile);
+// nil, and no error, when the directory has none. A file that is not a
+// profile gives an error wrapping ErrFormat.
+func ReadProfile(dir string) (*data.Profile, error) {
+	path := filepath.Join(dir, ProfileFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	var p data.Profile
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("explainer: %s: %v: %w", filepath.Join(d.Path, ProfileFile), err, ErrFormat)
+		return nil, fmt.Errorf("%s: %v: %w", path, err, ErrFormat)
 	}
-	return NewExplainer(d.Model, set, &p), nil
+	return &p, nil
 }
 
 // histMedian estimates a numeric histogram's median from its buckets: the

@@ -8,11 +8,9 @@ import (
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -92,9 +90,9 @@ func runPredict(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	prof, err := readProfile(dir)
+	prof, err := model.ReadProfile(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("load model: %w", err)
 	}
 	enc, err := data.NewEncoder(d.Model.Schema(), prof)
 	if err != nil {
@@ -153,23 +151,6 @@ func scoredAs(n data.Note) string {
 		return "scored as given"
 	}
 	return "scored as missing"
-}
-
-// readProfile reads the model directory's reference profile; nil when it
-// has none (values are then not range-checked).
-func readProfile(dir string) (*data.Profile, error) {
-	b, err := os.ReadFile(filepath.Join(dir, model.ProfileFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
-	}
-	var p data.Profile
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("load model: %s: %w", filepath.Join(dir, model.ProfileFile), err)
-	}
-	return &p, nil
 }
 
 // localModel returns a directory holding the model ref names: ref itself

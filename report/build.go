@@ -553,13 +553,9 @@ func (rep *Report) check() {
 // stability computes the score PSI against the training scores and the
 // CSI of each feature against the training profile.
 func (rep *Report) stability(d *model.Dir) error {
-	var prof *data.Profile
-	if b, err := os.ReadFile(filepath.Join(d.Path, model.ProfileFile)); err == nil {
-		var p data.Profile
-		if err := json.Unmarshal(b, &p); err != nil {
-			return fmt.Errorf("report: %s: %w", model.ProfileFile, err)
-		}
-		prof = &p
+	prof, err := model.ReadProfile(d.Path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	rep.Stability.Reference = "the training split: its scores (" + tracking.DataProfileFile + ") and its features (" + model.ProfileFile + ")"
 	for _, p := range []*Performance{rep.Test, rep.Holdout} {

@@ -2,19 +2,15 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/creditrisk/engine/artifact"
-	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/integrity"
 	"github.com/creditrisk/engine/model"
 )
@@ -149,7 +145,8 @@ func (s *Server) load(ctx context.Context, v Version) (*snapshot, error) {
 	if err != nil {
 		return nil, fail(StepLoad, err)
 	}
-	snap := newSnapshot(v, d)
+	prof, err := model.ReadProfile(dir)
+	snap := newSnapshot(v, d, prof)
 	snap.integrity = level
 	if len(snap.schema.Features) == 0 {
 		return nil, fail(StepLoad, errors.New("the model's schema has no features"))
@@ -157,7 +154,6 @@ func (s *Server) load(ctx context.Context, v Version) (*snapshot, error) {
 	if err := warmup(snap, d.Example); err != nil {
 		return nil, fail(StepWarmup, err)
 	}
-	prof, err := readProfile(dir)
 	snap.explainer = model.NewExplainer(d.Model, s.opts.Reasons, prof) // prof may be nil
 	if err != nil {
 		s.log.Warn("reference profile unreadable; drift gauges off", "version", v.Version, "err", err)
@@ -203,21 +199,6 @@ func warmup(s *snapshot, example [][]float64) error {
 		}
 	}
 	return nil
-}
-
-func readProfile(dir string) (*data.Profile, error) {
-	b, err := os.ReadFile(filepath.Join(dir, model.ProfileFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var p data.Profile
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s: %w", model.ProfileFile, err)
-	}
-	return &p, nil
 }
 
 // swap makes snap the served model and updates the model gauges.

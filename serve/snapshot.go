@@ -46,11 +46,10 @@ func (s *snapshot) info() ModelInfo {
 }
 
 // newSnapshot wraps a loaded model directory. Its encoder checks ranges
-// against the directory's reference profile; without a readable one (the
+// against the directory's reference profile prof; without one (nil: the
 // reload logs why) values are not range-checked.
-func newSnapshot(v Version, d *model.Dir) *snapshot {
+func newSnapshot(v Version, d *model.Dir, prof *data.Profile) *snapshot {
 	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path, loadedAt: time.Now()}
-	prof, _ := readProfile(d.Path)
 	enc, err := data.NewEncoder(s.schema, prof)
 	if err != nil { // an invalid schema: model.Open refuses those first
 		enc, _ = data.NewEncoder(&data.Schema{}, nil)
