@@ -1,7 +1,5 @@
 package serve
 
-import "github.com/creditrisk/engine/model"
-
 // What /predict and /explain add for scorecards and adverse-action
 // notices lives here, apart from the request path: the score in points
 // (model.Scorer) and the reasons with their statements (model.Explainer,
@@ -9,11 +7,10 @@ import "github.com/creditrisk/engine/model"
 
 // score returns a scorecard's score of the row, nil for other families.
 func (s *snapshot) score(row []float64) *int {
-	sc, ok := s.model.(model.Scorer)
-	if !ok {
+	if s.scorer == nil {
 		return nil
 	}
-	_, score, err := sc.Points(row)
+	_, score, err := s.scorer.Points(row)
 	if err != nil {
 		return nil // the row was scored already; its length is right
 	}

@@ -28,6 +28,9 @@ type snapshot struct {
 	tmp       string // temporary directory to remove when replaced ("" for none)
 
 	explainer *model.Explainer // /explain's reasons and statements (reasons.go)
+	// scorer is the model's points scorecard, nil for other families: found
+	// once here, not per scored row.
+	scorer model.Scorer
 }
 
 // ModelInfo names the model that produced an answer.
@@ -50,6 +53,7 @@ func (s *snapshot) info() ModelInfo {
 // reload logs why) values are not range-checked.
 func newSnapshot(v Version, d *model.Dir, prof *data.Profile) *snapshot {
 	s := &snapshot{ver: v, model: d.Model, schema: d.Model.Schema(), flavor: d.Flavor, dir: d.Path, loadedAt: time.Now()}
+	s.scorer, _ = d.Model.(model.Scorer)
 	enc, err := data.NewEncoder(s.schema, prof)
 	if err != nil { // an invalid schema: model.Open refuses those first
 		enc, _ = data.NewEncoder(&data.Schema{}, nil)
