@@ -12,8 +12,8 @@ import (
 
 // FuzzReadText feeds arbitrary bytes to ReadText, seeded with real LightGBM
 // files and our own output. A model it accepts must predict, explain and
-// write without panicking, and what it writes must read back to the same
-// bytes.
+// write without panicking, its flattened form must answer as it does, and
+// what it writes must read back to the same bytes.
 func FuzzReadText(f *testing.F) {
 	paths, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(paths) == 0 {
@@ -40,13 +40,25 @@ func FuzzReadText(f *testing.F) {
 			t.Fatalf("ReadText returned an invalid model: %v", err)
 		}
 		n := len(m.FeatureNames)
-		for _, fill := range []float64{math.NaN(), 0, 1, -1, 1e300} {
+		flat := m.Flatten()
+		if flat == nil {
+			t.Fatal("a valid model did not flatten")
+		}
+		var rows [][]float64
+		for _, fill := range []float64{math.NaN(), 0, 1, -1, 1e300, math.Inf(1)} {
 			row := make([]float64, n)
 			for i := range row {
 				row[i] = fill
 			}
-			m.PredictRaw(row)
+			rows = append(rows, row)
 			m.Contributions(row)
+		}
+		raw := make([]float64, len(rows))
+		flat.PredictRaw(rows, raw)
+		for i, row := range rows {
+			if want := m.PredictRaw(row); math.Float64bits(raw[i]) != math.Float64bits(want) && !(math.IsNaN(raw[i]) && math.IsNaN(want)) {
+				t.Fatalf("row %v: Flat %v, PredictRaw %v", row, raw[i], want)
+			}
 		}
 		var out bytes.Buffer
 		if err := m.WriteText(&out); err != nil {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/dmitryikh/leaves"
 
@@ -39,6 +40,7 @@ const denseRows = 256
 // Model is a trained or loaded boosted ensemble with its schema.
 type Model struct {
 	booster *gbdt.Model
+	flat    *gbdt.Flat // nil when leaves predicts
 	ens     *leaves.Ensemble
 	schema  *data.Schema
 	params  map[string]string
@@ -74,7 +76,7 @@ func New(b *gbdt.Model, s *data.Schema) (*Model, error) {
 	for _, p := range b.Params {
 		params[p.Key] = p.Value
 	}
-	return &Model{booster: b, ens: ens, schema: s, params: params}, nil
+	return &Model{booster: b, flat: b.Flatten(), ens: ens, schema: s, params: params}, nil
 }
 
 func leavesFrom(buf *bytes.Buffer) (ens *leaves.Ensemble, err error) {
@@ -183,13 +185,17 @@ func (m *Model) Params() map[string]string {
 	return out
 }
 
-// Predict returns the probability of default of each row through leaves.
+// Predict returns the probability of default of each row.
 func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 	n := len(m.schema.Features)
 	if err := family.Rows(rows, n); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	out := make([]float64, len(rows))
+	if m.flat != nil {
+		m.predictFlat(rows, out)
+		return out, nil
+	}
 	if len(rows) < denseRows {
 		for i, r := range rows {
 			if err := m.ens.Predict(r, 0, out[i:i+1]); err != nil {
@@ -206,6 +212,22 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	return out, nil
+}
+
+// predictFlat scores rows through m.flat, spread over every core from
+// denseRows rows on.
+func (m *Model) predictFlat(rows [][]float64, out []float64) {
+	workers := min(runtime.GOMAXPROCS(0), len(rows)/denseRows)
+	if workers <= 1 {
+		m.flat.Predict(rows, out)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(rows)/workers, (w+1)*len(rows)/workers
+		wg.Go(func() { m.flat.Predict(rows[lo:hi], out[lo:hi]) })
+	}
+	wg.Wait()
 }
 
 // Explain returns TreeSHAP contributions (log-odds) and the expected raw
