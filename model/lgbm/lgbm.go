@@ -33,15 +33,15 @@ const (
 	FileName = "model.lgb"
 )
 
-// denseRows is the batch size from which Predict spreads rows over
-// goroutines; below it the overhead outweighs the gain.
+// denseRows is the rows per goroutine from which Predict spreads a batch
+// over goroutines; below it the overhead outweighs the gain.
 const denseRows = 256
 
 // Model is a trained or loaded boosted ensemble with its schema.
 type Model struct {
 	booster *gbdt.Model
-	flat    *gbdt.Flat // nil when leaves predicts
-	ens     *leaves.Ensemble
+	flat    *gbdt.Flat
+	ens     *leaves.Ensemble // predicts only in tests
 	schema  *data.Schema
 	params  map[string]string
 }
@@ -76,7 +76,11 @@ func New(b *gbdt.Model, s *data.Schema) (*Model, error) {
 	for _, p := range b.Params {
 		params[p.Key] = p.Value
 	}
-	return &Model{booster: b, flat: b.Flatten(), ens: ens, schema: s, params: params}, nil
+	flat := b.Flatten()
+	if flat == nil {
+		return nil, fmt.Errorf("lgbm: the model does not flatten")
+	}
+	return &Model{booster: b, flat: flat, ens: ens, schema: s, params: params}, nil
 }
 
 func leavesFrom(buf *bytes.Buffer) (ens *leaves.Ensemble, err error) {
@@ -192,35 +196,10 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	out := make([]float64, len(rows))
-	if m.flat != nil {
-		m.predictFlat(rows, out)
-		return out, nil
-	}
-	if len(rows) < denseRows {
-		for i, r := range rows {
-			if err := m.ens.Predict(r, 0, out[i:i+1]); err != nil {
-				return nil, fmt.Errorf("predict row %d: %w", i, err)
-			}
-		}
-		return out, nil
-	}
-	flat := make([]float64, 0, len(rows)*n)
-	for _, r := range rows {
-		flat = append(flat, r...)
-	}
-	if err := m.ens.PredictDense(flat, len(rows), n, out, 0, runtime.GOMAXPROCS(0)); err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
-	return out, nil
-}
-
-// predictFlat scores rows through m.flat, spread over every core from
-// denseRows rows on.
-func (m *Model) predictFlat(rows [][]float64, out []float64) {
 	workers := min(runtime.GOMAXPROCS(0), len(rows)/denseRows)
 	if workers <= 1 {
 		m.flat.Predict(rows, out)
-		return
+		return out, nil
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -228,6 +207,7 @@ func (m *Model) predictFlat(rows [][]float64, out []float64) {
 		wg.Go(func() { m.flat.Predict(rows[lo:hi], out[lo:hi]) })
 	}
 	wg.Wait()
+	return out, nil
 }
 
 // Explain returns TreeSHAP contributions (log-odds) and the expected raw

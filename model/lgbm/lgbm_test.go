@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -54,8 +55,8 @@ func TestLightGBMFile(t *testing.T) {
 			}
 		}
 	}
-	// Both paths of Predict: row by row and leaves' dense batch.
-	big := slices.Repeat(rows, denseRows/len(rows)+1)
+	// Both paths of Predict: one goroutine, and a batch spread over them.
+	big := slices.Repeat(rows, 4*denseRows/len(rows)+1)
 	for _, in := range [][][]float64{rows, big} {
 		p, err := m.Predict(in)
 		if err != nil {
@@ -188,10 +189,17 @@ func BenchmarkPredictBatch(b *testing.B) {
 			}
 		}
 	})
-	m.flat = nil
 	b.Run("leaves", func(b *testing.B) {
+		n := len(m.schema.Features)
+		out := make([]float64, len(rows))
 		for b.Loop() {
-			if _, err := m.Predict(rows); err != nil {
+			// As Predict did before Flat: rows copied into one dense
+			// matrix, then leaves on every core.
+			flat := make([]float64, 0, len(rows)*n)
+			for _, r := range rows {
+				flat = append(flat, r...)
+			}
+			if err := m.ens.PredictDense(flat, len(rows), n, out, 0, runtime.GOMAXPROCS(0)); err != nil {
 				b.Fatal(err)
 			}
 		}
