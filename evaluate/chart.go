@@ -2,12 +2,15 @@ package evaluate
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"math"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
+	"git.sr.ht/~sbinet/gg"
 	stdfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -131,10 +134,10 @@ const (
 
 // draw lays the chart out in c and returns the data area, where no
 // legend entry is ever drawn. Text too wide for c is shortened with an
-// ellipsis rather than clipped.
+// ellipsis rather than clipped. c must be white already: render's canvas
+// starts white, and filling it again through the rasterizer cost a fifth
+// of a chart's time.
 func (ch *chart) draw(c draw.Canvas) vg.Rectangle {
-	c.SetColor(color.White)
-	c.Fill(c.Rectangle.Path())
 	c = draw.Crop(c, margin, -margin, margin, -margin)
 	w := c.Max.X - c.Min.X
 	top := c.Max.Y
@@ -429,16 +432,32 @@ func styleLabels(l *plotter.Labels, sty text.Style) {
 // render draws ch onto a w×h canvas and returns it; gonum/plot panics on
 // some degenerate drawings, which becomes an error rather than a crash of
 // the pipeline.
-func render(w, h vg.Length, fn func(draw.Canvas)) (c *vgimg.Canvas, err error) {
-	c = vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))
+func render(w, h vg.Length, fn func(draw.Canvas)) (img *image.RGBA, err error) {
+	size := image.Rect(0, 0, int(w/vg.Inch*dpi+0.5), int(h/vg.Inch*dpi+0.5))
+	img, _ = images.Get().(*image.RGBA)
+	if img == nil || img.Rect != size {
+		img = image.NewRGBA(size)
+	}
+	// As vgimg.NewWith sets up a context of its own, without copying the
+	// image as it would: the image is reused, and NewWith paints it white.
+	ctx := gg.NewContextForRGBA(img)
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	c := vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(dpi))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v", ErrPlot, r)
+			images.Put(img)
+			img, err = nil, fmt.Errorf("%w: %v", ErrPlot, r)
 		}
 	}()
 	fn(draw.New(c))
-	return c, nil
+	return img, nil
 }
+
+// images are chart images to draw on again, each written out already:
+// two of 2 MB were allocated per chart, a third of rendering's time with
+// the collector's.
+var images sync.Pool
 
 // save renders ch at the standard chart size as a PNG at path.
 func save(ch *chart, path string) error {
@@ -446,15 +465,16 @@ func save(ch *chart, path string) error {
 }
 
 func savePNG(path string, w, h vg.Length, fn func(draw.Canvas)) error {
-	c, err := render(w, h, fn)
+	img, err := render(w, h, fn)
 	if err != nil {
 		return fmt.Errorf("draw %s: %w", path, err)
 	}
+	defer images.Put(img)
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write plot: %w", err)
 	}
-	if err := writePNG(f, c.Image()); err != nil {
+	if err := writePNG(f, img); err != nil {
 		f.Close()
 		return fmt.Errorf("write plot %s: %w", path, err)
 	}

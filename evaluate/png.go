@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"sync"
 )
 
 // writePNG writes an image as PNG: an opaque RGBA one (every chart, on
@@ -38,10 +39,16 @@ func encodePNG(w io.Writer, m *image.RGBA) error {
 		return err
 	}
 	idat := &idatWriter{w: bw}
-	z, err := zlib.NewWriterLevel(idat, zlib.BestSpeed)
-	if err != nil {
-		return err
+	z, _ := deflaters.Get().(*zlib.Writer)
+	if z == nil {
+		var err error
+		if z, err = zlib.NewWriterLevel(idat, zlib.BestSpeed); err != nil {
+			return err
+		}
+	} else {
+		z.Reset(idat)
 	}
+	defer deflaters.Put(z)
 	row := make([]byte, 1+3*width) // filter byte 0: none
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		p := m.Pix[m.PixOffset(b.Min.X, y):]
@@ -63,6 +70,10 @@ func encodePNG(w io.Writer, m *image.RGBA) error {
 	}
 	return bw.Flush()
 }
+
+// deflaters are zlib writers to reset and use again: each holds about a
+// megabyte of tables, allocated afresh for every chart otherwise.
+var deflaters sync.Pool
 
 // idatWriter cuts the compressed stream into IDAT chunks of up to 64 KiB.
 type idatWriter struct {

@@ -100,9 +100,8 @@ func summaryPanels(s Summary, r *Report) ([]*chart, error) {
 	return panels, nil
 }
 
+// drawSummary draws the page on c, which is white (see chart.draw).
 func drawSummary(c draw.Canvas, s Summary, r *Report, panels []*chart) {
-	c.SetColor(color.White)
-	c.Fill(c.Rectangle.Path())
 	page := draw.Crop(c, 2*margin, -2*margin, 2*margin, -2*margin)
 	w := page.Max.X - page.Min.X
 	top := page.Max.Y
