@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"git.sr.ht/~sbinet/gg"
+	xdraw "golang.org/x/image/draw"
 	stdfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -443,6 +444,7 @@ func render(w, h vg.Length, fn func(draw.Canvas)) (img *image.RGBA, err error) {
 	ctx := gg.NewContextForRGBA(img)
 	ctx.SetLineCapButt()
 	ctx.InvertY()
+	ctx.SetInterpolator(xdraw.NearestNeighbor)
 	c := vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(dpi))
 	defer func() {
 		if r := recover(); r != nil {
