@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -322,19 +323,23 @@ func (res *Result) evaluate(cfg Config, opts Options, in *input, m model.Model, 
 	if err := os.MkdirAll(opts.OutDir, 0o777); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	if err := writeReport(opts.OutDir, report, cfg, res, testT, scores, m, iters); err != nil {
-		return err
-	}
+	res.ModelDir = filepath.Join(opts.OutDir, tracking.ModelPath)
+	// The charts, the validator's inputs and the model directory need
+	// only the model and the scores: they are written at once, and the
+	// cores that the charts leave idle between them do the rest.
+	// writeInputs alone adds to res.Metrics, which the others do not read.
+	var charts, model error
+	var wg sync.WaitGroup
+	wg.Go(func() { charts = writeReport(opts.OutDir, report, cfg, res, testT, scores, m, iters) })
+	wg.Go(func() { model = saveModel(res.ModelDir, m, trainT, scores, rec) })
 	// The holdout keeps the columns measured but not modelled (protected,
 	// date), so that promote and the report can measure them again.
-	if err := writeHoldout(filepath.Join(opts.OutDir, tracking.HoldoutFile), in.all.Subset(in.splits.Test)); err != nil {
-		return err
+	err = writeHoldout(filepath.Join(opts.OutDir, tracking.HoldoutFile), in.all.Subset(in.splits.Test))
+	if err == nil {
+		err = res.writeInputs(cfg, opts.OutDir, in, m, trainT, scores)
 	}
-	if err := res.writeInputs(cfg, opts.OutDir, in, m, trainT, scores); err != nil {
-		return err
-	}
-	res.ModelDir = filepath.Join(opts.OutDir, tracking.ModelPath)
-	return saveModel(res.ModelDir, m, trainT, scores, rec)
+	wg.Wait()
+	return errors.Join(charts, err, model)
 }
 
 // runParams lists every parameter of the run with its effective value.
