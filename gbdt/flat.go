@@ -46,7 +46,10 @@ type flatNode struct {
 	feature   int32
 }
 
+// generalSplit is a split that Flat.generalStep decides: a categorical
+// one by its bitset (words non-nil), any other by its tree's rule.
 type generalSplit struct {
+	words   []uint32
 	tree    *Tree
 	node    int
 	feature int
@@ -79,8 +82,13 @@ func (m *Model) Flatten() *Flat {
 			// A threshold of ±Inf or NaN would turn the stand-ins' order
 			// around.
 			case dt&catMask != 0, missing != MissingNone && missing != MissingNaN, math.IsInf(nd.threshold, 0), math.IsNaN(nd.threshold):
+				g := generalSplit{tree: t, node: n, feature: t.SplitFeature[n]}
+				if dt&catMask != 0 {
+					k := int(t.Threshold[n])
+					g.words = t.CatThreshold[t.CatBoundaries[k]:t.CatBoundaries[k+1]:t.CatBoundaries[k+1]]
+				}
 				nd.feature = ^int32(len(f.general))
-				f.general = append(f.general, generalSplit{t, n, t.SplitFeature[n]})
+				f.general = append(f.general, g)
 			case missing == MissingNaN && dt&defaultLeft != 0:
 				nd.nan = math.Inf(-1)
 			case missing == MissingNaN:
@@ -116,20 +124,63 @@ func (f *Flat) PredictRaw(rows [][]float64, out []float64) {
 	for lo := 0; lo < len(rows); lo += flatBlock {
 		hi := min(lo+flatBlock, len(rows))
 		block, sums := rows[lo:hi], out[lo:hi]
+		whole := len(block) / lanes * lanes
 		for _, t := range f.trees {
-			i := 0
-			for ; i+lanes <= len(block); i += lanes {
+			for i := 0; i < whole; i += lanes {
 				f.walkLanes(t, block[i:i+lanes], sums[i:i+lanes])
 			}
-			for ; i < len(block); i++ {
-				n := t.root
-				for n < t.leaves {
-					n = f.step(n, block[i])
-				}
-				sums[i] += f.values[n]
-			}
+		}
+		for i := whole; i < len(block); i++ {
+			sums[i] = f.row(block[i])
 		}
 	}
+}
+
+// row is the raw score of one row: lanes trees at a time walk it together,
+// as walkLanes walks lanes rows through one tree, and their outputs are
+// added in tree order.
+func (f *Flat) row(row []float64) float64 {
+	var sum float64
+	nodes, trees := f.nodes, f.trees
+	var n, end [lanes]int32
+	for len(trees) >= lanes {
+		for j := range n {
+			n[j], end[j] = trees[j].root, trees[j].leaves
+		}
+		for {
+			inner := 0
+			for j := range n {
+				nd := &nodes[n[j]]
+				if nd.feature >= 0 {
+					v := row[nd.feature]
+					if v != v {
+						v = nd.nan
+					}
+					right := 0
+					if v > nd.threshold {
+						right = 1
+					}
+					n[j] = nd.child[right]
+				} else {
+					n[j] = f.generalStep(nd, row)
+				}
+				if n[j] < end[j] {
+					inner = 1
+				}
+			}
+			if inner == 0 {
+				break
+			}
+		}
+		for j := range n {
+			sum += f.values[n[j]]
+		}
+		trees = trees[lanes:]
+	}
+	for _, t := range trees {
+		sum += f.values[f.walk(t, row)]
+	}
+	return sum
 }
 
 // walkLanes takes lanes rows through tree t together, a level per step,
@@ -173,28 +224,41 @@ func (f *Flat) walkLanes(t flatTree, rows [][]float64, sums []float64) {
 	}
 }
 
-// step is the node a row goes to from node n (walk8's step, for the rows
-// left over).
-func (f *Flat) step(n int32, row []float64) int32 {
-	nd := &f.nodes[n]
-	if nd.feature < 0 {
-		return f.generalStep(nd, row)
+// walk returns the leaf that row reaches in tree t (walkLanes' step, for
+// the trees left over; written out here too, for the same reason).
+func (f *Flat) walk(t flatTree, row []float64) int32 {
+	nodes, n := f.nodes, t.root
+	for n < t.leaves {
+		nd := &nodes[n]
+		if nd.feature < 0 {
+			n = f.generalStep(nd, row)
+			continue
+		}
+		v := row[nd.feature]
+		if v != v {
+			v = nd.nan
+		}
+		right := 0
+		if v > nd.threshold {
+			right = 1
+		}
+		n = nd.child[right]
 	}
-	v := row[nd.feature]
-	if v != v {
-		v = nd.nan
-	}
-	right := 0
-	if v > nd.threshold {
-		right = 1
-	}
-	return nd.child[right]
+	return n
 }
 
 // generalStep decides a split that step does not.
 func (f *Flat) generalStep(nd *flatNode, row []float64) int32 {
 	g := &f.general[^nd.feature]
-	if g.tree.goLeft(g.node, row[g.feature]) {
+	v := row[g.feature]
+	if g.words != nil {
+		// Tree.goLeft's categorical rule, here without its lookups.
+		if v > -1 && v < 1<<31 && inBitset(g.words, int(v)) {
+			return nd.child[0]
+		}
+		return nd.child[1]
+	}
+	if g.tree.goLeft(g.node, v) {
 		return nd.child[0]
 	}
 	return nd.child[1]

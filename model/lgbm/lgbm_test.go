@@ -171,7 +171,7 @@ func TestFlatPath(t *testing.T) {
 
 // BenchmarkPredictBatch scores 10,000 Taiwan rows with a model of 300
 // trees of 63 leaves (what pipeline predict does per block), through
-// gbdt.Flat and through leaves.
+// gbdt.Flat and through leaves, and single rows of them (serve's case).
 func BenchmarkPredictBatch(b *testing.B) {
 	tab, err := data.LoadFile(testkit.Path(b, "taiwan_default.csv"), data.Options{Label: "default payment next month", Positive: "1", Types: map[string]data.Kind{"ID": data.Ignore}})
 	if err != nil {
@@ -185,6 +185,21 @@ func BenchmarkPredictBatch(b *testing.B) {
 	b.Run("flat", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := m.Predict(rows); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("flat/row", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := m.Predict(rows[i%len(rows) : i%len(rows)+1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("leaves/row", func(b *testing.B) {
+		out := make([]float64, 1)
+		for i := 0; b.Loop(); i++ {
+			if err := m.ens.Predict(rows[i%len(rows)], 0, out); err != nil {
 				b.Fatal(err)
 			}
 		}
