@@ -1,13 +1,14 @@
 // Command benchgbdt is our side of scripts/bench-gbdt: it generates the
 // synthetic benchmark data, trains with gbdt, measures batch prediction
-// through leaves and computes test AUCs, so that the script can run Python
+// through gbdt.Flat (what pipeline predict and serve use) or leaves and
+// computes test AUCs, so that the script can run Python
 // LightGBM on exactly the same files.
 //
 //	benchgbdt gen -rows N -features F -seed S -out data.csv
 //	benchgbdt convert -in raw.csv -label L -positive P -drop ID -out data.csv
 //	benchgbdt split -data data.csv -test 0.2 -seed S -out split.json
 //	benchgbdt train -data data.csv -split split.json -params k=v,... -model m.txt -out result.json
-//	benchgbdt predict -model m.txt -data data.csv -rows N -repeat R -threads T
+//	benchgbdt predict -model m.txt -data data.csv -rows N -repeat R -threads T [-with flat|leaves]
 //	benchgbdt auc -data data.csv -split split.json -result result.json
 //
 // data.csv has the features and a last "label" column (0/1), as
@@ -15,6 +16,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,6 +29,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dmitryikh/leaves"
@@ -280,7 +283,8 @@ func predict(args []string) error {
 	data := fs.String("data", "", "data CSV")
 	rows := fs.Int("rows", 100000, "rows to predict")
 	repeat := fs.Int("repeat", 5, "timed repetitions")
-	threads := fs.Int("threads", 2, "leaves PredictDense threads")
+	threads := fs.Int("threads", 2, "goroutines (leaves: PredictDense threads)")
+	with := fs.String("with", "flat", "predictor: flat (gbdt.Flat) or leaves")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -288,6 +292,16 @@ func predict(args []string) error {
 	if err != nil {
 		return err
 	}
+	f, err := os.Open(*model)
+	if err != nil {
+		return err
+	}
+	m, err := gbdt.ReadText(bufio.NewReader(f))
+	f.Close()
+	if err != nil {
+		return err
+	}
+	flat := m.Flatten()
 	tab, err := load(*data)
 	if err != nil {
 		return err
@@ -305,8 +319,20 @@ func predict(args []string) error {
 	var secs []float64
 	for range *repeat {
 		start := time.Now()
-		if err := e.PredictDense(dense, n, nf, out, 0, *threads); err != nil {
-			return err
+		switch *with {
+		case "leaves":
+			if err := e.PredictDense(dense, n, nf, out, 0, *threads); err != nil {
+				return err
+			}
+		case "flat":
+			var wg sync.WaitGroup
+			for t := range *threads {
+				lo, hi := n*t / *threads, n*(t+1) / *threads
+				wg.Go(func() { flat.Predict(tab.Rows[lo:hi], out[lo:hi]) })
+			}
+			wg.Wait()
+		default:
+			return fmt.Errorf("-with %q: want flat or leaves", *with)
 		}
 		secs = append(secs, time.Since(start).Seconds())
 	}
