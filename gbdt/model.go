@@ -1,7 +1,9 @@
 // Package gbdt trains gradient-boosted decision trees for binary
 // classification and reads and writes them in LightGBM's text model format,
-// so that the models it trains are served by github.com/dmitryikh/leaves and
-// loaded by LightGBM itself.
+// so that the models it trains are read by github.com/dmitryikh/leaves and
+// loaded by LightGBM itself. Model.Predict is the reference predictor,
+// following LightGBM's decision rules; Flat, a model flattened for
+// scoring, answers as it does bit for bit, faster.
 package gbdt
 
 // Decision type bits, as LightGBM stores them in a tree's decision_type.
