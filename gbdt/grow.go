@@ -203,8 +203,8 @@ func (g *grower) grow(nRows int) (*Tree, []binSplit) {
 // into buf, turns parent into the larger child's by subtraction and
 // searches both. Unless the rows are gathered by all goroutines together,
 // each goroutine searches the features it has just built, so that a split
-// hands work to the other goroutines once rather than twice; a small leaf
-// stays on one goroutine.
+// hands work to the other goroutines once rather than twice; a small
+// leaf's histograms are built on one goroutine and its search is shared.
 func (g *grower) searchChildren(small, large int, srows []int32, buf, parent []histEntry) {
 	work := func(f int, bb *[2]splitInfo, order *[]int) {
 		hs := g.featHist(buf, f)
@@ -238,6 +238,17 @@ func (g *grower) searchChildren(small, large int, srows []int32, buf, parent []h
 	units := len(feats)
 	if rowWise {
 		units = len(b.rowFeat)
+	}
+	if threads == 1 && g.threads > 1 {
+		// Too few rows to share the building, but the search of every
+		// feature in both children is as much work again: it is shared.
+		if rowWise {
+			g.rowWiseBlock(buf, 0, units, srows, gh)
+		} else {
+			g.buildBlock(buf, feats, srows, n, 0, gh)
+		}
+		g.featurePass(feats, work, merge)
+		return
 	}
 	nb := min(threads, units)
 	parallelBlocks(units, nb, func(lo, hi, blk int) {

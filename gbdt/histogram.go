@@ -1,6 +1,10 @@
 package gbdt
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // Histograms: a leaf's histogram holds, for every bin of every non-trivial
 // feature, the sums of the gradients and hessians of the leaf's rows in
@@ -703,7 +707,8 @@ func parallelFor(n, threads int, fn func(i int)) {
 }
 
 // parallelBlocks splits [0, n) into up to threads contiguous blocks and runs
-// fn(lo, hi, block) for each, the last block on the calling goroutine.
+// fn(lo, hi, block) for each, the last block on the calling goroutine and
+// the others on helpers (see helper).
 func parallelBlocks(n, threads int, fn func(lo, hi, block int)) {
 	if threads > n {
 		threads = n
@@ -714,18 +719,92 @@ func parallelBlocks(n, threads int, fn func(lo, hi, block int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	for t := 0; t < threads; t++ {
-		lo, hi := n*t/threads, n*(t+1)/threads
-		if t == threads-1 {
-			fn(lo, hi, t)
-			break
+	startHelpers()
+	j := &job{fn: fn, n: n, threads: threads}
+	j.left.Store(int32(threads - 1))
+	j.wg.Add(threads - 1)
+	for t := 0; t < threads-1; t++ {
+		select {
+		case h := <-idle:
+			h.jobs <- task{j, t}
+		default:
+			go task{j, t}.run()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi, t)
-		}()
 	}
-	wg.Wait()
+	fn(n*(threads-1)/threads, n, threads-1)
+	// The other blocks usually end within microseconds of this one:
+	// yielding a while is cheaper than parking and being woken.
+	for spin := 0; j.left.Load() > 0 && spin < spins; spin++ {
+		runtime.Gosched()
+	}
+	j.wg.Wait()
+}
+
+// job is one call of parallelBlocks; left counts its blocks still running
+// on helpers.
+type job struct {
+	fn         func(lo, hi, block int)
+	n, threads int
+	left       atomic.Int32
+	wg         sync.WaitGroup
+}
+
+type task struct {
+	j *job
+	t int
+}
+
+func (k task) run() {
+	j := k.j
+	j.fn(j.n*k.t/j.threads, j.n*(k.t+1)/j.threads, k.t)
+	j.left.Add(-1)
+	j.wg.Done()
+}
+
+// A helper runs blocks of parallelBlocks calls. Growing a tree hands work
+// over several times per split, thousands of times a second; a goroutine
+// started for each block must be scheduled and, when the other core's
+// thread has parked, woken (a futex call and a wake-up of tens of
+// microseconds). A helper yields for a while after each block before it
+// parks, so the next block finds it awake, as LightGBM's OpenMP threads
+// spin by default; idle holds the helpers waiting. A call that finds no
+// helper idle (more blocks than cores, or trainings at once) starts a
+// goroutine for the block.
+type helper struct {
+	jobs chan task
+}
+
+// spins is how many times a waiting goroutine yields before it parks:
+// some tens to hundreds of microseconds, the time between hand-overs while
+// a tree grows.
+const spins = 500
+
+var (
+	idle         = make(chan *helper, 64)
+	startHelpers = sync.OnceFunc(func() {
+		for range min(max(runtime.NumCPU()-1, 1), cap(idle)) {
+			go (&helper{jobs: make(chan task, 1)}).loop()
+		}
+	})
+)
+
+func (h *helper) loop() {
+	for {
+		idle <- h
+		h.next().run()
+	}
+}
+
+// next waits for the helper's next task, yielding spins times before it
+// parks.
+func (h *helper) next() task {
+	for range spins {
+		select {
+		case k := <-h.jobs:
+			return k
+		default:
+			runtime.Gosched()
+		}
+	}
+	return <-h.jobs
 }
