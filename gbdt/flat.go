@@ -19,8 +19,10 @@ import (
 // independent walks keep the core busy and share that branch.
 //
 // Numerical splits with missing type NaN or None, nearly all of a model's,
-// are decided inline; categorical and zero-as-missing splits by the
-// reference rule, Tree.goLeft.
+// are decided inline; categorical splits by their bitset as Tree.goLeft
+// decides them, and zero-as-missing splits (and any with an infinite
+// threshold) by Tree.goLeft itself. A single row walks eight trees at once
+// instead, which gives it the same independent chains.
 type Flat struct {
 	nodes   []flatNode
 	values  []float64 // per node: its output if it is a leaf
@@ -185,8 +187,9 @@ func (f *Flat) row(row []float64) float64 {
 
 // walkLanes takes lanes rows through tree t together, a level per step,
 // until all have reached a leaf, and adds their leaves' outputs to sums.
-// The step is written out here, not called: the compiler does not inline
-// step, and a call per step costs as much as the step.
+// The step is written out here (and in row and walk), not called: the
+// compiler does not inline a function holding it, and a call per step
+// costs as much as the step.
 func (f *Flat) walkLanes(t flatTree, rows [][]float64, sums []float64) {
 	rows, sums = rows[:lanes], sums[:lanes]
 	nodes := f.nodes
@@ -224,8 +227,8 @@ func (f *Flat) walkLanes(t flatTree, rows [][]float64, sums []float64) {
 	}
 }
 
-// walk returns the leaf that row reaches in tree t (walkLanes' step, for
-// the trees left over; written out here too, for the same reason).
+// walk returns the leaf that row reaches in tree t (for the trees left over
+// by row).
 func (f *Flat) walk(t flatTree, row []float64) int32 {
 	nodes, n := f.nodes, t.root
 	for n < t.leaves {
@@ -247,7 +250,8 @@ func (f *Flat) walk(t flatTree, row []float64) int32 {
 	return n
 }
 
-// generalStep decides a split that step does not.
+// generalStep decides a split whose feature is negative: one not decided
+// inline.
 func (f *Flat) generalStep(nd *flatNode, row []float64) int32 {
 	g := &f.general[^nd.feature]
 	v := row[g.feature]
