@@ -724,10 +724,9 @@ func parallelBlocks(n, threads int, fn func(lo, hi, block int)) {
 	j.left.Store(int32(threads - 1))
 	j.wg.Add(threads - 1)
 	for t := 0; t < threads-1; t++ {
-		select {
-		case h := <-idle:
+		if h := idle.pop(); h != nil {
 			h.jobs <- task{j, t}
-		default:
+		} else {
 			go task{j, t}.run()
 		}
 	}
@@ -767,9 +766,8 @@ func (k task) run() {
 // thread has parked, woken (a futex call and a wake-up of tens of
 // microseconds). A helper yields for a while after each block before it
 // parks, so the next block finds it awake, as LightGBM's OpenMP threads
-// spin by default; idle holds the helpers waiting. A call that finds no
-// helper idle (more blocks than cores, or trainings at once) starts a
-// goroutine for the block.
+// spin by default. A call that finds no helper idle (more blocks than
+// cores, or trainings at once) starts a goroutine for the block.
 type helper struct {
 	jobs chan task
 }
@@ -779,18 +777,43 @@ type helper struct {
 // a tree grows.
 const spins = 500
 
-var (
-	idle         = make(chan *helper, 64)
-	startHelpers = sync.OnceFunc(func() {
-		for range min(max(runtime.NumCPU()-1, 1), cap(idle)) {
-			go (&helper{jobs: make(chan task, 1)}).loop()
-		}
-	})
-)
+// idle holds the helpers waiting for a block, the last to arrive on top:
+// it is the one most likely still yielding rather than parked.
+var idle helpers
+
+type helpers struct {
+	mu sync.Mutex
+	hs []*helper
+}
+
+func (s *helpers) push(h *helper) {
+	s.mu.Lock()
+	s.hs = append(s.hs, h)
+	s.mu.Unlock()
+}
+
+// pop returns the helper on top, or nil when none waits.
+func (s *helpers) pop() *helper {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.hs)
+	if n == 0 {
+		return nil
+	}
+	h := s.hs[n-1]
+	s.hs = s.hs[:n-1]
+	return h
+}
+
+var startHelpers = sync.OnceFunc(func() {
+	for range max(runtime.GOMAXPROCS(0)-1, 1) {
+		go (&helper{jobs: make(chan task, 1)}).loop()
+	}
+})
 
 func (h *helper) loop() {
 	for {
-		idle <- h
+		idle.push(h)
 		h.next().run()
 	}
 }
