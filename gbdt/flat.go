@@ -152,17 +152,8 @@ func (f *Flat) row(row []float64) float64 {
 		for {
 			inner := 0
 			for j := range n {
-				nd := &nodes[n[j]]
-				if nd.feature >= 0 {
-					v := row[nd.feature]
-					if v != v {
-						v = nd.nan
-					}
-					right := 0
-					if v > nd.threshold {
-						right = 1
-					}
-					n[j] = nd.child[right]
+				if nd := &nodes[n[j]]; nd.feature >= 0 {
+					n[j] = nd.next(row)
 				} else {
 					n[j] = f.generalStep(nd, row)
 				}
@@ -187,9 +178,8 @@ func (f *Flat) row(row []float64) float64 {
 
 // walkLanes takes lanes rows through tree t together, a level per step,
 // until all have reached a leaf, and adds their leaves' outputs to sums.
-// The step is written out here (and in row and walk), not called: the
-// compiler does not inline a function holding it, and a call per step
-// costs as much as the step.
+// A step is flatNode.next, small enough for the compiler to inline (a call
+// per step would cost as much as the step), or generalStep.
 func (f *Flat) walkLanes(t flatTree, rows [][]float64, sums []float64) {
 	rows, sums = rows[:lanes], sums[:lanes]
 	nodes := f.nodes
@@ -200,17 +190,8 @@ func (f *Flat) walkLanes(t flatTree, rows [][]float64, sums []float64) {
 	for {
 		inner := 0
 		for j := range n {
-			nd := &nodes[n[j]]
-			if nd.feature >= 0 {
-				v := rows[j][nd.feature]
-				if v != v {
-					v = nd.nan
-				}
-				right := 0
-				if v > nd.threshold {
-					right = 1
-				}
-				n[j] = nd.child[right]
+			if nd := &nodes[n[j]]; nd.feature >= 0 {
+				n[j] = nd.next(rows[j])
 			} else {
 				n[j] = f.generalStep(nd, rows[j])
 			}
@@ -232,22 +213,27 @@ func (f *Flat) walkLanes(t flatTree, rows [][]float64, sums []float64) {
 func (f *Flat) walk(t flatTree, row []float64) int32 {
 	nodes, n := f.nodes, t.root
 	for n < t.leaves {
-		nd := &nodes[n]
-		if nd.feature < 0 {
+		if nd := &nodes[n]; nd.feature >= 0 {
+			n = nd.next(row)
+		} else {
 			n = f.generalStep(nd, row)
-			continue
 		}
-		v := row[nd.feature]
-		if v != v {
-			v = nd.nan
-		}
-		right := 0
-		if v > nd.threshold {
-			right = 1
-		}
-		n = nd.child[right]
 	}
 	return n
+}
+
+// next is the node a row goes to from nd, a split decided inline (its
+// feature is not negative).
+func (nd *flatNode) next(row []float64) int32 {
+	v := row[nd.feature]
+	if v != v {
+		v = nd.nan
+	}
+	right := 0
+	if v > nd.threshold {
+		right = 1
+	}
+	return nd.child[right]
 }
 
 // generalStep decides a split whose feature is negative: one not decided
