@@ -17,12 +17,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 
 	"github.com/dmitryikh/leaves"
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/gbdt"
+	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/model/family"
 )
 
@@ -201,12 +201,11 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 		m.flat.Predict(rows, out)
 		return out, nil
 	}
-	var wg sync.WaitGroup
-	for w := range workers {
+	fanout.Each(workers, workers, func(w int) error {
 		lo, hi := w*len(rows)/workers, (w+1)*len(rows)/workers
-		wg.Go(func() { m.flat.Predict(rows[lo:hi], out[lo:hi]) })
-	}
-	wg.Wait()
+		m.flat.Predict(rows[lo:hi], out[lo:hi])
+		return nil
+	})
 	return out, nil
 }
 
