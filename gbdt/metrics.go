@@ -2,95 +2,160 @@ package gbdt
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
 // logLoss is the mean binary log loss of raw scores, with probabilities
 // clipped away from 0 and 1 as LightGBM's binary_logloss does.
 func logLoss(score, labels []float64) float64 {
+	// The logarithms, the costliest part, are taken of products of 16
+	// rows' probabilities: clipped at 1e-15, such a product stays far
+	// above the smallest double, and its rounding errors weigh no more
+	// than those of the 16 logarithms it replaces.
+	const chunk = 16
 	var s float64
+	prod := 1.0
 	for i, x := range score {
-		p := 1 / (1 + math.Exp(-x))
-		if labels[i] > 0 {
-			s -= math.Log(max(p, 1e-15))
-		} else {
-			s -= math.Log(max(1-p, 1e-15))
+		// The probability of the row's own label (0 or 1, as checked),
+		// 1/(1+e^-x) for a positive and 1/(1+e^x) for a negative:
+		// accurate near both ends, unlike LightGBM's 1-p.
+		p := 1 / (1 + math.Exp(x*(1-2*labels[i])))
+		prod *= max(p, 1e-15)
+		if i%chunk == chunk-1 {
+			s -= math.Log(prod)
+			prod = 1
 		}
 	}
+	s -= math.Log(prod)
 	return s / float64(len(score))
 }
 
 // auc is the area under the ROC curve of scores against 0/1 labels; tied
-// scores count half, as LightGBM's AUCMetric. Boosting calls it twice an
-// iteration for the learning curves, so it sorts with a linear-time radix
-// sort instead of comparisons (an order of magnitude faster on 20,000 rows).
+// scores count half, as LightGBM's AUCMetric.
 func auc(score, labels []float64) float64 {
-	idx := sortedByScore(score)
-	var pos, neg, area float64
-	// Highest scores first: area adds, for each group of tied scores, its
-	// negatives times the positives ranked above them (ties count half).
-	for j := len(idx) - 1; j >= 0; {
-		var p, n float64
+	var s ranker
+	return s.auc(score, labels)
+}
+
+// ranker sorts scores for auc, keeping its scratch between calls: boosting
+// asks for two AUCs an iteration for the learning curves, which made the
+// sort as costly as growing the trees on 30,000 rows.
+type ranker struct {
+	keys, ktmp []uint64
+	pos, ptmp  []bool
+}
+
+// auc is the package's auc, computed in s's scratch.
+func (s *ranker) auc(score, labels []float64) float64 {
+	s.sort(score, labels)
+	// Lowest scores first: each group of tied scores adds its positives
+	// times the negatives ranked below them, plus half its own negatives.
+	// Counting twice the area keeps every sum an exact integer.
+	var below, twice, npos int64
+	keys, pos := s.keys, s.pos
+	for j := 0; j < len(keys); {
+		var p, n int64
 		i := j
-		for ; i >= 0 && score[idx[i]] == score[idx[j]]; i-- {
-			if labels[idx[i]] > 0 {
+		for ; i < len(keys) && keys[i] == keys[j]; i++ {
+			if pos[i] {
 				p++
 			} else {
 				n++
 			}
 		}
-		area += n * (pos + p/2)
-		pos += p
-		neg += n
+		twice += p * (2*below + n)
+		below += n
+		npos += p
 		j = i
 	}
-	if pos == 0 || neg == 0 {
+	if npos == 0 || below == 0 {
 		return math.NaN()
 	}
-	return area / (pos * neg)
+	return float64(twice) / 2 / (float64(npos) * float64(below))
 }
 
-// sortedByScore returns the indexes of score in ascending order of score,
-// by an LSD radix sort over the bytes of order-preserving keys.
-func sortedByScore(score []float64) []int32 {
+// prefix is the part of a key that sort's radix passes order: three 11-bit
+// digits, about six significant decimal digits of a score.
+const prefix = 31
+
+// sort fills s.keys with the order-preserving keys of score, ascending,
+// and s.pos with whether each one's label is positive. An LSD radix sort
+// orders the keys' top 33 bits in three passes; scores alike in those
+// (ties, mostly) are then ordered in full among themselves.
+func (s *ranker) sort(score, labels []float64) {
 	n := len(score)
-	keys, keys2 := make([]uint64, n), make([]uint64, n)
-	idx, idx2 := make([]int32, n), make([]int32, n)
-	for i, v := range score {
-		keys[i], idx[i] = sortKey(v), int32(i)
+	if cap(s.keys) < n {
+		s.keys, s.ktmp = make([]uint64, n), make([]uint64, n)
+		s.pos, s.ptmp = make([]bool, n), make([]bool, n)
 	}
-	var count [256]int
-	for shift := uint(0); shift < 64; shift += 8 {
-		clear(count[:])
-		for _, k := range keys {
-			count[byte(k>>shift)]++
+	keys, ktmp, pos, ptmp := s.keys[:n], s.ktmp[:n], s.pos[:n], s.ptmp[:n]
+	var count [3][1 << 11]int32
+	for i, v := range score {
+		k := floatKey(v) // the two zeros tie
+		keys[i], pos[i] = k, labels[i] > 0
+		count[0][k>>prefix&0x7ff]++
+		count[1][k>>(prefix+11)&0x7ff]++
+		count[2][k>>(prefix+22)]++
+	}
+	for d := range count {
+		shift := prefix + 11*uint(d)
+		c := &count[d]
+		if n == 0 || int(c[keys[0]>>shift&0x7ff]) == n {
+			continue // every key has this digit: the pass would move nothing
 		}
-		if count[byte(keys[0]>>shift)] == n {
-			continue // every key has this byte: the pass would not move anything
-		}
-		sum := 0
-		for b, c := range count {
-			count[b] = sum
-			sum += c
+		var sum int32
+		for b, v := range c {
+			c[b] = sum
+			sum += v
 		}
 		for i, k := range keys {
-			d := byte(k >> shift)
-			keys2[count[d]], idx2[count[d]] = k, idx[i]
-			count[d]++
+			b := k >> shift & 0x7ff
+			ktmp[c[b]], ptmp[c[b]] = k, pos[i]
+			c[b]++
 		}
-		keys, keys2, idx, idx2 = keys2, keys, idx2, idx
+		keys, ktmp, pos, ptmp = ktmp, keys, ptmp, pos
 	}
-	return idx
+	for j := 0; j < n; {
+		i, sorted := j+1, true
+		for ; i < n && keys[i]>>prefix == keys[j]>>prefix; i++ {
+			sorted = sorted && keys[i-1] <= keys[i]
+		}
+		if !sorted {
+			sortRun(keys[j:i], pos[j:i])
+		}
+		j = i
+	}
+	s.keys, s.ktmp, s.pos, s.ptmp = keys, ktmp, pos, ptmp
+}
+
+// sortRun orders keys that share their prefix by their remaining bits,
+// each carrying its label in the bit freed at the bottom.
+func sortRun(keys []uint64, pos []bool) {
+	const low = 1<<prefix - 1
+	top := keys[0] &^ low
+	for i, k := range keys {
+		keys[i] = (k&low)<<1 | b2u(pos[i])
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		keys[i], pos[i] = top|k>>1, k&1 == 1
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sortKey maps a float64 to a uint64 whose unsigned order is the float's
 // order: negative numbers have all bits flipped, others the sign bit set.
 func sortKey(v float64) uint64 {
 	b := math.Float64bits(v)
-	if b>>63 != 0 {
-		return ^b
-	}
-	return b | 1<<63
+	// Branch-free: the sign is a coin toss for scores around zero.
+	return b ^ (uint64(int64(b)>>63) | 1<<63)
 }
 
 // reporter computes each iteration's learning-curve metrics and calls the
@@ -119,12 +184,13 @@ func newReporter(cb func(Iteration), trainLabels, validLabels []float64) *report
 }
 
 func (r *reporter) run() {
+	var s ranker
 	defer close(r.done)
 	for j := range r.jobs {
 		j.it.TrainLogLoss = logLoss(j.score, r.trainLabels)
-		j.it.TrainAUC = auc(j.score, r.trainLabels)
+		j.it.TrainAUC = s.auc(j.score, r.trainLabels)
 		if j.vscore != nil {
-			j.it.ValidAUC = auc(j.vscore, r.validLabels)
+			j.it.ValidAUC = s.auc(j.vscore, r.validLabels)
 		}
 		r.recycle(j.score)
 		r.recycle(j.vscore)

@@ -65,7 +65,74 @@ func BenchmarkAUC(b *testing.B) {
 			labels[i] = 1
 		}
 	}
+	var s ranker
 	for b.Loop() {
-		auc(score, labels)
+		s.auc(score, labels)
+	}
+}
+
+func TestLogLoss(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	// perRow is the definition, a logarithm a row; oneMinus takes a
+	// negative's probability as 1-p, as LightGBM does, which rounds away
+	// most digits of a confident score's loss.
+	perRow := func(score, labels []float64, oneMinus bool) float64 {
+		var s float64
+		for i, x := range score {
+			p := 1 / (1 + math.Exp(-x))
+			switch {
+			case labels[i] > 0:
+			case oneMinus:
+				p = 1 - p
+			default:
+				p = 1 / (1 + math.Exp(x))
+			}
+			s -= math.Log(max(p, 1e-15))
+		}
+		return s / float64(len(score))
+	}
+	tests := []struct {
+		name     string
+		gen      func() float64
+		oneMinus bool // the scores are moderate enough for LightGBM's 1-p
+	}{
+		{"moderate", func() float64 { return r.NormFloat64() * 2 }, true},
+		{"confident", func() float64 { return r.NormFloat64() * 40 }, false},
+		{"clipped", func() float64 { return []float64{-1e3, 1e3, math.Inf(1), math.Inf(-1)}[r.IntN(4)] }, true},
+		{"zero", func() float64 { return 0 }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, n := range []int{1, 15, 16, 17, 1000} {
+				score, labels := make([]float64, n), make([]float64, n)
+				for i := range score {
+					score[i] = tt.gen()
+					if r.Float64() < 0.3 {
+						labels[i] = 1
+					}
+				}
+				got := logLoss(score, labels)
+				if want := perRow(score, labels, false); math.Abs(got-want) > 1e-13*max(1, want) {
+					t.Errorf("%d rows: logLoss = %v, want %v", n, got, want)
+				}
+				if want := perRow(score, labels, true); tt.oneMinus && math.Abs(got-want) > 1e-13*max(1, want) {
+					t.Errorf("%d rows: logLoss = %v, LightGBM's %v", n, got, want)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkLogLoss(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	score, labels := make([]float64, 18000), make([]float64, 18000)
+	for i := range score {
+		score[i] = r.NormFloat64()
+		if r.Float64() < 0.22 {
+			labels[i] = 1
+		}
+	}
+	for b.Loop() {
+		logLoss(score, labels)
 	}
 }
