@@ -401,13 +401,55 @@ func number(v float64, d int) string {
 func pct(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" }
 
 // line is a styled line plotter.
-func line(pts plotter.XYs, c color.Color, width float64, dashes []vg.Length) (*plotter.Line, error) {
+func line(pts plotter.XYs, c color.Color, width float64, dashes []vg.Length) (edgeLine, error) {
 	l, err := plotter.NewLine(pts)
 	if err != nil {
-		return nil, err
+		return edgeLine{}, err
 	}
 	l.Color, l.Width, l.Dashes = c, vg.Points(width), dashes
-	return l, nil
+	return edgeLine{l}, nil
+}
+
+// edgeLine is a line that gives gonum/plot the glyph boxes of its
+// outermost points only. The plot pads its axes so that no glyph box is
+// cut off, and a line's boxes are all alike (half its width around each
+// point), so the outermost ones alone decide the padding; a box for each
+// of a curve's thousands of points (one per distinct test score) cost a
+// tenth of drawing a chart.
+type edgeLine struct{ *plotter.Line }
+
+// GlyphBoxes returns the boxes of the line's leftmost, rightmost, lowest
+// and highest points among those the plot keeps (plot.Plot.GlyphBoxes
+// drops boxes outside the axes).
+func (l edgeLine) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	r := 0.5 * l.LineStyle.Width
+	rect := vg.Rectangle{Min: vg.Point{X: -r, Y: -r}, Max: vg.Point{X: r, Y: r}}
+	var ends [4]plot.GlyphBox // left, right, bottom, top
+	n := 0
+	for i := range l.XYs.Len() {
+		x, y := l.XY(i)
+		b := plot.GlyphBox{X: p.X.Norm(x), Y: p.Y.Norm(y), Rectangle: rect}
+		if r > 0 && (b.X < 0 || b.X > 1 || b.Y < 0 || b.Y > 1) {
+			continue
+		}
+		if n == 0 {
+			ends = [4]plot.GlyphBox{b, b, b, b}
+		}
+		n++
+		if b.X < ends[0].X {
+			ends[0] = b
+		}
+		if b.X > ends[1].X {
+			ends[1] = b
+		}
+		if b.Y < ends[2].Y {
+			ends[2] = b
+		}
+		if b.Y > ends[3].Y {
+			ends[3] = b
+		}
+	}
+	return ends[:min(n, 4)]
 }
 
 // dots is a styled scatter plotter.
@@ -476,7 +518,8 @@ func savePNG(path string, w, h vg.Length, fn func(draw.Canvas)) error {
 	if err != nil {
 		return fmt.Errorf("write plot: %w", err)
 	}
-	if err := writePNG(f, img); err != nil {
+	// render paints the canvas white before drawing: a chart is opaque.
+	if err := encodePNG(f, img); err != nil {
 		f.Close()
 		return fmt.Errorf("write plot %s: %w", path, err)
 	}

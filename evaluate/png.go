@@ -2,26 +2,18 @@ package evaluate
 
 import (
 	"bufio"
-	"compress/zlib"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
-	"image/png"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/zlib"
 )
 
-// writePNG writes an image as PNG: an opaque RGBA one (every chart, on
-// its white background) with encodePNG, anything else with image/png.
-func writePNG(w io.Writer, img image.Image) error {
-	if m, ok := img.(*image.RGBA); ok && m.Opaque() {
-		return encodePNG(w, m)
-	}
-	return (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img)
-}
-
 // encodePNG writes an opaque chart as an 8-bit RGB PNG with no row filter
-// and the fastest deflate. Charts are flat colour with long horizontal
+// and the fastest deflate (klauspost/compress's, already a dependency of
+// minio-go: a tenth faster than compress/flate's, files alike in size). Charts are flat colour with long horizontal
 // runs, which deflate finds without filtering: the file is as small as
 // image/png's (which tries five filters on every row, most of its time)
 // and it is written two to four times faster. Alpha is dropped: a chart's
