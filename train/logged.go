@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/tracking"
 )
@@ -140,30 +141,37 @@ func (r *recorder) uploadLogged(ctx context.Context, lm *mlflow.LoggedModel, out
 	if err != nil {
 		return fmt.Errorf("artifact store %s: %w", r.artifactURI, err)
 	}
-	ents, err := os.ReadDir(outDir)
-	if err != nil {
-		return fmt.Errorf("upload artifacts: %w", err)
-	}
-	for _, e := range ents {
-		p := filepath.Join(outDir, e.Name())
-		switch {
-		case e.Name() == tracking.ModelPath:
-			continue
-		case e.IsDir():
-			err = run.UploadDir(ctx, p, e.Name())
-		default:
-			err = run.Upload(ctx, p, e.Name())
-		}
-		if err != nil {
-			return fmt.Errorf("upload artifacts to %s: %w", r.artifactURI, err)
-		}
-	}
 	store, err := r.t.Artifacts(lm.Info.ArtifactURI)
 	if err != nil {
 		return fmt.Errorf("artifact store %s: %w", lm.Info.ArtifactURI, err)
 	}
-	if err := store.UploadDir(ctx, filepath.Join(outDir, tracking.ModelPath), ""); err != nil {
-		return fmt.Errorf("upload model to %s: %w", lm.Info.ArtifactURI, err)
+	ents, err := os.ReadDir(outDir)
+	if err != nil {
+		return fmt.Errorf("upload artifacts: %w", err)
+	}
+	// Every entry goes up at once, the model directory to its own store:
+	// one after another, each waited out the store's round trips.
+	err = fanout.Each(len(ents), len(ents), func(i int) error {
+		name := ents[i].Name()
+		p := filepath.Join(outDir, name)
+		var err error
+		switch {
+		case name == tracking.ModelPath:
+			if err = store.UploadDir(ctx, p, ""); err != nil {
+				err = fmt.Errorf("upload model to %s: %w", lm.Info.ArtifactURI, err)
+			}
+		case ents[i].IsDir():
+			err = run.UploadDir(ctx, p, name)
+		default:
+			err = run.Upload(ctx, p, name)
+		}
+		if err != nil && name != tracking.ModelPath {
+			err = fmt.Errorf("upload artifacts to %s: %w", r.artifactURI, err)
+		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if err := r.t.LogOutputs(ctx, r.runID, []mlflow.LoggedModelOutput{{ModelID: lm.Info.ModelID}}); err != nil {
 		return err

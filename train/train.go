@@ -292,10 +292,11 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		return nil
 	}
 	defer clock.lap("track")
-	if err := rec.logMetrics(ctx, res.Metrics); err != nil {
-		return err
-	}
-	if err := rec.uploadArtifacts(ctx, opts.OutDir); err != nil {
+	// The test metrics and the files go to different servers: at once.
+	metrics := make(chan error, 1)
+	go func() { metrics <- rec.logMetrics(ctx, res.Metrics) }()
+	err = rec.uploadArtifacts(ctx, opts.OutDir)
+	if err := errors.Join(<-metrics, err); err != nil {
 		return err
 	}
 	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath
