@@ -70,6 +70,12 @@ type Model struct {
 	SplitImportance []int
 	// GainImportance is the total gain of splits per feature.
 	GainImportance []float64
+
+	// trainScore are the raw scores of the training rows under the first
+	// trainTrees trees, as boosting summed them; nil for a model that was
+	// read, not trained.
+	trainScore []float64
+	trainTrees int
 }
 
 // Param is one training parameter as LightGBM writes it.

@@ -19,6 +19,22 @@ func (m *Model) Predict(row []float64) float64 {
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
+// TrainPredictions returns what Predict gives each training row, in row
+// order, without walking a tree: boosting keeps every row's score, summed
+// tree by tree in Predict's order from the same leaf values and routed by
+// the same rules, so the two agree bit for bit. It is nil for a model that
+// was read rather than trained, or whose trees were cut or added to since.
+func (m *Model) TrainPredictions() []float64 {
+	if m.trainScore == nil || m.trainTrees != len(m.Trees) {
+		return nil
+	}
+	out := make([]float64, len(m.trainScore))
+	for i, s := range m.trainScore {
+		out[i] = sigmoid(s)
+	}
+	return out
+}
+
 // Predict returns the tree's output for one row.
 func (t *Tree) Predict(row []float64) float64 {
 	return t.LeafValue[t.Leaf(row)]

@@ -123,6 +123,9 @@ type booster struct {
 
 	bestIter, sinceBest int
 	bestLoss            float64
+	// bestScore is score as it was after iteration bestIter, kept while
+	// early stopping may still cut the trees after it.
+	bestScore []float64
 }
 
 // newBooster bins the training data and sets every row's score to the
@@ -286,6 +289,7 @@ func (b *booster) keepGoing(iter int, validLoss float64) bool {
 	}
 	if validLoss < b.bestLoss {
 		b.bestLoss, b.sinceBest = validLoss, 0
+		b.bestScore = append(b.bestScore[:0], b.score...)
 	} else {
 		b.sinceBest++
 	}
@@ -298,6 +302,11 @@ func (b *booster) keepGoing(iter int, validLoss float64) bool {
 func (b *booster) finish() *Model {
 	m := b.model
 	m.Trees = m.Trees[:b.bestIter]
+	m.trainScore = b.bestScore
+	if b.p.EarlyStoppingRound <= 0 {
+		m.trainScore = b.score // every tree is kept
+	}
+	m.trainTrees = len(m.Trees)
 	nf := len(b.train.Columns)
 	m.SplitImportance = make([]int, nf)
 	m.GainImportance = make([]float64, nf)

@@ -639,3 +639,65 @@ func TestTrainModelInfo(t *testing.T) {
 		t.Errorf("shrinkage %v, %v: want 1 (bias folded in) then the learning rate", m.Trees[0].Shrinkage, m.Trees[1].Shrinkage)
 	}
 }
+
+// TestTrainPredictions: the training rows' predictions kept from boosting
+// equal Predict's bit for bit, with early stopping cutting trees, with
+// categories, NaN and bagging; a model read from its file, or whose trees
+// were cut, has none.
+func TestTrainPredictions(t *testing.T) {
+	taiwan, taiwanTest := loadTaiwan(t).split()
+	german, _ := loadGerman(t).split()
+	nan := synthetic(3000, 4, 9)
+	for i := range nan.Labels {
+		if i%7 == 0 {
+			nan.Columns[1][i] = math.NaN()
+		}
+	}
+	tests := []struct {
+		name         string
+		train, valid *Dataset
+		set          map[string]string
+	}{
+		{"early stopping", taiwan, taiwanTest, map[string]string{"early_stopping_round": "5", "num_iterations": "300"}},
+		{"categories and bagging", german, nil, map[string]string{"bagging_fraction": "0.7", "bagging_freq": "2", "num_iterations": "60"}},
+		{"missing values", nan, nil, map[string]string{"num_iterations": "40"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := DefaultParams()
+			for k, v := range tt.set {
+				if err := p.Set(k, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m := trainOrFatal(t, p, tt.train, tt.valid, nil)
+			got := m.TrainPredictions()
+			if len(got) != tt.train.rows() {
+				t.Fatalf("%d predictions for %d rows", len(got), tt.train.rows())
+			}
+			if tt.valid != nil && len(m.Trees) >= p.NumIterations {
+				t.Fatalf("early stopping kept all %d trees: the case tests nothing", len(m.Trees))
+			}
+			for r, raw := range modelScores(m, tt.train) {
+				if want := sigmoid(raw); got[r] != want {
+					t.Fatalf("row %d: kept %v, Predict %v", r, got[r], want)
+				}
+			}
+			var buf strings.Builder
+			if err := m.WriteText(&buf); err != nil {
+				t.Fatal(err)
+			}
+			read, err := ReadText(strings.NewReader(buf.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if read.TrainPredictions() != nil {
+				t.Error("a model read from its file has training predictions")
+			}
+			m.Trees = m.Trees[:len(m.Trees)-1]
+			if m.TrainPredictions() != nil {
+				t.Error("a model with a tree cut still has its training predictions")
+			}
+		})
+	}
+}

@@ -82,6 +82,12 @@ type artifactWriter interface {
 	WriteArtifacts(dir string) ([]string, error)
 }
 
+// trainPredictor is a model that kept its predictions for its training
+// rows (gbdt's).
+type trainPredictor interface {
+	TrainPredictions() []float64
+}
+
 // writeInputs writes what a validator needs besides the evaluation: the
 // split manifest, the data profile, the fair-lending figures (also added
 // to the metrics) and the family's own artifacts.
@@ -90,9 +96,15 @@ func (res *Result) writeInputs(cfg Config, dir string, in *input, m model.Model,
 		return err
 	}
 	prof := in.profile
-	trainScores, err := m.Predict(trainT.Matrix(nil))
-	if err != nil {
-		return fmt.Errorf("score the training split: %w", err)
+	var trainScores []float64
+	if t, ok := m.(trainPredictor); ok {
+		trainScores = t.TrainPredictions()
+	}
+	if len(trainScores) != trainT.Rows() {
+		var err error
+		if trainScores, err = m.Predict(trainT.Matrix(nil)); err != nil {
+			return fmt.Errorf("score the training split: %w", err)
+		}
 	}
 	h := data.NewHistogram("score", trainScores, 10)
 	prof.TrainScores = &h

@@ -88,3 +88,37 @@ func TestProtectedRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainScoresProfile: the data profile's histogram of training-row
+// predictions, which gbdt keeps from boosting instead of scoring the rows
+// again, is the saved model's own on the training split.
+func TestTrainScoresProfile(t *testing.T) {
+	cfg := DefaultConfig() // gbdt with early stopping: trees are cut
+	res, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestIteration >= res.Iterations {
+		t.Fatalf("best iteration %d of %d: early stopping cut nothing", res.BestIteration, res.Iterations)
+	}
+	m, err := model.Load(res.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := m.Predict(in.features.Subset(in.splits.Train).Matrix(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := report.ReadDataProfile(filepath.Join(res.OutDir, tracking.DataProfileFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := data.NewHistogram("score", scores, 10)
+	if got := prof.TrainScores; got == nil || !slices.Equal(got.Edges, want.Edges) || !slices.Equal(got.Counts, want.Counts) || *got.Min != *want.Min || *got.Max != *want.Max {
+		t.Errorf("training scores %+v, the saved model's %+v", got, want)
+	}
+}

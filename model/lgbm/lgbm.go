@@ -209,6 +209,12 @@ func (m *Model) Predict(rows [][]float64) ([]float64, error) {
 	return out, nil
 }
 
+// TrainPredictions returns Predict's answers for the rows the model was
+// trained on, in their order, as training computed them (nil for a model
+// loaded from a file): scoring the training split again would cost as
+// much as walking every tree for every row.
+func (m *Model) TrainPredictions() []float64 { return m.booster.TrainPredictions() }
+
 // Explain returns TreeSHAP contributions (log-odds) and the expected raw
 // score as base.
 func (m *Model) Explain(row []float64) ([]float64, float64, error) {
