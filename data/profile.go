@@ -3,7 +3,10 @@ package data
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+
+	"github.com/creditrisk/engine/internal/fanout"
 )
 
 // PSIEpsilon replaces an empty bucket's share in [PSI], so that its log
@@ -84,7 +87,10 @@ type Histogram struct {
 // values, categorical ones by level.
 func NewProfile(t *Table) *Profile {
 	p := &Profile{Rows: t.Rows(), Features: make([]Histogram, len(t.Columns))}
-	for i, c := range t.Columns {
+	// A numeric column's histogram sorts it: the columns are spread over
+	// the cores.
+	fanout.Each(len(t.Columns), runtime.GOMAXPROCS(0), func(i int) error {
+		c := &t.Columns[i]
 		if c.Kind == Categorical {
 			h := Histogram{Name: c.Name, Type: Categorical, Levels: slices.Clone(c.Levels)}
 			h.fill(c.Values)
@@ -92,7 +98,8 @@ func NewProfile(t *Table) *Profile {
 		} else {
 			p.Features[i] = NewHistogram(c.Name, c.Values, 10)
 		}
-	}
+		return nil
+	})
 	return p
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/evaluate"
+	"github.com/creditrisk/engine/internal/fanout"
 )
 
 // The files train writes beside the model for this report (their names are
@@ -99,7 +101,12 @@ const (
 // columns whose role is not "feature" (protected, date), and date, when not
 // empty, is the date column to take the period from.
 func Describe(t *data.Table, s data.Splits, roles map[string]string, date string) (*DataProfile, error) {
-	p := &DataProfile{Source: t.Source, Digest: t.Digest(), Rows: t.Rows(), LabelCol: t.LabelCol, Positive: t.Positive}
+	p := &DataProfile{Source: t.Source, Rows: t.Rows(), LabelCol: t.LabelCol, Positive: t.Positive}
+	// The digest and the columns' profiles each read the whole input (a
+	// sort of every numeric column): they are made on all cores, as the
+	// run waits for them before it trains.
+	digest := make(chan string, 1)
+	go func() { digest <- t.Digest() }()
 	for _, part := range []struct {
 		name string
 		rows []int
@@ -110,23 +117,29 @@ func Describe(t *data.Table, s data.Splits, roles map[string]string, date string
 		}
 		p.Parts = append(p.Parts, Part{Name: part.name, Rows: len(part.rows), Defaults: d, DefaultRate: rate(d, len(part.rows))})
 	}
-	for _, c := range t.Columns {
+	p.Columns = make([]ColumnProfile, len(t.Columns))
+	fanout.Each(len(t.Columns), runtime.GOMAXPROCS(0), func(i int) error {
+		c := &t.Columns[i]
 		role := roles[c.Name]
 		if role == "" {
 			role = RoleFeature
 		}
-		p.Columns = append(p.Columns, profileColumn(&c, t.Label, role))
-		if c.Name == date {
-			per, err := period(&c, t.Label)
-			if err != nil {
-				return nil, err
-			}
-			p.Period = per
-		}
+		p.Columns[i] = profileColumn(c, t.Label, role)
+		return nil
+	})
+	p.Digest = <-digest
+	if date == "" {
+		return p, nil
 	}
-	if date != "" && p.Period == nil {
+	c, ok := t.Column(date)
+	if !ok {
 		return nil, fmt.Errorf("data profile: date column %q is not in %s", date, t.Source)
 	}
+	per, err := period(c, t.Label)
+	if err != nil {
+		return nil, err
+	}
+	p.Period = per
 	return p, nil
 }
 
