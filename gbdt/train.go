@@ -114,6 +114,11 @@ type booster struct {
 	init         float64
 	score        []float64 // raw training scores
 	vscore       []float64 // raw validation scores, nil without valid
+	// vrows are the validation rows laid out row by row, as Flat walks
+	// them (a column-major walk missed the cache at every level), and
+	// vtree a tree's outputs for them.
+	vrows [][]float64
+	vtree []float64
 	model        *Model
 	rep          *reporter // nil without a callback
 
@@ -159,6 +164,7 @@ func newBooster(p *Params, train, valid *Dataset, mono []int8) *booster {
 	b.score = filled(n, b.init)
 	if valid != nil {
 		b.vscore = filled(valid.rows(), b.init)
+		b.vrows, b.vtree = rowMajor(valid.Columns, valid.rows()), make([]float64, valid.rows())
 	}
 	b.model = newModel(p, train, bn)
 	b.g.allRows = !b.bagged
@@ -168,6 +174,20 @@ func newBooster(p *Params, train, valid *Dataset, mono []int8) *booster {
 		}
 	}
 	return b
+}
+
+// rowMajor copies columns into rows, one backing array for them all.
+func rowMajor(cols [][]float64, n int) [][]float64 {
+	flat := make([]float64, n*len(cols))
+	rows := make([][]float64, n)
+	for r := range rows {
+		row := flat[r*len(cols) : (r+1)*len(cols) : (r+1)*len(cols)]
+		for f, c := range cols {
+			row[f] = c[r]
+		}
+		rows[r] = row
+	}
+	return rows
 }
 
 func filled(n int, v float64) []float64 {
@@ -272,9 +292,12 @@ func (b *booster) updateScores(tree *Tree, splits []binSplit) {
 		})
 	}
 	if b.valid != nil {
+		// One tree's Flat gives each row its leaf's output exactly.
+		f := (&Model{FeatureNames: b.model.FeatureNames, FeatureInfos: b.model.FeatureInfos, Trees: []Tree{*tree}}).Flatten()
 		parallelBlocks(len(b.vscore), b.threads, func(lo, hi, _ int) {
-			for r := lo; r < hi; r++ {
-				b.vscore[r] += tree.LeafValue[tree.leafOfColumns(b.valid.Columns, r)]
+			f.PredictRaw(b.vrows[lo:hi], b.vtree[lo:hi])
+			for r, v := range b.vtree[lo:hi] {
+				b.vscore[lo+r] += v
 			}
 		})
 	}
@@ -393,22 +416,6 @@ func addBias(t *Tree, v float64) {
 		t.InternalValue[i] += v
 	}
 	t.Shrinkage = 1
-}
-
-// leafOfColumns is Leaf for row r of column-major data.
-func (t *Tree) leafOfColumns(cols [][]float64, r int) int {
-	if t.NumLeaves <= 1 {
-		return 0
-	}
-	node := 0
-	for node >= 0 {
-		if t.goLeft(node, cols[t.SplitFeature[node]][r]) {
-			node = t.LeftChild[node]
-		} else {
-			node = t.RightChild[node]
-		}
-	}
-	return ^node
 }
 
 // fileFeatureName makes a feature name writable in a model file, whose

@@ -701,3 +701,31 @@ func TestTrainPredictions(t *testing.T) {
 		})
 	}
 }
+
+// TestValidScores: the validation scores that early stopping watches,
+// updated tree by tree as training goes, are Predict's bit for bit: the
+// last iteration's validation log loss is that of the model's predictions.
+func TestValidScores(t *testing.T) {
+	german, test := loadGerman(t).split()
+	nan := synthetic(4000, 5, 13)
+	for i := range nan.Labels {
+		if i%5 == 0 {
+			nan.Columns[2][i] = math.NaN()
+		}
+	}
+	nanTrain, nanValid := &Dataset{Labels: nan.Labels[:3000]}, &Dataset{Labels: nan.Labels[3000:]}
+	for _, c := range nan.Columns {
+		nanTrain.Columns, nanValid.Columns = append(nanTrain.Columns, c[:3000]), append(nanValid.Columns, c[3000:])
+	}
+	for name, d := range map[string][2]*Dataset{"categories": {german, test}, "missing values": {nanTrain, nanValid}} {
+		t.Run(name, func(t *testing.T) {
+			p := DefaultParams()
+			p.NumIterations = 40
+			var last Iteration
+			m := trainOrFatal(t, p, d[0], d[1], func(it Iteration) { last = it })
+			if got := logLoss(modelScores(m, d[1]), d[1].Labels); got != last.ValidLogLoss {
+				t.Errorf("log loss of the model's validation scores %v, training's %v", got, last.ValidLogLoss)
+			}
+		})
+	}
+}
