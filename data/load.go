@@ -6,10 +6,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/creditrisk/engine/internal/fanout"
 )
 
 // Options say how to read a training file.
@@ -130,16 +133,25 @@ func Load(r io.Reader, opts Options) (*Table, error) {
 	if err := t.setLabel(cols[labelIdx]); err != nil {
 		return nil, err
 	}
-	for j, h := range header {
-		if j == labelIdx || kinds[j] == Ignore {
-			continue
+	var feats []int
+	for j := range header {
+		if j != labelIdx && kinds[j] != Ignore {
+			feats = append(feats, j)
 		}
-		c, err := t.column(h, kinds[j], cols[j])
-		if err != nil {
-			return nil, err
-		}
-		t.Columns = append(t.Columns, c)
+	}
+	// Parsing a column's values is most of loading a large file, and the
+	// columns are independent: they are parsed on all cores. The error is
+	// the first column's in file order, whichever finished first.
+	t.Columns = make([]Column, len(feats))
+	err = fanout.Each(len(feats), runtime.GOMAXPROCS(0), func(i int) error {
+		j := feats[i]
+		c, err := t.column(header[j], kinds[j], cols[j])
+		t.Columns[i] = c
 		cols[j] = nil // let the strings go as soon as possible
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return t, nil
 }
