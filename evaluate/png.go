@@ -13,8 +13,9 @@ import (
 
 // encodePNG writes an opaque chart as an 8-bit RGB PNG with no row filter
 // and the fastest deflate (klauspost/compress's, already a dependency of
-// minio-go: a tenth faster than compress/flate's, files alike in size). Charts are flat colour with long horizontal
-// runs, which deflate finds without filtering: the file is as small as
+// minio-go: a tenth faster than compress/flate's, files alike in size).
+// Charts are flat colour with long horizontal runs, which deflate finds
+// without filtering: the file is as small as
 // image/png's (which tries five filters on every row, most of its time)
 // and it is written two to four times faster. Alpha is dropped: a chart's
 // background is opaque.

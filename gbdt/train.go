@@ -114,13 +114,14 @@ type booster struct {
 	init         float64
 	score        []float64 // raw training scores
 	vscore       []float64 // raw validation scores, nil without valid
+	model        *Model
+	rep          *reporter // nil without a callback
+
 	// vrows are the validation rows laid out row by row, as Flat walks
 	// them (a column-major walk missed the cache at every level), and
 	// vtree a tree's outputs for them.
 	vrows [][]float64
 	vtree []float64
-	model        *Model
-	rep          *reporter // nil without a callback
 
 	bagged bool
 	inBag  int     // rows in the bag: g.idx[:inBag]
