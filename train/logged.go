@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,10 +124,11 @@ func (r *recorder) linked(m mlflow.Metric) mlflow.Metric {
 }
 
 // uploadLogged uploads the model directory to the logged model's artifact
-// location and the rest of the run's files to the run, links the model to
-// the run as its output and marks it READY (UPLOAD_FAILED when the files
-// did not all arrive).
-func (r *recorder) uploadLogged(ctx context.Context, lm *mlflow.LoggedModel, outDir string) (err error) {
+// location and the rest of the run's files to the run, then, once
+// metricsIn has returned, links the model to the run as its output and
+// marks it READY (UPLOAD_FAILED when the files or metrics did not all
+// arrive).
+func (r *recorder) uploadLogged(ctx context.Context, lm *mlflow.LoggedModel, outDir string, metricsIn func() error) (err error) {
 	defer func() {
 		if err == nil {
 			return
@@ -170,6 +172,9 @@ func (r *recorder) uploadLogged(ctx context.Context, lm *mlflow.LoggedModel, out
 		}
 		return err
 	})
+	if merr := metricsIn(); merr != nil {
+		err = errors.Join(merr, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/creditrisk/engine/data"
@@ -173,15 +174,30 @@ func (r *recorder) logMetrics(ctx context.Context, final map[string]float64) err
 	return nil
 }
 
+// logResults logs the final metrics and uploads the run's output
+// directory at once: they go to different servers. A logged model is
+// linked to the run and marked READY only once its metrics are in, so that
+// whoever reads it finds them whole.
+func (r *recorder) logResults(ctx context.Context, dir string, metrics map[string]float64) error {
+	logged := make(chan error, 1)
+	go func() { logged <- r.logMetrics(ctx, metrics) }()
+	metricsIn := sync.OnceValue(func() error { return <-logged })
+	err := r.uploadArtifacts(ctx, dir, metricsIn)
+	if merr := metricsIn(); err == nil {
+		err = merr
+	}
+	return err
+}
+
 // uploadArtifacts copies the run's output directory to its artifact root,
 // the model directory to the logged model's location when there is one
-// (logged.go).
-func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
+// (logged.go), and returns once metricsIn has.
+func (r *recorder) uploadArtifacts(ctx context.Context, dir string, metricsIn func() error) error {
 	if lm, err := r.loggedModel(); err != nil || lm != nil {
 		if err != nil {
 			return err
 		}
-		return r.uploadLogged(ctx, lm, dir)
+		return r.uploadLogged(ctx, lm, dir, metricsIn)
 	}
 	store, err := r.t.Artifacts(r.artifactURI)
 	if err != nil {
@@ -190,7 +206,7 @@ func (r *recorder) uploadArtifacts(ctx context.Context, dir string) error {
 	if err := store.UploadDir(ctx, dir, ""); err != nil {
 		return fmt.Errorf("upload artifacts to %s: %w", r.artifactURI, err)
 	}
-	return nil
+	return metricsIn()
 }
 
 // logModel records the model directory in the run's

@@ -98,10 +98,7 @@ func refit(ctx context.Context, cfg Config, opts Options, split *Result, table *
 		for k, v := range split.Metrics {
 			evidence[refitPrefix+k] = v
 		}
-		if err := rec.logMetrics(ctx, evidence); err != nil {
-			return err
-		}
-		if err := rec.uploadArtifacts(ctx, out); err != nil {
+		if err := rec.logResults(ctx, out, evidence); err != nil {
 			return err
 		}
 		r.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath

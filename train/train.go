@@ -292,11 +292,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 		return nil
 	}
 	defer clock.lap("track")
-	// The test metrics and the files go to different servers: at once.
-	metrics := make(chan error, 1)
-	go func() { metrics <- rec.logMetrics(ctx, res.Metrics) }()
-	err = rec.uploadArtifacts(ctx, opts.OutDir)
-	if err := errors.Join(<-metrics, err); err != nil {
+	if err := rec.logResults(ctx, opts.OutDir, res.Metrics); err != nil {
 		return err
 	}
 	res.ModelURI = "runs:/" + rec.runID + "/" + tracking.ModelPath

@@ -703,3 +703,61 @@ func TestRefit(t *testing.T) {
 		t.Errorf("registered %+v, %v; want the refit run's model", mv, err)
 	}
 }
+
+// TestModelMetricsBeforeLink: the test metrics, which go to the logged
+// model too, are all in before the model is linked to the run and marked
+// READY, however slowly the store takes them (they are logged while the
+// files upload): a local store read the model's half-written metric files
+// otherwise.
+func TestModelMetricsBeforeLink(t *testing.T) {
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &linkOrderTracker{Backend: st}
+	cfg := DefaultConfig()
+	cfg.Model.Family = model.FamilyLogistic
+	cfg.Tracking = TrackingConfig{Experiment: "link-order"}
+	if _, err := Run(t.Context(), cfg, Options{Tracking: tr, OutDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if tr.linked.Load() == 0 {
+		t.Fatal("no model metric was logged: the case tests nothing")
+	}
+	if msg, _ := tr.early.Load().(string); msg != "" {
+		t.Error(msg)
+	}
+}
+
+// linkOrderTracker takes a while over batches with model metrics and notes
+// a link or finalize that comes while one is still pending.
+type linkOrderTracker struct {
+	tracking.Backend
+	pending, linked atomic.Int32
+	early           atomic.Value // string
+}
+
+func (o *linkOrderTracker) LogBatch(ctx context.Context, runID string, b mlflow.Batch) error {
+	if !slices.ContainsFunc(b.Metrics, func(m mlflow.Metric) bool { return m.ModelID != "" }) {
+		return o.Backend.LogBatch(ctx, runID, b)
+	}
+	o.pending.Add(1)
+	defer o.pending.Add(-1)
+	o.linked.Add(1)
+	time.Sleep(200 * time.Millisecond)
+	return o.Backend.LogBatch(ctx, runID, b)
+}
+
+func (o *linkOrderTracker) LogOutputs(ctx context.Context, runID string, models []mlflow.LoggedModelOutput) error {
+	if o.pending.Load() > 0 {
+		o.early.Store("the model was linked to the run while its metrics were still being logged")
+	}
+	return o.Backend.LogOutputs(ctx, runID, models)
+}
+
+func (o *linkOrderTracker) FinalizeLoggedModel(ctx context.Context, id string, status mlflow.LoggedModelStatus) (*mlflow.LoggedModel, error) {
+	if o.pending.Load() > 0 {
+		o.early.Store("the model was finalized while its metrics were still being logged")
+	}
+	return o.Backend.FinalizeLoggedModel(ctx, id, status)
+}
