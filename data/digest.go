@@ -57,9 +57,9 @@ func (t *Table) Digest() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ShortDigest is the first 8 hex digits of [Table.Digest], the length
+// ShortDigest is the first 8 hex digits of a [Table.Digest], the length
 // MLflow uses for dataset digests.
-func (t *Table) ShortDigest() string { return t.Digest()[:8] }
+func ShortDigest(digest string) string { return digest[:8] }
 
 // ColSpec is one column of MLflow's dataset schema.
 type ColSpec struct {

@@ -47,12 +47,13 @@ type Manifest struct {
 	Test          []int  `json:"test"`
 }
 
-// NewManifest records the split s of table t.
-func NewManifest(t *Table, s Splits) *Manifest {
+// NewManifest records the split s of table t, whose Digest is digest: the
+// caller has it already, as a whole table's digest is worth computing once.
+func NewManifest(t *Table, digest string, s Splits) *Manifest {
 	return &Manifest{
 		FormatVersion: manifestVersion,
 		Source:        t.Source,
-		Digest:        t.Digest(),
+		Digest:        digest,
 		Rows:          t.Rows(),
 		Train:         nonNil(s.Train),
 		Validation:    nonNil(s.Validation),

@@ -21,7 +21,7 @@ func TestManifestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := data.NewManifest(tab, s)
+	m := data.NewManifest(tab, tab.Digest(), s)
 	path := filepath.Join(t.TempDir(), "split_manifest.json")
 	if err := m.WriteFile(path); err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestManifestRefusesOtherData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := data.NewManifest(tab, s)
+	m := data.NewManifest(tab, tab.Digest(), s)
 	// One changed value makes other data.
 	csv := strings.Replace(string(data.DefaultCSV()), ",1169,", ",1170,", 1)
 	other, err := data.Load(strings.NewReader(csv), data.Options{Name: "changed.csv", Label: "creditability", Positive: "bad"})

@@ -71,7 +71,7 @@ func TestCrossCheckOptbinning(t *testing.T) {
 			}
 			dir := t.TempDir()
 			manifest := filepath.Join(dir, "split_manifest.json")
-			if err := data.NewManifest(tab, split).WriteFile(manifest); err != nil {
+			if err := data.NewManifest(tab, tab.Digest(), split).WriteFile(manifest); err != nil {
 				t.Fatal(err)
 			}
 			// Our side reads the rows back from the manifest too.

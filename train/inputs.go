@@ -92,7 +92,7 @@ type trainPredictor interface {
 // split manifest, the data profile, the fair-lending figures (also added
 // to the metrics) and the family's own artifacts.
 func (res *Result) writeInputs(cfg Config, dir string, in *input, m model.Model, trainT *data.Table, testScores []float64) error {
-	if err := data.NewManifest(in.all, in.splits).WriteFile(filepath.Join(dir, tracking.SplitManifestFile)); err != nil {
+	if err := data.NewManifest(in.all, in.profile.Digest, in.splits).WriteFile(filepath.Join(dir, tracking.SplitManifestFile)); err != nil {
 		return err
 	}
 	prof := in.profile

@@ -60,7 +60,7 @@ func (r *recorder) createLogged(ctx context.Context, params, tags map[string]str
 	if testT != nil {
 		eval = mlflow.Dataset{
 			Name:       datasetName(testT.Source) + "_test",
-			Digest:     testT.ShortDigest(),
+			Digest:     data.ShortDigest(testT.Digest()),
 			SourceType: "local",
 			Source:     r.source,
 			Schema:     testT.MLflowSchema(),

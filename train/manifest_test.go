@@ -79,7 +79,7 @@ func TestManifestRefused(t *testing.T) {
 	}
 	dir := t.TempDir()
 	german := filepath.Join(dir, "german.json")
-	if err := data.NewManifest(tab, splits).WriteFile(german); err != nil {
+	if err := data.NewManifest(tab, tab.Digest(), splits).WriteFile(german); err != nil {
 		t.Fatal(err)
 	}
 	changed := filepath.Join(dir, "german.csv")

@@ -38,7 +38,9 @@ const (
 	metricValidAUC  = "validation_auc"
 )
 
-func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.Table, extra map[string]string) (*recorder, error) {
+// startRun creates the run and logs table, whose Digest is digest, as its
+// dataset input.
+func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.Table, digest string, extra map[string]string) (*recorder, error) {
 	exp, err := t.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: cfg.Tracking.Experiment})
 	if err != nil {
 		return nil, fmt.Errorf("experiment %q: %w", cfg.Tracking.Experiment, err)
@@ -56,7 +58,7 @@ func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.T
 		return nil, fmt.Errorf("create run in experiment %s: %w", exp.ID, err)
 	}
 	r := &recorder{t: t, runID: run.Info.RunID, experimentID: exp.ID, artifactURI: run.Info.ArtifactURI, source: sourceJSON(cfg)}
-	if err := r.logInput(ctx, cfg, table); err != nil {
+	if err := r.logInput(ctx, cfg, table, digest); err != nil {
 		return r, r.finish(ctx, err)
 	}
 	return r, nil
@@ -98,12 +100,12 @@ func (r *recorder) finish(ctx context.Context, runErr error) error {
 	return runErr
 }
 
-func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table) error {
+func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table, digest string) error {
 	in := mlflow.DatasetInput{
 		Tags: []mlflow.Tag{{Key: "mlflow.data.context", Value: "training"}},
 		Dataset: mlflow.Dataset{
 			Name:       datasetName(table.Source),
-			Digest:     table.ShortDigest(),
+			Digest:     data.ShortDigest(digest),
 			SourceType: "local",
 			Source:     r.source,
 			Schema:     table.MLflowSchema(),

@@ -77,13 +77,14 @@ func refit(ctx context.Context, cfg Config, opts Options, split *Result, table *
 	}
 	tags[mlflow.TagParentRunID] = split.RunID
 	tags["pipeline.refit_of"] = split.RunID
-	rec, err := startRun(ctx, opts.Tracking, rcfg, table, tags)
+	digest := table.Digest()
+	rec, err := startRun(ctx, opts.Tracking, rcfg, table, digest, tags)
 	if err != nil {
 		return nil, nil, fmt.Errorf("refit: %w", err)
 	}
 	r.RunID = rec.runID
 	err = func() error {
-		params := runParams(rcfg, table, m, SplitSizes{Train: table.Rows()})
+		params := runParams(rcfg, table, digest, m, SplitSizes{Train: table.Rows()})
 		params["refit_of"] = split.RunID
 		// The final model is a logged model too where the backend has them
 		// (logged.go), with no evaluation dataset of its own.

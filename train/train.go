@@ -145,7 +145,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if opts.Tracking != nil {
 		go func() {
 			var err error
-			if rec, err = startRun(ctx, opts.Tracking, cfg, table, opts.Tags); err != nil {
+			if rec, err = startRun(ctx, opts.Tracking, cfg, table, in.profile.Digest, opts.Tags); err != nil {
 				cancel()
 			}
 			started <- err
@@ -273,7 +273,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	// behind scoring and plotting.
 	logged := make(chan error, 1)
 	if rec != nil {
-		params := runParams(cfg, table, m, res.Rows)
+		params := runParams(cfg, table, in.profile.Digest, m, res.Rows)
 		go func() { logged <- rec.logTraining(ctx, params, iters) }()
 		rec.startLogged(ctx, params, opts.Tags, testT)
 	} else {
@@ -339,8 +339,9 @@ func (res *Result) evaluate(cfg Config, opts Options, in *input, m model.Model, 
 	return errors.Join(charts, err, model)
 }
 
-// runParams lists every parameter of the run with its effective value.
-func runParams(cfg Config, table *data.Table, m model.Model, rows SplitSizes) map[string]string {
+// runParams lists every parameter of the run with its effective value;
+// digest is table's Digest.
+func runParams(cfg Config, table *data.Table, digest string, m model.Model, rows SplitSizes) map[string]string {
 	p := map[string]string{}
 	for k, v := range m.Params() {
 		p[k] = v
@@ -351,7 +352,7 @@ func runParams(cfg Config, table *data.Table, m model.Model, rows SplitSizes) ma
 	}
 	p["model_family"] = cfg.Model.Family
 	p["data_source"] = src
-	p["data_digest"] = table.ShortDigest()
+	p["data_digest"] = data.ShortDigest(digest)
 	p["label"] = table.LabelCol
 	p["positive"] = table.Positive
 	p["split_seed"] = strconv.FormatInt(cfg.Split.Seed, 10)
