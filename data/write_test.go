@@ -2,12 +2,15 @@ package data_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/creditrisk/engine/data"
+	"github.com/creditrisk/engine/internal/testkit"
 )
 
 func TestWriteCSVRoundTrip(t *testing.T) {
@@ -48,5 +51,79 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteCSVAsEncodingCSV: the rows are written byte for byte as
+// encoding/csv writes the values' FormatFloat and level strings.
+func TestWriteCSVAsEncodingCSV(t *testing.T) {
+	taiwan := testkit.Path(t, "taiwan_default.csv")
+	tests := []struct {
+		name string
+		load func() (*data.Table, error)
+	}{
+		{"german", func() (*data.Table, error) {
+			return data.Load(bytes.NewReader(data.DefaultCSV()), data.DefaultOptions())
+		}},
+		{"taiwan", func() (*data.Table, error) { return data.LoadFile(taiwan, taiwanOptions(taiwan)) }},
+		{"quoting", func() (*data.Table, error) {
+			in := "n,c,y\n-0,\" x\",\"y,es\"\n1e6,\"a \"\"b\"\"\",no\n0.1,\"two\nlines\",no\n,,no\n123456.5,\"\\.\",\"y,es\"\n"
+			return data.Load(strings.NewReader(in), data.Options{Label: "y", Positive: "y,es"})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, err := tt.load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			cw := csv.NewWriter(&want)
+			cw.Write(append(tab.FeatureNames(), tab.LabelCol))
+			for i, y := range tab.Label {
+				var rec []string
+				for _, c := range tab.Columns {
+					switch v := c.Values[i]; {
+					case math.IsNaN(v):
+						rec = append(rec, "")
+					case c.Kind == data.Categorical:
+						rec = append(rec, c.Levels[int(v)])
+					default:
+						rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
+					}
+				}
+				rec = append(rec, map[float64]string{0: tab.Negative, 1: tab.Positive}[y])
+				cw.Write(rec)
+			}
+			cw.Flush()
+			var got bytes.Buffer
+			if err := tab.WriteCSV(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				g, w := got.String(), want.String()
+				i := 0
+				for i < min(len(g), len(w)) && g[i] == w[i] {
+					i++
+				}
+				t.Fatalf("differs at byte %d: got %q, want %q", i, g[max(i-40, 0):min(i+40, len(g))], w[max(i-40, 0):min(i+40, len(w))])
+			}
+		})
+	}
+}
+
+func BenchmarkWriteCSVTaiwan(b *testing.B) {
+	path := testkit.Path(b, "taiwan_default.csv")
+	tab, err := data.LoadFile(path, taiwanOptions(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := tab.WriteCSV(&buf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
