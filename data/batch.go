@@ -2,10 +2,7 @@ package data
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -144,17 +141,11 @@ const (
 // are not features are kept for the output.
 type BatchReader struct {
 	enc    *Encoder
-	name   string
 	header []string // the header record as read (a byte order mark kept)
 	names  []string // column names: trimmed, without the byte order mark
 	colOf  []int    // feature -> column, -1 when absent
 	extra  []int    // columns that are not features
-
-	r         *bufio.Reader
-	blockSize int
-	carry     []byte // bytes read past the last whole record
-	line      int    // line of the next block's first record
-	eof       bool
+	blocks
 }
 
 // Block is a run of whole CSV records of a [BatchReader]'s input.
@@ -184,18 +175,18 @@ type CellNote struct {
 // NewBatchReader reads the header of a CSV file of rows to score and
 // checks that every required feature has a column.
 func (e *Encoder) NewBatchReader(r io.Reader, name string) (*BatchReader, error) {
-	b := &BatchReader{enc: e, name: name, r: bufio.NewReaderSize(r, 64<<10), line: 1, blockSize: BlockSize}
-	rec, err := b.readHeader()
+	b := &BatchReader{enc: e, blocks: newBlocks(r, name)}
+	rec, bom, err := b.readHeader()
 	if err != nil {
 		return nil, err
 	}
-	b.header = rec
-	names := slices.Clone(rec)
-	if len(names) > 0 {
-		names[0] = strings.TrimPrefix(names[0], "\ufeff")
-	}
-	if b.names, err = columnNames(name, names); err != nil {
+	if b.names, err = columnNames(name, rec); err != nil {
 		return nil, err
+	}
+	b.header = rec
+	if bom {
+		b.header = slices.Clone(rec)
+		b.header[0] = "\ufeff" + rec[0]
 	}
 	s := e.schema
 	b.colOf = make([]int, len(s.Features))
@@ -251,141 +242,9 @@ func (b *BatchReader) Cell(rec []string, i int) (value, column string) {
 	return "", b.enc.schema.Features[i].Name
 }
 
-// readHeader reads the first record (after any blank lines, which csv
-// skips too). A byte order mark is skipped for parsing and kept on the
-// first field, as the file has it.
-func (b *BatchReader) readHeader() ([]string, error) {
-	for len(b.carry) < 3 && !b.eof {
-		if err := b.fill(); err != nil {
-			return nil, err
-		}
-	}
-	bom := bytes.HasPrefix(b.carry, []byte("\xef\xbb\xbf"))
-	if bom {
-		b.carry = append(b.carry[:0], b.carry[3:]...)
-	}
-	for headerEnd(b.carry) < 0 && !b.eof {
-		if len(b.carry) > MaxRecord {
-			return nil, &Error{File: b.name, Line: 1, Msg: fmt.Sprintf("the header is longer than %d bytes", MaxRecord), Kind: ErrSyntax}
-		}
-		if err := b.fill(); err != nil {
-			return nil, err
-		}
-	}
-	end := headerEnd(b.carry)
-	if end < 0 {
-		end = len(b.carry)
-	}
-	head := b.carry[:end]
-	cr := csv.NewReader(bytes.NewReader(head))
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
-	if err == io.EOF {
-		return nil, &Error{File: b.name, Msg: "empty file: no header row", Kind: ErrEmpty}
-	}
-	if err != nil {
-		return nil, b.parseError(err, 0)
-	}
-	if bom {
-		rec[0] = "\ufeff" + rec[0]
-	}
-	b.line += bytes.Count(head, []byte{'\n'})
-	b.carry = append(b.carry[:0], b.carry[end:]...)
-	return rec, nil
-}
-
-// headerEnd returns the index just past the first record of data (blank
-// lines before it skipped), or -1 when data does not hold all of it.
-func headerEnd(data []byte) int {
-	quoted, content := false, false
-	for i, c := range data {
-		switch {
-		case c == '"':
-			quoted, content = !quoted, true
-		case c == '\n' && !quoted && content:
-			return i + 1
-		case c != '\n' && c != '\r':
-			content = true
-		}
-	}
-	return -1
-}
-
-// fill reads more input into carry.
-func (b *BatchReader) fill() error {
-	if b.eof {
-		return nil
-	}
-	if cap(b.carry)-len(b.carry) < 32<<10 {
-		b.carry = slices.Grow(b.carry, max(64<<10, len(b.carry)))
-	}
-	n, err := b.r.Read(b.carry[len(b.carry):cap(b.carry)])
-	b.carry = b.carry[:len(b.carry)+n]
-	if err == io.EOF {
-		b.eof = true
-		return nil
-	}
-	if err != nil {
-		return &Error{File: b.name, Line: b.line, Msg: "read: " + err.Error(), Kind: err}
-	}
-	return nil
-}
-
-// recordEnd returns the index just past the last newline of data that is
-// outside a quoted field, or -1. data starts at a record boundary; in CSV
-// a quote inside a quoted field is doubled, so quote parity tells whether
-// a newline is inside a field.
-func recordEnd(data []byte) int {
-	end, quoted := -1, false
-	for i := 0; i < len(data); {
-		k := bytes.IndexAny(data[i:], "\"\n")
-		if k < 0 {
-			break
-		}
-		i += k
-		if data[i] == '"' {
-			quoted = !quoted
-		} else if !quoted {
-			end = i + 1
-		}
-		i++
-	}
-	return end
-}
-
 // Next reads the next block of whole records into blk (reusing its
 // buffer); io.EOF after the last.
-func (b *BatchReader) Next(blk *Block) error {
-	for !b.eof && len(b.carry) < b.blockSize {
-		if err := b.fill(); err != nil {
-			return err
-		}
-	}
-	end := recordEnd(b.carry[:min(len(b.carry), b.blockSize)])
-	if end < 0 {
-		end = recordEnd(b.carry)
-	}
-	for end < 0 && !b.eof {
-		if len(b.carry) > MaxRecord {
-			return &Error{File: b.name, Line: b.line, Msg: fmt.Sprintf("a record longer than %d bytes (an unclosed quote?)", MaxRecord), Kind: ErrSyntax}
-		}
-		if err := b.fill(); err != nil {
-			return err
-		}
-		end = recordEnd(b.carry)
-	}
-	if end < 0 {
-		end = len(b.carry) // at the end: the last record without a newline
-	}
-	if end == 0 {
-		return io.EOF
-	}
-	blk.Data = append(blk.Data[:0], b.carry[:end]...)
-	blk.Line = b.line
-	b.line += bytes.Count(blk.Data, []byte{'\n'})
-	b.carry = append(b.carry[:0], b.carry[end:]...)
-	return nil
-}
+func (b *BatchReader) Next(blk *Block) error { return b.blocks.next(blk) }
 
 // Decode parses and encodes a block's records into rows (reusing their
 // memory). A malformed record, a record with another number of fields than
@@ -394,24 +253,8 @@ func (b *BatchReader) Next(blk *Block) error {
 func (b *BatchReader) Decode(blk *Block, rows *Rows) error {
 	rows.X, rows.Records, rows.Lines, rows.Notes = rows.X[:0], rows.Records[:0], rows.Lines[:0], rows.Notes[:0]
 	rows.flat = rows.flat[:0]
-	cr := csv.NewReader(bytes.NewReader(blk.Data))
-	cr.FieldsPerRecord = -1
 	nf := len(b.enc.schema.Features)
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return b.parseError(err, blk.Line-1)
-		}
-		l, _ := cr.FieldPos(0)
-		line := blk.Line - 1 + l
-		if len(rec) != len(b.header) {
-			return &Error{File: b.name, Line: line,
-				Msg:  fmt.Sprintf("line %d has %s, header has %d", line, plural(len(rec), "field"), len(b.header)),
-				Kind: ErrFieldCount}
-		}
+	err := b.records(blk, len(b.header), false, func(rec []string, line int) error {
 		row := len(rows.Lines)
 		for i := range nf {
 			j := b.colOf[i]
@@ -430,6 +273,10 @@ func (b *BatchReader) Decode(blk *Block, rows *Rows) error {
 		}
 		rows.Records = append(rows.Records, rec)
 		rows.Lines = append(rows.Lines, line)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for i := range rows.Lines {
 		rows.X = append(rows.X, rows.flat[i*nf:(i+1)*nf:(i+1)*nf])
@@ -447,14 +294,4 @@ func (b *BatchReader) refusal(line, i int, cell string, n Note) error {
 		return &Error{File: b.name, Line: line, Column: col, Msg: fmt.Sprintf("value %s is not a finite number", Quote(v)), Kind: ErrNotFinite}
 	}
 	return &Error{File: b.name, Line: line, Column: col, Msg: b.enc.Message(i, n, Quote(v)), Kind: n.Err()}
-}
-
-func (b *BatchReader) parseError(err error, lineOffset int) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &Error{File: b.name, Line: lineOffset + pe.Line,
-			Msg:  fmt.Sprintf("malformed CSV at byte %d of the line: %v", pe.Column, pe.Err),
-			Kind: ErrSyntax}
-	}
-	return &Error{File: b.name, Line: lineOffset, Msg: "read: " + err.Error(), Kind: err}
 }

@@ -7,9 +7,7 @@
 // form the gbdt trainer takes. Column types are inferred from the whole file
 // and can be overridden (numeric, categorical, ignore). Every problem with
 // the input is reported as an [*Error] naming the file, the line and the
-// column. A column's values, as read, may add up to 4 GiB ([ErrTooLarge]
-// beyond): they are held end to end in one buffer until the column is
-// parsed.
+// column.
 //
 // A [Schema] records the features, their types and category levels. It is
 // saved in the model directory as JSON. An [Encoder] (a schema and the

@@ -22,7 +22,6 @@ var (
 	ErrNoPositive      = errors.New("positive label value never occurs")
 	ErrMissingLabel    = errors.New("missing label value")
 	ErrOptions         = errors.New("invalid options")
-	ErrTooLarge        = errors.New("input too large")
 )
 
 // Error is a problem with a data file. File is the source name given to

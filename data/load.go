@@ -1,9 +1,11 @@
 package data
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"runtime"
@@ -81,11 +83,15 @@ func Load(r io.Reader, opts Options) (*Table, error) {
 	if strings.TrimSpace(opts.Positive) == "" {
 		return nil, &Error{File: name, Msg: "no positive label value given", Kind: ErrOptions}
 	}
-	src, err := openCSV(r, name)
+	src := newBlocks(r, name)
+	rec, _, err := src.readHeader()
 	if err != nil {
 		return nil, err
 	}
-	header := src.header
+	header, err := columnNames(name, rec)
+	if err != nil {
+		return nil, err
+	}
 	labelIdx := slices.Index(header, strings.TrimSpace(opts.Label))
 	if labelIdx < 0 {
 		return nil, &Error{File: name, Line: 1, Column: opts.Label,
@@ -108,32 +114,9 @@ func Load(r io.Reader, opts Options) (*Table, error) {
 		kinds[i] = k
 	}
 
-	cols := make([]cells, len(header))
-	var lines []int
-	var size int // bytes of values read: no column holds more
-	for {
-		rec, line, err := src.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		for j, v := range rec {
-			if kinds[j] != Ignore {
-				v = strings.TrimSpace(v)
-				cols[j].add(v)
-				size += len(v)
-			}
-		}
-		if size > math.MaxUint32 {
-			for j := range cols {
-				if cols[j].full() {
-					return nil, &Error{File: name, Line: line, Column: header[j], Msg: "the column's values add up to more than 4 GiB", Kind: ErrTooLarge}
-				}
-			}
-		}
-		lines = append(lines, line)
+	cols, lines, err := readColumns(&src, header, kinds)
+	if err != nil {
+		return nil, err
 	}
 	if len(lines) == 0 {
 		return nil, &Error{File: name, Msg: "no data rows (header only)", Kind: ErrEmpty}
@@ -172,8 +155,7 @@ func (t *Table) setLabel(vals cells) error {
 	t.Label = make([]float64, vals.len())
 	seen := map[string]bool{}
 	var distinct []string
-	for i := range t.Label {
-		b := vals.at(i) // string(b) copies only where kept, as in column
+	for i, b := range vals.all() { // string(b) copies only where kept, as in column
 		if isMissing(string(b)) {
 			return &Error{File: t.Source, Line: t.Lines[i], Column: t.LabelCol, Msg: fmt.Sprintf("missing label value %q", b), Kind: ErrMissingLabel}
 		}
@@ -212,8 +194,7 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 	// the stack, and values are copied only where they are kept.
 	if k != Categorical {
 		numeric, inf := true, -1
-		for i := range c.Values {
-			b := vals.at(i)
+		for i, b := range vals.all() {
 			if isMissing(string(b)) {
 				c.Values[i] = math.NaN()
 				continue
@@ -222,7 +203,7 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 			if !ok {
 				if k == Numeric {
 					return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
-						Msg: fmt.Sprintf("value %q is not a number (the column is set to numeric)", vals.at(i)), Kind: ErrNotNumber}
+						Msg: fmt.Sprintf("value %q is not a number (the column is set to numeric)", b), Kind: ErrNotNumber}
 				}
 				numeric = false
 				break
@@ -243,8 +224,7 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 	}
 	c.Kind = Categorical
 	code := map[string]int{}
-	for i := range c.Values {
-		b := vals.at(i)
+	for _, b := range vals.all() {
 		if _, seen := code[string(b)]; !seen && !isMissing(string(b)) {
 			code[string(b)] = 0
 		}
@@ -256,11 +236,14 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 	for _, l := range c.Levels {
 		if !utf8.ValidString(l) {
 			// Levels go into the schema's JSON, which cannot hold them.
-			i := 0
-			for string(vals.at(i)) != l {
-				i++
+			line := 0
+			for i, b := range vals.all() {
+				if string(b) == l {
+					line = t.Lines[i]
+					break
+				}
 			}
-			return c, &Error{File: t.Source, Line: t.Lines[i], Column: name,
+			return c, &Error{File: t.Source, Line: line, Column: name,
 				Msg: fmt.Sprintf("value %q is not valid UTF-8 (the file must be UTF-8)", l), Kind: ErrSyntax}
 		}
 	}
@@ -268,8 +251,8 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 	for i, v := range c.Levels {
 		code[v] = i
 	}
-	for i := range c.Values {
-		if n, ok := code[string(vals.at(i))]; ok {
+	for i, b := range vals.all() {
+		if n, ok := code[string(b)]; ok {
 			c.Values[i] = float64(n)
 		} else {
 			c.Values[i] = math.NaN()
@@ -278,32 +261,142 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 	return c, nil
 }
 
-// cells are a column's values as read, end to end in one buffer: a
-// million-row file's values as strings cost a header each, which the
-// garbage collector scanned again and again while the file was read (a
-// third of loading's CPU time).
-type cells struct {
-	buf []byte
-	end []uint32 // where each value ends in buf
-}
-
-func (c *cells) add(v string) {
-	c.buf = append(c.buf, v...)
-	c.end = append(c.end, uint32(len(c.buf)))
-}
-
-// full says the buffer has grown past what end can index: the last end
-// is wrong then, and the column unusable.
-func (c *cells) full() bool { return len(c.buf) > math.MaxUint32 }
-
-func (c *cells) len() int { return len(c.end) }
-
-func (c *cells) at(i int) []byte {
-	var start uint32
-	if i > 0 {
-		start = c.end[i-1]
+// readColumns reads every record of src into the columns of header, but
+// those of kind Ignore, and returns them with each record's line. Blocks of records are
+// parsed on all cores and put back in file order; the error is the first
+// in file order. A few blocks are in flight at a time.
+func readColumns(src *blocks, header []string, kinds []Kind) ([]cells, []int, error) {
+	type part struct {
+		blk   Block
+		cols  []run
+		lines []int
+		err   error
+		done  chan struct{}
 	}
-	return c.buf[start:c.end[i]]
+	workers := runtime.GOMAXPROCS(0)
+	parts, work, stop := make(chan *part, 2*workers), make(chan *part), make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(parts)
+		defer close(work)
+		for {
+			p := &part{done: make(chan struct{})}
+			err := src.next(&p.blk)
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				p.err = err
+				close(p.done)
+			}
+			select {
+			case parts <- p:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+			select {
+			case work <- p:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for p := range work {
+				// Sized for a block of equally wide columns: most grow
+				// no more, or once.
+				rows := bytes.Count(p.blk.Data, []byte{'\n'}) + 1
+				p.cols = make([]run, len(kinds))
+				for j := range p.cols {
+					if kinds[j] != Ignore {
+						p.cols[j] = run{buf: make([]byte, 0, len(p.blk.Data)/len(kinds)+16), end: make([]uint32, 0, rows)}
+					}
+				}
+				p.err = src.records(&p.blk, len(kinds), true, func(rec []string, line int) error {
+					for j, v := range rec {
+						if kinds[j] != Ignore {
+							p.cols[j].add(strings.TrimSpace(v))
+						}
+					}
+					p.lines = append(p.lines, line)
+					return nil
+				})
+				p.blk.Data = nil
+				close(p.done)
+			}
+		}()
+	}
+	cols := make([]cells, len(kinds))
+	var lines []int
+	for p := range parts {
+		<-p.done
+		if p.err != nil {
+			return nil, nil, p.err
+		}
+		for j := range cols {
+			cols[j].runs = append(cols[j].runs, p.cols[j])
+			cols[j].n += len(p.cols[j].end)
+		}
+		lines = append(lines, p.lines...)
+	}
+	return cols, lines, nil
+}
+
+// cells are a column's values as read: those of each block end to end in
+// one buffer, with their end offsets. A string each cost a header, which
+// the garbage collector scanned again and again while a large file was
+// read (a third of loading's CPU time on a million rows); and the blocks'
+// buffers are kept as parsed, not copied together.
+type cells struct {
+	runs []run
+	n    int
+}
+
+type run struct {
+	buf []byte
+	end []uint32 // where each value ends in buf; a block is far below 4 GiB
+}
+
+func (r *run) add(v string) {
+	r.buf = append(r.buf, v...)
+	r.end = append(r.end, uint32(len(r.buf)))
+}
+
+func (c *cells) len() int { return c.n }
+
+// all yields the values in order, with their index.
+func (c *cells) all() iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		i := 0
+		for _, r := range c.runs {
+			var start uint32
+			for _, e := range r.end {
+				if !yield(i, r.buf[start:e]) {
+					return
+				}
+				start, i = e, i+1
+			}
+		}
+	}
+}
+
+// at is value i.
+func (c *cells) at(i int) []byte {
+	for _, r := range c.runs {
+		if i < len(r.end) {
+			var start uint32
+			if i > 0 {
+				start = r.end[i-1]
+			}
+			return r.buf[start:r.end[i]]
+		}
+		i -= len(r.end)
+	}
+	panic("data: cell index out of range")
 }
 
 // parseNumber parses a decimal number as training files write it. Unlike
