@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -45,30 +46,93 @@ func auc(score, labels []float64) float64 {
 // asks for two AUCs an iteration for the learning curves, which made the
 // sort as costly as growing the trees on 30,000 rows.
 type ranker struct {
-	keys, ktmp []uint64
-	pos, ptmp  []bool
+	words, tmp []uint64
 }
+
+// A word packs what the sort moves about a score into one uint64: the top
+// 33 bits of its key (prefix), its row (30 bits) and whether its label is
+// positive (the lowest bit). One word a score, not a key and a label in
+// two arrays, halves the scattered writes of each radix pass, which were
+// most of the learning curves' cost on a million rows.
+const (
+	prefix  = 31 // the bits below the key's prefix
+	rowBits = 30
+	maxRows = 1 << rowBits
+)
 
 // auc is the package's auc, computed in s's scratch.
 func (s *ranker) auc(score, labels []float64) float64 {
-	s.sort(score, labels)
+	if len(score) >= maxRows {
+		return aucBySort(score, labels)
+	}
+	words := s.sort(score, labels)
 	// Lowest scores first: each group of tied scores adds its positives
 	// times the negatives ranked below them, plus half its own negatives.
-	// Counting twice the area keeps every sum an exact integer.
+	// Counting twice the area keeps every sum an exact integer. Scores
+	// alike in their prefix are ordered, and ties found, by their full
+	// keys; most scores share their prefix with none, and take the
+	// branch-free path (a row's label is a coin toss to the predictor).
 	var below, twice, npos int64
-	keys, pos := s.keys, s.pos
-	for j := 0; j < len(keys); {
-		var p, n int64
+	n := len(words)
+	key := func(w uint64) uint64 { return floatKey(score[w>>1&(maxRows-1)]) }
+	for j := 0; j < n; {
+		if j+1 == n || words[j+1]>>prefix != words[j]>>prefix {
+			p := int64(words[j] & 1)
+			twice += p * 2 * below
+			below += 1 - p
+			npos += p
+			j++
+			continue
+		}
+		i := j + 2
+		for i < n && words[i]>>prefix == words[j]>>prefix {
+			i++
+		}
+		run := words[j:i]
+		slices.SortFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+		for g := 0; g < len(run); {
+			k, p, h := key(run[g]), int64(0), g
+			for ; h < len(run) && key(run[h]) == k; h++ {
+				p += int64(run[h] & 1)
+			}
+			ng := int64(h-g) - p
+			twice += p * (2*below + ng)
+			below += ng
+			npos += p
+			g = h
+		}
+		j = i
+	}
+	if npos == 0 || below == 0 {
+		return math.NaN()
+	}
+	return float64(twice) / 2 / (float64(npos) * float64(below))
+}
+
+// aucBySort is auc for more rows than a word can number.
+func aucBySort(score, labels []float64) float64 {
+	type scored struct {
+		key uint64
+		pos bool
+	}
+	rows := make([]scored, len(score))
+	for i, v := range score {
+		rows[i] = scored{floatKey(v), labels[i] > 0}
+	}
+	slices.SortFunc(rows, func(a, b scored) int { return cmp.Compare(a.key, b.key) })
+	var below, twice, npos int64
+	for j := 0; j < len(rows); {
+		var p, ng int64
 		i := j
-		for ; i < len(keys) && keys[i] == keys[j]; i++ {
-			if pos[i] {
+		for ; i < len(rows) && rows[i].key == rows[j].key; i++ {
+			if rows[i].pos {
 				p++
 			} else {
-				n++
+				ng++
 			}
 		}
-		twice += p * (2*below + n)
-		below += n
+		twice += p * (2*below + ng)
+		below += ng
 		npos += p
 		j = i
 	}
@@ -78,72 +142,42 @@ func (s *ranker) auc(score, labels []float64) float64 {
 	return float64(twice) / 2 / (float64(npos) * float64(below))
 }
 
-// prefix is the part of a key that sort's radix passes order: three 11-bit
-// digits, about six significant decimal digits of a score.
-const prefix = 31
-
-// sort fills s.keys with the order-preserving keys of score, ascending,
-// and s.pos with whether each one's label is positive. An LSD radix sort
-// orders the keys' top 33 bits in three passes; scores alike in those
-// (ties, mostly) are then ordered in full among themselves.
-func (s *ranker) sort(score, labels []float64) {
+// sort returns the words of score and labels (fewer than maxRows) ordered
+// by their prefixes: an LSD radix sort in three 11-bit passes.
+func (s *ranker) sort(score, labels []float64) []uint64 {
 	n := len(score)
-	if cap(s.keys) < n {
-		s.keys, s.ktmp = make([]uint64, n), make([]uint64, n)
-		s.pos, s.ptmp = make([]bool, n), make([]bool, n)
+	if cap(s.words) < n {
+		s.words, s.tmp = make([]uint64, n), make([]uint64, n)
 	}
-	keys, ktmp, pos, ptmp := s.keys[:n], s.ktmp[:n], s.pos[:n], s.ptmp[:n]
+	words, tmp := s.words[:n], s.tmp[:n]
 	var count [3][1 << 11]int32
 	for i, v := range score {
-		k := floatKey(v) // the two zeros tie
-		keys[i], pos[i] = k, labels[i] > 0
-		count[0][k>>prefix&0x7ff]++
-		count[1][k>>(prefix+11)&0x7ff]++
-		count[2][k>>(prefix+22)]++
+		w := floatKey(v)>>prefix<<prefix | uint64(i)<<1 | b2u(labels[i] > 0) // the two zeros tie
+		words[i] = w
+		count[0][w>>prefix&0x7ff]++
+		count[1][w>>(prefix+11)&0x7ff]++
+		count[2][w>>(prefix+22)]++
 	}
 	for d := range count {
 		shift := prefix + 11*uint(d)
 		c := &count[d]
-		if n == 0 || int(c[keys[0]>>shift&0x7ff]) == n {
-			continue // every key has this digit: the pass would move nothing
+		if n == 0 || int(c[words[0]>>shift&0x7ff]) == n {
+			continue // every word has this digit: the pass would move nothing
 		}
 		var sum int32
 		for b, v := range c {
 			c[b] = sum
 			sum += v
 		}
-		for i, k := range keys {
-			b := k >> shift & 0x7ff
-			ktmp[c[b]], ptmp[c[b]] = k, pos[i]
+		for _, w := range words {
+			b := w >> shift & 0x7ff
+			tmp[c[b]] = w
 			c[b]++
 		}
-		keys, ktmp, pos, ptmp = ktmp, keys, ptmp, pos
+		words, tmp = tmp, words
 	}
-	for j := 0; j < n; {
-		i, sorted := j+1, true
-		for ; i < n && keys[i]>>prefix == keys[j]>>prefix; i++ {
-			sorted = sorted && keys[i-1] <= keys[i]
-		}
-		if !sorted {
-			sortRun(keys[j:i], pos[j:i])
-		}
-		j = i
-	}
-	s.keys, s.ktmp, s.pos, s.ptmp = keys, ktmp, pos, ptmp
-}
-
-// sortRun orders keys that share their prefix by their remaining bits,
-// each carrying its label in the bit freed at the bottom.
-func sortRun(keys []uint64, pos []bool) {
-	const low = 1<<prefix - 1
-	top := keys[0] &^ low
-	for i, k := range keys {
-		keys[i] = (k&low)<<1 | b2u(pos[i])
-	}
-	slices.Sort(keys)
-	for i, k := range keys {
-		keys[i], pos[i] = top|k>>1, k&1 == 1
-	}
+	s.words, s.tmp = words, tmp
+	return words
 }
 
 func b2u(b bool) uint64 {
