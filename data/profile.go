@@ -119,19 +119,22 @@ func (p *Profile) Feature(name string) (*Histogram, bool) {
 // values gets fewer buckets). Use it for a model's scores, with name
 // "score", as well as for features.
 func NewHistogram(name string, values []float64, bins int) Histogram {
-	sorted := make([]float64, 0, len(values))
+	vals := make([]float64, 0, len(values))
 	for _, v := range values {
 		if !math.IsNaN(v) {
-			sorted = append(sorted, v)
+			vals = append(vals, v)
 		}
 	}
-	slices.Sort(sorted)
 	h := Histogram{Name: name, Type: Numeric, Edges: []float64{}}
-	if len(sorted) > 0 {
-		lo, hi := sorted[0], sorted[len(sorted)-1]
-		h.Min, h.Max = &lo, &hi
-		for q := 1; q < bins; q++ {
-			c := quantile(sorted, float64(q)/float64(bins))
+	if len(vals) > 0 {
+		bins = max(bins, 1)
+		qs := make([]float64, bins+1)
+		for q := range qs {
+			qs[q] = float64(q) / float64(bins)
+		}
+		qv := Quantiles(vals, qs...)
+		h.Min, h.Max = &qv[0], &qv[bins]
+		for _, c := range qv[1:bins] {
 			if len(h.Edges) == 0 || c > h.Edges[len(h.Edges)-1] {
 				h.Edges = append(h.Edges, c)
 			}
@@ -153,22 +156,6 @@ func (h *Histogram) fill(values []float64) {
 	}
 }
 
-// quantile interpolates linearly between the order statistics of sorted.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
-	if i+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	f, a, b := pos-float64(i), sorted[i], sorted[i+1]
-	if f == 0 || a == b {
-		return a
-	}
-	if d := b - a; !math.IsInf(d, 0) {
-		return a + f*d
-	}
-	return (1-f)*a + f*b // b−a overflows
-}
 
 // Buckets returns the number of buckets, the missing bucket included.
 func (h *Histogram) Buckets() int {

@@ -185,26 +185,14 @@ func profileColumn(c *data.Column, labels []float64, role string) ColumnProfile 
 	if len(vals) == 0 {
 		return cp
 	}
-	slices.Sort(vals)
-	q := func(f float64) *float64 { v := quantile(vals, f); return &v }
 	sum := 0.0
 	for _, v := range vals {
 		sum += v
 	}
 	mean := sum / float64(len(vals))
-	cp.Min, cp.P25, cp.Median, cp.P75, cp.Max, cp.Mean = q(0), q(0.25), q(0.5), q(0.75), q(1), &mean
+	q := data.Quantiles(vals, 0, 0.25, 0.5, 0.75, 1)
+	cp.Min, cp.P25, cp.Median, cp.P75, cp.Max, cp.Mean = &q[0], &q[1], &q[2], &q[3], &q[4], &mean
 	return cp
-}
-
-// quantile interpolates linearly between the order statistics (numpy's
-// default), sorted being ascending and not empty.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	lo := int(math.Floor(pos))
-	if lo >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[lo] + (pos-float64(lo))*(sorted[lo+1]-sorted[lo])
 }
 
 // dateLayouts are the date forms a date column may use.
