@@ -47,6 +47,7 @@ func auc(score, labels []float64) float64 {
 // sort as costly as growing the trees on 30,000 rows.
 type ranker struct {
 	words, tmp []uint64
+	keys       []uint64 // full keys of a run of words alike in prefix
 }
 
 // A word packs what the sort moves about a score into one uint64: the top
@@ -74,7 +75,6 @@ func (s *ranker) auc(score, labels []float64) float64 {
 	// branch-free path (a row's label is a coin toss to the predictor).
 	var below, twice, npos int64
 	n := len(words)
-	key := func(w uint64) uint64 { return floatKey(score[w>>1&(maxRows-1)]) }
 	for j := 0; j < n; {
 		if j+1 == n || words[j+1]>>prefix != words[j]>>prefix {
 			p := int64(words[j] & 1)
@@ -88,11 +88,15 @@ func (s *ranker) auc(score, labels []float64) float64 {
 		for i < n && words[i]>>prefix == words[j]>>prefix {
 			i++
 		}
-		run := words[j:i]
-		slices.SortFunc(run, func(a, b uint64) int { return cmp.Compare(key(a), key(b)) })
+		run, keys := words[j:i], s.keys[:0]
+		for _, w := range run {
+			keys = append(keys, floatKey(score[w>>1&(maxRows-1)]))
+		}
+		s.keys = keys
+		sortRun(keys, run)
 		for g := 0; g < len(run); {
-			k, p, h := key(run[g]), int64(0), g
-			for ; h < len(run) && key(run[h]) == k; h++ {
+			k, p, h := keys[g], int64(0), g
+			for ; h < len(run) && keys[h] == k; h++ {
 				p += int64(run[h] & 1)
 			}
 			ng := int64(h-g) - p
@@ -107,6 +111,34 @@ func (s *ranker) auc(score, labels []float64) float64 {
 		return math.NaN()
 	}
 	return float64(twice) / 2 / (float64(npos) * float64(below))
+}
+
+// sortRun orders the words of a run of scores alike in prefix by their
+// full keys, keys[i] being words[i]'s. Runs are mostly two or three long,
+// or, in the first iterations, when a few trees give few distinct
+// scores, long and tied throughout.
+func sortRun(keys, words []uint64) {
+	if slices.IsSorted(keys) {
+		return
+	}
+	if len(keys) > 12 {
+		pairs := make([][2]uint64, len(keys))
+		for i := range pairs {
+			pairs[i] = [2]uint64{keys[i], words[i]}
+		}
+		slices.SortFunc(pairs, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+		for i, p := range pairs {
+			keys[i], words[i] = p[0], p[1]
+		}
+		return
+	}
+	for i := 1; i < len(keys); i++ {
+		k, w, j := keys[i], words[i], i
+		for ; j > 0 && keys[j-1] > k; j-- {
+			keys[j], words[j] = keys[j-1], words[j-1]
+		}
+		keys[j], words[j] = k, w
+	}
 }
 
 // aucBySort is auc for more rows than a word can number.
