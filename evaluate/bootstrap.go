@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 
+	"github.com/creditrisk/engine/data"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -70,12 +70,11 @@ func Bootstrap(labels, scores []float64, resamples int, level float64, seed uint
 		k, _ := b.ks()
 		aucs, kss = append(aucs, b.auc()), append(kss, k)
 	}
-	slices.Sort(aucs)
-	slices.Sort(kss)
 	tail := (1 - level) / 2
-	r.AUC.Lo, r.AUC.Hi = quantile(aucs, tail), quantile(aucs, 1-tail)
+	a, k := data.Quantiles(aucs, tail, 1-tail), data.Quantiles(kss, tail, 1-tail)
+	r.AUC.Lo, r.AUC.Hi = a[0], a[1]
 	r.Gini.Lo, r.Gini.Hi = 2*r.AUC.Lo-1, 2*r.AUC.Hi-1
-	r.KS.Lo, r.KS.Hi = quantile(kss, tail), quantile(kss, 1-tail)
+	r.KS.Lo, r.KS.Hi = k[0], k[1]
 	return r, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/creditrisk/engine/data"
 )
 
 // PSIEpsilon replaces an empty bin's share so its log term stays finite.
@@ -46,11 +48,8 @@ func PSI(expected, actual []float64) (*PSIResult, error) {
 			return nil, fmt.Errorf("psi: %w", err)
 		}
 	}
-	sorted := slices.Clone(expected)
-	slices.Sort(sorted)
 	var cuts []float64
-	for q := 1; q < 10; q++ {
-		c := quantile(sorted, float64(q)/10)
+	for _, c := range data.Quantiles(slices.Clone(expected), 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9) {
 		if len(cuts) == 0 || c > cuts[len(cuts)-1] {
 			cuts = append(cuts, c)
 		}
@@ -71,24 +70,6 @@ func PSI(expected, actual []float64) (*PSIResult, error) {
 		r.Bins = append(r.Bins, b)
 	}
 	return r, nil
-}
-
-// quantile interpolates linearly between the order statistics of sorted.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
-	if i+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	f, a, b := pos-float64(i), sorted[i], sorted[i+1]
-	if f == 0 {
-		return a
-	}
-	if d := b - a; !math.IsInf(d, 0) {
-		return a + f*d
-	}
-	return (1-f)*a + f*b // a and b so far apart that b−a overflows
-
 }
 
 // shares returns the share of v in each bin (−∞, c0], (c0, c1], …, (ck, +∞).

@@ -103,35 +103,28 @@ func BenchmarkAUC(b *testing.B) {
 // BenchmarkAUC600k is BenchmarkAUC on the training split of the 1M x 28
 // end-to-end benchmark: 600,000 scores, past what the caches hold.
 func BenchmarkAUC600k(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	score, labels := make([]float64, 600_000), make([]float64, 600_000)
-	for i := range score {
-		score[i] = r.NormFloat64()
-		if r.Float64() < 0.3 {
-			labels[i] = 1
-		}
-	}
-	var s ranker
-	for b.Loop() {
-		s.auc(score, labels)
-	}
+	benchAUC(b, func(r *rand.Rand) float64 { return r.NormFloat64() })
 }
 
 // BenchmarkAUC600kFewScores is BenchmarkAUC600k as in the first
 // iterations, when the scores take a few hundred values, each tied across
 // thousands of rows.
 func BenchmarkAUC600kFewScores(b *testing.B) {
+	benchAUC(b, func(r *rand.Rand) float64 { return float64(r.IntN(300)) / 7 })
+}
+
+func benchAUC(b *testing.B, score func(*rand.Rand) float64) {
 	r := rand.New(rand.NewPCG(1, 2))
-	score, labels := make([]float64, 600_000), make([]float64, 600_000)
-	for i := range score {
-		score[i] = float64(r.IntN(300)) / 7
+	scores, labels := make([]float64, 600_000), make([]float64, 600_000)
+	for i := range scores {
+		scores[i] = score(r)
 		if r.Float64() < 0.3 {
 			labels[i] = 1
 		}
 	}
 	var s ranker
 	for b.Loop() {
-		s.auc(score, labels)
+		s.auc(scores, labels)
 	}
 }
 
