@@ -114,7 +114,7 @@ func Load(r io.Reader, opts Options) (*Table, error) {
 		kinds[i] = k
 	}
 
-	cols, lines, err := readColumns(&src, header, kinds)
+	cols, lines, err := readColumns(&src, kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +261,11 @@ func (t *Table) column(name string, k Kind, vals cells) (Column, error) {
 	return c, nil
 }
 
-// readColumns reads every record of src into the columns of header, but
-// those of kind Ignore, and returns them with each record's line. Blocks of records are
-// parsed on all cores and put back in file order; the error is the first
-// in file order. A few blocks are in flight at a time.
-func readColumns(src *blocks, header []string, kinds []Kind) ([]cells, []int, error) {
+// readColumns reads every record of src into columns, but those of kind
+// Ignore, and returns them with each record's line. Blocks of records are
+// parsed on all cores and kept in file order; the error is the first in
+// file order. A few blocks are in flight at a time.
+func readColumns(src *blocks, kinds []Kind) ([]cells, []int, error) {
 	type part struct {
 		blk   Block
 		cols  []run
