@@ -156,7 +156,6 @@ func (h *Histogram) fill(values []float64) {
 	}
 }
 
-
 // Buckets returns the number of buckets, the missing bucket included.
 func (h *Histogram) Buckets() int {
 	if h.Type == Categorical {
