@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditrisk/engine/data"
 	"github.com/creditrisk/engine/internal/fanout"
 	"github.com/creditrisk/engine/mlflow"
 	"github.com/creditrisk/engine/tracking"
@@ -30,7 +29,6 @@ import (
 type logged struct {
 	done  chan struct{}
 	model *mlflow.LoggedModel // nil on a backend without logged models
-	eval  mlflow.Dataset      // the test split, which the test metrics are linked to
 	err   error
 }
 
@@ -39,37 +37,22 @@ type logged struct {
 const evalContext = "eval"
 
 // startLogged asks the backend whether it has logged models and, if so,
-// logs the evaluation dataset (testT; nil for a refit run, which has none
-// of its own) and creates the logged model, in the background;
-// loggedModel waits for the answer.
-func (r *recorder) startLogged(ctx context.Context, params, tags map[string]string, testT *data.Table) {
+// creates the logged model, in the background; loggedModel waits for the
+// answer. The test metrics are linked to the evaluation dataset that
+// startRun logged, if it did (a refit run has none of its own).
+func (r *recorder) startLogged(ctx context.Context, params, tags map[string]string) {
 	l := &logged{done: make(chan struct{})}
 	r.lm = l
 	go func() {
 		defer close(l.done)
-		l.model, l.eval, l.err = r.createLogged(ctx, params, tags, testT)
+		l.model, l.err = r.createLogged(ctx, params, tags)
 	}()
 }
 
-func (r *recorder) createLogged(ctx context.Context, params, tags map[string]string, testT *data.Table) (*mlflow.LoggedModel, mlflow.Dataset, error) {
+func (r *recorder) createLogged(ctx context.Context, params, tags map[string]string) (*mlflow.LoggedModel, error) {
 	ok, err := r.t.SupportsLoggedModels(ctx)
 	if err != nil || !ok {
-		return nil, mlflow.Dataset{}, err
-	}
-	var eval mlflow.Dataset
-	if testT != nil {
-		eval = mlflow.Dataset{
-			Name:       datasetName(testT.Source) + "_test",
-			Digest:     data.ShortDigest(testT.Digest()),
-			SourceType: "local",
-			Source:     r.source,
-			Schema:     testT.MLflowSchema(),
-			Profile:    testT.MLflowProfile(),
-		}
-		in := mlflow.DatasetInput{Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: evalContext}}, Dataset: eval}
-		if err := r.t.LogInputs(ctx, r.runID, []mlflow.DatasetInput{in}); err != nil {
-			return nil, eval, fmt.Errorf("log evaluation dataset: %w", err)
-		}
+		return nil, err
 	}
 	req := mlflow.CreateLoggedModelRequest{ExperimentID: r.experimentID, Name: tracking.ModelPath, SourceRunID: r.runID}
 	for _, k := range sortedKeys(params) {
@@ -84,9 +67,9 @@ func (r *recorder) createLogged(ctx context.Context, params, tags map[string]str
 	}
 	lm, err := r.t.CreateLoggedModel(ctx, req)
 	if err != nil {
-		return nil, eval, fmt.Errorf("create logged model: %w", err)
+		return nil, fmt.Errorf("create logged model: %w", err)
 	}
-	return lm, eval, nil
+	return lm, nil
 }
 
 // loggedModel waits for startLogged: the logged model, or nil when the
@@ -118,7 +101,7 @@ func (r *recorder) abandonLogged(ctx context.Context) {
 func (r *recorder) linked(m mlflow.Metric) mlflow.Metric {
 	if lm, err := r.loggedModel(); err == nil && lm != nil {
 		m.ModelID = lm.Info.ModelID
-		m.DatasetName, m.DatasetDigest = r.lm.eval.Name, r.lm.eval.Digest
+		m.DatasetName, m.DatasetDigest = r.eval.Name, r.eval.Digest
 	}
 	return m
 }

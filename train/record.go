@@ -26,8 +26,9 @@ type recorder struct {
 	runID        string
 	experimentID string
 	artifactURI  string
-	source       string  // the data's source as a dataset's JSON
-	lm           *logged // the MLflow 3 logged model (logged.go)
+	source       string         // the data's source as a dataset's JSON
+	eval         mlflow.Dataset // the test split as logged, if it was (logInputs)
+	lm           *logged        // the MLflow 3 logged model (logged.go)
 }
 
 // Metric keys of the per-iteration learning curves.
@@ -40,7 +41,10 @@ const (
 
 // startRun creates the run and logs table, whose Digest is digest, as its
 // dataset input.
-func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.Table, digest string, extra map[string]string) (*recorder, error) {
+// startRun creates the run and logs its dataset inputs: table, whose
+// digest is digest, and, where the backend has logged models, test (the
+// test split; nil for none). It runs while the model trains.
+func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.Table, digest string, test *data.Table, extra map[string]string) (*recorder, error) {
 	exp, err := t.GetOrCreateExperiment(ctx, mlflow.CreateExperimentRequest{Name: cfg.Tracking.Experiment})
 	if err != nil {
 		return nil, fmt.Errorf("experiment %q: %w", cfg.Tracking.Experiment, err)
@@ -58,7 +62,7 @@ func startRun(ctx context.Context, t tracking.Backend, cfg Config, table *data.T
 		return nil, fmt.Errorf("create run in experiment %s: %w", exp.ID, err)
 	}
 	r := &recorder{t: t, runID: run.Info.RunID, experimentID: exp.ID, artifactURI: run.Info.ArtifactURI, source: sourceJSON(cfg)}
-	if err := r.logInput(ctx, cfg, table, digest); err != nil {
+	if err := r.logInputs(ctx, table, digest, test); err != nil {
 		return r, r.finish(ctx, err)
 	}
 	return r, nil
@@ -100,9 +104,14 @@ func (r *recorder) finish(ctx context.Context, runErr error) error {
 	return runErr
 }
 
-func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table, digest string) error {
-	in := mlflow.DatasetInput{
-		Tags: []mlflow.Tag{{Key: "mlflow.data.context", Value: "training"}},
+// logInputs logs the training data and, where the backend has logged
+// models (whose test metrics are linked to it), the test split as the
+// evaluation dataset, as mlflow.evaluate does. Both go in one call while
+// the model trains: after training, the server's round trips would hold
+// up the model directory, which waits for its logged model.
+func (r *recorder) logInputs(ctx context.Context, table *data.Table, digest string, test *data.Table) error {
+	ins := []mlflow.DatasetInput{{
+		Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: "training"}},
 		Dataset: mlflow.Dataset{
 			Name:       datasetName(table.Source),
 			Digest:     data.ShortDigest(digest),
@@ -111,9 +120,26 @@ func (r *recorder) logInput(ctx context.Context, cfg Config, table *data.Table, 
 			Schema:     table.MLflowSchema(),
 			Profile:    table.MLflowProfile(),
 		},
+	}}
+	if test != nil {
+		ok, err := r.t.SupportsLoggedModels(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			r.eval = mlflow.Dataset{
+				Name:       datasetName(test.Source) + "_test",
+				Digest:     data.ShortDigest(test.Digest()),
+				SourceType: "local",
+				Source:     r.source,
+				Schema:     test.MLflowSchema(),
+				Profile:    test.MLflowProfile(),
+			}
+			ins = append(ins, mlflow.DatasetInput{Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: evalContext}}, Dataset: r.eval})
+		}
 	}
-	if err := r.t.LogInputs(ctx, r.runID, []mlflow.DatasetInput{in}); err != nil {
-		return fmt.Errorf("log dataset input: %w", err)
+	if err := r.t.LogInputs(ctx, r.runID, ins); err != nil {
+		return fmt.Errorf("log dataset inputs: %w", err)
 	}
 	return nil
 }

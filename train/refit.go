@@ -78,7 +78,7 @@ func refit(ctx context.Context, cfg Config, opts Options, split *Result, table *
 	tags[mlflow.TagParentRunID] = split.RunID
 	tags["pipeline.refit_of"] = split.RunID
 	digest := table.Digest()
-	rec, err := startRun(ctx, opts.Tracking, rcfg, table, digest, tags)
+	rec, err := startRun(ctx, opts.Tracking, rcfg, table, digest, nil, tags)
 	if err != nil {
 		return nil, nil, fmt.Errorf("refit: %w", err)
 	}
@@ -88,7 +88,7 @@ func refit(ctx context.Context, cfg Config, opts Options, split *Result, table *
 		params["refit_of"] = split.RunID
 		// The final model is a logged model too where the backend has them
 		// (logged.go), with no evaluation dataset of its own.
-		rec.startLogged(ctx, params, tags, nil)
+		rec.startLogged(ctx, params, tags)
 		if err := saveModel(r.ModelDir, m, table, split.testScores, rec); err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if opts.Tracking != nil {
 		go func() {
 			var err error
-			if rec, err = startRun(ctx, opts.Tracking, cfg, table, in.profile.Digest, opts.Tags); err != nil {
+			if rec, err = startRun(ctx, opts.Tracking, cfg, table, in.profile.Digest, testT, opts.Tags); err != nil {
 				cancel()
 			}
 			started <- err
@@ -275,7 +275,7 @@ func (res *Result) fit(ctx context.Context, cfg Config, opts Options, rec *recor
 	if rec != nil {
 		params := runParams(cfg, table, in.profile.Digest, m, res.Rows)
 		go func() { logged <- rec.logTraining(ctx, params, iters) }()
-		rec.startLogged(ctx, params, opts.Tags, testT)
+		rec.startLogged(ctx, params, opts.Tags)
 	} else {
 		logged <- nil
 	}
