@@ -285,16 +285,18 @@ func readColumns(src *blocks, kinds []Kind) ([]cells, []int, error) {
 			if err == io.EOF {
 				return
 			}
-			if err != nil {
+			if err != nil { // a part that is already done, and the last
 				p.err = err
 				close(p.done)
+				select {
+				case parts <- p:
+				case <-stop:
+				}
+				return
 			}
 			select {
 			case parts <- p:
 			case <-stop:
-				return
-			}
-			if err != nil {
 				return
 			}
 			select {

@@ -19,7 +19,7 @@ func Quantiles(values []float64, qs ...float64) []float64 {
 	}
 	ks := make([]int, 0, 2*len(qs))
 	for _, q := range qs {
-		i := int(q * float64(n-1))
+		i, _ := position(n, q)
 		ks = append(ks, i, min(i+1, n-1))
 	}
 	slices.Sort(ks)
@@ -34,12 +34,11 @@ func Quantiles(values []float64, qs ...float64) []float64 {
 // quantile interpolates linearly between the order statistics of sorted,
 // or of a slice that holds the two it reads where a sort would put them.
 func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
+	i, f := position(len(sorted), q)
 	if i+1 >= len(sorted) {
 		return sorted[len(sorted)-1]
 	}
-	f, a, b := pos-float64(i), sorted[i], sorted[i+1]
+	a, b := sorted[i], sorted[i+1]
 	if f == 0 || a == b {
 		return a
 	}
@@ -47,6 +46,14 @@ func quantile(sorted []float64, q float64) float64 {
 		return a + f*d
 	}
 	return (1-f)*a + f*b // b−a overflows
+}
+
+// position is where quantile q falls among n sorted values: f of the way
+// from order statistic i to i+1.
+func position(n int, q float64) (i int, f float64) {
+	pos := q * float64(n-1)
+	i = int(pos)
+	return i, pos - float64(i)
 }
 
 // selectOrder rearranges v, which holds no NaN, so that v[k] is what a

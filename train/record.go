@@ -39,8 +39,6 @@ const (
 	metricValidAUC  = "validation_auc"
 )
 
-// startRun creates the run and logs table, whose Digest is digest, as its
-// dataset input.
 // startRun creates the run and logs its dataset inputs: table, whose
 // digest is digest, and, where the backend has logged models, test (the
 // test split; nil for none). It runs while the model trains.
@@ -110,38 +108,38 @@ func (r *recorder) finish(ctx context.Context, runErr error) error {
 // the model trains: after training, the server's round trips would hold
 // up the model directory, which waits for its logged model.
 func (r *recorder) logInputs(ctx context.Context, table *data.Table, digest string, test *data.Table) error {
-	ins := []mlflow.DatasetInput{{
-		Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: "training"}},
-		Dataset: mlflow.Dataset{
-			Name:       datasetName(table.Source),
-			Digest:     data.ShortDigest(digest),
-			SourceType: "local",
-			Source:     r.source,
-			Schema:     table.MLflowSchema(),
-			Profile:    table.MLflowProfile(),
-		},
-	}}
+	ins := []mlflow.DatasetInput{r.input("training", datasetName(table.Source), digest, table)}
 	if test != nil {
 		ok, err := r.t.SupportsLoggedModels(ctx)
 		if err != nil {
 			return err
 		}
 		if ok {
-			r.eval = mlflow.Dataset{
-				Name:       datasetName(test.Source) + "_test",
-				Digest:     data.ShortDigest(test.Digest()),
-				SourceType: "local",
-				Source:     r.source,
-				Schema:     test.MLflowSchema(),
-				Profile:    test.MLflowProfile(),
-			}
-			ins = append(ins, mlflow.DatasetInput{Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: evalContext}}, Dataset: r.eval})
+			in := r.input(evalContext, datasetName(test.Source)+"_test", test.Digest(), test)
+			r.eval = in.Dataset
+			ins = append(ins, in)
 		}
 	}
 	if err := r.t.LogInputs(ctx, r.runID, ins); err != nil {
 		return fmt.Errorf("log dataset inputs: %w", err)
 	}
 	return nil
+}
+
+// input is t, whose Digest is digest, as the run's dataset input in the
+// role given ("training", "eval"; MLflow's dataset context).
+func (r *recorder) input(role, name, digest string, t *data.Table) mlflow.DatasetInput {
+	return mlflow.DatasetInput{
+		Tags: []mlflow.Tag{{Key: mlflow.TagDatasetCtx, Value: role}},
+		Dataset: mlflow.Dataset{
+			Name:       name,
+			Digest:     data.ShortDigest(digest),
+			SourceType: "local",
+			Source:     r.source,
+			Schema:     t.MLflowSchema(),
+			Profile:    t.MLflowProfile(),
+		},
+	}
 }
 
 // logTraining logs the run's params and the learning curves.
