@@ -111,3 +111,15 @@ func TestLoadErrorInLaterBlock(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadUnclosedQuote: a quote left open does not make Load read the
+// rest of a large file into one record: it stops past MaxRecord bytes,
+// naming the line the record starts on.
+func TestLoadUnclosedQuote(t *testing.T) {
+	in := "n,y\n1,0\n\"2" + strings.Repeat("9,1\n", data.MaxRecord/4+1<<18)
+	_, err := data.Load(strings.NewReader(in), data.Options{Name: "open.csv", Label: "y", Positive: "1"})
+	var de *data.Error
+	if !errors.As(err, &de) || !errors.Is(err, data.ErrSyntax) || de.Line != 3 || !strings.Contains(de.Msg, "longer than") {
+		t.Fatalf("got %v, want a syntax error on line 3 about a record longer than %d bytes", err, data.MaxRecord)
+	}
+}
