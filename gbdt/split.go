@@ -113,26 +113,43 @@ func (s *searcher) fill(c *splitInfo, leaf *leafStats, lg, lh float64, ln int, l
 	c.rightG, c.rightH, c.rightN = leaf.g-lg, leaf.h-lh-epsilon, leaf.n-ln
 }
 
+// pruneMargin is the relative margin of pruneBar: far above the few
+// roundings on either side of its test.
+const pruneMargin = 1e-12
+
+// pruneBar is the bar below which scan passes over a threshold without
+// computing its gain a/b + c/d (b, d > 0), where no gain at or below bar
+// can be chosen. The test a*d + c*b < bar*(b*d) takes products only, and
+// its roundings and the gain's are a few parts in 1e16: a threshold it
+// passes over has a computed gain below bar/(1-pruneMargin) for certain,
+// so the search returns exactly what computing every gain would. NaN and
+// overflow fail the test and fall back to the gain.
+func pruneBar(bar float64) float64 {
+	if bar <= 0 {
+		return 0 // the test then passes over nothing
+	}
+	return bar * (1 - pruneMargin)
+}
+
 // numerical finds the best threshold of a numeric feature, as LightGBM's
 // FindBestThresholdSequentially: a reverse scan (missing values left) and,
 // for a feature with NaN, a forward scan (missing values right). It reports
 // whether any threshold passed the constraints and beat the leaf's gain.
 func (s *searcher) numerical(hist []histEntry, m *binMapper, f int, leaf *leafStats, mono int8, best *splitInfo) bool {
 	nb := m.numBin
-	gainShift := s.leafGain(leaf.g, leaf.h, s.l2)
-	minShift := gainShift + s.minGain
+	minShift := s.leafGain(leaf.g, leaf.h, s.l2) + s.minGain
 	nanBin := m.missing == MissingNaN
-	cf := float64(leaf.n) / leaf.h
-	// Without L1 or monotone constraints the gain is plain arithmetic
-	// (bit-identical to splitGain's).
-	fast := s.l1 == 0 && !s.useMC
-	cand := noSplit()
-	cand.feature = f
-	bestGain := math.Inf(-1)
-	var bestT int
-	var bestLG, bestLH float64
-	var bestLN int
-	bestLeft := false
+	// A threshold is worth its gain only if it can beat this feature's
+	// best so far and the best of the features searched before it (outer,
+	// as a raw gain). Until one passes minShift the bar is minShift alone:
+	// whether any does is the feature's is_splittable.
+	outer := math.Inf(-1)
+	if best.feature >= 0 {
+		outer = best.gain + minShift
+	}
+	var sc scanner
+	sc.init(s, leaf, minShift, outer, mono)
+	rev := pick{gain: math.Inf(-1)}
 	if !(nanBin && nb <= 2) {
 		// Reverse: accumulate the right side from the top bin down; the NaN
 		// bin stays on the left.
@@ -140,98 +157,121 @@ func (s *searcher) numerical(hist []histEntry, m *binMapper, f int, leaf *leafSt
 		if nanBin {
 			top = nb - 2
 		}
-		var rg float64
-		rh := epsilon
-		rn := 0
-		for t := top; t >= 1; t-- {
-			e := &hist[t]
-			rg += e.g
-			rh += e.h
-			rn += roundInt(e.h * cf)
-			if rn < s.minData || rh < s.minHess {
-				continue
-			}
-			ln := leaf.n - rn
-			if ln < s.minData {
-				break
-			}
-			lh := leaf.h - rh
-			if lh < s.minHess {
-				break
-			}
-			lg := leaf.g - rg
-			var gain float64
-			if fast {
-				gain = lg*lg/(lh+s.l2) + rg*rg/(rh+s.l2)
-			} else {
-				gain = s.splitGain(lg, lh, rg, rh, s.l2, leaf, mono)
-			}
-			if gain <= minShift {
-				continue
-			}
-			if gain > bestGain {
-				bestGain, bestT = gain, t-1
-				bestLG, bestLH, bestLN = lg, lh, ln
-				bestLeft = true
-			}
-		}
+		rev = sc.scan(hist, top, 0, -1, minShift)
+	}
+	found := !math.IsInf(rev.gain, -1)
+	var lg, lh float64
+	var ln, t int
+	left := true
+	if found {
+		lg, lh, ln, t = leaf.g-rev.g, leaf.h-rev.h, leaf.n-rev.n, rev.t-1
 	}
 	if nanBin {
-		// Forward: accumulate the left side; the NaN bin stays on the right.
-		fwdBest := math.Inf(-1)
-		var fT, fLN int
-		var fLG, fLH float64
-		var lg float64
-		lh := epsilon
-		ln := 0
-		for t := 0; t <= nb-2; t++ {
-			e := &hist[t]
-			lg += e.g
-			lh += e.h
-			ln += roundInt(e.h * cf)
-			if ln < s.minData || lh < s.minHess {
-				continue
-			}
-			rn := leaf.n - ln
-			if rn < s.minData {
-				break
-			}
-			rh := leaf.h - lh
-			if rh < s.minHess {
-				break
-			}
-			rg := leaf.g - lg
-			var gain float64
-			if fast {
-				gain = lg*lg/(lh+s.l2) + rg*rg/(rh+s.l2)
-			} else {
-				gain = s.splitGain(lg, lh, rg, rh, s.l2, leaf, mono)
-			}
-			if gain <= minShift {
-				continue
-			}
-			if gain > fwdBest {
-				fwdBest, fT = gain, t
-				fLG, fLH, fLN = lg, lh, ln
-			}
+		// Forward: accumulate the left side; the NaN bin stays on the
+		// right. It must beat the reverse scan, which wins ties.
+		floor := minShift
+		if found {
+			floor = max(rev.gain, outer)
 		}
-		if fwdBest > bestGain {
-			bestGain, bestT = fwdBest, fT
-			bestLG, bestLH, bestLN = fLG, fLH, fLN
-			bestLeft = false
+		if fwd := sc.scan(hist, 0, nb-1, 1, floor); fwd.gain > rev.gain {
+			rev, found, left = fwd, true, false
+			lg, lh, ln, t = fwd.g, fwd.h, fwd.n, fwd.t
 		}
 	}
-	if math.IsInf(bestGain, -1) {
+	if !found {
 		return false
 	}
-	cand.gain = bestGain - minShift
-	cand.threshold = bestT
-	cand.defaultLeft = bestLeft
-	s.fill(&cand, leaf, bestLG, bestLH, bestLN, s.l2)
+	cand := noSplit()
+	cand.feature = f
+	cand.gain = rev.gain - minShift
+	cand.threshold = t
+	cand.defaultLeft = left
+	s.fill(&cand, leaf, lg, lh, ln, s.l2)
 	if cand.better(best) {
 		*best = cand
 	}
 	return true
+}
+
+// pick is the best threshold of one scan: its gain, its bin and the sums
+// of the side the scan accumulated.
+type pick struct {
+	gain float64
+	t    int
+	g, h float64
+	n    int
+}
+
+// scanner holds what scan reads at every bin, in locals it copies so that
+// the loop keeps them in registers.
+type scanner struct {
+	s               *searcher
+	leaf            *leafStats
+	g, h, cf        float64
+	n, minData      int
+	minHess, l2     float64
+	minShift, outer float64
+	fast            bool
+	mono            int8
+}
+
+func (c *scanner) init(s *searcher, leaf *leafStats, minShift, outer float64, mono int8) {
+	*c = scanner{s: s, leaf: leaf, g: leaf.g, h: leaf.h, cf: float64(leaf.n) / leaf.h, n: leaf.n,
+		minData: s.minData, minHess: s.minHess, l2: s.l2, minShift: minShift, outer: outer,
+		// Without L1 or monotone constraints the gain is plain arithmetic
+		// (bit-identical to splitGain's).
+		fast: s.l1 == 0 && !s.useMC, mono: mono}
+}
+
+// scan accumulates bins from, from+step, ... up to (not including) to and
+// returns the threshold of highest gain above minShift, the first of
+// equals; gains at or below floor may be passed over (see pruneBar).
+// Scanning down, the accumulated side is the right one and bin t's
+// threshold is t-1; scanning up, it is the left one and t.
+func (c *scanner) scan(hist []histEntry, from, to, step int, floor float64) pick {
+	p := pick{gain: math.Inf(-1)}
+	bar := pruneBar(floor)
+	cf, n, minData, minHess, l2 := c.cf, c.n, c.minData, c.minHess, c.l2
+	var ag float64
+	ah := epsilon
+	an := 0
+	for t := from; (to-t)*step > 0; t += step {
+		e := &hist[t]
+		ag += e.g
+		ah += e.h
+		an += roundInt(e.h * cf)
+		if an < minData || ah < minHess {
+			continue
+		}
+		on := n - an
+		if on < minData {
+			break
+		}
+		oh := c.h - ah
+		if oh < minHess {
+			break
+		}
+		og := c.g - ag
+		var gain float64
+		switch {
+		case c.fast:
+			a, b, x, d := og*og, oh+l2, ag*ag, ah+l2
+			if a*d+x*b < bar*(b*d) {
+				continue
+			}
+			gain = a/b + x/d
+		case step < 0:
+			gain = c.s.splitGain(og, oh, ag, ah, l2, c.leaf, c.mono)
+		default:
+			gain = c.s.splitGain(ag, ah, og, oh, l2, c.leaf, c.mono)
+		}
+		if gain <= c.minShift || gain <= p.gain {
+			continue
+		}
+		p = pick{gain: gain, t: t, g: ag, h: ah, n: an}
+		bar = pruneBar(max(gain, floor, c.outer))
+	}
+	return p
 }
 
 // categorical finds the best categorical split, as LightGBM's
