@@ -363,9 +363,10 @@ func gatherRowsGrads(dst []gatheredRow, src []uint8, k, p0 int, rows []int32, og
 // gatherPad is the padding after binned.rows8's last row for gatherRows.
 const gatherPad = 32
 
-// subtractHist turns parent into parent - child: the histogram of a leaf's
-// larger child from the parent's and the smaller child's.
-func subtractHist(parent, child []histEntry) {
+// subtractHistGeneric turns parent into parent - child: the histogram of a
+// leaf's larger child from the parent's and the smaller child's.
+// subtractHist is this, in assembly where there is some.
+func subtractHistGeneric(parent, child []histEntry) {
 	child = child[:len(parent)]
 	for i := range parent {
 		parent[i].g -= child[i].g
@@ -673,11 +674,11 @@ func (g *grower) rowWiseBlock(hist []histEntry, lo, hi int, rows []int32, gh []g
 	addRowMajor(hist, b.rowOff[lo:hi], b.rows8, b.rowStride, lo, rows, gh)
 }
 
-// addRowMajor adds rows to the histograms at offsets off in hist of the
-// row-major features at positions o, o+1, ... (k bytes a row in data);
+// addRowMajorGeneric adds rows to the histograms at offsets off in hist of
+// the row-major features at positions o, o+1, ... (k bytes a row in data);
 // rows == nil means rows 0..len(gh)-1, and gh[i] belongs to rows[i] (or to
-// row i).
-func addRowMajor(hist []histEntry, off []int, data []uint8, k, o int, rows []int32, gh []gradPair) {
+// row i). addRowMajor is this, in assembly where there is some.
+func addRowMajorGeneric(hist []histEntry, off []int, data []uint8, k, o int, rows []int32, gh []gradPair) {
 	w := len(off)
 	base := o
 	for i := range gh {

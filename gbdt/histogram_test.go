@@ -40,3 +40,91 @@ func TestParallelBlocksConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestAddRowMajor compares addRowMajor (assembly on amd64) with
+// addRowMajorGeneric bit for bit: rows in order and through an index,
+// more rows than two assembly calls take (asmRows), bins repeating row
+// after row.
+func TestAddRowMajor(t *testing.T) {
+	r := newRand(5)
+	for _, tc := range []struct{ n, w, k, o int }{{1, 1, 1, 0}, {7, 3, 8, 2}, {8209, 23, 32, 0}, {1000, 5, 32, 27}} {
+		data := make([]uint8, tc.n*tc.k)
+		for i := range data {
+			data[i] = uint8(r.next() % 7)
+			if r.float() < 0.5 {
+				data[i] = uint8(r.next())
+			}
+		}
+		off := make([]int, tc.w)
+		for j := range off {
+			off[j] = j * 256
+		}
+		gh := make([]gradPair, tc.n)
+		for i := range gh {
+			gh[i] = gradPair{float32(r.float()*2 - 1), float32(r.float() * 0.25)}
+		}
+		var idx []int32
+		for i := 0; i < tc.n; i += 1 + int(r.next()%3) {
+			idx = append(idx, int32(i))
+		}
+		for _, rows := range [][]int32{nil, idx} {
+			m := tc.n
+			if rows != nil {
+				m = len(rows)
+			}
+			want := make([]histEntry, tc.w*256, tc.w*256+histPad)
+			got := make([]histEntry, tc.w*256, tc.w*256+histPad)
+			for i := range want {
+				want[i] = histEntry{g: float64(i) / 3, h: 1}
+				got[i] = want[i]
+			}
+			addRowMajorGeneric(want, off, data, tc.k, tc.o, rows, gh[:m])
+			addRowMajor(got, off, data, tc.k, tc.o, rows, gh[:m])
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%+v, index %v: entry %d = %v, want %v", tc, rows != nil, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestAddRowMajorBounds: a row whose bytes pass the data's end panics
+// rather than reading past it.
+func TestAddRowMajorBounds(t *testing.T) {
+	hist := make([]histEntry, 256, 256+histPad)
+	data := make([]uint8, 10*4)
+	gh := make([]gradPair, 2)
+	for _, rows := range [][]int32{{0, 10}, {-1, 0}, {2, 11}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("rows %v of 10: no panic", rows)
+				}
+			}()
+			addRowMajor(hist, []int{0}, data, 4, 3, rows, gh)
+		}()
+	}
+}
+
+// TestSubtractHist compares subtractHist with subtractHistGeneric.
+func TestSubtractHist(t *testing.T) {
+	r := newRand(9)
+	for _, n := range []int{0, 1, 2, 255, 1031} {
+		p, c := make([]histEntry, n), make([]histEntry, n+3)
+		for i := range c {
+			c[i] = histEntry{g: r.float() - 0.5, h: r.float()}
+		}
+		for i := range p {
+			p[i] = histEntry{g: r.float()*3 - 1, h: r.float() * 2}
+		}
+		want := append([]histEntry(nil), p...)
+		subtractHistGeneric(want, c)
+		subtractHist(p, c)
+		for i := range p {
+			if p[i] != want[i] {
+				t.Fatalf("n %d, entry %d = %v, want %v", n, i, p[i], want[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,67 @@
+//go:build !purego
+
+package gbdt
+
+import "fmt"
+
+// The two loops below are most of a small data set's histogram work. Go
+// adds a bin's gradient and hessian as two scalars: two loads, two adds
+// and two stores. SSE2, which every amd64 has, adds them as one pair: the
+// same two IEEE additions, so the same sums, for half the memory traffic.
+
+// asmRows is the most rows one assembly call takes, so that a goroutine
+// waiting to stop the world (which cannot preempt assembly) waits
+// microseconds, not the length of a large root.
+const asmRows = 4096
+
+// addRowMajor is addRowMajorGeneric. It checks every access the assembly
+// makes: offsets leave a byte bin's room (histPad) in hist, and every
+// row's k bytes from o lie in data.
+func addRowMajor(hist []histEntry, off []int, data []uint8, k, o int, rows []int32, gh []gradPair) {
+	w := len(off)
+	if w == 0 || len(gh) == 0 {
+		return
+	}
+	for _, x := range off {
+		if x < 0 || x > cap(hist)-histPad {
+			panic(fmt.Sprintf("gbdt: histogram offset %d outside %d entries", x, cap(hist)))
+		}
+	}
+	if k < w || o < 0 || o > len(data)-w {
+		panic(fmt.Sprintf("gbdt: %d row-major bytes from %d, %d a row, outside %d", w, o, k, len(data)))
+	}
+	limit := len(data) - o - w // the last start of a row's bytes
+	if rows != nil {
+		rows = rows[:len(gh)]
+	} else if (len(gh)-1)*k > limit {
+		panic(fmt.Sprintf("gbdt: %d rows of %d bytes outside %d", len(gh), k, len(data)))
+	}
+	h := &hist[:cap(hist)][0]
+	for lo := 0; lo < len(gh); lo += asmRows {
+		hi := min(lo+asmRows, len(gh))
+		d, last, rp := o, limit, (*int32)(nil)
+		if rows != nil {
+			rp = &rows[lo]
+		} else {
+			d, last = o+lo*k, limit-lo*k
+		}
+		if !addRowsSSE2(h, off, &data[d], last, k, rp, gh[lo:hi]) {
+			panic(fmt.Sprintf("gbdt: a row among rows[%d:%d] has bytes outside %d", lo, hi, len(data)))
+		}
+	}
+}
+
+// subtractHist is subtractHistGeneric.
+func subtractHist(parent, child []histEntry) {
+	if len(parent) == 0 {
+		return
+	}
+	child = child[:len(parent)]
+	subPairs(&parent[0], &child[0], len(parent))
+}
+
+//go:noescape
+func addRowsSSE2(hist *histEntry, off []int, data *uint8, limit, k int, rows *int32, gh []gradPair) bool
+
+//go:noescape
+func subPairs(dst, src *histEntry, n int)
