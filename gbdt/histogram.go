@@ -74,9 +74,11 @@ func addAll8(hist *[256]histEntry, bins []uint8, gh []gradPair) {
 	}
 }
 
-// addAll8x4 is addAll8 for four features at once, whose bins are c[0],
-// ..., c[3]: the gradient pair is loaded and widened once for the four.
-func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, gh []gradPair) {
+// addAll8x4Generic is addAll8 for four features at once, whose bins are
+// c[0], ..., c[3]: the gradient pair is loaded and widened once for the
+// four. It is addAll8x4 where there is no assembly, as the other Generic
+// functions are their names without it.
+func addAll8x4Generic(hs *[4]*[256]histEntry, c *[4][]uint8, gh []gradPair) {
 	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
 	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
 	n := len(gh)
@@ -98,8 +100,8 @@ func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, gh []gradPair) {
 	}
 }
 
-// addAll8x2 is addAll8x4 for two features.
-func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, gh []gradPair) {
+// addAll8x2Generic is addAll8x4 for two features.
+func addAll8x2Generic(h0, h1 *[256]histEntry, c0, c1 []uint8, gh []gradPair) {
 	_, _ = h0[0], h1[0] // nil checks out of the loop
 	n := len(gh)
 	c0, c1 = c0[:n], c1[:n]
@@ -118,9 +120,9 @@ func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, gh []gradPair) {
 // by gatherRows.
 type gatheredRow = [32]uint8
 
-// addGathered4 adds len(gh) gathered rows to the histograms of four
+// addGathered4Generic adds len(gh) gathered rows to the histograms of four
 // features, whose bins are at offsets o[0..3] of each row.
-func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, gh []gradPair) {
+func addGathered4Generic(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, gh []gradPair) {
 	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
 	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop
 	// The masks are no-ops (offsets are below 32) that let the compiler
@@ -145,8 +147,8 @@ func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, gh []
 	}
 }
 
-// addGathered2 is addGathered4 for two features.
-func addGathered2(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, gh []gradPair) {
+// addGathered2Generic is addGathered4 for two features.
+func addGathered2Generic(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, gh []gradPair) {
 	_, _ = h0[0], h1[0] // nil checks out of the loop
 	i0, i1 := int(o0&31), int(o1&31)
 	rows = rows[:len(gh)]

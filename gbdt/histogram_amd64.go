@@ -65,3 +65,55 @@ func addRowsSSE2(hist *histEntry, off []int, data *uint8, limit, k int, rows *in
 
 //go:noescape
 func subPairs(dst, src *histEntry, n int)
+
+// The histogram builders of four and two features at a time, columns and
+// gathered rows alike, take the byte of feature j of row i at
+// p[j] + i*stride: a column's bytes follow each other, a gathered row is
+// 32 bytes. The wrappers slice every column or row buffer to the rows
+// summed, and a byte bin cannot leave a 256-entry histogram.
+
+func addAll8x4(hs *[4]*[256]histEntry, c *[4][]uint8, gh []gradPair) {
+	n := len(gh)
+	if n == 0 {
+		return
+	}
+	_, _, _, _ = hs[0][0], hs[1][0], hs[2][0], hs[3][0]
+	p := [4]*uint8{&c[0][:n][0], &c[1][:n][0], &c[2][:n][0], &c[3][:n][0]}
+	add4SSE2(hs, &p, 1, n, &gh[0])
+}
+
+func addAll8x2(h0, h1 *[256]histEntry, c0, c1 []uint8, gh []gradPair) {
+	n := len(gh)
+	if n == 0 {
+		return
+	}
+	_, _ = h0[0], h1[0]
+	add2SSE2(&[2]*[256]histEntry{h0, h1}, &[2]*uint8{&c0[:n][0], &c1[:n][0]}, 1, n, &gh[0])
+}
+
+func addGathered4(hs *[4]*[256]histEntry, o *[4]uint8, rows []gatheredRow, gh []gradPair) {
+	n := len(gh)
+	if n == 0 {
+		return
+	}
+	_, _, _, _ = hs[0][0], hs[1][0], hs[2][0], hs[3][0]
+	r := &rows[:n][0]
+	p := [4]*uint8{&r[o[0]&31], &r[o[1]&31], &r[o[2]&31], &r[o[3]&31]}
+	add4SSE2(hs, &p, len(r), n, &gh[0])
+}
+
+func addGathered2(h0, h1 *[256]histEntry, o0, o1 uint8, rows []gatheredRow, gh []gradPair) {
+	n := len(gh)
+	if n == 0 {
+		return
+	}
+	_, _ = h0[0], h1[0]
+	r := &rows[:n][0]
+	add2SSE2(&[2]*[256]histEntry{h0, h1}, &[2]*uint8{&r[o0&31], &r[o1&31]}, len(r), n, &gh[0])
+}
+
+//go:noescape
+func add4SSE2(hs *[4]*[256]histEntry, p *[4]*uint8, stride, n int, gh *gradPair)
+
+//go:noescape
+func add2SSE2(hs *[2]*[256]histEntry, p *[2]*uint8, stride, n int, gh *gradPair)

@@ -91,3 +91,98 @@ sub:
 
 subdone:
 	RET
+
+// func add4SSE2(hs *[4]*[256]histEntry, p *[4]*uint8, stride, n int, gh *gradPair)
+//
+// For i < n and j < 4: hs[j][*(p[j] + i*stride)] += gh[i], the pair widened
+// to two float64 and added as one.
+TEXT ·add4SSE2(SB), NOSPLIT, $0-40
+	MOVQ hs+0(FP), R13
+	MOVQ 0(R13), R8
+	MOVQ 8(R13), R9
+	MOVQ 16(R13), R10
+	MOVQ 24(R13), R11
+	MOVQ p+8(FP), R13
+	MOVQ 0(R13), AX
+	MOVQ 8(R13), BX
+	MOVQ 16(R13), CX
+	MOVQ 24(R13), DX
+	MOVQ stride+16(FP), SI
+	MOVQ gh+32(FP), DI
+	MOVQ n+24(FP), R12
+	LEAQ (DI)(R12*8), R12        // end of gh
+	CMPQ DI, R12
+	JAE  done4
+
+row4:
+	MOVSD    (DI), X0
+	CVTPS2PD X0, X0
+	ADDQ     $8, DI
+	MOVBQZX  (AX), R13
+	SHLQ     $4, R13
+	MOVUPD   (R8)(R13*1), X1
+	ADDPD    X0, X1
+	MOVUPD   X1, (R8)(R13*1)
+	MOVBQZX  (BX), R13
+	SHLQ     $4, R13
+	MOVUPD   (R9)(R13*1), X2
+	ADDPD    X0, X2
+	MOVUPD   X2, (R9)(R13*1)
+	MOVBQZX  (CX), R13
+	SHLQ     $4, R13
+	MOVUPD   (R10)(R13*1), X3
+	ADDPD    X0, X3
+	MOVUPD   X3, (R10)(R13*1)
+	MOVBQZX  (DX), R13
+	SHLQ     $4, R13
+	MOVUPD   (R11)(R13*1), X4
+	ADDPD    X0, X4
+	MOVUPD   X4, (R11)(R13*1)
+	ADDQ     SI, AX
+	ADDQ     SI, BX
+	ADDQ     SI, CX
+	ADDQ     SI, DX
+	CMPQ     DI, R12
+	JB       row4
+
+done4:
+	RET
+
+// func add2SSE2(hs *[2]*[256]histEntry, p *[2]*uint8, stride, n int, gh *gradPair)
+//
+// add4SSE2 for two histograms.
+TEXT ·add2SSE2(SB), NOSPLIT, $0-40
+	MOVQ hs+0(FP), R13
+	MOVQ 0(R13), R8
+	MOVQ 8(R13), R9
+	MOVQ p+8(FP), R13
+	MOVQ 0(R13), AX
+	MOVQ 8(R13), BX
+	MOVQ stride+16(FP), SI
+	MOVQ gh+32(FP), DI
+	MOVQ n+24(FP), R12
+	LEAQ (DI)(R12*8), R12
+	CMPQ DI, R12
+	JAE  done2
+
+row2:
+	MOVSD    (DI), X0
+	CVTPS2PD X0, X0
+	ADDQ     $8, DI
+	MOVBQZX  (AX), R13
+	SHLQ     $4, R13
+	MOVUPD   (R8)(R13*1), X1
+	ADDPD    X0, X1
+	MOVUPD   X1, (R8)(R13*1)
+	MOVBQZX  (BX), R13
+	SHLQ     $4, R13
+	MOVUPD   (R9)(R13*1), X2
+	ADDPD    X0, X2
+	MOVUPD   X2, (R9)(R13*1)
+	ADDQ     SI, AX
+	ADDQ     SI, BX
+	CMPQ     DI, R12
+	JB       row2
+
+done2:
+	RET
