@@ -4,6 +4,12 @@
 // loaded by LightGBM itself. Model.Predict is the reference predictor,
 // following LightGBM's decision rules; Flat, a model flattened for
 // scoring, answers as it does bit for bit, faster.
+//
+// Training's output does not depend on the number of goroutines. The
+// histogram loops in assembly on amd64 make the same IEEE additions in the
+// same order as their Go versions (the Generic functions, used on other
+// architectures and with -tags purego), and the tests hold them to the
+// same bits.
 package gbdt
 
 // Decision type bits, as LightGBM stores them in a tree's decision_type.
