@@ -2,6 +2,15 @@
 
 #include "textflag.h"
 
+// ADDBIN adds the pair in X0 to the histogram entry at H + 16 * (the byte
+// at P), through X and R13.
+#define ADDBIN(P, H, X) \
+	MOVBQZX (P), R13 \
+	SHLQ    $4, R13 \
+	MOVUPD  (H)(R13*1), X \
+	ADDPD   X0, X \
+	MOVUPD  X, (H)(R13*1)
+
 // func addRowsSSE2(hist *histEntry, off []int, data *uint8, limit, k int, rows *int32, gh []gradPair) bool
 //
 // For each i: the row's bytes start at data + rows[i]*k (rows == nil: i*k);
@@ -118,26 +127,10 @@ row4:
 	MOVSD    (DI), X0
 	CVTPS2PD X0, X0
 	ADDQ     $8, DI
-	MOVBQZX  (AX), R13
-	SHLQ     $4, R13
-	MOVUPD   (R8)(R13*1), X1
-	ADDPD    X0, X1
-	MOVUPD   X1, (R8)(R13*1)
-	MOVBQZX  (BX), R13
-	SHLQ     $4, R13
-	MOVUPD   (R9)(R13*1), X2
-	ADDPD    X0, X2
-	MOVUPD   X2, (R9)(R13*1)
-	MOVBQZX  (CX), R13
-	SHLQ     $4, R13
-	MOVUPD   (R10)(R13*1), X3
-	ADDPD    X0, X3
-	MOVUPD   X3, (R10)(R13*1)
-	MOVBQZX  (DX), R13
-	SHLQ     $4, R13
-	MOVUPD   (R11)(R13*1), X4
-	ADDPD    X0, X4
-	MOVUPD   X4, (R11)(R13*1)
+	ADDBIN(AX, R8, X1)
+	ADDBIN(BX, R9, X2)
+	ADDBIN(CX, R10, X3)
+	ADDBIN(DX, R11, X4)
 	ADDQ     SI, AX
 	ADDQ     SI, BX
 	ADDQ     SI, CX
@@ -169,16 +162,8 @@ row2:
 	MOVSD    (DI), X0
 	CVTPS2PD X0, X0
 	ADDQ     $8, DI
-	MOVBQZX  (AX), R13
-	SHLQ     $4, R13
-	MOVUPD   (R8)(R13*1), X1
-	ADDPD    X0, X1
-	MOVUPD   X1, (R8)(R13*1)
-	MOVBQZX  (BX), R13
-	SHLQ     $4, R13
-	MOVUPD   (R9)(R13*1), X2
-	ADDPD    X0, X2
-	MOVUPD   X2, (R9)(R13*1)
+	ADDBIN(AX, R8, X1)
+	ADDBIN(BX, R9, X2)
 	ADDQ     SI, AX
 	ADDQ     SI, BX
 	CMPQ     DI, R12
