@@ -89,8 +89,9 @@ func TestAddRowMajor(t *testing.T) {
 	}
 }
 
-// TestAddRowMajorBounds: a row whose bytes pass the data's end panics
-// rather than reading past it.
+// TestAddRowMajorBounds: a row whose bytes pass the data's end, or a
+// histogram offset too close to the end, panics rather than reading or
+// writing past it.
 func TestAddRowMajorBounds(t *testing.T) {
 	hist := make([]histEntry, 256, 256+histPad)
 	data := make([]uint8, 10*4)
@@ -105,6 +106,13 @@ func TestAddRowMajorBounds(t *testing.T) {
 			addRowMajor(hist, []int{0}, data, 4, 3, rows, gh)
 		}()
 	}
+	// An offset without a byte bin's room after it in hist's capacity.
+	defer func() {
+		if recover() == nil {
+			t.Errorf("offset 257 of %d entries: no panic", cap(hist))
+		}
+	}()
+	addRowMajor(hist, []int{0, 257}, data, 4, 0, nil, gh)
 }
 
 // TestSubtractHist compares subtractHist with subtractHistGeneric.
