@@ -76,8 +76,8 @@ func addAll8(hist *[256]histEntry, bins []uint8, gh []gradPair) {
 
 // addAll8x4Generic is addAll8 for four features at once, whose bins are
 // c[0], ..., c[3]: the gradient pair is loaded and widened once for the
-// four. It is addAll8x4 where there is no assembly, as the other Generic
-// functions are their names without it.
+// four. Where there is no assembly, addAll8x4 is this; so it goes for
+// every ...Generic function and its name without the suffix.
 func addAll8x4Generic(hs *[4]*[256]histEntry, c *[4][]uint8, gh []gradPair) {
 	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
 	_, _, _, _ = h0[0], h1[0], h2[0], h3[0] // nil checks out of the loop

@@ -4,10 +4,12 @@ package gbdt
 
 import "fmt"
 
-// The two loops below are most of a small data set's histogram work. Go
-// adds a bin's gradient and hessian as two scalars: two loads, two adds
-// and two stores. SSE2, which every amd64 has, adds them as one pair: the
-// same two IEEE additions, so the same sums, for half the memory traffic.
+// Building histograms is most of training's time. Go adds a bin's
+// gradient and hessian as two scalars: two loads, two adds and two
+// stores. SSE2, which every amd64 has, adds them as one pair: the same two
+// IEEE additions, so the same sums, with half the loads and stores. The
+// functions here are their ...Generic versions' names, in assembly
+// (histogram_amd64.s); each checks what the assembly cannot.
 
 // asmRows is the most rows one assembly call takes, so that a goroutine
 // waiting to stop the world (which cannot preempt assembly) waits

@@ -225,7 +225,8 @@ func (c *scanner) init(s *searcher, leaf *leafStats, minShift, outer float64, mo
 
 // scan accumulates bins from, from+step, ... up to (not including) to and
 // returns the threshold of highest gain above minShift, the first of
-// equals; gains at or below floor may be passed over (see pruneBar).
+// equals. Gains below floor may be passed over (see pruneBar), and once
+// one above minShift is found, gains below outer too.
 // Scanning down, the accumulated side is the right one and bin t's
 // threshold is t-1; scanning up, it is the left one and t.
 func (c *scanner) scan(hist []histEntry, from, to, step int, floor float64) pick {
