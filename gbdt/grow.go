@@ -254,15 +254,17 @@ func (g *grower) searchChildren(small, large int, srows []int32, buf, parent []h
 	parallelBlocks(units, nb, func(lo, hi, blk int) {
 		bb := &g.blockBest[blk]
 		bb[0], bb[1] = noSplit(), noSplit()
-		fs := feats[lo:hi]
+		var fs []int
 		if rowWise {
-			// Every feature is built; search those needed.
+			// Every feature is built; search those needed. lo and hi
+			// count row-major features here, not feats.
 			g.rowWiseBlock(buf, lo, hi, srows, gh)
 			first, last := b.rowFeat[lo], b.rowFeat[hi-1]
 			i, _ := slices.BinarySearch(feats, first)
 			j, _ := slices.BinarySearch(feats, last+1)
 			fs = feats[i:j]
 		} else {
+			fs = feats[lo:hi]
 			g.buildBlock(buf, fs, srows, n, blk, gh)
 		}
 		for _, f := range fs {

@@ -180,6 +180,21 @@ func TestTrainSameFileAnyThreads(t *testing.T) {
 	}
 }
 
+// TestTrainRowWiseSampledFeatures: row-wise histograms build every
+// feature while a leaf searches only some (feature_fraction, or features
+// no longer splittable). 8 of 10 features sampled, their list's capacity
+// 8, used to panic with a slice out of range when a leaf was large enough
+// to share its building.
+func TestTrainRowWiseSampledFeatures(t *testing.T) {
+	d := synthetic(20000, 10, 3)
+	p := DefaultParams()
+	p.NumIterations, p.NumThreads, p.FeatureFraction = 10, 2, 0.8
+	m := trainOrFatal(t, p, d, nil, nil)
+	if len(m.Trees) != 10 {
+		t.Fatalf("%d trees, want 10", len(m.Trees))
+	}
+}
+
 // TestTrainNaN checks LightGBM's missing type NaN: a feature with NaN in
 // training gets NaN splits that send NaN the better way, a feature without
 // gets missing type None.
