@@ -150,16 +150,24 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 }
 
-// TestTrainSameFileAnyThreads trains on 1, 2 and 3 goroutines, with
-// leaves large enough to be gathered by all goroutines together and
-// features of few bins: the model files must be byte-identical.
-func TestTrainSameFileAnyThreads(t *testing.T) {
+// sharedSet is a synthetic set whose large leaves are gathered by all
+// goroutines together, with a last feature of few bins (summed with two
+// accumulators).
+func sharedSet() *Dataset {
 	d := synthetic(3*sharedGatherMinRows*4, 9, 21)
 	few := make([]float64, len(d.Labels))
 	for i := range few {
 		few[i] = float64(i * 11 % 7)
 	}
 	d.Columns = append(d.Columns, few)
+	return d
+}
+
+// TestTrainSameFileAnyThreads trains on 1, 2 and 3 goroutines, with
+// leaves large enough to be gathered by all goroutines together and
+// features of few bins: the model files must be byte-identical.
+func TestTrainSameFileAnyThreads(t *testing.T) {
+	d := sharedSet()
 	defer func(v int) { minPartitionBlock = v }(minPartitionBlock)
 	minPartitionBlock = 1000
 	var files []string
