@@ -117,11 +117,13 @@ type booster struct {
 	model        *Model
 	rep          *reporter // nil without a callback
 
-	// vrows are the validation rows laid out row by row, as Flat walks
-	// them (a column-major walk missed the cache at every level), and
-	// vtree a tree's outputs for them.
-	vrows [][]float64
-	vtree []float64
+	// vcoded are the validation rows as codes, which most trees are
+	// scored on; vrows the same rows laid out row by row for Flat (a
+	// column-major walk missed the cache at every level), made for the
+	// first tree that codes cannot score, and vtree its outputs.
+	vcoded *coded
+	vrows  [][]float64
+	vtree  []float64
 
 	bagged bool
 	inBag  int     // rows in the bag: g.idx[:inBag]
@@ -165,7 +167,7 @@ func newBooster(p *Params, train, valid *Dataset, mono []int8) *booster {
 	b.score = filled(n, b.init)
 	if valid != nil {
 		b.vscore = filled(valid.rows(), b.init)
-		b.vrows, b.vtree = rowMajor(valid.Columns, valid.rows()), make([]float64, valid.rows())
+		b.vcoded = newCoded(valid.Columns, bn, threads)
 	}
 	b.model = newModel(p, train, bn)
 	b.g.allRows = !b.bagged
@@ -293,8 +295,18 @@ func (b *booster) updateScores(tree *Tree, splits []binSplit) {
 		})
 	}
 	if b.valid != nil {
-		// One tree's Flat gives each row its leaf's output exactly.
+		// One tree's Flat gives each row its leaf's output exactly, and
+		// so does its layout on codes.
 		f := (&Model{FeatureNames: b.model.FeatureNames, FeatureInfos: b.model.FeatureInfos, Trees: []Tree{*tree}}).Flatten()
+		if ct, ok := b.vcoded.tree(f); ok {
+			parallelBlocks(len(b.vscore), b.threads, func(lo, hi, _ int) {
+				ct.add(b.vcoded, lo, hi, b.vscore[lo:hi])
+			})
+			return
+		}
+		if b.vrows == nil {
+			b.vrows, b.vtree = rowMajor(b.valid.Columns, b.valid.rows()), make([]float64, b.valid.rows())
+		}
 		parallelBlocks(len(b.vscore), b.threads, func(lo, hi, _ int) {
 			f.PredictRaw(b.vrows[lo:hi], b.vtree[lo:hi])
 			for r, v := range b.vtree[lo:hi] {

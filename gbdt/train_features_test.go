@@ -727,7 +727,8 @@ func TestTrainPredictions(t *testing.T) {
 
 // TestValidScores: the validation scores that early stopping watches,
 // updated tree by tree as training goes, are Predict's bit for bit: the
-// last iteration's validation log loss is that of the model's predictions.
+// last iteration's validation log loss is that of the model's predictions,
+// whether a tree scored them on codes or through Flat.
 func TestValidScores(t *testing.T) {
 	german, test := loadGerman(t).split()
 	nan := synthetic(4000, 5, 13)
@@ -740,7 +741,8 @@ func TestValidScores(t *testing.T) {
 	for _, c := range nan.Columns {
 		nanTrain.Columns, nanValid.Columns = append(nanTrain.Columns, c[:3000]), append(nanValid.Columns, c[3000:])
 	}
-	for name, d := range map[string][2]*Dataset{"categories": {german, test}, "missing values": {nanTrain, nanValid}} {
+	unseenTrain, unseenValid := codedSets()
+	for name, d := range map[string][2]*Dataset{"categories": {german, test}, "missing values": {nanTrain, nanValid}, "unseen values": {unseenTrain, unseenValid}} {
 		t.Run(name, func(t *testing.T) {
 			p := DefaultParams()
 			p.NumIterations = 40
