@@ -754,3 +754,42 @@ func TestValidScores(t *testing.T) {
 		})
 	}
 }
+
+// TestTrainLossCurve: each iteration's training log loss, which the next
+// iteration's gradients compute (the last one's after the loop), is the
+// log loss of the model's predictions after that many trees, on any number
+// of goroutines, whether training runs to the end or early stopping ends
+// it.
+func TestTrainLossCurve(t *testing.T) {
+	d := synthetic(3001, 5, 23) // not a whole number of loss chunks
+	train, valid := &Dataset{Labels: d.Labels[:2500]}, &Dataset{Labels: d.Labels[2500:]}
+	for _, c := range d.Columns {
+		train.Columns, valid.Columns = append(train.Columns, c[:2500]), append(valid.Columns, c[2500:])
+	}
+	for _, threads := range []int{1, 3} {
+		for _, early := range []int{0, 3} {
+			t.Run(fmt.Sprintf("threads %d, early stopping %d", threads, early), func(t *testing.T) {
+				p := DefaultParams()
+				p.NumIterations, p.NumThreads, p.EarlyStoppingRound, p.LearningRate = 40, threads, early, 0.5
+				var iters []Iteration
+				m := trainOrFatal(t, p, train, valid, func(it Iteration) { iters = append(iters, it) })
+				if early > 0 && len(iters) == p.NumIterations {
+					t.Fatal("early stopping did not stop: the case tests nothing")
+				}
+				all := m.Trees
+				if early > 0 {
+					// Cut trees are gone from m; train again without stopping.
+					p.EarlyStoppingRound = 0
+					all = trainOrFatal(t, p, train, valid, nil).Trees
+				}
+				for _, it := range iters {
+					cut := *m
+					cut.Trees = all[:it.Iter]
+					if want := logLoss(modelScores(&cut, train), train.Labels); it.TrainLogLoss != want {
+						t.Fatalf("iteration %d: training log loss %v, of the model's predictions %v", it.Iter, it.TrainLogLoss, want)
+					}
+				}
+			})
+		}
+	}
+}
