@@ -24,8 +24,10 @@ import (
 // split), is scored by Flat on the raw rows instead.
 type coded struct {
 	nf    int
-	codes []uint16    // row r's feature f at r*nf+f
-	cuts  [][]float64 // per feature; nil for one not coded
+	codes []uint16 // row r's feature f at r*nf+f
+	// keys are per feature the floatKeys of its cuts and then of +Inf,
+	// for searchKeys; nil for a feature not coded.
+	keys [][]uint64
 }
 
 // missingCode is a missing value's code; a split replaces it by its
@@ -35,17 +37,18 @@ const missingCode = math.MaxUint16
 // newCoded codes the columns by the cuts of the training bins (at most
 // 256 a feature, so codes stay below missingCode).
 func newCoded(cols [][]float64, bn *binned, threads int) *coded {
-	c := &coded{nf: len(cols), cuts: make([][]float64, len(cols))}
+	c := &coded{nf: len(cols), keys: make([][]uint64, len(cols))}
 	for f, m := range bn.mappers {
 		if m.categorical || m.trivial || len(m.upper) >= missingCode {
 			continue
 		}
-		cuts := make([]float64, len(m.upper))
+		keys := make([]uint64, len(m.upper)+1)
 		for b, u := range m.upper {
-			cuts[b] = avoidInf(u) // as grow writes a split's threshold
+			keys[b] = floatKey(avoidInf(u)) // as grow writes a split's threshold
 		}
-		if slices.IsSorted(cuts) {
-			c.cuts[f] = cuts
+		keys[len(m.upper)] = floatKey(math.Inf(1)) // above every cut
+		if slices.IsSorted(keys) {
+			c.keys[f] = keys
 		}
 	}
 	n := 0
@@ -54,14 +57,14 @@ func newCoded(cols [][]float64, bn *binned, threads int) *coded {
 	}
 	c.codes = make([]uint16, n*c.nf)
 	parallelBlocks(n, threads, func(lo, hi, _ int) {
-		for f, cuts := range c.cuts {
-			if cuts == nil {
+		for f, keys := range c.keys {
+			if keys == nil {
 				continue
 			}
 			for r, v := range cols[f][lo:hi] {
 				code := uint16(missingCode)
 				if v == v {
-					code = codeOf(cuts, v)
+					code = codeOf(keys, v)
 				}
 				c.codes[(lo+r)*c.nf+f] = code
 			}
@@ -70,18 +73,11 @@ func newCoded(cols [][]float64, bn *binned, threads int) *coded {
 	return c
 }
 
-// codeOf is how many cuts lie below v (not NaN).
-func codeOf(cuts []float64, v float64) uint16 {
-	lo, hi := 0, len(cuts)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if cuts[mid] < v {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return uint16(lo)
+// codeOf is how many cuts lie below v (not NaN), given a feature's keys:
+// the first key not below v's, +Inf's at the latest, whose index is
+// the number of cuts when v is above them all.
+func codeOf(keys []uint64, v float64) uint16 {
+	return uint16(searchKeys(keys, floatKey(v)))
 }
 
 // codedNode is a flatNode on codes: child[1] when the row's code (nan's
@@ -109,15 +105,15 @@ func (c *coded) tree(f *Flat) (codedTree, bool) {
 		cn := codedNode{k: missingCode, feature: max(nd.feature, 0),
 			child: [2]int32{nd.child[0] - t.root, nd.child[1] - t.root}}
 		if int32(i) < t.leaves {
-			if nd.feature < 0 || c.cuts[nd.feature] == nil {
+			if nd.feature < 0 || c.keys[nd.feature] == nil {
 				return ct, false
 			}
-			cuts := c.cuts[nd.feature]
-			k, found := slices.BinarySearch(cuts, nd.threshold)
-			if !found {
-				return ct, false
+			keys := c.keys[nd.feature]
+			k := codeOf(keys, nd.threshold)
+			if int(k) == len(keys)-1 || keys[k] != floatKey(nd.threshold) {
+				return ct, false // not a cut
 			}
-			cn.k, cn.nan = uint16(k), codeOf(cuts, nd.nan)
+			cn.k, cn.nan = k, codeOf(keys, nd.nan)
 		}
 		ct.nodes[i] = cn
 	}

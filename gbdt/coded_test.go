@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -70,6 +71,13 @@ func TestCodedTrees(t *testing.T) {
 			continue
 		}
 		scored++
+		// A threshold between cuts leaves the tree to Flat.
+		off := tree
+		off.Threshold = slices.Clone(tree.Threshold)
+		off.Threshold[0] = math.Nextafter(off.Threshold[0], math.Inf(-1))
+		if _, ok := c.tree((&Model{FeatureNames: m.FeatureNames, FeatureInfos: m.FeatureInfos, Trees: []Tree{off}}).Flatten()); ok {
+			t.Fatalf("tree %d with its first threshold off the cuts is scored on codes", i)
+		}
 		for _, thr := range tree.Threshold {
 			if math.Abs(thr) == 1e300 {
 				capped++
@@ -94,13 +102,27 @@ func TestCodedTrees(t *testing.T) {
 // cut k sends it right exactly when its code is above k.
 func TestCodedCuts(t *testing.T) {
 	cuts := []float64{-1e300, -2, 0, 0.5, 0.5, 3, 1e300}
+	keys := []uint64{floatKey(math.Inf(1))}
+	for i := len(cuts) - 1; i >= 0; i-- {
+		keys = append([]uint64{floatKey(cuts[i])}, keys...)
+	}
 	values := []float64{math.Inf(-1), -1e301, -1e300, -3, -2, -1, math.Copysign(0, -1), 0, 1e-300, 0.5, 0.75, 3, 4, 1e300, 1e301, math.Inf(1)}
+	r := newRand(3)
+	for range 1000 {
+		values = append(values, (r.float()*2-1)*4)
+	}
 	for _, v := range values {
-		code := int(codeOf(cuts, v))
+		code, below := int(codeOf(keys, v)), 0
 		for k, cut := range cuts {
+			if cut < v {
+				below++
+			}
 			if right := code > k; right != (v > cut) {
 				t.Errorf("value %v (code %d) at cut %d (%v): coded right %v, raw right %v", v, code, k, cut, right, v > cut)
 			}
+		}
+		if code != below {
+			t.Errorf("value %v: code %d, %d cuts below it", v, code, below)
 		}
 	}
 }
