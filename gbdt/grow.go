@@ -39,8 +39,7 @@ type grower struct {
 	needed  []int // features searched in the current split's children
 	rowWise bool  // build large leaves' histograms row-wise (buildRowWise)
 
-	gh     []gradPair // the rows' gradients and hessians
-	losses []float64  // per lossChunk rows: the log of their 1+e products (gradients)
+	gh []gradPair // the rows' gradients and hessians
 
 	idx          []int32 // bagged rows, grouped by leaf
 	tmp          []int32

@@ -46,12 +46,7 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 			vl = valid.Labels
 		}
 		b.rep = newReporter(callback, train.Labels, vl)
-		defer func() {
-			if b.owed {
-				b.rep.loss(logLoss(b.score, train.Labels))
-			}
-			b.rep.wait()
-		}()
+		defer b.rep.wait()
 	}
 	for iter := 0; iter < p.NumIterations; iter++ {
 		if err := ctx.Err(); err != nil {
@@ -121,7 +116,6 @@ type booster struct {
 	vscore       []float64 // raw validation scores, nil without valid
 	model        *Model
 	rep          *reporter // nil without a callback
-	owed         bool      // rep's last report waits for its training log loss
 
 	// vcoded are the validation rows as codes, which most trees are
 	// scored on; vrows the same rows laid out row by row for Flat (a
@@ -226,11 +220,7 @@ func newModel(p *Params, train *Dataset, bn *binned) *Model {
 // boost runs iteration iter (0-based): gradients, bag, one tree, scores,
 // report and early stopping. It reports whether to go on.
 func (b *booster) boost(iter int) bool {
-	loss := b.g.gradients(b.score, b.train.Labels)
-	if b.owed {
-		b.rep.loss(loss) // the previous iteration's, on the same scores
-		b.owed = false
-	}
+	b.g.gradients(b.score, b.train.Labels)
 	b.bag(iter)
 	b.g.active = sampleFeatures(b.splittable, b.p.FeatureFraction, b.featRand, b.g.active[:0])
 	tree, splits := b.g.grow(b.inBag)
@@ -255,7 +245,6 @@ func (b *booster) boost(iter int) bool {
 	}
 	if b.rep != nil {
 		b.rep.add(it, b.score, b.vscore)
-		b.owed = true
 	}
 	return b.keepGoing(iter, it.ValidLogLoss)
 }
@@ -369,30 +358,13 @@ func (b *booster) finish() *Model {
 
 // gradients computes the binary log loss gradients and hessians for the
 // current scores (LightGBM's BinaryLogloss::GetGradients with sigmoid 1).
-func (g *grower) gradients(score, labels []float64) float64 {
-	n := len(score)
-	chunks := (n + lossChunk - 1) / lossChunk
-	if cap(g.losses) < chunks {
-		g.losses = make([]float64, chunks)
-	}
-	losses := g.losses[:chunks]
-	parallelBlocks(chunks, g.threads, func(lo, hi, _ int) {
-		for c := lo; c < hi; c++ {
-			prod := 1.0
-			for i := c * lossChunk; i < min((c+1)*lossChunk, n); i++ {
-				em := math.Exp(-score[i])
-				p := 1 / (1 + em)
-				g.gh[i] = gradPair{float32(p - labels[i]), float32(p * (1 - p))}
-				prod *= onePlus(em, labels[i])
-			}
-			losses[c] = math.Log(prod)
+func (g *grower) gradients(score, labels []float64) {
+	parallelBlocks(len(score), g.threads, func(lo, hi, _ int) {
+		for i := lo; i < hi; i++ {
+			p := 1 / (1 + math.Exp(-score[i]))
+			g.gh[i] = gradPair{float32(p - labels[i]), float32(p * (1 - p))}
 		}
 	})
-	var s float64
-	for _, l := range losses {
-		s += l
-	}
-	return s / float64(n)
 }
 
 // sortBag sorts row indices in [0, n) in place with a counting pass over a

@@ -755,11 +755,9 @@ func TestValidScores(t *testing.T) {
 	}
 }
 
-// TestTrainLossCurve: each iteration's training log loss, which the next
-// iteration's gradients compute (the last one's after the loop), is the
-// log loss of the model's predictions after that many trees, on any number
-// of goroutines, whether training runs to the end or early stopping ends
-// it.
+// TestTrainLossCurve: each iteration's training log loss is the log loss
+// of the model's predictions after that many trees, on any number of
+// goroutines, whether training runs to the end or early stopping ends it.
 func TestTrainLossCurve(t *testing.T) {
 	d := synthetic(3001, 5, 23) // not a whole number of loss chunks
 	train, valid := &Dataset{Labels: d.Labels[:2500]}, &Dataset{Labels: d.Labels[2500:]}
