@@ -165,11 +165,7 @@ func BenchmarkTrainSynthetic1MShort(b *testing.B) {
 // 200,000 validation rows of 28 features, scored after every tree, with
 // the learning curves recorded.
 func BenchmarkTrainCurves1MShort(b *testing.B) {
-	d := synthetic(800_000, 28, 7)
-	train, valid := &Dataset{Labels: d.Labels[:600_000]}, &Dataset{Labels: d.Labels[600_000:]}
-	for _, c := range d.Columns {
-		train.Columns, valid.Columns = append(train.Columns, c[:600_000]), append(valid.Columns, c[600_000:])
-	}
+	train, valid := splitRows(synthetic(800_000, 28, 7), 600_000)
 	p := benchParams()
 	p.NumIterations = 50
 	defer reportCPU(b, cpuNow())

@@ -131,11 +131,7 @@ func TestCodedCuts(t *testing.T) {
 // one tree of 63 leaves, as boosting does after each tree on the 1M x 28
 // end-to-end benchmark: on codes, and through Flat on the raw rows.
 func BenchmarkScoreTree(b *testing.B) {
-	d := synthetic(250_000, 28, 5)
-	train, valid := &Dataset{Labels: d.Labels[:50_000]}, &Dataset{Labels: d.Labels[50_000:]}
-	for _, c := range d.Columns {
-		train.Columns, valid.Columns = append(train.Columns, c[:50_000]), append(valid.Columns, c[50_000:])
-	}
+	train, valid := splitRows(synthetic(250_000, 28, 5), 50_000)
 	p := DefaultParams()
 	p.NumIterations, p.NumLeaves, p.NumThreads = 1, 63, 1
 	m := trainOrFatal(b, p, train, nil, nil)

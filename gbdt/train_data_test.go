@@ -124,6 +124,15 @@ func modelScores(m *Model, d *Dataset) []float64 {
 	return out
 }
 
+// splitRows splits d into its first n rows and the rest.
+func splitRows(d *Dataset, n int) (head, tail *Dataset) {
+	head, tail = &Dataset{Labels: d.Labels[:n]}, &Dataset{Labels: d.Labels[n:]}
+	for _, c := range d.Columns {
+		head.Columns, tail.Columns = append(head.Columns, c[:n]), append(tail.Columns, c[n:])
+	}
+	return head, tail
+}
+
 // synthetic makes a random numeric dataset whose label depends on the first
 // features non-linearly.
 func synthetic(n, nf int, seed uint64) *Dataset {

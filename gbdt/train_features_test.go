@@ -737,10 +737,7 @@ func TestValidScores(t *testing.T) {
 			nan.Columns[2][i] = math.NaN()
 		}
 	}
-	nanTrain, nanValid := &Dataset{Labels: nan.Labels[:3000]}, &Dataset{Labels: nan.Labels[3000:]}
-	for _, c := range nan.Columns {
-		nanTrain.Columns, nanValid.Columns = append(nanTrain.Columns, c[:3000]), append(nanValid.Columns, c[3000:])
-	}
+	nanTrain, nanValid := splitRows(nan, 3000)
 	unseenTrain, unseenValid := codedSets()
 	for name, d := range map[string][2]*Dataset{"categories": {german, test}, "missing values": {nanTrain, nanValid}, "unseen values": {unseenTrain, unseenValid}} {
 		t.Run(name, func(t *testing.T) {
@@ -759,11 +756,7 @@ func TestValidScores(t *testing.T) {
 // of the model's predictions after that many trees, on any number of
 // goroutines, whether training runs to the end or early stopping ends it.
 func TestTrainLossCurve(t *testing.T) {
-	d := synthetic(3001, 5, 23) // not a whole number of loss chunks
-	train, valid := &Dataset{Labels: d.Labels[:2500]}, &Dataset{Labels: d.Labels[2500:]}
-	for _, c := range d.Columns {
-		train.Columns, valid.Columns = append(train.Columns, c[:2500]), append(valid.Columns, c[2500:])
-	}
+	train, valid := splitRows(synthetic(3001, 5, 23), 2500)
 	for _, threads := range []int{1, 3} {
 		for _, early := range []int{0, 3} {
 			t.Run(fmt.Sprintf("threads %d, early stopping %d", threads, early), func(t *testing.T) {
