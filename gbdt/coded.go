@@ -16,8 +16,8 @@ import (
 //
 // Why: a row takes 2 bytes a feature instead of 8, one cache line for 28
 // features instead of four. Flat streamed all the validation rows from
-// memory for every tree (45 MB a tree for 200,000 rows of 28 features),
-// which made scoring them cost a fifth of training on a million rows.
+// memory for every tree (45 MB a tree for 200,000 rows of 28 features):
+// on codes that scoring costs half the CPU (gbdt/testdata/profiles).
 //
 // A tree whose splits are not all numerical splits on coded features, at
 // one of their cuts (a categorical, zero-as-missing or infinite-threshold
@@ -34,8 +34,9 @@ type coded struct {
 // stand-in's code, as Flat replaces NaN by its stand-in value.
 const missingCode = math.MaxUint16
 
-// newCoded codes the columns by the cuts of the training bins (at most
-// 256 a feature, so codes stay below missingCode).
+// newCoded codes the columns by the cuts of the training bins. A feature
+// of 65,535 bins or more (max_bin allows it) is left uncoded, so that
+// codes stay below missingCode.
 func newCoded(cols [][]float64, bn *binned, threads int) *coded {
 	c := &coded{nf: len(cols), keys: make([][]uint64, len(cols))}
 	for f, m := range bn.mappers {
