@@ -90,6 +90,19 @@ type codedNode struct {
 	child   [2]int32
 }
 
+// next is the node a row goes to from nd, given the row's code of nd's
+// feature.
+func (nd *codedNode) next(code uint16) int32 {
+	if code == missingCode {
+		code = nd.nan
+	}
+	right := 0
+	if code > nd.k {
+		right = 1
+	}
+	return nd.child[right]
+}
+
 // codedTree is one tree of a Flat on codes.
 type codedTree struct {
 	nodes  []codedNode
@@ -132,15 +145,7 @@ func (t *codedTree) add(c *coded, lo, hi int, sums []float64) {
 			inner := 0
 			for j := range n {
 				nd := &nodes[n[j]]
-				code := c.codes[(r+j)*nf+int(nd.feature)]
-				if code == missingCode {
-					code = nd.nan
-				}
-				right := 0
-				if code > nd.k {
-					right = 1
-				}
-				n[j] = nd.child[right]
+				n[j] = nd.next(c.codes[(r+j)*nf+int(nd.feature)])
 				if n[j] < t.leaves {
 					inner = 1
 				}
@@ -157,15 +162,7 @@ func (t *codedTree) add(c *coded, lo, hi int, sums []float64) {
 		n := int32(0)
 		for n < t.leaves {
 			nd := &nodes[n]
-			code := c.codes[r*nf+int(nd.feature)]
-			if code == missingCode {
-				code = nd.nan
-			}
-			right := 0
-			if code > nd.k {
-				right = 1
-			}
-			n = nd.child[right]
+			n = nd.next(c.codes[r*nf+int(nd.feature)])
 		}
 		sums[r-lo] += t.values[n]
 	}
