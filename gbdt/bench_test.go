@@ -146,9 +146,7 @@ func BenchmarkTrainSynthetic1M(b *testing.B) {
 
 // BenchmarkTrainTaiwan is the taiwan_default.csv comparison with LightGBM.
 func BenchmarkTrainTaiwan(b *testing.B) {
-	d := loadTaiwan(b)
-	train := &Dataset{Columns: d.cols, Labels: d.labels, Names: d.names, Categorical: d.categorical}
-	benchTrain(b, train, benchParams())
+	benchTrain(b, loadTaiwan(b).dataset(), benchParams())
 }
 
 // BenchmarkTrainSynthetic1MShort is BenchmarkTrainSynthetic1M with 50

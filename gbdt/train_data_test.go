@@ -85,6 +85,11 @@ func loadTrainCSV(t testing.TB, file, label, positive string, drop ...string) *t
 	return d
 }
 
+// dataset is d as a Dataset, every row.
+func (d *trainCSV) dataset() *Dataset {
+	return &Dataset{Columns: d.cols, Labels: d.labels, Names: d.names, Categorical: d.categorical}
+}
+
 // split returns the training rows (index % 5 != 0) and the test rows.
 func (d *trainCSV) split() (train, test *Dataset) {
 	pick := func(keep func(i int) bool) *Dataset {

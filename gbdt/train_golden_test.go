@@ -22,8 +22,7 @@ func TestTrainGolden(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on taiwan_default.csv; skipped with -short")
 	}
-	tw := loadTaiwan(t)
-	taiwan := &Dataset{Columns: tw.cols, Labels: tw.labels, Names: tw.names, Categorical: tw.categorical}
+	taiwan := loadTaiwan(t).dataset()
 	syn := sharedSet()
 	for i := 0; i < len(syn.Labels); i += 13 {
 		syn.Columns[4][i] = math.NaN()
