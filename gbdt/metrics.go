@@ -10,18 +10,61 @@ import (
 // logLoss is the mean binary log loss of raw scores, with probabilities
 // clipped away from 0 and 1 as LightGBM's binary_logloss does.
 func logLoss(score, labels []float64) float64 {
+	return meanLoss(score, nil, labels, 1)
+}
+
+// lossChunk is the rows of one partial sum of a log loss. The partial sums
+// are added in order, so that the loss is the same on any number of
+// threads: early stopping reads it.
+const lossChunk = 1 << 12
+
+// meanLoss is logLoss on up to threads goroutines, taking each row's e^-x
+// from exps where exps is not nil: the gradient pass computes them anyway,
+// and they are most of the loss's cost.
+func meanLoss(score, exps, labels []float64, threads int) float64 {
+	parts := make([]float64, (len(score)+lossChunk-1)/lossChunk)
+	parallelBlocks(len(parts), threads, func(lo, hi, _ int) {
+		for c := lo; c < hi; c++ {
+			a, z := c*lossChunk, min((c+1)*lossChunk, len(score))
+			var e []float64
+			if exps != nil {
+				e = exps[a:z]
+			}
+			parts[c] = lossSum(score[a:z], e, labels[a:z])
+		}
+	})
+	var s float64
+	for _, p := range parts {
+		s += p
+	}
+	return s / float64(len(score))
+}
+
+// lossSum is the summed loss of meanLoss's rows.
+func lossSum(score, exps, labels []float64) float64 {
 	// A row's loss is -log p = log(1+e) with p = 1/(1+e) the probability
 	// of its own label (0 or 1, as checked): e = e^-x for a positive,
-	// e^x for a negative, accurate near both ends unlike LightGBM's 1-p.
-	// p clipped at 1e-15 is 1+e capped at 1e15. The logarithms, the
-	// costliest part, are taken of products of 16 rows' 1+e: such a
-	// product stays far below the largest double, and its rounding errors
-	// weigh no more than those of the 16 logarithms it replaces.
+	// 1/e^-x = e^x for a negative, accurate near both ends unlike
+	// LightGBM's 1-p. Both come from e^-x, so the loss is the same from
+	// the gradient pass's exponentials as from the scores. p clipped at
+	// 1e-15 is 1+e capped at 1e15. The logarithms, the costliest part
+	// after the exponentials, are taken of products of 16 rows' 1+e: such
+	// a product stays far below the largest double, and its rounding
+	// errors weigh no more than those of the 16 logarithms it replaces.
 	const chunk = 16
 	var s float64
 	prod := 1.0
 	for i, x := range score {
-		t := 1 + math.Exp(x*(1-2*labels[i]))
+		var e float64
+		if exps != nil {
+			e = exps[i]
+		} else {
+			e = math.Exp(-x)
+		}
+		// The label picks e or 1/e by their bits: a branch on it would
+		// be a coin toss.
+		neg := uint64(int64(labels[i]) - 1) // all ones for a negative
+		t := 1 + math.Float64frombits(math.Float64bits(e)&^neg|math.Float64bits(1/e)&neg)
 		if t > 1e15 { // rare: a branch, cheaper than min's NaN rules
 			t = 1e15
 		}
@@ -31,8 +74,7 @@ func logLoss(score, labels []float64) float64 {
 			prod = 1
 		}
 	}
-	s += math.Log(prod)
-	return s / float64(len(score))
+	return s + math.Log(prod)
 }
 
 // auc is the area under the ROC curve of scores against 0/1 labels; tied
@@ -231,23 +273,33 @@ func sortKey(v float64) uint64 {
 // callback, in iteration order, on a goroutine of its own: the sorts behind
 // the AUCs then overlap the growth of the next trees instead of adding to
 // it (they cost as much as a third of training on 30,000 rows).
+//
+// An iteration is held (add) until the next gradient pass has copied the
+// training scores into it with their exponentials (wanted, send): the pass
+// reads the same scores and takes the same exponentials, on every
+// thread, where a copy of its own was serial and the log loss took them
+// again. The last iteration gets them from wait.
 type reporter struct {
 	cb          func(Iteration)
 	trainLabels []float64
 	validLabels []float64
-	jobs        chan report
-	free        chan []float64 // recycled score copies
-	done        chan struct{}
+	held        *report // added, waiting for the training scores
+	jobs        chan *report
+	// Recycled buffers, those of the training rows' length in free[0]:
+	// one list for both lengths would drop buffers too short to reuse.
+	free [2]chan []float64
+	done chan struct{}
 }
 
 type report struct {
-	it            Iteration
-	score, vscore []float64
+	it                  Iteration
+	score, exps, vscore []float64
 }
 
 func newReporter(cb func(Iteration), trainLabels, validLabels []float64) *reporter {
 	r := &reporter{cb: cb, trainLabels: trainLabels, validLabels: validLabels,
-		jobs: make(chan report, 2), free: make(chan []float64, 6), done: make(chan struct{})}
+		jobs: make(chan *report, 2), done: make(chan struct{})}
+	r.free[0], r.free[1] = make(chan []float64, 8), make(chan []float64, 4)
 	go r.run()
 	return r
 }
@@ -256,43 +308,65 @@ func (r *reporter) run() {
 	var s ranker
 	defer close(r.done)
 	for j := range r.jobs {
-		j.it.TrainLogLoss = logLoss(j.score, r.trainLabels)
+		j.it.TrainLogLoss = meanLoss(j.score, j.exps, r.trainLabels, 1)
 		j.it.TrainAUC = s.auc(j.score, r.trainLabels)
 		if j.vscore != nil {
 			j.it.ValidAUC = s.auc(j.vscore, r.validLabels)
 		}
 		r.recycle(j.score)
+		r.recycle(j.exps)
 		r.recycle(j.vscore)
 		r.cb(j.it)
 	}
 }
 
-// add queues an iteration with copies of the current scores; it blocks
-// while two reports are pending, which bounds the memory held.
-func (r *reporter) add(it Iteration, score, vscore []float64) {
+// add holds an iteration with a copy of the validation scores until the
+// training scores come (wanted).
+func (r *reporter) add(it Iteration, vscore []float64) {
 	it.Finished = time.Now()
-	j := report{it: it, score: r.copyOf(score)}
+	j := &report{it: it}
 	if vscore != nil {
-		j.vscore = r.copyOf(vscore)
+		j.vscore = append(r.buffer(len(vscore))[:0], vscore...)
 	}
-	r.jobs <- j
+	r.held = j
 }
 
-// wait delivers every queued report before returning.
-func (r *reporter) wait() {
+// wanted is the held iteration, with room for the n training scores and
+// their exponentials, or nil when none is held.
+func (r *reporter) wanted(n int) *report {
+	j := r.held
+	if j != nil {
+		j.score, j.exps = r.buffer(n), r.buffer(n)
+	}
+	return j
+}
+
+// send queues the held iteration, filled; it blocks while two reports are
+// pending, which bounds the memory held.
+func (r *reporter) send() {
+	r.jobs <- r.held
+	r.held = nil
+}
+
+// wait sends the held iteration, if any, with score, the training scores
+// as it left them, and delivers every queued report before returning.
+func (r *reporter) wait(score []float64) {
+	if j := r.held; j != nil {
+		j.score = append(r.buffer(len(score))[:0], score...)
+		r.send()
+	}
 	close(r.jobs)
 	<-r.done
 }
 
-func (r *reporter) copyOf(s []float64) []float64 {
+// buffer is a recycled buffer of n floats, or a new one.
+func (r *reporter) buffer(n int) []float64 {
 	select {
-	case b := <-r.free:
-		if cap(b) >= len(s) {
-			return append(b[:0], s...)
-		}
+	case b := <-r.list(n):
+		return b[:n]
 	default:
 	}
-	return append([]float64(nil), s...)
+	return make([]float64, n)
 }
 
 func (r *reporter) recycle(b []float64) {
@@ -300,7 +374,14 @@ func (r *reporter) recycle(b []float64) {
 		return
 	}
 	select {
-	case r.free <- b:
+	case r.list(len(b)) <- b:
 	default:
 	}
+}
+
+func (r *reporter) list(n int) chan []float64 {
+	if n == len(r.trainLabels) {
+		return r.free[0]
+	}
+	return r.free[1]
 }

@@ -46,7 +46,7 @@ func Train(ctx context.Context, p Params, train, valid *Dataset, callback func(I
 			vl = valid.Labels
 		}
 		b.rep = newReporter(callback, train.Labels, vl)
-		defer b.rep.wait()
+		defer func() { b.rep.wait(b.score) }()
 	}
 	for iter := 0; iter < p.NumIterations; iter++ {
 		if err := ctx.Err(); err != nil {
@@ -220,7 +220,14 @@ func newModel(p *Params, train *Dataset, bn *binned) *Model {
 // boost runs iteration iter (0-based): gradients, bag, one tree, scores,
 // report and early stopping. It reports whether to go on.
 func (b *booster) boost(iter int) bool {
-	b.g.gradients(b.score, b.train.Labels)
+	var curve *report
+	if b.rep != nil {
+		curve = b.rep.wanted(len(b.score))
+	}
+	b.g.gradients(b.score, b.train.Labels, curve)
+	if curve != nil {
+		b.rep.send()
+	}
 	b.bag(iter)
 	b.g.active = sampleFeatures(b.splittable, b.p.FeatureFraction, b.featRand, b.g.active[:0])
 	tree, splits := b.g.grow(b.inBag)
@@ -241,10 +248,10 @@ func (b *booster) boost(iter int) bool {
 
 	it := Iteration{Iter: iter + 1, TrainLogLoss: math.NaN(), TrainAUC: math.NaN(), ValidLogLoss: math.NaN(), ValidAUC: math.NaN()}
 	if b.valid != nil {
-		it.ValidLogLoss = logLoss(b.vscore, b.valid.Labels)
+		it.ValidLogLoss = meanLoss(b.vscore, nil, b.valid.Labels, b.threads)
 	}
 	if b.rep != nil {
-		b.rep.add(it, b.score, b.vscore)
+		b.rep.add(it, b.vscore)
 	}
 	return b.keepGoing(iter, it.ValidLogLoss)
 }
@@ -358,12 +365,27 @@ func (b *booster) finish() *Model {
 
 // gradients computes the binary log loss gradients and hessians for the
 // current scores (LightGBM's BinaryLogloss::GetGradients with sigmoid 1).
-func (g *grower) gradients(score, labels []float64) {
+//
+// A learning curve waiting for the scores (rep.wanted) gets them here: a
+// copy into score, and each row's e^-x into exps, which its log loss
+// would otherwise compute again.
+func (g *grower) gradients(score, labels []float64, curve *report) {
 	parallelBlocks(len(score), g.threads, func(lo, hi, _ int) {
+		if curve == nil {
+			for i := lo; i < hi; i++ {
+				p := 1 / (1 + math.Exp(-score[i]))
+				g.gh[i] = gradPair{float32(p - labels[i]), float32(p * (1 - p))}
+			}
+			return
+		}
+		exps := curve.exps[lo:hi]
 		for i := lo; i < hi; i++ {
-			p := 1 / (1 + math.Exp(-score[i]))
+			e := math.Exp(-score[i])
+			exps[i-lo] = e
+			p := 1 / (1 + e)
 			g.gh[i] = gradPair{float32(p - labels[i]), float32(p * (1 - p))}
 		}
+		copy(curve.score[lo:hi], score[lo:hi])
 	})
 }
 
