@@ -366,9 +366,9 @@ func (b *booster) finish() *Model {
 // gradients computes the binary log loss gradients and hessians for the
 // current scores (LightGBM's BinaryLogloss::GetGradients with sigmoid 1).
 //
-// A learning curve waiting for the scores (rep.wanted) gets them here: a
-// copy into score, and each row's e^-x into exps, which its log loss
-// would otherwise compute again.
+// An iteration held for the learning curves (reporter.wanted) gets the
+// scores here, copied into curve.score, and each row's e^-x into
+// curve.exps, which its log loss would otherwise compute again.
 func (g *grower) gradients(score, labels []float64, curve *report) {
 	parallelBlocks(len(score), g.threads, func(lo, hi, _ int) {
 		if curve == nil {
