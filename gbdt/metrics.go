@@ -7,20 +7,16 @@ import (
 	"time"
 )
 
-// logLoss is the mean binary log loss of raw scores, with probabilities
-// clipped away from 0 and 1 as LightGBM's binary_logloss does.
-func logLoss(score, labels []float64) float64 {
-	return meanLoss(score, nil, labels, 1)
-}
-
 // lossChunk is the rows of one partial sum of a log loss. The partial sums
 // are added in order, so that the loss is the same on any number of
 // threads: early stopping reads it.
 const lossChunk = 1 << 12
 
-// meanLoss is logLoss on up to threads goroutines, taking each row's e^-x
-// from exps where exps is not nil: the gradient pass computes them anyway,
-// and they are most of the loss's cost.
+// meanLoss is the mean binary log loss of raw scores, with probabilities
+// clipped away from 0 and 1 as LightGBM's binary_logloss does, on up to
+// threads goroutines. It takes each row's e^-x from exps where exps is not
+// nil: the gradient pass computes them anyway, and they are most of the
+// loss's cost.
 func meanLoss(score, exps, labels []float64, threads int) float64 {
 	parts := make([]float64, (len(score)+lossChunk-1)/lossChunk)
 	parallelBlocks(len(parts), threads, func(lo, hi, _ int) {
@@ -326,16 +322,17 @@ func (r *reporter) add(it Iteration, vscore []float64) {
 	it.Finished = time.Now()
 	j := &report{it: it}
 	if vscore != nil {
-		j.vscore = append(r.buffer(len(vscore))[:0], vscore...)
+		j.vscore = r.clone(vscore)
 	}
 	r.held = j
 }
 
-// wanted is the held iteration, with room for the n training scores and
+// wanted is the held iteration, with room for the training scores and
 // their exponentials, or nil when none is held.
-func (r *reporter) wanted(n int) *report {
+func (r *reporter) wanted() *report {
 	j := r.held
 	if j != nil {
+		n := len(r.trainLabels)
 		j.score, j.exps = r.buffer(n), r.buffer(n)
 	}
 	return j
@@ -352,7 +349,7 @@ func (r *reporter) send() {
 // as it left them, and delivers every queued report before returning.
 func (r *reporter) wait(score []float64) {
 	if j := r.held; j != nil {
-		j.score = append(r.buffer(len(score))[:0], score...)
+		j.score = r.clone(score)
 		r.send()
 	}
 	close(r.jobs)
@@ -367,6 +364,13 @@ func (r *reporter) buffer(n int) []float64 {
 	default:
 	}
 	return make([]float64, n)
+}
+
+// clone is a copy of s in a recycled buffer.
+func (r *reporter) clone(s []float64) []float64 {
+	b := r.buffer(len(s))
+	copy(b, s)
+	return b
 }
 
 func (r *reporter) recycle(b []float64) {

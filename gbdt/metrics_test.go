@@ -6,6 +6,11 @@ import (
 	"testing"
 )
 
+// logLoss is meanLoss on one goroutine, from the scores alone.
+func logLoss(score, labels []float64) float64 {
+	return meanLoss(score, nil, labels, 1)
+}
+
 // aucPairs is the definition: the share of (positive, negative) pairs the
 // scores order correctly, ties counting half.
 func aucPairs(score, labels []float64) float64 {

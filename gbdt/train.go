@@ -222,7 +222,7 @@ func newModel(p *Params, train *Dataset, bn *binned) *Model {
 func (b *booster) boost(iter int) bool {
 	var curve *report
 	if b.rep != nil {
-		curve = b.rep.wanted(len(b.score))
+		curve = b.rep.wanted()
 	}
 	b.g.gradients(b.score, b.train.Labels, curve)
 	if curve != nil {
