@@ -1,9 +1,7 @@
 package evaluate
 
 import (
-	"cmp"
 	"math"
-	"slices"
 )
 
 // sample is validated input sorted once by score, shared by the metrics
@@ -70,20 +68,59 @@ func newSample(labels, scores []float64, scoresField string, prob bool) (*sample
 	return &sample{labels: labels, scores: scores, order: ascending(scores), bads: bads, goods: goods}, nil
 }
 
-// ascending returns the row indices ordered by score, ties in row order.
+// ascending returns the row indices ordered by score, ties in row order
+// (-0 ties +0; NaN, which check rejects, would come first). It is a stable
+// LSD radix sort of the scores' order-preserving keys, a byte a pass, passes
+// that would move nothing skipped (probabilities share their top bytes):
+// every chart and metric sorts the scores again, and a comparison sort
+// through the indices took three quarters of Evaluate's time and a tenth
+// of the charts' on Taiwan's test split.
 func ascending(scores []float64) []int {
-	order := make([]int, len(scores))
-	for i := range order {
-		order[i] = i
-	}
-	// Breaking ties by index gives a stable order with the faster unstable sort.
-	slices.SortFunc(order, func(a, b int) int {
-		if c := cmp.Compare(scores[a], scores[b]); c != 0 {
-			return c
+	n := len(scores)
+	keys, order := make([]uint64, n), make([]int, n)
+	var count [8][256]int
+	for i, v := range scores {
+		k := orderKey(v)
+		keys[i], order[i] = k, i
+		for d := range count {
+			count[d][k>>(8*d)&0xff]++
 		}
-		return a - b
-	})
+	}
+	tk, to := make([]uint64, n), make([]int, n)
+	for d := range count {
+		shift, c := 8*uint(d), &count[d]
+		if n == 0 || c[keys[0]>>shift&0xff] == n {
+			continue
+		}
+		sum := 0
+		for b, v := range c {
+			c[b] = sum
+			sum += v
+		}
+		for i, k := range keys {
+			b := k >> shift & 0xff
+			tk[c[b]], to[c[b]] = k, order[i]
+			c[b]++
+		}
+		keys, tk, order, to = tk, keys, to, order
+	}
 	return order
+}
+
+// orderKey maps a score to a key whose unsigned order is cmp.Compare's:
+// -0 and +0 alike, NaN lowest.
+func orderKey(v float64) uint64 {
+	switch {
+	case v != v:
+		return 0
+	case v == 0:
+		v = 0
+	}
+	b := math.Float64bits(v)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
 }
 
 // ties calls fn for each run of equal scores in ascending order, with the
