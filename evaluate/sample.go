@@ -73,8 +73,8 @@ func newSample(labels, scores []float64, scoresField string, prob bool) (*sample
 // LSD radix sort of the scores' order-preserving keys, a byte a pass, passes
 // that would move nothing skipped (probabilities share their top bytes):
 // every chart and metric sorts the scores again, and a comparison sort
-// through the indices took two thirds of Evaluate's time and a tenth
-// of the charts' on Taiwan's test split.
+// through the indices took two thirds of Evaluate's time on 100,000 rows
+// and a tenth of the charts' on Taiwan's test split.
 func ascending(scores []float64) []int {
 	n := len(scores)
 	keys, order := make([]uint64, n), make([]int, n)
