@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,8 +33,7 @@ func startWebhookMLflow(t *testing.T) (uri, logPath string) {
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(python), "mlflow"), "server",
+	cmd := exec.Command(filepath.Join(filepath.Dir(python), "mlflow"), "server",
 		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
 		"--default-artifact-root", "s3://mlflow/serve-webhook/",
 		"--host", "127.0.0.1", "--port", fmt.Sprint(addr.Port), "--workers", "1",
@@ -46,16 +46,39 @@ func startWebhookMLflow(t *testing.T) (uri, logPath string) {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.WaitDelay = 5 * time.Second
+	// mlflow server runs uvicorn as a child: stopping mlflow alone left
+	// uvicorn serving on, one orphan per test run. The group goes whole.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-		logf.Close()
-	})
 	uri = fmt.Sprintf("http://127.0.0.1:%d", addr.Port)
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		logf.Close()
+		// Nothing of the group may still answer.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get(uri + "/health")
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			if time.Now().After(deadline) {
+				t.Errorf("%s still answers after the server was stopped", uri)
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	})
 	logPath = filepath.Join(dir, "server.log")
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
