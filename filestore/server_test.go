@@ -5,10 +5,8 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,18 +33,7 @@ func serveAndRead(t *testing.T, py, root string, w written) {
 		t.Fatalf("no mlflow command next to %s: %v", py, err)
 	}
 	port := strconv.Itoa(testkit.Port(t))
-	cmd := exec.Command(bin, "server", "--backend-store-uri", "file://"+root, "--host", "127.0.0.1", "--port", port, "--workers", "1")
-	cmd.Env = append(os.Environ(), "MLFLOW_ALLOW_FILE_STORE=true")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var logs testkit.Log
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) // the server and its gunicorn workers
-		cmd.Wait()
-	})
+	logs := testkit.Start(t, []string{"MLFLOW_ALLOW_FILE_STORE=true"}, bin, "server", "--backend-store-uri", "file://"+root, "--host", "127.0.0.1", "--port", port, "--workers", "1").Log
 	base := "http://127.0.0.1:" + port
 	// A Python server on a busy 2-core machine may take minutes to start.
 	deadline := time.Now().Add(4 * time.Minute)

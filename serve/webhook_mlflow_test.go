@@ -6,10 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +19,7 @@ import (
 // startWebhookMLflow starts a private MLflow 3.x server (SQLite registry,
 // artifacts in the stack's MinIO) that may deliver webhooks to plain HTTP
 // on loopback, which the stack's servers are not configured to do.
-func startWebhookMLflow(t *testing.T) (uri, logPath string) {
+func startWebhookMLflow(t *testing.T) (uri string, log *testkit.Log) {
 	t.Helper()
 	python := testkit.Python(t)
 	endpoint, key, secret := testkit.S3(t)
@@ -33,38 +30,19 @@ func startWebhookMLflow(t *testing.T) (uri, logPath string) {
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(filepath.Join(filepath.Dir(python), "mlflow"), "server",
+	p := testkit.Start(t, []string{"MLFLOW_S3_ENDPOINT_URL=" + endpoint, "AWS_ACCESS_KEY_ID=" + key, "AWS_SECRET_ACCESS_KEY=" + secret,
+		"MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https", "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true", "MLFLOW_WEBHOOK_CACHE_TTL=1",
+		"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false"},
+		filepath.Join(filepath.Dir(python), "mlflow"), "server",
 		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
 		"--default-artifact-root", "s3://mlflow/serve-webhook/",
 		"--host", "127.0.0.1", "--port", fmt.Sprint(addr.Port), "--workers", "1",
 		"--allowed-hosts", "127.0.0.1,127.0.0.1:*,localhost,localhost:*")
-	cmd.Env = append(os.Environ(), "MLFLOW_S3_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID="+key, "AWS_SECRET_ACCESS_KEY="+secret,
-		"MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https", "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true", "MLFLOW_WEBHOOK_CACHE_TTL=1",
-		"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false")
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// mlflow server runs uvicorn as a child: stopping mlflow alone left
-	// uvicorn serving on, one orphan per test run. The group goes whole.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	uri = fmt.Sprintf("http://127.0.0.1:%d", addr.Port)
+	// mlflow server runs uvicorn as a child, which stopping mlflow alone
+	// left serving on: nothing may answer once the server is stopped.
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		logf.Close()
-		// Nothing of the group may still answer.
+		p.Stop()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			resp, err := http.Get(uri + "/health")
@@ -79,32 +57,29 @@ func startWebhookMLflow(t *testing.T) (uri, logPath string) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	})
-	logPath = filepath.Join(dir, "server.log")
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(uri + "/health"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return uri, logPath
+				return uri, p.Log
 			}
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-	t.Fatalf("MLflow server did not start:\n%s", b)
-	return "", ""
+	t.Fatalf("MLflow server did not start:\n%s", p.Log.String())
+	return "", nil
 }
 
 // TestMLflowWebhookReload: a real MLflow 3.x delivers a signed
 // model_version_alias.created webhook when the alias moves, the server
 // verifies it and serves the new version without polling.
 func TestMLflowWebhookReload(t *testing.T) {
-	uri, logPath := startWebhookMLflow(t)
+	uri, serverLog := startWebhookMLflow(t)
 	var s *Server
 	defer func() {
 		if t.Failed() && s != nil {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("MLflow server log:\n%s", b)
+			t.Logf("MLflow server log:\n%s", serverLog.String())
 			t.Logf("deliveries accepted %v ignored %v rejected %v", testutil.ToFloat64(s.m.webhooks.WithLabelValues("accepted")),
 				testutil.ToFloat64(s.m.webhooks.WithLabelValues("ignored")), testutil.ToFloat64(s.m.webhooks.WithLabelValues("rejected")))
 		}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -49,12 +50,15 @@ type Process struct {
 // Start starts name (a command and its arguments) with this process's
 // environment plus env, its output in p.Log, and stops it when the test
 // ends (interrupt, then kill after 10 s), showing the log's tail if the
-// test failed.
+// test failed. The command runs in a process group of its own, which
+// Stop signals whole: a server that runs its workers as children (mlflow
+// server and its uvicorn or gunicorn) would leave them serving on.
 func Start(t testing.TB, env []string, name string, args ...string) *Process {
 	t.Helper()
 	p := &Process{Cmd: exec.Command(name, args...), Log: &Log{}}
 	p.Cmd.Env = append(os.Environ(), env...)
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Log, p.Log
+	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -68,17 +72,18 @@ func Start(t testing.TB, env []string, name string, args ...string) *Process {
 	return p
 }
 
-// Stop interrupts the process and waits for it (killing it after 10 s);
-// later calls do nothing.
+// Stop interrupts the process's group and waits for the process (killing
+// the group after 10 s); later calls do nothing.
 func (p *Process) Stop() {
 	p.once.Do(func() {
-		p.Cmd.Process.Signal(os.Interrupt)
+		group := -p.Cmd.Process.Pid
+		syscall.Kill(group, syscall.SIGINT)
 		done := make(chan struct{})
 		go func() { p.Cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			p.Cmd.Process.Kill()
+			syscall.Kill(group, syscall.SIGKILL)
 			<-done
 		}
 	})
